@@ -1,0 +1,1 @@
+"""User interfaces: the `icrag` command line and the Streamlit app."""

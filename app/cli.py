@@ -1,0 +1,209 @@
+"""The ``icrag`` command line: index management, questions, evaluation and the app."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
+
+import typer
+from pydantic import ValidationError
+
+from index.errors import IcragError
+from index.settings import Settings
+
+if TYPE_CHECKING:
+    from index.builder import BuildReport
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+app = typer.Typer(
+    name="icrag",
+    help="Cited answers from the evidence on leading integrated health and social care.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+index_app = typer.Typer(help="Build and change the evidence index.", no_args_is_help=True)
+app.add_typer(index_app, name="index")
+
+IndexOption = Annotated[Path | None, typer.Option("--index", help="Index folder (default: .icrag/index).")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a readable summary.")]
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Print a one-line error to stderr and return the exit to raise."""
+    typer.echo(f"icrag: error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def user_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn icrag's user-facing errors into one line on stderr and exit code 2."""
+
+    @wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except IcragError as exc:
+            raise fail(str(exc)) from None
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "settings"
+            raise fail(f"invalid setting {where}: {first['msg']}") from None
+        except KeyboardInterrupt:
+            raise fail("interrupted; the index is unchanged", 130) from None
+
+    return wrapper
+
+
+def make_settings(index: Path | None = None, data: Path | None = None, **overrides: object) -> Settings:
+    """Settings from the environment, with command-line options taking precedence."""
+    values = {k: v for k, v in overrides.items() if v is not None}
+    if index is not None:
+        values["index_dir"] = index
+    if data is not None:
+        values["data_dir"] = data
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@app.callback()
+def main_callback(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False,
+) -> None:
+    """Cited answers from the evidence on leading integrated health and social care."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="icrag: %(levelname)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+@index_app.command("build")
+@user_errors
+def index_build(
+    data: Annotated[Path | None, typer.Option("--data", help="Folder of evidence files (default: data).")] = None,
+    index: IndexOption = None,
+    force: Annotated[bool, typer.Option("--force", help="Rebuild even if the index is up to date.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Index every evidence file in a folder (skipped when nothing changed)."""
+    from index.builder import IndexBuilder
+
+    settings = make_settings(index, data)
+    report = IndexBuilder(settings).build(settings.data_dir, force=force)
+    _print_report(report, as_json, "up to date" if not report.written else "built")
+
+
+@index_app.command("add")
+@user_errors
+def index_add(
+    paths: Annotated[list[Path], typer.Argument(help="Files to add (PDF, HTML, Markdown, text, CSV, JSON).")],
+    index: IndexOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Add or replace documents; unchanged files are skipped."""
+    from index.builder import IndexBuilder
+
+    report = IndexBuilder(make_settings(index)).add(paths)
+    _print_report(report, as_json, "updated" if report.written else "unchanged")
+
+
+@index_app.command("remove")
+@user_errors
+def index_remove(
+    doc_ids: Annotated[list[str], typer.Argument(help="Document ids, as `icrag index info` lists them.")],
+    index: IndexOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Remove documents from the index."""
+    from index.builder import IndexBuilder
+
+    report = IndexBuilder(make_settings(index)).remove(doc_ids)
+    _print_report(report, as_json, "updated")
+
+
+@index_app.command("info")
+@user_errors
+def index_info(index: IndexOption = None, as_json: JsonOption = False) -> None:
+    """Show the index's documents, sources and passage counts."""
+    from index.store import IndexStore
+
+    settings = make_settings(index)
+    store = IndexStore.load(settings.index_dir, settings)
+    manifest = store.manifest
+    per_source = Counter(p.source_id for p in store.passages)
+    records = Counter(p.source_id for p in store.passages if p.record is not None)
+    if as_json:
+        payload = manifest.model_dump(mode="json")
+        payload["passages_per_source"] = dict(sorted(per_source.items()))
+        payload["records_per_source"] = dict(sorted(records.items()))
+        typer.echo(json.dumps(payload, indent=2))
+        return
+    typer.echo(f"index       {settings.index_dir}")
+    typer.echo(f"model       {manifest.embedding_model} (dimension {manifest.dimension})")
+    typer.echo(f"built       {manifest.created_at} by icrag {manifest.icrag_version}")
+    typer.echo(f"settings    {manifest.settings_hash}  {json.dumps(manifest.settings, default=str)}")
+    typer.echo(f"passages    {manifest.n_passages}")
+    typer.echo(f"coded records {sum(records.values())}")
+    typer.echo(f"\ndocuments ({len(manifest.documents)})")
+    for entry in manifest.documents:
+        typer.echo(f"  {entry.doc_id:<40} {entry.kind:<9} {entry.n_passages:>5} passages  {entry.path}")
+    typer.echo(f"\nsources ({len(manifest.sources)})")
+    for source_id, source in manifest.sources.items():
+        title = (source.title or "(no bibliographic record)")[:70]
+        typer.echo(
+            f"  {source_id:<18} {source.year or '':<5} {per_source[source_id]:>4} passages "
+            f"{records[source_id]:>3} records  {title}"
+        )
+
+
+@app.command("app")
+@user_errors
+def run_app(
+    port: Annotated[int | None, typer.Option("--port", help="Port to serve on (default 8501).")] = None,
+    index: IndexOption = None,
+) -> None:
+    """Start the Streamlit interface on 127.0.0.1."""
+    settings = make_settings(index, app_port=port)
+    script = Path(__file__).with_name("streamlit_app.py")
+    env = {**os.environ, "ICRAG_INDEX_DIR": str(settings.index_dir.resolve())}
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(script),
+        "--server.address", "127.0.0.1",
+        "--server.port", str(settings.app_port),
+        "--server.headless", "true",
+        "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    typer.echo(f"icrag app on http://127.0.0.1:{settings.app_port}", err=True)
+    raise typer.Exit(subprocess.call(command, env=env))
+
+
+def _print_report(report: BuildReport, as_json: bool, verb: str) -> None:
+    if as_json:
+        typer.echo(report.model_dump_json(indent=2))
+        return
+    for line in report.failed:
+        typer.echo(f"icrag: warning: skipped {line}", err=True)
+    parts = [f"index {verb}: {report.n_documents} documents, {report.n_passages} passages"]
+    if report.added:
+        parts.append(f"added {len(report.added)} ({report.n_embedded} passages embedded)")
+    if report.removed:
+        parts.append(f"removed {', '.join(report.removed)}")
+    if report.unchanged:
+        parts.append(f"{len(report.unchanged)} unchanged")
+    if report.failed:
+        parts.append(f"{len(report.failed)} skipped")
+    typer.echo("; ".join(parts) + f" in {report.seconds:.1f}s")
+
+
+def main() -> None:
+    """Entry point of the ``icrag`` console script."""
+    app()

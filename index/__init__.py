@@ -1,0 +1,1 @@
+"""Ingestion, chunking, embedding and the on-disk FAISS index."""

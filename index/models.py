@@ -1,0 +1,114 @@
+"""Records that cross module boundaries during ingestion and indexing."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+DocKind = Literal["pdf", "html", "markdown", "text", "evidence"]
+
+
+class Record(BaseModel):
+    """Base for every icrag record: unknown fields are an error, not silently kept."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class SourceInfo(Record):
+    """Bibliographic metadata of one publication, from ``sources.csv`` or the file itself."""
+
+    source_id: str = Field(description="Short stable identifier, e.g. 'sims2021'.")
+    title: str = Field("", description="Publication title.")
+    authors: str = Field("", description="Authors, separated by semicolons.")
+    year: str = Field("", description="Year of publication, or 'n.d.'.")
+    venue: str = Field("", description="Journal, series or publisher.")
+    doi: str = Field("", description="DOI without the resolver prefix.")
+    url: str = Field("", description="Where the publication can be read.")
+    licence: str = Field("", description="Licence as stated by the publisher.")
+
+
+class EvidenceRecord(Record):
+    """One coded context-mechanism-outcome configuration from a coded-evidence table."""
+
+    record_id: str = Field(description="Identifier of the row, e.g. 'S07'.")
+    component: str = Field(description="Leadership component, or 'general'.")
+    context: str = Field("", description="The C of the CMO configuration.")
+    mechanism: str = Field("", description="The M of the CMO configuration.")
+    outcome: str = Field("", description="The O of the CMO configuration.")
+    evidence_summary: str = Field("", description="Plain-language summary of the finding.")
+    source_id: str = Field(description="Publication the record was coded from.")
+    section: str = Field("", description="Section of that publication.")
+    included_study: str = Field("", description="Primary study the review drew it from, if named.")
+
+
+class Segment(Record):
+    """A span of a document's text with uniform metadata; passages never cross segments."""
+
+    start: int = Field(ge=0, description="Character offset where the span starts in Document.text.")
+    end: int = Field(ge=0, description="Character offset one past the span's end.")
+    source_id: str = Field(description="Publication the span's facts come from.")
+    section: str = Field("", description="Section heading the span sits under.")
+    page: int | None = Field(None, ge=1, description="1-based page number, for paged formats.")
+    tags: list[str] = Field(default_factory=list, description="'source_id §Section' tags of the span.")
+    record: EvidenceRecord | None = Field(None, description="Coded-evidence row the span renders.")
+
+
+class Document(Record):
+    """One ingested file: its full text, checksum and the segments that carry metadata."""
+
+    doc_id: str = Field(description="Stable identifier derived from the file name.")
+    path: str = Field(description="File name the document was read from.")
+    kind: DocKind = Field(description="Format the document was read as.")
+    checksum: str = Field(description="SHA-256 of the file's bytes.")
+    text: str = Field(description="Full extracted text; passage offsets point into it.")
+    segments: list[Segment] = Field(description="Metadata-bearing spans of the text.")
+
+
+class Passage(Record):
+    """The unit of retrieval and citation: an exact span of a document plus its metadata."""
+
+    passage_id: str = Field(description="Content-derived id, stable across re-indexing.")
+    doc_id: str = Field(description="Document the passage was cut from.")
+    kind: DocKind = Field(description="Format of that document.")
+    text: str = Field(description="The passage text, equal to Document.text[start:end].")
+    start: int = Field(ge=0, description="Offset of the passage in Document.text.")
+    end: int = Field(ge=0, description="Offset one past the passage's end.")
+    source_id: str = Field(description="Publication the facts come from.")
+    section: str = Field("", description="Section heading.")
+    page: int | None = Field(None, description="1-based page number, for paged formats.")
+    tags: list[str] = Field(default_factory=list, description="'source_id §Section' tags.")
+    record: EvidenceRecord | None = Field(None, description="Coded-evidence row, if any.")
+    source: SourceInfo = Field(description="Bibliographic metadata of the publication.")
+
+    @staticmethod
+    def make_id(doc_id: str, start: int, text: str) -> str:
+        """Derive a passage id from its content and position, so re-indexing is idempotent."""
+        digest = hashlib.sha256(f"{doc_id}\x00{start}\x00{text}".encode()).hexdigest()
+        return digest[:16]
+
+
+class DocumentEntry(Record):
+    """What the manifest remembers about one indexed document."""
+
+    doc_id: str
+    path: str
+    kind: DocKind
+    checksum: str
+    n_passages: int
+
+
+class Manifest(Record):
+    """Describes how an index was made; loading compares it with the current settings."""
+
+    format_version: int = Field(description="Layout version of the index folder.")
+    icrag_version: str = Field(description="icrag version that wrote the index.")
+    embedding_model: str = Field(description="Model that embedded the passages.")
+    dimension: int = Field(description="Vector dimension.")
+    settings: dict[str, object] = Field(description="Index-relevant settings, see INDEX_FIELDS.")
+    settings_hash: str = Field(description="Hash of those settings.")
+    documents: list[DocumentEntry] = Field(description="Indexed documents, sorted by doc_id.")
+    sources: dict[str, SourceInfo] = Field(description="Bibliographic metadata by source_id.")
+    n_passages: int = Field(description="Number of passages (and vectors).")
+    created_at: str = Field(description="UTC time the index was written.")

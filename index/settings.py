@@ -1,0 +1,99 @@
+"""The one settings object of icrag, read from ``ICRAG_*`` environment variables.
+
+Every component receives a :class:`Settings` explicitly; nothing else reads the environment.
+Its hashes are written into index manifests, answers and evaluation reports so that every
+artifact says how it was made.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+BUNDLED_MODEL = "bundled:all-MiniLM-L6-v2"
+
+#: Fields that change what an index contains; a loaded index must agree on all of them.
+INDEX_FIELDS = (
+    "embedding_model",
+    "normalize_embeddings",
+    "faiss_factory",
+    "chunk_size",
+    "chunk_overlap",
+    "min_passage_chars",
+)
+
+#: Fields that never influence results (locations, secrets, UI), left out of the settings hash.
+_UNHASHED_FIELDS = {"data_dir", "index_dir", "cache_dir", "llm_api_key", "show_progress", "app_port"}
+
+
+class Settings(BaseSettings):
+    """Configuration for indexing, retrieval, answering and evaluation."""
+
+    model_config = SettingsConfigDict(env_prefix="ICRAG_", extra="forbid", validate_assignment=True)
+
+    # Locations
+    data_dir: Path = Field(Path("data"), description="Folder holding the evidence base to index.")
+    index_dir: Path = Field(Path(".icrag/index"), description="Folder of the on-disk index.")
+    cache_dir: Path = Field(Path(".icrag/cache"), description="Folder of the embedding cache.")
+
+    # Embedding and vector store
+    embedding_model: str = Field(
+        BUNDLED_MODEL,
+        description="sentence-transformers model name or folder; the default is the bundled MiniLM.",
+    )
+    embedding_batch_size: int = Field(32, ge=1, le=1024, description="Texts per encode batch.")
+    normalize_embeddings: bool = Field(True, description="L2-normalise vectors (cosine = inner product).")
+    faiss_factory: str = Field(
+        "Flat", description="FAISS index_factory string; 'Flat' is exact search, 'HNSW32' approximate."
+    )
+    show_progress: bool = Field(True, description="Show progress bars on long work.")
+
+    # Ingestion and chunking
+    chunk_size: int = Field(900, ge=100, le=20_000, description="Largest passage, in characters.")
+    chunk_overlap: int = Field(0, ge=0, le=5_000, description="Characters shared by neighbouring passages.")
+    min_passage_chars: int = Field(40, ge=1, description="Shorter passages are dropped as noise.")
+    max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are refused.")
+    max_pdf_pages: int = Field(2_000, ge=1, description="PDFs with more pages are refused.")
+
+    # Retrieval
+    top_k: int = Field(5, ge=1, le=100, description="Passages handed to the answerer.")
+    candidate_k: int = Field(100, ge=1, le=5_000, description="Candidates each retriever contributes.")
+    dense_weight: float = Field(0.5, ge=0.0, le=1.0, description="Weight of dense scores in fusion.")
+    max_per_source: int = Field(3, ge=1, description="Most passages from one source in the top k.")
+
+    # Answering
+    answerer: Literal["extractive", "openai", "ollama"] = Field(
+        "extractive", description="Who writes the answer: extractive (offline) or an LLM backend."
+    )
+    max_answer_sentences: int = Field(4, ge=1, le=20, description="Most sentences in an answer.")
+    abstain_threshold: float = Field(0.45, ge=0.0, le=1.0, description="Below this evidence score the answer abstains.")
+    llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint or Ollama URL.")
+    llm_model: str | None = Field(None, description="Chat model name for the LLM answerer.")
+    llm_api_key: SecretStr | None = Field(None, description="API key for the LLM endpoint.")
+    llm_temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature.")
+
+    # App
+    app_port: int = Field(8501, ge=1, le=65535, description="Port of the Streamlit app.")
+
+    def index_signature(self) -> dict[str, object]:
+        """The settings an index depends on, as stored in its manifest."""
+        return {name: getattr(self, name) for name in INDEX_FIELDS}
+
+    def index_hash(self) -> str:
+        """Short hash of :meth:`index_signature`."""
+        return _short_hash(self.index_signature())
+
+    def settings_hash(self) -> str:
+        """Short hash of every setting that can change a result."""
+        data = self.model_dump(mode="json", exclude=_UNHASHED_FIELDS)
+        return _short_hash(data)
+
+
+def _short_hash(data: object) -> str:
+    payload = json.dumps(data, sort_keys=True, default=str).encode()
+    return hashlib.sha256(payload).hexdigest()[:12]

@@ -1,0 +1,264 @@
+"""The on-disk index: FAISS vectors, passages, documents and a manifest, written atomically.
+
+Layout of an index folder::
+
+    manifest.json     how the index was made (model, dimension, settings, documents)
+    vectors.npy       passage vectors, row i belongs to passages.jsonl line i
+    faiss.index       the FAISS index over those vectors
+    passages.jsonl    one Passage per line, sorted by (doc_id, start)
+    documents.jsonl   one Document per line (full text, for showing quotes in context)
+
+A new version is written to a sibling temporary folder and swapped in by renames under a
+lock file, so a crash at any moment leaves either the old or the new index, never a mix.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import faiss
+import numpy as np
+from filelock import FileLock, Timeout
+from pydantic import ValidationError
+
+from index.errors import IndexBusyError, IndexCorruptError, IndexMismatchError, IndexMissingError
+from index.models import Document, DocumentEntry, Manifest, Passage, SourceInfo
+from index.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+
+
+def icrag_version() -> str:
+    """Installed icrag version, or 'unknown' when running from a source tree."""
+    try:
+        return version("icrag")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+class IndexStore:
+    """An index held in memory: passages, their vectors, documents and a FAISS index."""
+
+    def __init__(
+        self,
+        manifest: Manifest,
+        passages: list[Passage],
+        vectors: np.ndarray,
+        documents: dict[str, Document],
+        faiss_index: faiss.Index | None = None,
+    ) -> None:
+        if len(passages) != vectors.shape[0]:
+            raise IndexCorruptError(f"{len(passages)} passages but {vectors.shape[0]} vectors")
+        self.manifest = manifest
+        self.passages = passages
+        self.vectors = vectors
+        self.documents = documents
+        self.faiss_index = faiss_index if faiss_index is not None else build_faiss(vectors, manifest.settings)
+        self.position = {p.passage_id: i for i, p in enumerate(passages)}
+
+    @classmethod
+    def create(
+        cls,
+        settings: Settings,
+        model_name: str,
+        dimension: int,
+        documents: list[Document],
+        passages: list[Passage],
+        vectors: np.ndarray,
+        sources: dict[str, SourceInfo],
+    ) -> IndexStore:
+        """Assemble a store in canonical order, so equal inputs give equal indexes."""
+        order = sorted(range(len(passages)), key=lambda i: (passages[i].doc_id, passages[i].start))
+        passages = [passages[i] for i in order]
+        vectors = np.ascontiguousarray(vectors[order], dtype=np.float32).reshape(len(passages), dimension)
+        counts: dict[str, int] = {}
+        for passage in passages:
+            counts[passage.doc_id] = counts.get(passage.doc_id, 0) + 1
+        documents = sorted(documents, key=lambda d: d.doc_id)
+        used = {p.source_id for p in passages}
+        manifest = Manifest(
+            format_version=FORMAT_VERSION,
+            icrag_version=icrag_version(),
+            embedding_model=model_name,
+            dimension=dimension,
+            settings=settings.index_signature(),
+            settings_hash=settings.index_hash(),
+            documents=[
+                DocumentEntry(
+                    doc_id=d.doc_id, path=d.path, kind=d.kind, checksum=d.checksum, n_passages=counts.get(d.doc_id, 0)
+                )
+                for d in documents
+            ],
+            sources={sid: sources.get(sid) or SourceInfo(source_id=sid) for sid in sorted(used)},
+            n_passages=len(passages),
+            created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        )
+        return cls(manifest, passages, vectors, {d.doc_id: d for d in documents})
+
+    def search(self, query_vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k (scores, passage positions) per query row; positions are -1 when fewer exist."""
+        queries = np.ascontiguousarray(np.atleast_2d(query_vectors), dtype=np.float32)
+        k = max(1, min(k, len(self.passages)))
+        if not self.passages:
+            empty = np.zeros((queries.shape[0], 0))
+            return empty.astype(np.float32), empty.astype(np.int64)
+        scores, ids = self.faiss_index.search(queries, k)
+        return scores, ids
+
+    def save(self, index_dir: Path) -> None:
+        """Write the index atomically: a temporary sibling folder swapped in by renames."""
+        index_dir.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.tmp-", dir=index_dir.parent))
+        try:
+            _write_jsonl(tmp / "passages.jsonl", (p.model_dump_json() for p in self.passages))
+            _write_jsonl(
+                tmp / "documents.jsonl", (self.documents[d.doc_id].model_dump_json() for d in self.manifest.documents)
+            )
+            with open(tmp / "vectors.npy", "wb") as handle:
+                np.save(handle, self.vectors)
+                _sync(handle)
+            faiss.write_index(self.faiss_index, str(tmp / "faiss.index"))
+            # The manifest is written last: a folder without one is never a complete index.
+            with open(tmp / "manifest.json", "w", encoding="utf-8") as handle:
+                handle.write(self.manifest.model_dump_json(indent=2))
+                _sync(handle)
+            _swap_in(tmp, index_dir)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    @classmethod
+    def load(cls, index_dir: Path, settings: Settings) -> IndexStore:
+        """Load an index, refusing one built with other settings or damaged on disk."""
+        recover(index_dir)
+        manifest = read_manifest(index_dir)
+        check_compatible(manifest, settings, index_dir)
+        try:
+            passages = [Passage.model_validate_json(line) for line in _read_lines(index_dir / "passages.jsonl")]
+            documents = [Document.model_validate_json(line) for line in _read_lines(index_dir / "documents.jsonl")]
+            vectors = np.load(index_dir / "vectors.npy", allow_pickle=False)
+            faiss_index = faiss.read_index(str(index_dir / "faiss.index"))
+        except (OSError, ValueError, RuntimeError, ValidationError) as exc:
+            raise IndexCorruptError(
+                f"index at {index_dir} is damaged ({type(exc).__name__}); rebuild it with `icrag index build`"
+            ) from exc
+        if faiss_index.ntotal != len(passages) or len(passages) != manifest.n_passages:
+            raise IndexCorruptError(f"index at {index_dir} is inconsistent; rebuild it with `icrag index build`")
+        return cls(manifest, passages, vectors, {d.doc_id: d for d in documents}, faiss_index)
+
+
+def build_faiss(vectors: np.ndarray, index_settings: dict[str, object]) -> faiss.Index:
+    """A FAISS index of the configured type over inner products of the vectors."""
+    dimension = vectors.shape[1] if vectors.ndim == 2 and vectors.shape[1] else 1
+    factory = str(index_settings.get("faiss_factory", "Flat"))
+    try:
+        index = faiss.index_factory(dimension, factory, faiss.METRIC_INNER_PRODUCT)
+    except RuntimeError as exc:
+        raise IndexMismatchError(f"faiss_factory '{factory}' is not a valid FAISS index description") from exc
+    if len(vectors):
+        if not index.is_trained:
+            index.train(vectors)
+        index.add(vectors)
+    return index
+
+
+def read_manifest(index_dir: Path) -> Manifest:
+    """The manifest of an index folder, with a clear error when there is none."""
+    path = index_dir / "manifest.json"
+    if not path.exists():
+        raise IndexMissingError(f"no index at {index_dir}; build one with `icrag index build`")
+    try:
+        return Manifest.model_validate_json(path.read_text(encoding="utf-8"))
+    except (ValidationError, ValueError) as exc:
+        raise IndexCorruptError(f"{path}: unreadable manifest; rebuild with `icrag index build`") from exc
+
+
+def check_compatible(manifest: Manifest, settings: Settings, index_dir: Path) -> None:
+    """Raise IndexMismatchError naming the first setting on which index and settings differ."""
+    if manifest.format_version != FORMAT_VERSION:
+        raise IndexMismatchError(
+            f"index at {index_dir} has format {manifest.format_version}, this icrag reads {FORMAT_VERSION}; "
+            "rebuild it with `icrag index build`"
+        )
+    current = json.loads(json.dumps(settings.index_signature(), default=str))
+    stored = json.loads(json.dumps(manifest.settings, default=str))
+    for name, value in current.items():
+        if stored.get(name) != value:
+            raise IndexMismatchError(
+                f"index at {index_dir} was built with {name}={stored.get(name)!r} but settings say {value!r}; "
+                f"rebuild it with `icrag index build` or set ICRAG_{name.upper()}={stored.get(name)}"
+            )
+
+
+@contextmanager
+def write_lock(index_dir: Path, timeout: float = 600.0) -> Iterator[None]:
+    """Serialise writers of one index across processes with a lock file beside it."""
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(index_dir.parent / f".{index_dir.name}.lock"))
+    try:
+        with lock.acquire(timeout=timeout):
+            recover(index_dir)
+            yield
+    except Timeout as exc:
+        raise IndexBusyError(f"index at {index_dir} is being written by another process; try again") from exc
+
+
+def recover(index_dir: Path) -> None:
+    """Finish a swap that a crash interrupted: restore the previous version if needed."""
+    backup = _backup_path(index_dir)
+    if backup.exists():
+        if (index_dir / "manifest.json").exists():
+            shutil.rmtree(backup, ignore_errors=True)
+        else:
+            shutil.rmtree(index_dir, ignore_errors=True)
+            backup.replace(index_dir)
+
+
+def _backup_path(index_dir: Path) -> Path:
+    return index_dir.parent / f".{index_dir.name}.old"
+
+
+def _swap_in(tmp: Path, index_dir: Path) -> None:
+    backup = _backup_path(index_dir)
+    if index_dir.exists():
+        shutil.rmtree(backup, ignore_errors=True)
+        index_dir.replace(backup)
+    tmp.replace(index_dir)
+    _sync_dir(index_dir.parent)
+    shutil.rmtree(backup, ignore_errors=True)
+
+
+def _write_jsonl(path: Path, lines: Iterator[str]) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        for line in lines:
+            handle.write(line)
+            handle.write("\n")
+        _sync(handle)
+
+
+def _read_lines(path: Path) -> list[str]:
+    with open(path, encoding="utf-8") as handle:
+        return [line for line in handle.read().split("\n") if line]
+
+
+def _sync(handle: object) -> None:
+    handle.flush()  # type: ignore[attr-defined]
+    os.fsync(handle.fileno())  # type: ignore[attr-defined]
+
+
+def _sync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,1 @@
+"""Retrieval and cited answering over an index."""
