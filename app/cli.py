@@ -17,6 +17,7 @@ import typer
 from pydantic import ValidationError
 
 from index.errors import IcragError
+from index.models import SourceInfo
 from index.settings import Settings
 
 if TYPE_CHECKING:
@@ -84,6 +85,9 @@ def main_callback(
         format="icrag: %(levelname)s: %(message)s",
         stream=sys.stderr,
     )
+    # pypdf warns about every quirk it repairs ("EOF marker not found"); a file it cannot read
+    # is reported once, as a one-line error naming the file.
+    logging.getLogger("pypdf").setLevel(logging.INFO if verbose else logging.ERROR)
 
 
 @index_app.command("build")
@@ -145,6 +149,7 @@ def index_info(index: IndexOption = None, as_json: JsonOption = False) -> None:
         payload = manifest.model_dump(mode="json")
         payload["passages_per_source"] = dict(sorted(per_source.items()))
         payload["records_per_source"] = dict(sorted(records.items()))
+        payload["uncatalogued_sources"] = [sid for sid, source in manifest.sources.items() if not _has_record(source)]
         typer.echo(json.dumps(payload, indent=2))
         return
     typer.echo(f"index       {settings.index_dir}")
@@ -156,13 +161,23 @@ def index_info(index: IndexOption = None, as_json: JsonOption = False) -> None:
     typer.echo(f"\ndocuments ({len(manifest.documents)})")
     for entry in manifest.documents:
         typer.echo(f"  {entry.doc_id:<40} {entry.kind:<9} {entry.n_passages:>5} passages  {entry.path}")
-    typer.echo(f"\nsources ({len(manifest.sources)})")
-    for source_id, source in manifest.sources.items():
-        title = (source.title or "(no bibliographic record)")[:70]
+    catalogued = {sid: source for sid, source in manifest.sources.items() if _has_record(source)}
+    typer.echo(f"\nsources ({len(catalogued)})")
+    for source_id, source in catalogued.items():
         typer.echo(
-            f"  {source_id:<18} {source.year or '':<5} {per_source[source_id]:>4} passages "
-            f"{records[source_id]:>3} records  {title}"
+            f"  {source_id:<18} {source.year:<5} {per_source[source_id]:>4} passages "
+            f"{records[source_id]:>3} records  {source.title[:70]}"
         )
+    others = [sid for sid in manifest.sources if sid not in catalogued]
+    if others:
+        typer.echo(f"\nother passages, without a bibliographic record ({sum(per_source[sid] for sid in others)})")
+        for source_id in others:
+            typer.echo(f"  {source_id:<40} {per_source[source_id]:>4} passages")
+
+
+def _has_record(source: SourceInfo) -> bool:
+    """Whether a source has bibliographic metadata, not just the id a file gave it."""
+    return source != SourceInfo(source_id=source.source_id)
 
 
 @app.command("app")
@@ -202,6 +217,11 @@ def _print_report(report: BuildReport, as_json: bool, verb: str) -> None:
     if report.failed:
         parts.append(f"{len(report.failed)} skipped")
     typer.echo("; ".join(parts) + f" in {report.seconds:.1f}s")
+
+
+from app.cli_eval import eval_app  # noqa: E402  (it uses the helpers defined above)
+
+app.add_typer(eval_app, name="eval")
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ from index.embedding import Embedder
 from index.errors import IcragError, IndexMismatchError, IndexMissingError, InputError
 from index.loaders import SOURCES_FILE, discover, load_file, read_sources
 from index.models import Document, Passage, Record, SourceInfo
+from index.sentences import sentence_units
 from index.settings import Settings
 from index.store import IndexStore, check_compatible, read_manifest, write_lock
 
@@ -35,6 +37,17 @@ class BuildReport(Record):
     n_embedded: int = Field(0, description="Passages embedded for this change.")
     seconds: float = Field(0.0, description="Wall time of the command.")
     written: bool = Field(False, description="Whether a new index version was written.")
+
+
+@dataclass
+class _Indexed:
+    """One document's share of an index."""
+
+    document: Document
+    passages: list[Passage]
+    vectors: np.ndarray
+    units: list[np.ndarray]
+    spans: list[list[tuple[int, int]]]
 
 
 class IndexBuilder:
@@ -91,7 +104,8 @@ class IndexBuilder:
             unchanged = [d.doc_id for d in documents if existing.get(d.doc_id) == d.checksum]
             if not changed:
                 if failed and not unchanged:
-                    raise InputError(evidence[0] if len(evidence) == 1 else "add", "; ".join(failed))
+                    # Each line already names its file; a prefix would repeat it.
+                    raise IcragError("; ".join(failed))
                 n_docs, n_passages = self._counts()
                 return BuildReport(
                     index_dir=str(self.index_dir),
@@ -157,7 +171,7 @@ class IndexBuilder:
             try:
                 document = load_file(path, self.settings, sources)
             except InputError as exc:
-                logger.warning("skipped %s", exc)
+                logger.info("skipped %s", exc)  # reported through BuildReport.failed, not twice
                 failed.append(str(exc))
                 continue
             if document.doc_id in documents:
@@ -167,7 +181,8 @@ class IndexBuilder:
         return list(documents.values()), failed
 
     @staticmethod
-    def _kept(store: IndexStore | None, dropped: set[str]) -> list[tuple[Document, list[Passage], np.ndarray]]:
+    def _kept(store: IndexStore | None, dropped: set[str]) -> list[_Indexed]:
+        """Documents of an index that stay, with their passages and vectors (nothing re-embedded)."""
         if store is None:
             return []
         kept = []
@@ -175,29 +190,80 @@ class IndexBuilder:
             if doc_id in dropped:
                 continue
             rows = [i for i, p in enumerate(store.passages) if p.doc_id == doc_id]
-            kept.append((document, [store.passages[i] for i in rows], store.vectors[rows]))
+            units = [store.units_of(i) for i in rows]
+            spans = [store.unit_spans[i] for i in rows]
+            kept.append(_Indexed(document, [store.passages[i] for i in rows], store.vectors[rows], units, spans))
         return kept
+
+    def _embed(self, passages: list[Passage]) -> tuple[np.ndarray, list[np.ndarray], list[list[tuple[int, int]]]]:
+        """Vectors of passages and of their sentence units (with the units' spans), in one pass."""
+        spans = [sentence_units(p.text) for p in passages]
+        unit_texts = [[p.text[s:e] for s, e in units] for p, units in zip(passages, spans, strict=True)]
+        flat = [p.text for p in passages] + [t for texts in unit_texts for t in texts]
+        matrix = self.embedder.embed(flat)
+        vectors, rest = matrix[: len(passages)], matrix[len(passages) :]
+        units, offset = [], 0
+        for texts in unit_texts:
+            units.append(rest[offset : offset + len(texts)])
+            offset += len(texts)
+        return vectors, units, spans
+
+    def in_memory(
+        self, documents: list[Document], passages: list[Passage], sources: dict[str, SourceInfo]
+    ) -> IndexStore:
+        """An index of given passages held in memory only, embedded exactly as on disk (benchmarks)."""
+        vectors, units, spans = self._embed(passages)
+        return IndexStore.create(
+            self.settings,
+            self.settings.embedding_model,
+            self.embedder.dimension,
+            documents,
+            passages,
+            vectors,
+            units,
+            spans,
+            sources,
+        )
 
     def _write(
         self,
-        kept: list[tuple[Document, list[Passage], np.ndarray]],
+        kept: list[_Indexed],
         new_documents: list[Document],
         sources: dict[str, SourceInfo],
         failed: list[str],
         previous: IndexStore | None = None,
     ) -> BuildReport:
-        new_passages = [p for d in new_documents for p in split_document(d, self.settings, sources)]
-        if new_documents and not new_passages:
-            raise InputError(new_documents[0].path, "no passages of readable text")
-        vectors = self.embedder.embed([p.text for p in new_passages])
-        dimension = self.embedder.dimension if not kept else kept[0][2].shape[1]
-        documents = [d for d, _, _ in kept] + new_documents
-        passages = [p for _, ps, _ in kept for p in ps] + new_passages
-        matrix = np.concatenate([v for _, _, v in kept] + [vectors.reshape(-1, dimension)], axis=0)
+        readable: list[Document] = []
+        new_passages: list[Passage] = []
+        for document in new_documents:
+            passages = split_document(document, self.settings, sources)
+            if passages:
+                readable.append(document)
+                new_passages.extend(passages)
+            else:
+                failed = [*failed, f"{document.path}: no passages of readable text"]
+        if new_documents and not readable:
+            raise IcragError("; ".join(failed))
+        new_documents = readable
+        vectors, units, spans = self._embed(new_passages)
+        dimension = self.embedder.dimension if not kept else kept[0].vectors.shape[1]
         if previous is not None and previous.manifest.dimension != dimension:
             raise IndexMismatchError("embedding dimension changed; rebuild the index with `icrag index build`")
+        documents = [k.document for k in kept] + new_documents
+        passages = [p for k in kept for p in k.passages] + new_passages
+        matrix = np.concatenate([k.vectors for k in kept] + [vectors.reshape(-1, dimension)], axis=0)
+        unit_vectors = [u for k in kept for u in k.units] + units
+        unit_spans = [s for k in kept for s in k.spans] + spans
         store = IndexStore.create(
-            self.settings, self.settings.embedding_model, dimension, documents, passages, matrix, sources
+            self.settings,
+            self.settings.embedding_model,
+            dimension,
+            documents,
+            passages,
+            matrix,
+            unit_vectors,
+            unit_spans,
+            sources,
         )
         store.save(self.index_dir)
         return BuildReport(

@@ -9,10 +9,14 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
+import itertools
 import json
 import logging
+import math
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from urllib.parse import unquote
@@ -45,11 +49,17 @@ _TRAILING_TAGS_RE = re.compile(r"(?:\s*\[[A-Za-z0-9_.\-]+ §[^\]\n]+\][\s;,]*)+$
 _MD_HEADING_RE = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _PDF_HEADING_RE = re.compile(
     r"^(?:\d+(?:\.\d+)*\.?\s+)?(abstract|summary|introduction|background|methods?|"
-    r"materials and methods|methods and materials|results|results and discussion|discussion|"
-    r"conclusions?|limitations|references|bibliography|acknowledge?ments)\s*:?$",
+    r"materials? and methods|methods and materials|results|results and discussion|discussion|"
+    r"conclusions?|limitations|references|literature cited|bibliography|acknowledge?ments)\s*:?$",
     re.IGNORECASE,
 )
-_SKIPPED_SECTIONS = {"references", "bibliography", "acknowledgements", "acknowledgments"}
+_SKIPPED_SECTIONS = {"references", "literature cited", "bibliography", "acknowledgements", "acknowledgments"}
+_LEADING_NUMBER_RE = re.compile(r"^(\d{1,4})(?:\s+|$)")
+_TRAILING_NUMBER_RE = re.compile(r"(?:^|(?<=[\s\-\u2013]))(\d{1,4})$")
+_WORD_RE = re.compile(r"[^\W\d_]+(?:[-\u2010][^\W\d_]+)*")
+_LETTERS_RE = re.compile(r"[^\W\d_]")
+_EDGE_LINES = 4  # running headers and footers sit within this many lines of a page's edge
+_DEBRIS_RUN = 3  # this many debris lines in a row are a figure or table, not prose
 
 
 def kind_of(path: Path) -> DocKind:
@@ -160,6 +170,28 @@ def _decode_text(path: Path, data: bytes) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+_BLOCK_START = re.compile(r"^\s*(?:#|\||```|>|[-*+•]\s|\d+[.)]\s)")
+
+
+def unwrap_lines(text: str) -> str:
+    """Join hard-wrapped prose lines with spaces; the length is kept, so offsets stay valid.
+
+    Only a prose-length line (40+ characters) is joined to the next, and never across a
+    heading, list item, table row, fence or quote, so menus and lists keep their shape.
+    """
+    lines = text.split("\n")
+    pieces = []
+    for line, following in itertools.pairwise(lines):
+        joined = (
+            len(line.strip()) >= 40
+            and following.strip() != ""
+            and not _BLOCK_START.match(line)
+            and not _BLOCK_START.match(following)
+        )
+        pieces.append(line + (" " if joined else "\n"))
+    return "".join(pieces) + lines[-1]
+
+
 def _paragraph_spans(text: str, start: int, end: int) -> Iterable[tuple[int, int]]:
     """Spans of blank-line separated paragraphs inside text[start:end], whitespace trimmed."""
     for match in re.finditer(r"\S(?:.*?\S)?(?=\n\s*\n|\s*$)", text[start:end], re.DOTALL):
@@ -168,7 +200,7 @@ def _paragraph_spans(text: str, start: int, end: int) -> Iterable[tuple[int, int
 
 def _read_markdown(path: Path, data: bytes, source_id: str, settings: Settings) -> tuple[str, list[Segment]]:
     """Markdown: headings become sections; trailing ``[source_id §Section]`` tags become metadata."""
-    text = _decode_text(path, data)
+    text = unwrap_lines(_decode_text(path, data))
     headings: list[tuple[int, int, str]] = []  # (line start, line end, title)
     offset = 0
     in_fence = False
@@ -235,7 +267,7 @@ def _looks_like_heading(line: str) -> bool:
 
 def _read_text(path: Path, data: bytes, source_id: str, settings: Settings) -> tuple[str, list[Segment]]:
     """Plain text: short title-like lines between paragraphs become section headings."""
-    text = _decode_text(path, data)
+    text = unwrap_lines(_decode_text(path, data))
     segments: list[Segment] = []
     section = ""
     for para_start, para_end in _paragraph_spans(text, 0, len(text)):
@@ -337,12 +369,14 @@ def _read_pdf(path: Path, data: bytes, source_id: str, settings: Settings) -> tu
         raise InputError(path, f"corrupt PDF ({type(exc).__name__})") from exc
     if not any(page.strip() for page in raw_pages):
         raise InputError(path, "PDF has no extractable text (scanned images need OCR first)")
+    page_lines = _drop_running_lines([_pdf_lines(raw) for raw in raw_pages])
+    vocabulary = _vocabulary(page_lines)
     parts: list[str] = []
     segments: list[Segment] = []
     section = ""
     cursor = 0
-    for page_no, raw in enumerate(raw_pages, start=1):
-        page_text, page_sections = _clean_pdf_page(raw, section)
+    for page_no, lines in enumerate(page_lines, start=1):
+        page_text, page_sections = _join_pdf_lines(lines, section, vocabulary)
         for rel_start, rel_end, sec in page_sections:
             section = sec
             if sec.lower() in _SKIPPED_SECTIONS or rel_end <= rel_start:
@@ -355,39 +389,146 @@ def _read_pdf(path: Path, data: bytes, source_id: str, settings: Settings) -> tu
     return "\n\n".join(parts), segments
 
 
-def _clean_pdf_page(raw: str, section: str) -> tuple[str, list[tuple[int, int, str]]]:
-    """Clean one page's text and split it where section headings start.
-
-    Returns the page text and (start, end, section) spans within it. Lines are joined into
-    running text, words hyphenated across lines are rejoined, and margin line numbers dropped.
-    """
+def _pdf_lines(raw: str) -> list[str]:
+    """Non-empty, whitespace-normalised lines of one page, without margin line numbers."""
     raw = unicodedata.normalize("NFKC", raw).replace("\x00", "")
-    lines = [line.strip() for line in raw.split("\n")]
+    # Soft hyphens are invisible except where they break a word at a line's end.
+    lines = [re.sub(r"\s+", " ", line.replace("\xad", "\x01")).strip() for line in raw.split("\n")]
+    lines = [line.replace("\x01", "\xad" if line.endswith("\x01") else "").rstrip() for line in lines]
     lines = [line for line in lines if line]
-    numbered = sum(1 for line in lines if re.match(r"^\d{1,4}\s", line))
-    if lines and numbered / len(lines) > 0.5:
-        lines = [re.sub(r"^\d{1,4}\s+", "", line) for line in lines]
+    for pattern in (_LEADING_NUMBER_RE, _TRAILING_NUMBER_RE):
+        lines = [line for line in _strip_line_numbers(lines, pattern) if line]
+    return lines
+
+
+def _strip_line_numbers(lines: list[str], pattern: re.Pattern[str]) -> list[str]:
+    """Remove numbers that count lines in a margin (as preprints print them).
+
+    A number is a line number only when it continues a run of consecutive integers, so
+    years, quantities and page numbers at a line's edge survive.
+    """
+    numbers = [int(m.group(1)) if (m := pattern.search(line)) else None for line in lines]
+    found = [(i, n) for i, n in enumerate(numbers) if n is not None]
+    counted: set[int] = set()
+    for (i, a), (j, b) in itertools.pairwise(found):
+        if b == a + 1:
+            counted.update((i, j))
+    if len(counted) < max(3, len(lines) // 2):
+        return lines
+    return [pattern.sub("", line).strip() if i in counted else line for i, line in enumerate(lines)]
+
+
+def _drop_running_lines(pages: list[list[str]]) -> list[list[str]]:
+    """Remove running headers and footers: lines at a page's edge that recur on many pages.
+
+    Digits are ignored when comparing, so "Page 3 of 12" and journal lines with page
+    numbers count as the same line on every page.
+    """
+    if len(pages) < 3:
+        return pages
+
+    def edges(lines: list[str]) -> list[int]:
+        n = len(lines)
+        return [i for i in range(n) if i < _EDGE_LINES or i >= n - _EDGE_LINES]
+
+    def signature(line: str) -> str:
+        return re.sub(r"\d+", "#", re.sub(r"\s+", "", line.lower()))
+
+    counts: Counter[str] = Counter()
+    for lines in pages:
+        counts.update({signature(lines[i]) for i in edges(lines)})
+    threshold = max(3, math.ceil(0.4 * len(pages)))
+    running = {sig for sig, count in counts.items() if count >= threshold}
+    cleaned = []
+    for lines in pages:
+        dropped = {i for i in edges(lines) if signature(lines[i]) in running}
+        cleaned.append([line for i, line in enumerate(lines) if i not in dropped])
+    return cleaned
+
+
+def _vocabulary(pages: list[list[str]]) -> set[str]:
+    """Lower-cased words and hyphenated compounds (and their parts) written whole within a line.
+
+    A line's first word is left out after a line ending in a hyphen: it may be a word's tail.
+    """
+    vocabulary = set()
+    for lines in pages:
+        for before, line in zip(["", *lines], lines, strict=False):
+            words = _WORD_RE.findall(line)
+            for word in words[1:] if before.endswith(("-", "\u2010", "\xad")) else words:
+                compound = word.lower().replace("\u2010", "-")
+                vocabulary.add(compound)
+                vocabulary.update(compound.split("-"))
+    return vocabulary
+
+
+def _is_debris(line: str) -> bool:
+    """A figure label, axis tick or table cell: fewer than three words of two letters or more."""
+    return sum(1 for token in line.split() if len(_LETTERS_RE.findall(token)) >= 2) < 3
+
+
+def _join_pdf_lines(lines: list[str], section: str, vocabulary: set[str]) -> tuple[str, list[tuple[int, int, str]]]:
+    """Join one page's lines into running text and split it where section headings start.
+
+    Returns the page text and (start, end, section) spans within it. Runs of figure and
+    table debris are dropped and words hyphenated across lines are rejoined.
+    """
+    keep = [True] * len(lines)
+    run: list[int] = []
+    for i, line in enumerate([*lines, ""]):
+        if i < len(lines) and _is_debris(line) and not _PDF_HEADING_RE.match(line):
+            run.append(i)
+            continue
+        if len(run) >= _DEBRIS_RUN:
+            for j in run:
+                keep[j] = False
+        run = []
     out = ""
     spans: list[tuple[int, int, str]] = []
     span_start = 0
-    for line in lines:
-        if _PDF_HEADING_RE.match(line):
+    previous = ""
+    for line in (line for line, kept in zip(lines, keep, strict=True) if kept):
+        heading = _PDF_HEADING_RE.match(line)
+        if heading:
             if out:
                 out += "\n\n"
             spans.append((span_start, len(out.rstrip()), section))
-            section = _PDF_HEADING_RE.match(line).group(1).strip().capitalize()  # type: ignore[union-attr]
+            section = heading.group(1).strip().capitalize()
             out += line
             span_start = len(out) + 2
             out += "\n\n"
-            continue
-        if not out or out.endswith("\n\n"):
+        elif not out or out.endswith("\n\n"):
             out += line
-        elif out.endswith("-") and line[:1].islower():
-            out = out[:-1] + line
         else:
-            out += " " + line
-    spans.append((span_start, len(out.rstrip()), section))
-    return out.rstrip(), [(s, e, sec) for s, e, sec in spans if e > s]
+            out = _join_line(out, line, previous, vocabulary)
+        previous = line
+    out = out.rstrip()
+    if out.endswith("\xad"):
+        out = out[:-1] + "-"  # a word broken across the page's end
+    spans.append((span_start, len(out), section))
+    return out, [(s, e, sec) for s, e, sec in spans if e > s]
+
+
+def _join_line(out: str, line: str, previous: str, vocabulary: set[str]) -> str:
+    """Append a line to running text, mending words and compounds broken at the line end."""
+    if out.endswith("\xad"):  # a soft hyphen only ever marks a break inside a word
+        return out[:-1] + line
+    if len(previous) == 1 and previous.isupper() and line[:1] in "-abcdefghijklmnopqrstuvwxyz":
+        return out + line  # a drop capital: "G" + "-protein coupled receptors"
+    broken = re.search(r"([^\W_]+) ?[-\u2010]$", out)
+    if broken is None or not line[:1].isalnum():
+        return out + " " + line
+    word, hyphen = broken.group(1), out[-1]
+    head = out[: broken.start()] + word
+    if not line[:1].islower() or not word.isalpha():
+        return head + hyphen + line  # "SH3-" + "Binding", "CD4-" + "positive": compounds, not split words
+    tail = re.match(r"[^\W\d_]*", line).group(0)  # type: ignore[union-attr]
+    if f"{word}{tail}".lower() in vocabulary:
+        return head + line
+    both_words = min(len(word), len(tail)) > 2 and {word.lower(), tail.lower()} <= vocabulary
+    if f"{word}-{tail}".lower() in vocabulary or both_words:
+        return head + hyphen + line  # "protein-protein", "network-level": the document's own compounds
+    return head + line
 
 
 # --- coded evidence -------------------------------------------------------------------------

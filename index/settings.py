@@ -63,8 +63,11 @@ class Settings(BaseSettings):
     # Retrieval
     top_k: int = Field(5, ge=1, le=100, description="Passages handed to the answerer.")
     candidate_k: int = Field(100, ge=1, le=5_000, description="Candidates each retriever contributes.")
-    dense_weight: float = Field(0.5, ge=0.0, le=1.0, description="Weight of dense scores in fusion.")
-    max_per_source: int = Field(3, ge=1, description="Most passages from one source in the top k.")
+    dense_weight: float = Field(0.3, ge=0.0, le=1.0, description="Weight of dense scores in fusion.")
+    max_per_source: int = Field(5, ge=1, description="Most passages from one source in the top k.")
+    source_boost: float = Field(
+        1.0, ge=0.0, description="Fused-score bonus for passages of a publication the question names."
+    )
 
     # Answering
     answerer: Literal["extractive", "openai", "ollama"] = Field(

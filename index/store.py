@@ -4,6 +4,8 @@ Layout of an index folder::
 
     manifest.json     how the index was made (model, dimension, settings, documents)
     vectors.npy       passage vectors, row i belongs to passages.jsonl line i
+    units.npy         vectors of the sentence units of every passage, in passage order
+    unit_spans.npy    (passage position, start, end) of each unit, offsets into the passage text
     faiss.index       the FAISS index over those vectors
     passages.jsonl    one Passage per line, sorted by (doc_id, start)
     documents.jsonl   one Document per line (full text, for showing quotes in context)
@@ -36,7 +38,8 @@ from index.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+#: Layout and content version; bump it whenever ingestion or chunking changes what an index holds.
+FORMAT_VERSION = 2
 
 
 def icrag_version() -> str:
@@ -56,6 +59,8 @@ class IndexStore:
         passages: list[Passage],
         vectors: np.ndarray,
         documents: dict[str, Document],
+        unit_vectors: np.ndarray,
+        unit_table: np.ndarray,
         faiss_index: faiss.Index | None = None,
     ) -> None:
         if len(passages) != vectors.shape[0]:
@@ -66,6 +71,16 @@ class IndexStore:
         self.documents = documents
         self.faiss_index = faiss_index if faiss_index is not None else build_faiss(vectors, manifest.settings)
         self.position = {p.passage_id: i for i, p in enumerate(passages)}
+        if unit_table.shape != (unit_vectors.shape[0], 3):
+            raise IndexCorruptError(f"{unit_table.shape[0]} sentence units but {unit_vectors.shape[0]} vectors")
+        self.unit_vectors = unit_vectors
+        self.unit_table = unit_table
+        #: Position of the passage each row of ``unit_vectors`` belongs to.
+        self.unit_owner = unit_table[:, 0]
+        #: Sentence units of each passage, as (start, end) offsets into the passage text.
+        self.unit_spans: list[list[tuple[int, int]]] = [[] for _ in passages]
+        for owner, start, end in unit_table.tolist():
+            self.unit_spans[owner].append((start, end))
 
     @classmethod
     def create(
@@ -76,12 +91,21 @@ class IndexStore:
         documents: list[Document],
         passages: list[Passage],
         vectors: np.ndarray,
+        unit_vectors: list[np.ndarray],
+        unit_spans: list[list[tuple[int, int]]],
         sources: dict[str, SourceInfo],
     ) -> IndexStore:
-        """Assemble a store in canonical order, so equal inputs give equal indexes."""
+        """Assemble a store in canonical order, so equal inputs give equal indexes.
+
+        ``unit_vectors[i]`` and ``unit_spans[i]`` describe the sentence units of ``passages[i]``.
+        """
         order = sorted(range(len(passages)), key=lambda i: (passages[i].doc_id, passages[i].start))
         passages = [passages[i] for i in order]
         vectors = np.ascontiguousarray(vectors[order], dtype=np.float32).reshape(len(passages), dimension)
+        units = [unit_vectors[i].reshape(-1, dimension) for i in order]
+        unit_matrix = np.concatenate(units, axis=0) if units else np.zeros((0, dimension), dtype=np.float32)
+        table = [(new, start, end) for new, old in enumerate(order) for start, end in unit_spans[old]]
+        unit_table = np.array(table, dtype=np.int64).reshape(-1, 3)
         counts: dict[str, int] = {}
         for passage in passages:
             counts[passage.doc_id] = counts.get(passage.doc_id, 0) + 1
@@ -104,7 +128,19 @@ class IndexStore:
             n_passages=len(passages),
             created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         )
-        return cls(manifest, passages, vectors, {d.doc_id: d for d in documents})
+        return cls(
+            manifest,
+            passages,
+            vectors,
+            {d.doc_id: d for d in documents},
+            np.ascontiguousarray(unit_matrix, dtype=np.float32),
+            unit_table,
+        )
+
+    def units_of(self, position: int) -> np.ndarray:
+        """Unit vectors of the passage at a position."""
+        rows = np.flatnonzero(self.unit_owner == position)
+        return self.unit_vectors[rows]
 
     def search(self, query_vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-k (scores, passage positions) per query row; positions are -1 when fewer exist."""
@@ -120,14 +156,21 @@ class IndexStore:
         """Write the index atomically: a temporary sibling folder swapped in by renames."""
         index_dir.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.tmp-", dir=index_dir.parent))
+        tmp.chmod(0o755)
         try:
             _write_jsonl(tmp / "passages.jsonl", (p.model_dump_json() for p in self.passages))
             _write_jsonl(
                 tmp / "documents.jsonl", (self.documents[d.doc_id].model_dump_json() for d in self.manifest.documents)
             )
-            with open(tmp / "vectors.npy", "wb") as handle:
-                np.save(handle, self.vectors)
-                _sync(handle)
+            arrays = (
+                ("vectors.npy", self.vectors),
+                ("units.npy", self.unit_vectors),
+                ("unit_spans.npy", self.unit_table),
+            )
+            for name, array in arrays:
+                with open(tmp / name, "wb") as handle:
+                    np.save(handle, array)
+                    _sync(handle)
             faiss.write_index(self.faiss_index, str(tmp / "faiss.index"))
             # The manifest is written last: a folder without one is never a complete index.
             with open(tmp / "manifest.json", "w", encoding="utf-8") as handle:
@@ -147,6 +190,8 @@ class IndexStore:
             passages = [Passage.model_validate_json(line) for line in _read_lines(index_dir / "passages.jsonl")]
             documents = [Document.model_validate_json(line) for line in _read_lines(index_dir / "documents.jsonl")]
             vectors = np.load(index_dir / "vectors.npy", allow_pickle=False)
+            unit_vectors = np.load(index_dir / "units.npy", allow_pickle=False)
+            unit_table = np.load(index_dir / "unit_spans.npy", allow_pickle=False)
             faiss_index = faiss.read_index(str(index_dir / "faiss.index"))
         except (OSError, ValueError, RuntimeError, ValidationError) as exc:
             raise IndexCorruptError(
@@ -154,7 +199,7 @@ class IndexStore:
             ) from exc
         if faiss_index.ntotal != len(passages) or len(passages) != manifest.n_passages:
             raise IndexCorruptError(f"index at {index_dir} is inconsistent; rebuild it with `icrag index build`")
-        return cls(manifest, passages, vectors, {d.doc_id: d for d in documents}, faiss_index)
+        return cls(manifest, passages, vectors, {d.doc_id: d for d in documents}, unit_vectors, unit_table, faiss_index)
 
 
 def build_faiss(vectors: np.ndarray, index_settings: dict[str, object]) -> faiss.Index:

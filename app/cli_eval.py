@@ -1,0 +1,160 @@
+"""``icrag eval``: evaluation runs, benchmarks and scoring of any system's answers.
+
+Registered by app.cli (which it takes the shared option helpers from), so import app.cli first.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from app.cli import IndexOption, make_settings, user_errors
+from index.errors import InputError
+
+eval_app = typer.Typer(help="Evaluate answers, benchmark retrieval and measure speed.", no_args_is_help=True)
+
+OutOption = Annotated[Path | None, typer.Option("--out", help="Folder for report.json, report.md and charts.")]
+LimitOption = Annotated[int | None, typer.Option("--limit", min=1, help="Use only the first N questions.")]
+BENCH_CACHE = Path(".icrag/bench-cache")
+
+
+class Benchmark(StrEnum):
+    """Benchmarks of ``icrag eval bench``."""
+
+    covidqa = "covidqa"
+    pubmedqa = "pubmedqa"
+    litqa2 = "litqa2"
+    support = "support"
+    speed = "speed"
+
+
+@eval_app.command("run")
+@user_errors
+def eval_run(
+    questions: Annotated[Path, typer.Option("--questions", help="Question set (JSONL, see the corpus README).")],
+    out: OutOption = None,
+    index: IndexOption = None,
+    limit: LimitOption = None,
+) -> None:
+    """Answer every question of a set with the pipeline and report retrieval, answer and latency metrics."""
+    from eval.questions import load_questions
+    from eval.runner import run_questions, write_eval_report
+    from index.embedding import Embedder
+    from rag.pipeline import Pipeline
+    from rag.support import SupportScorer
+
+    settings = make_settings(index)
+    items = load_questions(questions)[:limit]
+    embedder = Embedder(settings)
+    pipeline = Pipeline.load(settings, embedder)
+    report = run_questions(items, pipeline, SupportScorer(embedder), str(questions), settings.show_progress)
+    written = write_eval_report(report, out or Path("reports/eval"))
+    r, a = report.retrieval, report.answers
+    typer.echo(
+        f"{report.n_questions} questions: recall@5 {_fmt(r.recall_at_5)}, mrr@10 {_fmt(r.mrr_at_10)}, "
+        f"key facts {_fmt(a.key_fact_recall)}, citation support {_fmt(a.citation_support)}, "
+        f"precision {_fmt(a.citation_precision)}, abstention recall {_fmt(a.abstention_recall)}, "
+        f"false abstention {_fmt(a.false_abstention_rate)}, p50 {_fmt(report.latency_ms.p50, 0)} ms"
+    )
+    typer.echo(f"wrote {', '.join(str(p) for p in written)}")
+
+
+@eval_app.command("bench")
+@user_errors
+def eval_bench(
+    name: Annotated[Benchmark, typer.Argument(help="Which benchmark to run.", case_sensitive=False)],
+    data: Annotated[
+        Path | None,
+        typer.Option("--data", help="Data set folder (e.g. ../shared/external/covid-qa); speed: evidence folder."),
+    ] = None,
+    out: OutOption = None,
+    limit: LimitOption = None,
+    docs: Annotated[
+        int | None, typer.Option("--docs", min=1, help="Index only the first N documents (and their questions).")
+    ] = None,
+    cache: Annotated[
+        Path | None, typer.Option("--cache", help=f"Embedding cache folder (default {BENCH_CACHE}).")
+    ] = None,
+    index: IndexOption = None,
+    questions: Annotated[
+        Path | None, typer.Option("--questions", help="speed: questions to time (default DATA/dev_questions.jsonl).")
+    ] = None,
+) -> None:
+    """Run a benchmark: retrieval systems compared on covidqa, pubmedqa or litqa2; support; speed."""
+    out_dir = out or Path(f"reports/bench-{name.value}")
+    if name is Benchmark.speed:
+        _bench_speed(data, index, questions, limit, out_dir)
+        return
+    if data is None:
+        raise InputError("--data", f"the {name.value} benchmark needs the data set folder, e.g. ../shared/external/...")
+    from index.embedding import Embedder
+
+    settings = make_settings(index, cache_dir=cache or BENCH_CACHE)
+    embedder = Embedder(settings)
+    if name is Benchmark.support:
+        from eval.benchmarks.support import run_support_bench
+        from eval.report import write_json
+        from rag.support import SupportScorer
+
+        support = run_support_bench(data, settings, SupportScorer(embedder), limit, docs, settings.show_progress)
+        write_json(support, out_dir)
+        typer.echo(support.model_dump_json(indent=2))
+        return
+    from eval.benchmarks import covidqa, litqa2, pubmedqa
+    from eval.benchmarks.common import run_benchmark, write_bench_report
+    from eval.report import bench_markdown
+
+    loaders = {Benchmark.covidqa: covidqa.load, Benchmark.pubmedqa: pubmedqa.load, Benchmark.litqa2: litqa2.load}
+    bench = loaders[name](data, settings, docs)
+    bench = bench.model_copy(update={"questions": bench.questions[:limit]})
+    report = run_benchmark(bench, embedder, str(data), settings.show_progress)
+    written = write_bench_report(report, out_dir)
+    typer.echo(bench_markdown(report))
+    typer.echo(f"wrote {', '.join(str(p) for p in written)}")
+
+
+def _bench_speed(data: Path | None, index: Path | None, questions: Path | None, limit: int | None, out: Path) -> None:
+    from eval.benchmarks.speed import run_speed_bench
+    from eval.questions import load_questions
+    from eval.report import write_json
+
+    settings = make_settings(index, data)
+    items = load_questions(questions or settings.data_dir / "dev_questions.jsonl")[:limit]
+    report = run_speed_bench(settings.data_dir, settings, items)
+    write_json(report, out)
+    typer.echo(report.model_dump_json(indent=2))
+
+
+@eval_app.command("score")
+@user_errors
+def eval_score(
+    answers: Annotated[
+        Path,
+        typer.Option(
+            "--answers",
+            help="JSONL of question, answer, contexts (or user_input, response, retrieved_contexts), "
+            "optional key_facts or reference.",
+        ),
+    ],
+    out: OutOption = None,
+) -> None:
+    """Score answers from any system: citation support and precision, key-fact recall."""
+    from eval.report import write_json
+    from eval.scoring import load_answer_lines, score_answers
+    from index.embedding import Embedder
+    from rag.support import SupportScorer
+
+    settings = make_settings()
+    lines = load_answer_lines(answers)
+    report = score_answers(lines, SupportScorer(Embedder(settings)), str(answers))
+    path = write_json(report, out or Path("reports/score"))
+    typer.echo(json.dumps(report.answers.model_dump(), indent=2))
+    typer.echo(f"wrote {path}")
+
+
+def _fmt(value: float | None, digits: int = 3) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"

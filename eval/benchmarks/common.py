@@ -1,0 +1,176 @@
+"""What every retrieval benchmark shares: an in-memory index, the three systems, the scoring loop.
+
+Each data set module turns its files into :class:`BenchData` (documents, passages and
+questions whose gold is a set of *units*: passages, pages or documents); :func:`run_benchmark`
+indexes the passages once and ranks them with every system in the same process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field
+from tqdm import tqdm
+
+from eval.charts import latency_boxes, metric_bars
+from eval.metrics import RANK_DEPTH, gold_ranks, latency_percentiles, retrieval_scores
+from eval.report import BenchQuestionResult, BenchReport, SystemResult, bench_markdown, write_json
+from index.builder import IndexBuilder
+from index.chunking import split_document
+from index.embedding import Embedder
+from index.errors import InputError
+from index.models import Document, Passage, Record, Segment, SourceInfo
+from index.settings import Settings
+from index.store import IndexStore
+from rag.pipeline import Pipeline
+from rag.retrieval import DenseRetriever, LexicalRetriever
+
+Unit = Literal["passage", "page", "document"]
+SYSTEMS = ("bm25", "dense", "icrag")
+
+#: A system under test: (question, k) -> passages, best first.
+Search = Callable[[str, int], list[Passage]]
+
+
+class BenchQuestion(Record):
+    """A benchmark question and the units that answer it."""
+
+    id: str = Field(description="Identifier from the data set.")
+    question: str = Field(description="The question text.")
+    gold: list[str] = Field(description="Gold unit ids, see unit_of().")
+
+
+class BenchData(Record):
+    """A benchmark ready to index: the passages every system ranks and the questions."""
+
+    name: str = Field(description="Benchmark name.")
+    settings: Settings = Field(description="Settings the passages were cut with (and the pipeline runs with).")
+    unit: Unit = Field(description="What one gold unit is.")
+    documents: list[Document]
+    passages: list[Passage]
+    sources: dict[str, SourceInfo] = Field(default_factory=dict)
+    questions: list[BenchQuestion]
+    skipped: list[str] = Field(default_factory=list, description="Questions without a findable gold unit.")
+
+
+def unit_of(passage: Passage, unit: Unit) -> str:
+    """The unit a passage belongs to (gold units are counted once however many passages hit them)."""
+    if unit == "document":
+        return passage.doc_id
+    if unit == "page":
+        return f"{passage.doc_id}#p{passage.page}"
+    return passage.passage_id
+
+
+def data_file(path: Path, name: str) -> Path:
+    """A data set's file, given either the file itself or the folder holding it."""
+    candidate = path / name if path.is_dir() else path
+    if not candidate.is_file():
+        raise InputError(candidate, f"no such file (expected the data set folder holding {name})")
+    return candidate
+
+
+def read_json(path: Path) -> Any:
+    """A JSON file, with an InputError naming the line of a syntax error."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise InputError(path, f"invalid JSON (line {exc.lineno}: {exc.msg})") from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(path, "not UTF-8 text") from exc
+
+
+def text_document(doc_id: str, text: str, title: str = "") -> tuple[Document, SourceInfo]:
+    """A plain-text document of one segment, its own source, as if read from ``doc_id.txt``."""
+    document = Document(
+        doc_id=doc_id,
+        path=f"{doc_id}.txt",
+        kind="text",
+        checksum=hashlib.sha256(text.encode()).hexdigest(),
+        text=text,
+        segments=[Segment(start=0, end=len(text), source_id=doc_id)],
+    )
+    return document, SourceInfo(source_id=doc_id, title=title)
+
+
+def passages_of(documents: list[Document], settings: Settings, sources: dict[str, SourceInfo]) -> list[Passage]:
+    """The passages icrag's chunker cuts from the documents."""
+    return [p for d in documents for p in split_document(d, settings, sources)]
+
+
+def build_store(data: BenchData, embedder: Embedder) -> IndexStore:
+    """An in-memory index of the benchmark's passages, embedded as `icrag index build` would (cached)."""
+    return IndexBuilder(data.settings, embedder).in_memory(data.documents, data.passages, data.sources)
+
+
+def systems(store: IndexStore, settings: Settings, embedder: Embedder) -> dict[str, Search]:
+    """The systems compared: plain BM25, plain dense top-k (as LangChain's FAISS retriever), icrag."""
+    pipeline = Pipeline.from_store(store, settings, embedder)
+    lexical = LexicalRetriever(store, pipeline.bm25)
+    dense = DenseRetriever(store, embedder)
+    return {
+        "bm25": lambda q, k: [hit.passage for hit in lexical.retrieve(q, k)],
+        "dense": lambda q, k: [hit.passage for hit in dense.retrieve(q, k)],
+        "icrag": lambda q, k: [hit.passage for hit in pipeline.retrieve(q, top_k=k)],
+    }
+
+
+def run_benchmark(data: BenchData, embedder: Embedder, data_path: str, progress: bool = False) -> BenchReport:
+    """Index the passages once, rank them for every question with every system, and score."""
+    store = build_store(data, embedder)
+    golds = [set(q.gold) for q in data.questions]
+    results: dict[str, SystemResult] = {}
+    first_rank: dict[str, list[int | None]] = {}
+    latencies: dict[str, list[float]] = {}
+    for name, search in systems(store, data.settings, embedder).items():
+        rankings: list[list[str]] = []
+        latencies[name] = []
+        for question in tqdm(data.questions, desc=f"{data.name} {name}", unit="q", disable=not progress):
+            started = time.perf_counter()
+            passages = search(question.question, RANK_DEPTH)
+            latencies[name].append((time.perf_counter() - started) * 1000)
+            rankings.append([unit_of(p, data.unit) for p in passages])
+        results[name] = SystemResult(
+            retrieval=retrieval_scores(rankings, golds).overall(), latency_ms=latency_percentiles(latencies[name])
+        )
+        first_rank[name] = [next(iter(gold_ranks(r, g)), None) for r, g in zip(rankings, golds, strict=True)]
+    return BenchReport(
+        benchmark=data.name,
+        n_questions=len(data.questions),
+        n_passages=len(data.passages),
+        n_documents=len(data.documents),
+        unit=data.unit,
+        skipped=data.skipped,
+        systems=results,
+        settings_hash=data.settings.settings_hash(),
+        data=data_path,
+        per_question=[
+            BenchQuestionResult(
+                id=q.id,
+                gold=q.gold,
+                first_gold_rank={name: first_rank[name][i] for name in results},
+                latency_ms={name: latencies[name][i] for name in results},
+            )
+            for i, q in enumerate(data.questions)
+        ],
+    )
+
+
+def write_bench_report(report: BenchReport, out_dir: Path) -> list[Path]:
+    """report.json, report.md and the charts of a benchmark."""
+    json_path = write_json(report, out_dir)
+    markdown = out_dir / "report.md"
+    markdown.write_text(bench_markdown(report), encoding="utf-8")
+    retrieval = {name: s.retrieval.model_dump(by_alias=True) for name, s in report.systems.items()}
+    latencies = {name: [q.latency_ms[name] for q in report.per_question] for name in report.systems}
+    return [
+        json_path,
+        markdown,
+        metric_bars(retrieval, out_dir / "metrics.png", f"retrieval on {report.benchmark}"),
+        latency_boxes(latencies, out_dir / "latency.png", f"retrieval latency on {report.benchmark}"),
+    ]

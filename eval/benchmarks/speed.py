@@ -1,0 +1,152 @@
+"""Speed: index-build embedding throughput against raw sentence-transformers, and answer latency.
+
+The build is timed end to end (reading, chunking, embedding, FAISS, atomic save) with a cold
+embedding cache and a loaded model; the raw baseline encodes exactly the texts the build
+embedded, with the same model, batch size and normalisation. Their throughput ratio says how
+much icrag's machinery costs on top of the model (goal: at least 0.9).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from pydantic import Field
+
+from eval.metrics import Latency, latency_percentiles
+from eval.questions import Question
+from eval.report import now
+from index.builder import IndexBuilder
+from index.embedding import Embedder, resolve_model_path
+from index.models import Record
+from index.settings import Settings
+from rag.pipeline import Pipeline
+
+GOAL_RATIO = 0.9
+
+
+class SpeedReport(Record):
+    """Result of ``icrag eval bench speed``."""
+
+    benchmark: str = "speed"
+    n_passages: int = Field(description="Passages of the index built.")
+    n_texts: int = Field(description="Texts the build embedded (passages and their sentence units).")
+    build_seconds: float = Field(description="Wall time of the whole build, model already loaded.")
+    raw_seconds: float = Field(description="Wall time of SentenceTransformer.encode on the same texts.")
+    build_rate: float = Field(description="Texts per second of the build.")
+    raw_rate: float = Field(description="Texts per second of raw encoding.")
+    ratio: float = Field(description="build_rate / raw_rate.")
+    goal_ratio: float = GOAL_RATIO
+    n_asks: int = Field(description="Questions timed after one warm-up question.")
+    warm_ask_ms: Latency = Field(description="Pipeline.ask latency with index and model loaded.")
+    cold_first_answer_ms: float | None = Field(description="Wall time of a fresh `icrag ask` process.")
+    cold_error: str = Field("", description="Why the cold answer was not timed, if it was not.")
+    data_dir: str
+    index_dir: str
+    settings_hash: str
+    created_at: str = Field(default_factory=now)
+
+
+class RecordingEmbedder(Embedder):
+    """An Embedder that keeps the texts it is asked to embed, to replay them to the raw model."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self.texts: list[str] = []
+
+    def embed(self, texts: Sequence[str], progress: bool | None = None) -> np.ndarray:
+        """Embed as usual, remembering the texts."""
+        self.texts.extend(texts)
+        return super().embed(texts, progress)
+
+
+def time_build(data_dir: Path, settings: Settings) -> tuple[int, list[str], float]:
+    """(passages, texts embedded, seconds) of a fresh build into a temporary index and cache."""
+    with tempfile.TemporaryDirectory(prefix="icrag-speed-") as tmp:
+        fresh = settings.model_copy(update={"index_dir": Path(tmp) / "index", "cache_dir": Path(tmp) / "cache"})
+        embedder = RecordingEmbedder(fresh)
+        embedder.encode(["warm up"])
+        started = time.perf_counter()
+        report = IndexBuilder(fresh, embedder).build(data_dir, force=True)
+        return report.n_passages, embedder.texts, time.perf_counter() - started
+
+
+def time_raw_encode(texts: Sequence[str], settings: Settings) -> float:
+    """Seconds SentenceTransformer.encode takes for the texts, model loaded and warmed first."""
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(resolve_model_path(settings.embedding_model), device="cpu", local_files_only=True)
+    model.encode(["warm up"])
+    started = time.perf_counter()
+    model.encode(
+        list(texts),
+        batch_size=settings.embedding_batch_size,
+        normalize_embeddings=settings.normalize_embeddings,
+        convert_to_numpy=True,
+    )
+    return time.perf_counter() - started
+
+
+def time_warm_asks(questions: Sequence[Question], settings: Settings) -> list[float]:
+    """Milliseconds per Pipeline.ask, after loading the index and answering one question to warm up."""
+    pipeline = Pipeline.load(settings)
+    pipeline.ask(questions[0].question)
+    latencies = []
+    for question in questions:
+        started = time.perf_counter()
+        pipeline.ask(question.question)
+        latencies.append((time.perf_counter() - started) * 1000)
+    return latencies
+
+
+def time_cold_answer(question: str, index_dir: Path) -> tuple[float | None, str]:
+    """Wall time of a new `icrag ask` process (imports, model and index loading included)."""
+    beside = Path(sys.executable).with_name("icrag")
+    command = str(beside) if beside.exists() else shutil.which("icrag")
+    if command is None:
+        return None, "the icrag command is not installed"
+    started = time.perf_counter()
+    done = subprocess.run(
+        [command, "ask", question, "--index", str(index_dir)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "ICRAG_SHOW_PROGRESS": "false"},
+        check=False,
+    )
+    elapsed = (time.perf_counter() - started) * 1000
+    if done.returncode != 0:
+        return None, (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
+    return elapsed, ""
+
+
+def run_speed_bench(data_dir: Path, settings: Settings, questions: Sequence[Question]) -> SpeedReport:
+    """Every speed measurement, one after the other so they do not compete for the CPU."""
+    n_passages, texts, build_seconds = time_build(data_dir, settings)
+    raw_seconds = time_raw_encode(texts, settings)
+    latencies = time_warm_asks(questions, settings)
+    cold_ms, cold_error = time_cold_answer(questions[0].question, settings.index_dir)
+    build_rate = len(texts) / build_seconds
+    raw_rate = len(texts) / raw_seconds
+    return SpeedReport(
+        n_passages=n_passages,
+        n_texts=len(texts),
+        build_seconds=build_seconds,
+        raw_seconds=raw_seconds,
+        build_rate=build_rate,
+        raw_rate=raw_rate,
+        ratio=build_rate / raw_rate,
+        n_asks=len(latencies),
+        warm_ask_ms=latency_percentiles(latencies),
+        cold_first_answer_ms=cold_ms,
+        cold_error=cold_error,
+        data_dir=str(data_dir),
+        index_dir=str(settings.index_dir),
+        settings_hash=settings.settings_hash(),
+    )

@@ -1,0 +1,256 @@
+"""Metrics as pure functions: each returns an overall value and one value per question.
+
+Nothing here mutates its inputs or reads files; the runner and the benchmarks feed them.
+A per-question value is None where a metric does not apply (retrieval metrics on a question
+without gold evidence, key facts on an unanswerable question, citations on an abstention);
+the overall value is the mean of the values that are not None, or None if there are none.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Collection, Sequence
+from functools import partial
+from typing import Protocol
+
+import numpy as np
+from pydantic import ConfigDict, Field
+
+from eval.text import fact_found
+from index.models import Record
+from index.sentences import split_sentences
+
+RANK_DEPTH = 10
+
+
+class Score(Record):
+    """One metric over a question set."""
+
+    overall: float | None = Field(description="Mean over the questions the metric applies to.")
+    per_question: list[float | None] = Field(description="Value per question, in input order.")
+
+    @classmethod
+    def of(cls, values: Sequence[float | None]) -> Score:
+        """A score from per-question values."""
+        present = [v for v in values if v is not None]
+        return cls(overall=float(np.mean(present)) if present else None, per_question=list(values))
+
+
+class RetrievalValues(Record):
+    """The five retrieval numbers of one question or one question set, under report.json's names."""
+
+    model_config = ConfigDict(validate_by_name=True, validate_by_alias=True, serialize_by_alias=True)
+
+    recall_at_1: float | None = Field(None, alias="recall@1", description="Capped recall of gold units at 1.")
+    recall_at_5: float | None = Field(None, alias="recall@5", description="Capped recall of gold units at 5.")
+    recall_at_10: float | None = Field(None, alias="recall@10", description="Capped recall of gold units at 10.")
+    mrr_at_10: float | None = Field(None, alias="mrr@10", description="Reciprocal rank of the first gold unit.")
+    ndcg_at_10: float | None = Field(None, alias="ndcg@10", description="nDCG of binary gold relevance.")
+
+
+class RetrievalScores(Record):
+    """Ranking quality of gold evidence: capped recall at 1/5/10, MRR@10 and nDCG@10."""
+
+    recall_at_1: Score
+    recall_at_5: Score
+    recall_at_10: Score
+    mrr_at_10: Score
+    ndcg_at_10: Score
+
+    def overall(self) -> RetrievalValues:
+        """The overall values."""
+        return RetrievalValues(**{name: getattr(self, name).overall for name in RetrievalValues.model_fields})
+
+    def of_question(self, i: int) -> RetrievalValues:
+        """The values of question ``i``."""
+        return RetrievalValues(**{name: getattr(self, name).per_question[i] for name in RetrievalValues.model_fields})
+
+
+def gold_ranks(ranked: Sequence[str], gold: Collection[str]) -> list[int]:
+    """1-based ranks at which a gold unit appears for the first time.
+
+    A unit is what counts as one piece of evidence (a passage, a page, a document); several
+    retrieved passages of the same unit earn credit once, at the first of them.
+    """
+    seen: set[str] = set()
+    ranks = []
+    for rank, unit in enumerate(ranked, start=1):
+        if unit in gold and unit not in seen:
+            seen.add(unit)
+            ranks.append(rank)
+    return ranks
+
+
+def recall_at_k(ranked: Sequence[str], gold: Collection[str], k: int) -> float:
+    """Share of gold units in the top k, out of min(k, number of gold units) (BEIR's capped recall).
+
+    The cap makes recall@1 mean "the first hit is gold" even for questions with many gold units.
+    """
+    found = sum(1 for rank in gold_ranks(ranked, gold) if rank <= k)
+    return found / min(k, len(set(gold)))
+
+
+def mrr_at_k(ranked: Sequence[str], gold: Collection[str], k: int = RANK_DEPTH) -> float:
+    """Reciprocal rank of the first gold unit in the top k, 0 if none."""
+    ranks = [r for r in gold_ranks(ranked, gold) if r <= k]
+    return 1.0 / ranks[0] if ranks else 0.0
+
+
+def ndcg_at_k(ranked: Sequence[str], gold: Collection[str], k: int = RANK_DEPTH) -> float:
+    """Normalised discounted cumulative gain of binary relevance in the top k."""
+    dcg = sum(1.0 / math.log2(r + 1) for r in gold_ranks(ranked, gold) if r <= k)
+    ideal = sum(1.0 / math.log2(r + 1) for r in range(1, min(k, len(set(gold))) + 1))
+    return dcg / ideal
+
+
+def retrieval_scores(rankings: Sequence[Sequence[str]], golds: Sequence[Collection[str]]) -> RetrievalScores:
+    """Retrieval metrics per question from ranked unit ids and gold unit ids (None without gold)."""
+    if len(rankings) != len(golds):
+        raise ValueError(f"{len(rankings)} rankings but {len(golds)} gold sets")
+
+    def each(metric: Callable[[Sequence[str], Collection[str]], float]) -> Score:
+        return Score.of([metric(r, g) if g else None for r, g in zip(rankings, golds, strict=True)])
+
+    return RetrievalScores(
+        recall_at_1=each(partial(recall_at_k, k=1)),
+        recall_at_5=each(partial(recall_at_k, k=5)),
+        recall_at_10=each(partial(recall_at_k, k=10)),
+        mrr_at_10=each(partial(mrr_at_k, k=RANK_DEPTH)),
+        ndcg_at_10=each(partial(ndcg_at_k, k=RANK_DEPTH)),
+    )
+
+
+def key_fact_recall(answers: Sequence[str], key_facts: Sequence[Sequence[str] | None]) -> Score:
+    """Share of each question's key facts found in its answer (None where no facts apply)."""
+    if len(answers) != len(key_facts):
+        raise ValueError(f"{len(answers)} answers but {len(key_facts)} key-fact lists")
+    values: list[float | None] = []
+    for answer, facts in zip(answers, key_facts, strict=True):
+        values.append(sum(fact_found(f, answer) for f in facts) / len(facts) if facts else None)
+    return Score.of(values)
+
+
+class SupportJudge(Protocol):
+    """Decides whether evidence supports a claim (rag.support.SupportScorer in practice)."""
+
+    def supports(self, claim: str, evidence: str) -> bool:
+        """Whether the evidence supports the claim."""
+        ...
+
+
+class CitedSentence(Record):
+    """One answer sentence and the texts of the passages it cites."""
+
+    text: str = Field(description="Sentence text without citation markers.")
+    evidence: list[str] = Field(default_factory=list, description="Texts of the cited passages.")
+
+
+class CitedAnswer(Record):
+    """An answer as the citation metrics see it."""
+
+    sentences: list[CitedSentence] = Field(description="The answer's sentences with their evidence.")
+    numbered: bool = Field(
+        True,
+        description="False when the answer has no [n] markers and every sentence stands against all contexts; "
+        "citation precision is then undefined.",
+    )
+
+
+class CitationScores(Record):
+    """ALCE-style citation recall (support) and precision."""
+
+    support: Score = Field(description="Share of sentences entailed by their cited passages together.")
+    precision: Score = Field(description="Share of citations that support, or are needed to support, their sentence.")
+
+
+def citation_scores(answers: Sequence[CitedAnswer | None], judge: SupportJudge) -> CitationScores:
+    """Citation support and precision per answer, as in ALCE (Gao et al., 2023).
+
+    A sentence is supported when its cited passages, joined, support it; a sentence without
+    citations is unsupported. A citation is precise when its sentence is supported and the
+    citation either supports it alone or is needed (the others alone do not). None marks
+    abstentions and answers without sentences (or, for precision, without citations).
+    """
+    support: list[float | None] = []
+    precision: list[float | None] = []
+    for answer in answers:
+        if answer is None or not answer.sentences:
+            support.append(None)
+            precision.append(None)
+            continue
+        supported = 0
+        precise = 0
+        n_citations = 0
+        for sentence in answer.sentences:
+            joint = bool(sentence.evidence) and judge.supports(sentence.text, "\n\n".join(sentence.evidence))
+            supported += joint
+            n_citations += len(sentence.evidence)
+            if not joint:
+                continue
+            for i, evidence in enumerate(sentence.evidence):
+                others = sentence.evidence[:i] + sentence.evidence[i + 1 :]
+                alone = judge.supports(sentence.text, evidence)
+                needed = not others or not judge.supports(sentence.text, "\n\n".join(others))
+                precise += alone or needed
+        support.append(supported / len(answer.sentences))
+        precision.append(precise / n_citations if answer.numbered and n_citations else None)
+    return CitationScores(support=Score.of(support), precision=Score.of(precision))
+
+
+class AbstentionScores(Record):
+    """How well an answerer declines: on unanswerable questions, and wrongly on answerable ones."""
+
+    recall: Score = Field(description="Per unanswerable question: 1 if it declined, else 0.")
+    false_rate: Score = Field(description="Per answerable question: 1 if it declined, else 0.")
+
+
+def abstention_scores(abstained: Sequence[bool], answerable: Sequence[bool]) -> AbstentionScores:
+    """Abstention recall on unanswerable questions and false abstention rate on answerable ones."""
+    if len(abstained) != len(answerable):
+        raise ValueError(f"{len(abstained)} answers but {len(answerable)} answerability flags")
+    pairs = list(zip(abstained, answerable, strict=True))
+    return AbstentionScores(
+        recall=Score.of([None if ok else float(a) for a, ok in pairs]),
+        false_rate=Score.of([float(a) if ok else None for a, ok in pairs]),
+    )
+
+
+class Latency(Record):
+    """Latency percentiles in milliseconds."""
+
+    p50: float | None = Field(description="Median.")
+    p95: float | None = Field(description="95th percentile (linear interpolation).")
+
+
+def latency_percentiles(milliseconds: Sequence[float]) -> Latency:
+    """p50 and p95 of a list of latencies (None for an empty list)."""
+    if not milliseconds:
+        return Latency(p50=None, p95=None)
+    p50, p95 = np.percentile(np.asarray(milliseconds, dtype=float), [50, 95])
+    return Latency(p50=float(p50), p95=float(p95))
+
+
+def auroc(scores: Sequence[float], labels: Sequence[bool]) -> float:
+    """Area under the ROC curve: the chance a positive outscores a negative, ties counting half."""
+    values = np.asarray(scores, dtype=float)
+    truth = np.asarray(labels, dtype=bool)
+    positives, negatives = values[truth], values[~truth]
+    if not len(positives) or not len(negatives):
+        raise ValueError("AUROC needs at least one positive and one negative")
+    greater = (positives[:, None] > negatives[None, :]).sum()
+    ties = (positives[:, None] == negatives[None, :]).sum()
+    return float((greater + 0.5 * ties) / (len(positives) * len(negatives)))
+
+
+def reference_recall(answers: Sequence[str], references: Sequence[str | None], judge: SupportJudge) -> Score:
+    """Share of each reference answer's sentences that its answer supports (None without a reference).
+
+    The stand-in for key facts when only a reference answer is given (RAGAS's ``reference``).
+    """
+    if len(answers) != len(references):
+        raise ValueError(f"{len(answers)} answers but {len(references)} references")
+    values: list[float | None] = []
+    for answer, reference in zip(answers, references, strict=True):
+        claims = split_sentences(reference) if reference else []
+        values.append(sum(judge.supports(c, answer) for c in claims) / len(claims) if claims else None)
+    return Score.of(values)

@@ -1,0 +1,211 @@
+"""``icrag eval score``: citation and key-fact metrics for answers written by any system.
+
+Each JSONL line holds a question, an answer and the contexts the answer cites, under icrag's
+names (question, answer, contexts, key_facts) or RAGAS's (user_input, response,
+retrieved_contexts, reference). ``[n]`` markers in the answer cite ``contexts[n-1]``; an answer
+without markers has each sentence judged against all its contexts.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError
+
+from eval.jsonl import read_jsonl
+from eval.metrics import (
+    CitedAnswer,
+    CitedSentence,
+    Score,
+    SupportJudge,
+    citation_scores,
+    key_fact_recall,
+    reference_recall,
+)
+from eval.questions import NOT_IN_CORPUS
+from index.errors import InputError
+from index.models import Record
+from index.sentences import split_sentences
+from rag.support import strip_markers
+
+logger = logging.getLogger(__name__)
+
+#: Accepted field names -> the name used here; RAGAS's names map onto icrag's.
+FIELD_ALIASES = {
+    "id": "id",
+    "question": "question",
+    "user_input": "question",
+    "answer": "answer",
+    "response": "answer",
+    "contexts": "contexts",
+    "retrieved_contexts": "contexts",
+    "key_facts": "key_facts",
+    "reference": "reference",
+    "abstained": "abstained",
+}
+
+_MARKER_RE = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+#: Phrases with which answerers decline; used when a line does not say whether it abstained.
+_DECLINED_RE = re.compile(
+    r"\b(?:not in the (?:corpus|evidence|context)|(?:does|do) not (?:contain|cover|say|mention)"
+    r"|cannot (?:be )?answer|can't answer|unable to answer|i don't know|no (?:relevant )?(?:evidence|information)"
+    r"|not (?:enough|sufficient) (?:evidence|information)|insufficient (?:evidence|information))\b",
+    re.IGNORECASE,
+)
+
+
+class AnswerLine(Record):
+    """One answer to score, after field names are mapped."""
+
+    id: str = Field(description="Identifier; the line number when the file gives none.")
+    question: str = Field(description="The question.")
+    answer: str = Field(description="The answer text, possibly with [n] markers.")
+    contexts: list[str] = Field(description="Contexts the answer cites; [n] refers to contexts[n-1].")
+    key_facts: list[str] | None = Field(None, description="Facts a correct answer contains.")
+    reference: str | None = Field(None, description="Reference answer, used when key_facts are absent.")
+    abstained: bool | None = Field(None, description="Whether the system declined; guessed from the text if absent.")
+
+
+class ScoredAnswer(Record):
+    """Scores of one answer."""
+
+    id: str
+    question: str
+    abstained: bool = Field(description="Declined (as given, or recognised in the text).")
+    n_sentences: int = Field(description="Sentences in the answer.")
+    numbered: bool = Field(description="Whether the answer used [n] markers.")
+    citation_support: float | None
+    citation_precision: float | None
+    key_fact_recall: float | None = Field(description="From key_facts, else from the reference answer.")
+
+
+class ScoreSummary(Record):
+    """Overall values of ``icrag eval score``."""
+
+    key_fact_recall: float | None
+    citation_support: float | None
+    citation_precision: float | None
+    abstained: float = Field(description="Share of answers that declined.")
+
+
+class ScoreReport(Record):
+    """report.json of ``icrag eval score``."""
+
+    answers_file: str
+    n_answers: int
+    answers: ScoreSummary
+    per_answer: list[ScoredAnswer]
+
+
+def load_answer_lines(path: Path) -> list[AnswerLine]:
+    """Answers from a JSONL file in either naming convention; InputError names the bad line."""
+    lines = []
+    ignored: set[str] = set()
+    for number, item in read_jsonl(path):
+        lines.append(_parse_line(path, number, item, ignored))
+    if ignored:
+        logger.warning("%s: ignored field(s) %s", path, ", ".join(sorted(ignored)))
+    if not lines:
+        raise InputError(path, "no answers in the file")
+    return lines
+
+
+def _parse_line(path: Path, number: int, item: dict[str, Any], ignored: set[str]) -> AnswerLine:
+    fields: dict[str, Any] = {"id": str(number)}
+    given: dict[str, str] = {}
+    for key, value in item.items():
+        name = FIELD_ALIASES.get(key)
+        if name is None:
+            ignored.add(key)
+            continue
+        if name in given:
+            raise InputError(f"{path}:{number}", f"both '{given[name]}' and '{key}' given; keep one")
+        given[name] = key
+        fields[name] = str(value) if name == "id" else value
+    for name, names in (("question", "question/user_input"), ("answer", "answer/response")):
+        if name not in fields:
+            raise InputError(f"{path}:{number}", f"missing '{names}'")
+    fields.setdefault("contexts", [])
+    try:
+        return AnswerLine.model_validate(fields)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = given.get(str(first["loc"][0]), str(first["loc"][0])) if first["loc"] else "line"
+        raise InputError(f"{path}:{number}", f"{key}: {first['msg']}") from None
+
+
+def declined(line: AnswerLine) -> bool:
+    """Whether an answer declines to answer."""
+    if line.abstained is not None:
+        return line.abstained
+    text = strip_markers(line.answer).strip()
+    return not text or text == NOT_IN_CORPUS or bool(_DECLINED_RE.search(text))
+
+
+def cited_answer(line: AnswerLine) -> CitedAnswer:
+    """An answer's sentences with the contexts each cites ([n] -> contexts[n-1])."""
+    numbered = bool(_MARKER_RE.search(line.answer))
+    sentences: list[tuple[str, list[int]]] = []
+    for raw in split_sentences(line.answer):
+        numbers = [int(n) for group in _MARKER_RE.findall(raw) for n in re.split(r"\s*[,;]\s*", group)]
+        text = strip_markers(raw)
+        if not any(ch.isalnum() for ch in text) and sentences:
+            sentences[-1][1].extend(numbers)  # markers split off after the full stop
+        elif any(ch.isalnum() for ch in text):
+            sentences.append((text, numbers))
+    if not numbered:
+        return CitedAnswer(
+            sentences=[CitedSentence(text=text, evidence=list(line.contexts)) for text, _ in sentences],
+            numbered=False,
+        )
+    # A marker past the end of the contexts cites nothing: it counts, and never supports.
+    return CitedAnswer(
+        sentences=[
+            CitedSentence(
+                text=text,
+                evidence=[line.contexts[n - 1] if 1 <= n <= len(line.contexts) else "" for n in dict.fromkeys(ns)],
+            )
+            for text, ns in sentences
+        ]
+    )
+
+
+def score_answers(lines: Sequence[AnswerLine], judge: SupportJudge, answers_file: str = "") -> ScoreReport:
+    """Citation support and precision, key-fact recall and abstentions of a set of answers."""
+    abstained = [declined(line) for line in lines]
+    cited = [None if a else cited_answer(line) for line, a in zip(lines, abstained, strict=True)]
+    citations = citation_scores(cited, judge)
+    texts = [strip_markers(line.answer) for line in lines]
+    by_facts = key_fact_recall(texts, [line.key_facts for line in lines]).per_question
+    by_reference = reference_recall(texts, [None if line.key_facts else line.reference for line in lines], judge)
+    facts = Score.of([f if f is not None else r for f, r in zip(by_facts, by_reference.per_question, strict=True)])
+    per_answer = []
+    for i, line in enumerate(lines):
+        answer = cited[i]
+        per_answer.append(
+            ScoredAnswer(
+                id=line.id,
+                question=line.question,
+                abstained=abstained[i],
+                n_sentences=len(answer.sentences) if answer else 0,
+                numbered=answer.numbered if answer else False,
+                citation_support=citations.support.per_question[i],
+                citation_precision=citations.precision.per_question[i],
+                key_fact_recall=facts.per_question[i],
+            )
+        )
+    return ScoreReport(
+        answers_file=answers_file,
+        n_answers=len(lines),
+        answers=ScoreSummary(
+            key_fact_recall=facts.overall,
+            citation_support=citations.support.overall,
+            citation_precision=citations.precision.overall,
+            abstained=sum(abstained) / len(lines) if lines else 0.0,
+        ),
+        per_answer=per_answer,
+    )

@@ -1,0 +1,96 @@
+"""Sentence boundaries with exact offsets, shared by indexing, answering and evaluation.
+
+A rule-based splitter: scientific prose is full of "et al.", "e.g.", decimals and
+citation brackets that naive splitting on full stops breaks apart.
+"""
+
+from __future__ import annotations
+
+import re
+
+_ABBREVIATIONS = {
+    "al", "e.g", "i.e", "eg", "ie", "etc", "vs", "cf", "fig", "figs", "no", "nos", "vol", "pp", "p",
+    "dr", "mr", "mrs", "ms", "prof", "st", "approx", "ca", "ed", "eds", "inc", "ltd", "co", "jr", "sr",
+    "dept", "univ", "resp", "ref", "refs", "tab", "eq", "sec", "ch", "u.s", "u.k", "n.d",
+}  # fmt: skip
+
+# A candidate boundary: end punctuation (maybe followed by quotes, brackets or citation
+# markers such as [3] or [1,2]), then whitespace, then something that can open a sentence.
+_BOUNDARY = re.compile(r"([.!?])([\"'”’)\]]*(?:\s*\[\d+(?:[,–-]\s*\d+)*\])?)(\s+)(?=[\"'“‘(\[]?[A-Z0-9•\-])")
+_LINE_BREAK = re.compile(r"\n\s*")
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) offsets of the sentences of ``text``, whitespace trimmed, in order."""
+    spans: list[tuple[int, int]] = []
+    for block_start, block_end in _blocks(text):
+        start = block_start
+        for match in _BOUNDARY.finditer(text, block_start, block_end):
+            end = match.end(2)
+            if _is_abbreviation(text, start, match.start(1)):
+                continue
+            spans.append((start, end))
+            start = match.end(3)
+        spans.append((start, block_end))
+    return [trimmed for span in spans if (trimmed := _trim(text, *span))]
+
+
+def split_sentences(text: str) -> list[str]:
+    """The sentences of ``text`` as strings."""
+    return [text[start:end] for start, end in sentence_spans(text)]
+
+
+def _blocks(text: str) -> list[tuple[int, int]]:
+    """Lines: a sentence never spans a line break (loaders unwrap hard-wrapped prose)."""
+    blocks = []
+    start = 0
+    for match in _LINE_BREAK.finditer(text):
+        blocks.append((start, match.start()))
+        start = match.end()
+    blocks.append((start, len(text)))
+    return blocks
+
+
+def _is_abbreviation(text: str, start: int, dot: int) -> bool:
+    if text[dot] != ".":
+        return False
+    word = re.search(r"([A-Za-z][A-Za-z.]*)$", text[start:dot])
+    if word is None:
+        return False
+    token = word.group(1).lower()
+    return token in _ABBREVIATIONS or len(token) == 1
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return (start, end) if end > start else None
+
+
+def sentence_units(text: str, max_words: int = 60, min_words: int = 4) -> list[tuple[int, int]]:
+    """Spans embedded one by one for sentence-level scoring and extraction.
+
+    Sentences, with fragments under ``min_words`` joined to the next sentence and sentences
+    over ``max_words`` cut at word boundaries, so every unit fits the embedding model's window.
+    """
+    units: list[tuple[int, int]] = []
+    pending: int | None = None
+    for start, end in sentence_spans(text):
+        if pending is not None:
+            start, pending = pending, None
+        words = list(re.finditer(r"\S+", text[start:end]))
+        if len(words) < min_words:
+            pending = start
+            continue
+        for i in range(0, len(words), max_words):
+            piece = words[i : i + max_words]
+            units.append((start + piece[0].start(), start + piece[-1].end()))
+    if pending is not None:
+        tail = _trim(text, pending, len(text))
+        if tail and units and text[units[-1][1] : tail[0]].strip() == "":
+            units[-1] = (units[-1][0], tail[1])
+        elif tail:
+            units.append(tail)
+    return units

@@ -1,0 +1,93 @@
+"""Build citations for quoted spans and assemble cited answers with contiguous numbering."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rag.models import Answer, AnswerSentence, Citation, RetrievedPassage
+
+_MARKDOWN_NOISE = re.compile(r"\*\*|__|`|^\s*(?:[-*•]|\d+[.)])\s+", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A span of a retrieved passage, offsets relative to the passage text."""
+
+    hit: RetrievedPassage
+    start: int
+    end: int
+
+    @property
+    def text(self) -> str:
+        """The quoted text, exactly as in the passage."""
+        return self.hit.passage.text[self.start : self.end]
+
+
+def make_citation(n: int, quote: Quote) -> Citation:
+    """A numbered citation carrying the publication and the quote's document offsets."""
+    passage = quote.hit.passage
+    source = passage.source
+    return Citation(
+        n=n,
+        passage_id=passage.passage_id,
+        source_id=passage.source_id,
+        title=source.title,
+        authors=source.authors,
+        year=source.year,
+        doi=source.doi,
+        section=passage.section,
+        page=passage.page,
+        quote=quote.text,
+        start=passage.start + quote.start,
+        end=passage.start + quote.end,
+        score=quote.hit.score,
+    )
+
+
+def passage_citation(n: int, hit: RetrievedPassage) -> Citation:
+    """A citation of a whole passage (used for related evidence and LLM answers)."""
+    return make_citation(n, Quote(hit, 0, len(hit.passage.text)))
+
+
+def display_text(quote: str) -> str:
+    """A quoted sentence as it reads in an answer: markdown markers and line breaks folded."""
+    return " ".join(_MARKDOWN_NOISE.sub("", quote).split())
+
+
+def cited_sentence(text: str, numbers: Sequence[int]) -> str:
+    """A sentence followed by its citation markers, e.g. ``Text. [1][2]``."""
+    return text + " " + "".join(f"[{n}]" for n in numbers) if numbers else text
+
+
+def assemble(
+    question: str,
+    sentences: Sequence[tuple[str, Sequence[Citation]]],
+    settings_hash: str,
+) -> Answer:
+    """An Answer whose citations are numbered 1..k in order of first use.
+
+    Each item pairs a sentence with the citations supporting it; citations of the same
+    passage and quote share one number.
+    """
+    numbering: dict[tuple[str, int, int], int] = {}
+    citations: list[Citation] = []
+    answer_sentences: list[AnswerSentence] = []
+    for text, cites in sentences:
+        numbers = []
+        for citation in cites:
+            key = (citation.passage_id, citation.start, citation.end)
+            if key not in numbering:
+                numbering[key] = len(citations) + 1
+                citations.append(citation.model_copy(update={"n": numbering[key]}))
+            if numbering[key] not in numbers:
+                numbers.append(numbering[key])
+        answer_sentences.append(AnswerSentence(text=text, citations=numbers))
+    return Answer(
+        question=question,
+        answer=" ".join(cited_sentence(s.text, s.citations) for s in answer_sentences),
+        sentences=answer_sentences,
+        citations=citations,
+        settings_hash=settings_hash,
+    )

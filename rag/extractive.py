@@ -1,0 +1,180 @@
+"""The default answerer: quotes the retrieved sentences that answer the question.
+
+It writes no words of its own, so every sentence is supported by the passage it cites by
+construction. It abstains when the evidence does not cover the question:
+
+* the best sentence scores under ``abstain_threshold``;
+* the question names something (a capitalised word) that no passage mentions;
+* the question asks for an amount of money and no candidate sentence states one;
+* the best sentence is a scope note ("... is not covered by this evidence base") and no
+  other sentence comes within ``SCOPE_NOTE_MARGIN`` of it.
+
+These rules were calibrated on the bundled dev questions (see eval/).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.settings import Settings
+from index.store import IndexStore
+from rag.citations import Quote, assemble, display_text, make_citation, passage_citation
+from rag.lexical import Tokenizer
+from rag.models import Answer, RetrievedPassage
+
+#: Sentences in which an evidence base states that it lacks a detail.
+SCOPE_NOTE = re.compile(
+    r"\bnot (?:covered|summari[sz]ed|given|stated|reported|recorded|included|described|available)\b"
+    r"|\bdoes not (?:say|give|report|state|contain|describe|name|list|cover|include)\b"
+    r"|\bdo not (?:say|give|report|state|contain|describe|name|list|cover|include)\b",
+    re.IGNORECASE,
+)
+
+
+#: Questions that ask for an amount of money, and text that states one.
+_MONEY_QUESTION = re.compile(
+    r"\b(?:how much (?:money|funding)|cost|costs|budget|spend|spent|price|award(?:ed)?)\b", re.I
+)
+_MONEY = re.compile(r"[£$€]\s?\d|\b\d[\d,.]*\s?(?:pounds|dollars|euros|million|billion|bn|k)\b", re.I)
+#: An answer goes ahead despite a top-ranked scope note when another sentence scores this close.
+SCOPE_NOTE_MARGIN = 0.8
+
+
+@dataclass(frozen=True)
+class ScoredSentence:
+    """A candidate sentence with the evidence that ranks it."""
+
+    quote: Quote
+    dense: float
+    lexical: float
+    score: float
+    vector: np.ndarray
+
+    @property
+    def is_scope_note(self) -> bool:
+        """Whether the sentence says the evidence base does not cover something."""
+        return bool(SCOPE_NOTE.search(self.quote.text))
+
+
+class Vocabulary:
+    """Inverse document frequencies of stemmed words over an index's passages."""
+
+    def __init__(self, texts: Sequence[str], tokenizer: Tokenizer) -> None:
+        self.tokenizer = tokenizer
+        counts: dict[str, int] = {}
+        for tokens in tokenizer(texts) if texts else []:
+            for token in set(tokens):
+                counts[token] = counts.get(token, 0) + 1
+        self.n = max(1, len(texts))
+        self.idf = {token: math.log(1 + self.n / df) for token, df in counts.items()}
+        self.unseen_idf = math.log(1 + self.n)
+
+    def weight(self, token: str) -> float:
+        """IDF of a word; words never seen weigh the most."""
+        return self.idf.get(token, self.unseen_idf)
+
+
+def _rank_prior(hits: Sequence[RetrievedPassage]) -> dict[str, float]:
+    """Retrieval scores of the hits rescaled to [0, 1], so the fused ranking informs selection."""
+    if not hits:
+        return {}
+    scores = np.array([h.score for h in hits])
+    spread = float(scores.max() - scores.min())
+    scaled = (scores - scores.min()) / spread if spread > 1e-9 else np.ones_like(scores)
+    return {h.passage.passage_id: float(v) for h, v in zip(hits, scaled, strict=True)}
+
+
+class ExtractiveAnswerer:
+    """Selects, de-duplicates and orders quoted sentences into a cited answer."""
+
+    def __init__(self, store: IndexStore, settings: Settings, vocabulary: Vocabulary) -> None:
+        self.store = store
+        self.settings = settings
+        self.vocabulary = vocabulary
+
+    def score_sentences(
+        self, question: str, query: np.ndarray, hits: Sequence[RetrievedPassage]
+    ) -> list[ScoredSentence]:
+        """Every sentence unit of the retrieved passages, scored against the question."""
+        q_tokens = set(self.vocabulary.tokenizer([question])[0])
+        q_weight = sum(self.vocabulary.weight(t) for t in q_tokens) or 1.0
+        scored = []
+        prior = _rank_prior(hits)
+        for hit in hits:
+            position = self.store.position[hit.passage.passage_id]
+            spans = self.store.unit_spans[position]
+            vectors = self.store.units_of(position)
+            texts = [hit.passage.text[s:e] for s, e in spans]
+            token_sets = self.vocabulary.tokenizer(texts) if texts else []
+            for (start, end), vector, tokens in zip(spans, vectors, token_sets, strict=True):
+                dense = float(vector @ query)
+                lexical = sum(self.vocabulary.weight(t) for t in q_tokens & set(tokens)) / q_weight
+                score = 0.5 * dense + 0.3 * lexical + 0.2 * prior[hit.passage.passage_id]
+                scored.append(ScoredSentence(Quote(hit, start, end), dense, lexical, score, vector))
+        scored.sort(key=lambda s: -s.score)
+        return scored
+
+    def answer(self, question: str, query: np.ndarray, hits: Sequence[RetrievedPassage]) -> Answer:
+        """A cited answer from the retrieved passages, or an abstention."""
+        candidates = self.score_sentences(question, query, hits)
+        settings_hash = self.settings.settings_hash()
+        if not candidates or self._abstains(question, candidates):
+            return self.abstain(question, hits, settings_hash)
+        chosen = self._select(candidates)
+        chosen.sort(key=lambda s: (s.quote.hit.rank, s.quote.start))
+        return assemble(
+            question,
+            [(display_text(s.quote.text), [make_citation(1, s.quote)]) for s in chosen],
+            settings_hash,
+        )
+
+    def abstain(self, question: str, hits: Sequence[RetrievedPassage], settings_hash: str) -> Answer:
+        """The plain statement that the evidence does not cover the question, with related passages."""
+        return Answer(
+            question=question,
+            answer="The indexed evidence does not cover this question."
+            + (" The closest passages are listed as related evidence." if hits else ""),
+            abstained=True,
+            related=[passage_citation(i, hit) for i, hit in enumerate(hits, start=1)],
+            settings_hash=settings_hash,
+        )
+
+    def _abstains(self, question: str, candidates: list[ScoredSentence]) -> bool:
+        """Whether the evidence fails to cover the question (see the module docstring)."""
+        best = candidates[0]
+        if best.score < self.settings.abstain_threshold:
+            return True
+        if self._names_unknown_entity(question):
+            return True
+        if _MONEY_QUESTION.search(question) and not any(_MONEY.search(c.quote.text) for c in candidates[:10]):
+            return True
+        if best.is_scope_note:
+            # The evidence base says it lacks the detail; answer only if other evidence matches nearly as well.
+            runner_up = next((c.score for c in candidates if not c.is_scope_note), 0.0)
+            return runner_up < SCOPE_NOTE_MARGIN * best.score
+        return False
+
+    def _names_unknown_entity(self, question: str) -> bool:
+        """Whether the question names something (a capitalised word) the index never mentions."""
+        words = re.findall(r"(?<!^)(?<![.?!]\s)\b[A-Z][A-Za-z\-]{2,}\b", question.strip())
+        if not words:
+            return False
+        return any(stem not in self.vocabulary.idf for tokens in self.vocabulary.tokenizer(words) for stem in tokens)
+
+    def _select(self, candidates: list[ScoredSentence]) -> list[ScoredSentence]:
+        best = candidates[0].score
+        chosen: list[ScoredSentence] = []
+        for candidate in candidates:
+            if len(chosen) == self.settings.max_answer_sentences:
+                break
+            if candidate.score < 0.8 * best or candidate.is_scope_note:
+                continue
+            if any(float(candidate.vector @ c.vector) > 0.9 for c in chosen):
+                continue  # says what a chosen sentence already says
+            chosen.append(candidate)
+        return chosen

@@ -1,0 +1,62 @@
+"""BM25 over passages with English stemming (bm25s + PyStemmer)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import bm25s
+import numpy as np
+import Stemmer
+
+from index.models import Passage
+
+
+class Tokenizer:
+    """Lower-cased, stop-word filtered, Snowball-stemmed word tokens."""
+
+    def __init__(self) -> None:
+        self._stemmer = Stemmer.Stemmer("english")
+
+    def __call__(self, texts: Sequence[str]) -> list[list[str]]:
+        """Tokens of each text."""
+        tokens = bm25s.tokenize(
+            list(texts), stopwords="en", stemmer=self._stemmer, return_ids=False, show_progress=False
+        )
+        return [list(t) for t in tokens]
+
+
+class BM25Index:
+    """BM25 scores of every passage for a query; built in memory when an index is loaded."""
+
+    def __init__(self, texts: Sequence[str], k1: float = 1.2, b: float = 0.75) -> None:
+        self.tokenizer = Tokenizer()
+        self.size = len(texts)
+        self._bm25 = bm25s.BM25(k1=k1, b=b)
+        corpus = self.tokenizer(texts) if texts else []
+        if any(corpus):
+            self._bm25.index(corpus, show_progress=False)
+            self._vocab: set[str] = set(self._bm25.vocab_dict)
+        else:
+            self._vocab = set()
+
+    def query_tokens(self, query: str) -> list[str]:
+        """Query tokens known to the index (unknown ones cannot score)."""
+        return [t for t in self.tokenizer([query])[0] if t in self._vocab]
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every passage, in index order; all zeros when no token matches."""
+        tokens = self.query_tokens(query)
+        if not tokens:
+            return np.zeros(self.size, dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)
+
+
+def lexical_text(passage: Passage) -> str:
+    """What BM25 indexes for a passage: its words plus who wrote it, when, and under what title.
+
+    Questions name publications ("Sims et al. (2021)") far more often than passages do, so
+    the bibliographic words let BM25 find the right publication's passages.
+    """
+    source = passage.source
+    surnames = " ".join(author.strip().split(" ")[0] for author in source.authors.split(";") if author.strip())
+    return " ".join(part for part in (surnames, source.year, source.title, passage.section, passage.text) if part)

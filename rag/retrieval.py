@@ -1,0 +1,218 @@
+"""Retrievers over an index: dense (FAISS), lexical (BM25) and their fusion.
+
+Every retriever has one verb, ``retrieve(question, k, filters)``, and returns
+:class:`RetrievedPassage` records ranked best first.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from typing import Protocol
+
+import numpy as np
+
+from index.embedding import Embedder
+from index.errors import InputError
+from index.models import Passage
+from index.settings import Settings
+from index.store import IndexStore
+from rag.lexical import BM25Index, lexical_text
+from rag.models import RetrievedPassage
+
+logger = logging.getLogger(__name__)
+
+#: Keys accepted by ``--filter KEY=VALUE`` and the app's filters.
+FILTER_KEYS = ("source_id", "doc_id", "component", "kind", "year", "section")
+
+
+class Retriever(Protocol):
+    """Anything that ranks passages for a question."""
+
+    def retrieve(self, question: str, k: int, filters: Mapping[str, str] | None = None) -> list[RetrievedPassage]:
+        """The k best passages for a question, best first."""
+        ...
+
+
+def filter_value(passage: Passage, key: str) -> str:
+    """The value a passage has for a filter key."""
+    if key == "component":
+        return passage.record.component if passage.record else ""
+    if key == "year":
+        return passage.source.year
+    return str(getattr(passage, key))
+
+
+def filter_mask(passages: list[Passage], filters: Mapping[str, str] | None) -> np.ndarray | None:
+    """Boolean mask of passages matching every filter (case-insensitive); None when unfiltered."""
+    if not filters:
+        return None
+    unknown = [key for key in filters if key not in FILTER_KEYS]
+    if unknown:
+        raise InputError(f"--filter {unknown[0]}", f"unknown filter key (use one of: {', '.join(FILTER_KEYS)})")
+    mask = np.ones(len(passages), dtype=bool)
+    for key, value in filters.items():
+        wanted = value.strip().lower()
+        mask &= np.array([filter_value(p, key).lower() == wanted for p in passages], dtype=bool)
+    return mask
+
+
+def _top(scores: np.ndarray, k: int, mask: np.ndarray | None) -> np.ndarray:
+    """Positions of the k highest scores among allowed passages, best first (ties by position)."""
+    if mask is not None:
+        scores = np.where(mask, scores, -np.inf)
+    k = min(k, int(np.isfinite(scores).sum()))
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    part = np.argpartition(-scores, k - 1)[:k]
+    return part[np.lexsort((part, -scores[part]))]
+
+
+def _zscore(values: np.ndarray) -> np.ndarray:
+    std = float(values.std())
+    return (values - values.mean()) / std if std > 1e-9 else np.zeros_like(values)
+
+
+class DenseRetriever:
+    """Plain dense retrieval: the FAISS index of passage vectors, nothing else."""
+
+    def __init__(self, store: IndexStore, embedder: Embedder) -> None:
+        self.store = store
+        self.embedder = embedder
+
+    def retrieve(self, question: str, k: int, filters: Mapping[str, str] | None = None) -> list[RetrievedPassage]:
+        """Top k passages by cosine similarity of passage and question vectors."""
+        query = self.embedder.embed_query(question)
+        mask = filter_mask(self.store.passages, filters)
+        if mask is None:
+            scores, ids = self.store.search(query, k)
+            pairs = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+        else:
+            sims = self.store.vectors @ query
+            pairs = [(int(i), float(sims[i])) for i in _top(sims, k, mask)]
+        return [
+            RetrievedPassage(passage=self.store.passages[i], score=s, rank=r, dense_score=s)
+            for r, (i, s) in enumerate(pairs, start=1)
+        ]
+
+
+class LexicalRetriever:
+    """BM25 over stemmed passage words."""
+
+    def __init__(self, store: IndexStore, bm25: BM25Index | None = None) -> None:
+        self.store = store
+        self.bm25 = bm25 or BM25Index([lexical_text(p) for p in store.passages])
+
+    def retrieve(self, question: str, k: int, filters: Mapping[str, str] | None = None) -> list[RetrievedPassage]:
+        """Top k passages by BM25 score (passages with no matching word are left out)."""
+        scores = self.bm25.scores(question)
+        mask = filter_mask(self.store.passages, filters)
+        positive = scores > 0 if mask is None else mask & (scores > 0)
+        return [
+            RetrievedPassage(
+                passage=self.store.passages[i], score=float(scores[i]), rank=r, lexical_score=float(scores[i])
+            )
+            for r, i in enumerate(_top(scores, k, positive), start=1)
+        ]
+
+
+class SourceMatcher:
+    """Finds the publications a question names, e.g. "Sims et al. (2021)" or "Waring et al."."""
+
+    def __init__(self, passages: list[Passage]) -> None:
+        self._by_surname: dict[str, set[str]] = {}
+        self._year: dict[str, str] = {}
+        for passage in passages:
+            source = passage.source
+            first_author = source.authors.split(";")[0].strip()
+            surname = re.split(r"[\s,]+", first_author)[0].lower() if first_author else ""
+            if len(surname) > 2:
+                self._by_surname.setdefault(surname, set()).add(source.source_id)
+                self._year[source.source_id] = source.year
+
+    def match(self, question: str) -> set[str]:
+        """Source ids whose first author the question names (narrowed by a named year)."""
+        words = set(re.findall(r"[a-z][a-z'\-]+", question.lower()))
+        found = {sid for surname, sids in self._by_surname.items() if surname in words for sid in sids}
+        years = set(re.findall(r"\b(?:19|20)\d\d\b", question))
+        dated = {sid for sid in found if self._year.get(sid) in years}
+        return dated or found
+
+
+class HybridRetriever:
+    """icrag's default: sentence-level dense scores fused with BM25, diversified across sources.
+
+    Dense scoring takes, for each passage, the best of its own vector and its sentence units'
+    vectors, so one on-topic sentence in a long passage is not diluted by the rest. Both score
+    lists are z-normalised over the union of each retriever's candidates and mixed with
+    ``dense_weight``.
+    """
+
+    def __init__(
+        self, store: IndexStore, embedder: Embedder, settings: Settings, bm25: BM25Index | None = None
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.settings = settings
+        self.bm25 = bm25 or BM25Index([lexical_text(p) for p in store.passages])
+        self.sources = SourceMatcher(store.passages)
+        self._source_ids = np.array([p.source_id for p in store.passages])
+        n_units = [len(spans) for spans in store.unit_spans]
+        self._unit_starts = np.concatenate([[0], np.cumsum(n_units)[:-1]]).astype(np.int64)
+        self._has_units = np.array(n_units) > 0
+
+    def dense_scores(self, query: np.ndarray) -> np.ndarray:
+        """Per passage: max cosine similarity of the question to the passage or any of its units."""
+        passage_sims = self.store.vectors @ query
+        if not len(self.store.unit_vectors):
+            return passage_sims
+        unit_sims = self.store.unit_vectors @ query
+        best_unit = np.maximum.reduceat(unit_sims, np.minimum(self._unit_starts, len(unit_sims) - 1))
+        return np.where(self._has_units, np.maximum(passage_sims, best_unit), passage_sims)
+
+    def retrieve(self, question: str, k: int, filters: Mapping[str, str] | None = None) -> list[RetrievedPassage]:
+        """Top k passages by fused score, at most ``max_per_source`` from one publication."""
+        return self.retrieve_with_query(question, self.embedder.embed_query(question), k, filters)
+
+    def retrieve_with_query(
+        self, question: str, query: np.ndarray, k: int, filters: Mapping[str, str] | None = None
+    ) -> list[RetrievedPassage]:
+        """:meth:`retrieve` for a question whose vector is already known."""
+        passages = self.store.passages
+        if not passages:
+            return []
+        mask = filter_mask(passages, filters)
+        dense = self.dense_scores(query)
+        lexical = self.bm25.scores(question)
+        pool_size = self.settings.candidate_k
+        pool = np.union1d(_top(dense, pool_size, mask), _top(lexical, pool_size, mask))
+        if not len(pool):
+            return []
+        weight = self.settings.dense_weight
+        fused = weight * _zscore(dense[pool]) + (1.0 - weight) * _zscore(lexical[pool])
+        named = self.sources.match(question)
+        if named:
+            fused += self.settings.source_boost * np.isin(self._source_ids[pool], list(named))
+        order = pool[np.lexsort((pool, -fused))]
+        fused_by_pos = dict(zip(pool.tolist(), fused.tolist(), strict=True))
+        chosen: list[int] = []
+        per_source: dict[str, int] = {}
+        for position in order.tolist():
+            source = passages[position].source_id
+            if per_source.get(source, 0) >= self.settings.max_per_source:
+                continue
+            per_source[source] = per_source.get(source, 0) + 1
+            chosen.append(position)
+            if len(chosen) == k:
+                break
+        return [
+            RetrievedPassage(
+                passage=passages[i],
+                score=float(fused_by_pos[i]),
+                rank=rank,
+                dense_score=float(dense[i]),
+                lexical_score=float(lexical[i]),
+            )
+            for rank, i in enumerate(chosen, start=1)
+        ]
