@@ -8,23 +8,18 @@ import os
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import ValidationError
 
-from index.errors import IcragError
+from app.cli_answer import ask, search
+from app.cli_common import IndexOption, JsonOption, make_settings, user_errors
+from app.cli_eval import eval_app
 from index.models import SourceInfo
-from index.settings import Settings
 
 if TYPE_CHECKING:
     from index.builder import BuildReport
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 app = typer.Typer(
     name="icrag",
@@ -35,44 +30,6 @@ app = typer.Typer(
 )
 index_app = typer.Typer(help="Build and change the evidence index.", no_args_is_help=True)
 app.add_typer(index_app, name="index")
-
-IndexOption = Annotated[Path | None, typer.Option("--index", help="Index folder (default: .icrag/index).")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a readable summary.")]
-
-
-def fail(message: str, code: int = 2) -> typer.Exit:
-    """Print a one-line error to stderr and return the exit to raise."""
-    typer.echo(f"icrag: error: {message}", err=True)
-    return typer.Exit(code)
-
-
-def user_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn icrag's user-facing errors into one line on stderr and exit code 2."""
-
-    @wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return func(*args, **kwargs)
-        except IcragError as exc:
-            raise fail(str(exc)) from None
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(part) for part in first["loc"]) or "settings"
-            raise fail(f"invalid setting {where}: {first['msg']}") from None
-        except KeyboardInterrupt:
-            raise fail("interrupted; the index is unchanged", 130) from None
-
-    return wrapper
-
-
-def make_settings(index: Path | None = None, data: Path | None = None, **overrides: object) -> Settings:
-    """Settings from the environment, with command-line options taking precedence."""
-    values = {k: v for k, v in overrides.items() if v is not None}
-    if index is not None:
-        values["index_dir"] = index
-    if data is not None:
-        values["data_dir"] = data
-    return Settings(**values)  # type: ignore[arg-type]
 
 
 @app.callback()
@@ -85,6 +42,8 @@ def main_callback(
         format="icrag: %(levelname)s: %(message)s",
         stream=sys.stderr,
     )
+    for noisy in ("bm25s", "sentence_transformers", "transformers", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.INFO if verbose else logging.WARNING)
     # pypdf warns about every quirk it repairs ("EOF marker not found"); a file it cannot read
     # is reported once, as a one-line error naming the file.
     logging.getLogger("pypdf").setLevel(logging.INFO if verbose else logging.ERROR)
@@ -219,8 +178,8 @@ def _print_report(report: BuildReport, as_json: bool, verb: str) -> None:
     typer.echo("; ".join(parts) + f" in {report.seconds:.1f}s")
 
 
-from app.cli_eval import eval_app  # noqa: E402  (it uses the helpers defined above)
-
+app.command("ask")(ask)
+app.command("search")(search)
 app.add_typer(eval_app, name="eval")
 
 

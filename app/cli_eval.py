@@ -1,7 +1,4 @@
-"""``icrag eval``: evaluation runs, benchmarks and scoring of any system's answers.
-
-Registered by app.cli (which it takes the shared option helpers from), so import app.cli first.
-"""
+"""``icrag eval``: evaluation runs, benchmarks and scoring of any system's answers."""
 
 from __future__ import annotations
 
@@ -12,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from app.cli import IndexOption, make_settings, user_errors
+from app.cli_common import IndexOption, make_settings, user_errors
 from index.errors import InputError
 
 eval_app = typer.Typer(help="Evaluate answers, benchmark retrieval and measure speed.", no_args_is_help=True)

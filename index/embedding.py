@@ -100,7 +100,9 @@ class Embedder:
 
     def _load(self) -> SentenceTransformer:
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
 
+        transformers_logging.disable_progress_bar()  # a bar per load is noise; embedding has its own
         path = resolve_model_path(self.model_name)
         try:
             return SentenceTransformer(path, device="cpu", local_files_only=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 import bm25s
@@ -9,6 +10,9 @@ import numpy as np
 import Stemmer
 
 from index.models import Passage
+
+# bm25s sets its logger to DEBUG on import, which would print on every index load.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 
 class Tokenizer:

@@ -16,11 +16,6 @@ from index.builder import IndexBuilder
 from index.embedding import Embedder
 from index.settings import Settings
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DATA_DIR = REPO_ROOT / "data"
-#: Real documents shared beside the repository; tests that need them skip when it is absent.
-SHARED_DIR = Path(__file__).resolve().parents[2] / "shared"
-
 SettingsFactory = Callable[..., Settings]
 BuilderFactory = Callable[[Settings], IndexBuilder]
 

@@ -5,6 +5,11 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DATA_DIR = REPO_ROOT / "data"
+#: Real documents kept beside the repository; tests that need them skip when it is absent.
+SHARED_DIR = REPO_ROOT.parent / "shared"
+
 # Short documents on distinct topics, so searches have unambiguous answers.
 DOC_A = """# Leadership of integrated care
 

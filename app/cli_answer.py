@@ -1,0 +1,114 @@
+"""``icrag ask`` and ``icrag search``: cited answers and ranked passages in the terminal."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from typing import Annotated
+
+import typer
+
+from app.cli_common import IndexOption, JsonOption, make_settings, user_errors
+from index.errors import InputError
+from rag.models import Answer, Citation, RetrievedPassage
+
+TopKOption = Annotated[int | None, typer.Option("--top-k", min=1, max=100, help="Passages to retrieve.")]
+FilterOption = Annotated[
+    list[str] | None,
+    typer.Option("--filter", help="KEY=VALUE; keys: source_id, doc_id, component, kind, year, section."),
+]
+
+
+def parse_filters(values: list[str] | None) -> dict[str, str]:
+    """``KEY=VALUE`` strings as a dict, or InputError naming the malformed one."""
+    filters: dict[str, str] = {}
+    for value in values or []:
+        key, sep, wanted = value.partition("=")
+        if not sep or not key.strip() or not wanted.strip():
+            raise InputError(f"--filter {value}", "expected KEY=VALUE, e.g. --filter component='working with power'")
+        filters[key.strip()] = wanted.strip()
+    return filters
+
+
+@user_errors
+def ask(
+    question: Annotated[str, typer.Argument(help="A question in plain language.")],
+    as_json: JsonOption = False,
+    top_k: TopKOption = None,
+    filters: FilterOption = None,
+    index: IndexOption = None,
+) -> None:
+    """Answer a question with numbered citations to the evidence."""
+    from rag.pipeline import Pipeline
+
+    settings = make_settings(index, show_progress=False)
+    answer = Pipeline.load(settings).ask(question, top_k=top_k, filters=parse_filters(filters))
+    typer.echo(answer.model_dump_json(indent=2) if as_json else render_answer(answer))
+
+
+@user_errors
+def search(
+    query: Annotated[str, typer.Argument(help="Words or a question to search the evidence for.")],
+    as_json: JsonOption = False,
+    top_k: TopKOption = None,
+    filters: FilterOption = None,
+    index: IndexOption = None,
+) -> None:
+    """List the passages that best match a query."""
+    from rag.pipeline import Pipeline
+
+    settings = make_settings(index, show_progress=False)
+    hits = Pipeline.load(settings).retrieve(query, top_k=top_k, filters=parse_filters(filters))
+    if as_json:
+        typer.echo(json.dumps([hit.model_dump(mode="json") for hit in hits], indent=2))
+    else:
+        typer.echo(render_hits(hits))
+
+
+def reference(citation: Citation) -> str:
+    """One reference-list line: authors (year) title, section, page, DOI."""
+    parts = [f"[{citation.n}] {citation.authors or citation.source_id} ({citation.year or 'n.d.'})"]
+    if citation.title:
+        parts.append(citation.title)
+    where = ", ".join(p for p in (f"§{citation.section}" if citation.section else "", _page(citation.page)) if p)
+    if where:
+        parts.append(where)
+    if citation.doi:
+        parts.append(f"https://doi.org/{citation.doi}")
+    return ". ".join(parts)
+
+
+def render_answer(answer: Answer, width: int = 100) -> str:
+    """A readable terminal rendering: the answer, then references with their quotes."""
+    lines = [textwrap.fill(answer.answer, width), ""]
+    if answer.abstained:
+        if answer.related:
+            lines.append("Related evidence (not cited as support):")
+            lines.extend(_quoted(c, width) for c in answer.related)
+        return "\n".join(lines).rstrip()
+    lines.append("References:")
+    lines.extend(_quoted(c, width) for c in answer.citations)
+    return "\n".join(lines).rstrip()
+
+
+def render_hits(hits: list[RetrievedPassage], width: int = 100) -> str:
+    """Ranked passages with their publication and score."""
+    if not hits:
+        return "No passages match."
+    blocks = []
+    for hit in hits:
+        p = hit.passage
+        where = f"§{p.section or '-'}" + (f", {_page(p.page)}" if p.page else "")
+        head = f"{hit.rank}. {p.source_id} {where} (score {hit.score:.2f})"
+        body = textwrap.indent(textwrap.fill(" ".join(p.text.split()), width - 4), "    ")
+        blocks.append(f"{head}\n{body}")
+    return "\n\n".join(blocks)
+
+
+def _page(page: int | None) -> str:
+    return f"p. {page}" if page else ""
+
+
+def _quoted(citation: Citation, width: int) -> str:
+    quote = textwrap.fill(f"“{' '.join(citation.quote.split())}”", width - 4)
+    return reference(citation) + "\n" + textwrap.indent(quote, "    ")

@@ -1,0 +1,55 @@
+"""Options and error handling shared by every ``icrag`` command."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, ParamSpec, TypeVar
+
+import typer
+from pydantic import ValidationError
+
+from index.errors import IcragError
+from index.settings import Settings
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+IndexOption = Annotated[Path | None, typer.Option("--index", help="Index folder (default: .icrag/index).")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a readable summary.")]
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Print a one-line error to stderr and return the exit to raise."""
+    typer.echo(f"icrag: error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def user_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn icrag's user-facing errors into one line on stderr and exit code 2."""
+
+    @wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except IcragError as exc:
+            raise fail(str(exc)) from None
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "settings"
+            raise fail(f"invalid setting {where}: {first['msg']}") from None
+        except KeyboardInterrupt:
+            raise fail("interrupted; the index is unchanged", 130) from None
+
+    return wrapper
+
+
+def make_settings(index: Path | None = None, data: Path | None = None, **overrides: object) -> Settings:
+    """Settings from the environment, with command-line options taking precedence."""
+    values = {k: v for k, v in overrides.items() if v is not None}
+    if index is not None:
+        values["index_dir"] = index
+    if data is not None:
+        values["data_dir"] = data
+    return Settings(**values)  # type: ignore[arg-type]
