@@ -86,8 +86,8 @@ def _spans(text: str, segment: Segment, splitter: RecursiveCharacterTextSplitter
     spans = []
     cursor = 0
     for chunk in splitter.split_text(body):
-        # With overlap the next chunk starts before the previous one ends, so search from
-        # a little after the previous start rather than from its end.
+        # The next chunk starts at most chunk_overlap characters before this one ends; searching
+        # from there, not from just after this start, keeps repeated sentences at their own place.
         position = body.find(chunk, cursor)
         if position < 0:
             position = body.find(chunk)
@@ -95,5 +95,5 @@ def _spans(text: str, segment: Segment, splitter: RecursiveCharacterTextSplitter
             logger.warning("chunk not found in its segment; skipped (%r...)", chunk[:40])
             continue
         spans.append((segment.start + position, segment.start + position + len(chunk)))
-        cursor = position + 1
+        cursor = position + max(1, len(chunk) - splitter._chunk_overlap)
     return spans

@@ -10,7 +10,6 @@ import csv
 import hashlib
 import io
 import itertools
-import itertools
 import json
 import logging
 import math

@@ -69,7 +69,7 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:
     return (start, end) if end > start else None
 
 
-def sentence_units(text: str, max_words: int = 60, min_words: int = 4) -> list[tuple[int, int]]:
+def sentence_units(text: str, max_words: int = 60, min_words: int = 8) -> list[tuple[int, int]]:
     """Spans embedded one by one for sentence-level scoring and extraction.
 
     Sentences, with fragments under ``min_words`` joined to the next sentence and sentences

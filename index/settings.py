@@ -62,8 +62,9 @@ class Settings(BaseSettings):
 
     # Retrieval
     top_k: int = Field(5, ge=1, le=100, description="Passages handed to the answerer.")
-    candidate_k: int = Field(100, ge=1, le=5_000, description="Candidates each retriever contributes.")
-    dense_weight: float = Field(0.3, ge=0.0, le=1.0, description="Weight of dense scores in fusion.")
+    dense_weight: float = Field(0.75, ge=0.0, le=10.0, description="Fusion weight of sentence-level dense scores.")
+    lexical_weight: float = Field(0.75, ge=0.0, le=10.0, description="Fusion weight of passage BM25 scores.")
+    window_weight: float = Field(0.5, ge=0.0, le=10.0, description="Fusion weight of 64-word-window BM25 scores.")
     max_per_source: int = Field(5, ge=1, description="Most passages from one source in the top k.")
     source_boost: float = Field(
         1.0, ge=0.0, description="Fused-score bonus for passages of a publication the question names."
@@ -73,7 +74,7 @@ class Settings(BaseSettings):
     answerer: Literal["extractive", "openai", "ollama"] = Field(
         "extractive", description="Who writes the answer: extractive (offline) or an LLM backend."
     )
-    max_answer_sentences: int = Field(4, ge=1, le=20, description="Most sentences in an answer.")
+    max_answer_sentences: int = Field(5, ge=1, le=20, description="Most sentences in an answer.")
     abstain_threshold: float = Field(0.45, ge=0.0, le=1.0, description="Below this evidence score the answer abstains.")
     llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint or Ollama URL.")
     llm_model: str | None = Field(None, description="Chat model name for the LLM answerer.")

@@ -8,7 +8,11 @@ from dataclasses import dataclass
 
 from rag.models import Answer, AnswerSentence, Citation, RetrievedPassage
 
-_MARKDOWN_NOISE = re.compile(r"\*\*|__|`|^\s*(?:[-*•]|\d+[.)])\s+", re.MULTILINE)
+_MARKDOWN_NOISE = re.compile(
+    r"\*\*|__|`|^\s*(?:[-*•]|\d+[.)])\s+"  # markdown emphasis, code and list markers
+    r"|^Coded evidence \S+ \([^)]*\)\.\s*|\b(?:Context|Mechanism|Outcome|Summary):\s*",  # record labels
+    re.MULTILINE,
+)
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,7 @@ def passage_citation(n: int, hit: RetrievedPassage) -> Citation:
 
 
 def display_text(quote: str) -> str:
-    """A quoted sentence as it reads in an answer: markdown markers and line breaks folded."""
+    """A quoted sentence as it reads in an answer: markdown and coded-evidence labels dropped."""
     return " ".join(_MARKDOWN_NOISE.sub("", quote).split())
 
 

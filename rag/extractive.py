@@ -41,11 +41,19 @@ _MONEY_QUESTION = re.compile(
     r"\b(?:how much (?:money|funding)|cost|costs|budget|spend|spent|price|award(?:ed)?)\b", re.I
 )
 _MONEY = re.compile(r"[£$€]\s?\d|\b\d[\d,.]*\s?(?:pounds|dollars|euros|million|billion|bn|k)\b", re.I)
+#: Questions whose answer is a number or a date, and text that has one.
+_NUMBER_QUESTION = re.compile(
+    r"\b(?:how (?:many|much|large|long|big|often)|when|what (?:year|date|percentage|proportion)|number of|size)\b",
+    re.IGNORECASE,
+)
+_DIGIT = re.compile(r"\d")
 #: An answer goes ahead despite a top-ranked scope note when another sentence scores this close.
 SCOPE_NOTE_MARGIN = 0.8
+#: Sentences scoring under this share of the best one are left out of the answer.
+SELECTION_RATIO = 0.65
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ScoredSentence:
     """A candidate sentence with the evidence that ranks it."""
 
@@ -103,6 +111,7 @@ class ExtractiveAnswerer:
         """Every sentence unit of the retrieved passages, scored against the question."""
         q_tokens = set(self.vocabulary.tokenizer([question])[0])
         q_weight = sum(self.vocabulary.weight(t) for t in q_tokens) or 1.0
+        wants_number = bool(_NUMBER_QUESTION.search(question))
         scored = []
         prior = _rank_prior(hits)
         for hit in hits:
@@ -113,8 +122,13 @@ class ExtractiveAnswerer:
             token_sets = self.vocabulary.tokenizer(texts) if texts else []
             for (start, end), vector, tokens in zip(spans, vectors, token_sets, strict=True):
                 dense = float(vector @ query)
-                lexical = sum(self.vocabulary.weight(t) for t in q_tokens & set(tokens)) / q_weight
-                score = 0.5 * dense + 0.3 * lexical + 0.2 * prior[hit.passage.passage_id]
+                token_set = set(tokens)
+                lexical = sum(self.vocabulary.weight(t) for t in q_tokens & token_set) / q_weight
+                # Sentences that only echo the question's words carry no answer; new words might.
+                novelty = len(token_set - q_tokens) / len(token_set) if token_set else 0.0
+                score = 0.5 * dense + 0.3 * lexical + 0.2 * prior[hit.passage.passage_id] + 0.15 * novelty
+                if wants_number and _DIGIT.search(hit.passage.text[start:end]):
+                    score += 0.1
                 scored.append(ScoredSentence(Quote(hit, start, end), dense, lexical, score, vector))
         scored.sort(key=lambda s: -s.score)
         return scored
@@ -167,14 +181,34 @@ class ExtractiveAnswerer:
         return any(stem not in self.vocabulary.idf for tokens in self.vocabulary.tokenizer(words) for stem in tokens)
 
     def _select(self, candidates: list[ScoredSentence]) -> list[ScoredSentence]:
+        """The best sentences that say something new, each followed by what it introduces."""
         best = candidates[0].score
+        limit = self.settings.max_answer_sentences
+        by_span = {(c.quote.hit.passage.passage_id, c.quote.start): c for c in candidates}
         chosen: list[ScoredSentence] = []
         for candidate in candidates:
-            if len(chosen) == self.settings.max_answer_sentences:
+            if len(chosen) >= limit or candidate.score < SELECTION_RATIO * best:
                 break
-            if candidate.score < 0.8 * best or candidate.is_scope_note:
+            if candidate.is_scope_note or candidate in chosen:
                 continue
             if any(float(candidate.vector @ c.vector) > 0.9 for c in chosen):
                 continue  # says what a chosen sentence already says
             chosen.append(candidate)
-        return chosen
+            # A sentence ending in a colon introduces a list: the list is the answer.
+            follower = self._next_unit(candidate, by_span)
+            while follower is not None and len(chosen) < limit and follower.quote.text.rstrip().endswith((":", ";")):
+                chosen.append(follower)
+                follower = self._next_unit(follower, by_span)
+            if candidate.quote.text.rstrip().endswith(":") and follower is not None and len(chosen) < limit:
+                chosen.append(follower)
+        return list(dict.fromkeys(chosen))
+
+    def _next_unit(
+        self, sentence: ScoredSentence, by_span: dict[tuple[str, int], ScoredSentence]
+    ) -> ScoredSentence | None:
+        """The sentence unit right after another in the same passage, if it was scored."""
+        passage = sentence.quote.hit.passage
+        spans = self.store.unit_spans[self.store.position[passage.passage_id]]
+        starts = [start for start, _ in spans]
+        index = starts.index(sentence.quote.start) + 1 if sentence.quote.start in starts else len(starts)
+        return by_span.get((passage.passage_id, starts[index])) if index < len(starts) else None

@@ -64,3 +64,17 @@ def lexical_text(passage: Passage) -> str:
     source = passage.source
     surnames = " ".join(author.strip().split(" ")[0] for author in source.authors.split(";") if author.strip())
     return " ".join(part for part in (surnames, source.year, source.title, passage.section, passage.text) if part)
+
+
+def word_windows(text: str, size: int = 64, stride: int = 32) -> list[str]:
+    """Overlapping windows of ``size`` words every ``stride`` words, the last aligned to the end.
+
+    BM25 over windows rewards passages where the question's words occur close together.
+    """
+    words = text.split()
+    if len(words) <= size:
+        return [" ".join(words)]
+    starts = list(range(0, len(words) - size + 1, stride))
+    if starts[-1] != len(words) - size:
+        starts.append(len(words) - size)
+    return [" ".join(words[i : i + size]) for i in starts]
