@@ -39,7 +39,7 @@ from index.settings import Settings
 logger = logging.getLogger(__name__)
 
 #: Layout and content version; bump it whenever ingestion or chunking changes what an index holds.
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 
 
 def icrag_version() -> str:

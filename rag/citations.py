@@ -10,7 +10,7 @@ from rag.models import Answer, AnswerSentence, Citation, RetrievedPassage
 
 _MARKDOWN_NOISE = re.compile(
     r"\*\*|__|`|^\s*(?:[-*•]|\d+[.)])\s+"  # markdown emphasis, code and list markers
-    r"|^Coded evidence \S+ \([^)]*\)\.\s*|\b(?:Context|Mechanism|Outcome|Summary):\s*",  # record labels
+    r"|^Summary:\s*",  # the label of a coded-evidence summary line
     re.MULTILINE,
 )
 

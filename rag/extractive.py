@@ -47,6 +47,7 @@ _NUMBER_QUESTION = re.compile(
     re.IGNORECASE,
 )
 _DIGIT = re.compile(r"\d")
+_RECORD_FRAME = re.compile(r"(?:Coded evidence \S+ on the component|Context:)")
 #: An answer goes ahead despite a top-ranked scope note when another sentence scores this close.
 SCOPE_NOTE_MARGIN = 0.8
 #: Sentences scoring under this share of the best one are left out of the answer.
@@ -97,6 +98,15 @@ def _rank_prior(hits: Sequence[RetrievedPassage]) -> dict[str, float]:
     return {h.passage.passage_id: float(v) for h, v in zip(hits, scaled, strict=True)}
 
 
+def _reading_order(sentences: list[ScoredSentence]) -> list[ScoredSentence]:
+    """Best passage first; sentences of one passage together, in the order the passage has them."""
+    best: dict[str, float] = {}
+    for sentence in sentences:
+        pid = sentence.quote.hit.passage.passage_id
+        best[pid] = max(best.get(pid, -1e9), sentence.score)
+    return sorted(sentences, key=lambda s: (-best[s.quote.hit.passage.passage_id], s.quote.start))
+
+
 class ExtractiveAnswerer:
     """Selects, de-duplicates and orders quoted sentences into a cited answer."""
 
@@ -127,8 +137,11 @@ class ExtractiveAnswerer:
                 # Sentences that only echo the question's words carry no answer; new words might.
                 novelty = len(token_set - q_tokens) / len(token_set) if token_set else 0.0
                 score = 0.5 * dense + 0.3 * lexical + 0.2 * prior[hit.passage.passage_id] + 0.15 * novelty
-                if wants_number and _DIGIT.search(hit.passage.text[start:end]):
+                text = hit.passage.text[start:end]
+                if wants_number and _DIGIT.search(text):
                     score += 0.1
+                if _RECORD_FRAME.match(text):
+                    score -= 0.1  # a record's heading or context frames a finding but does not state one
                 scored.append(ScoredSentence(Quote(hit, start, end), dense, lexical, score, vector))
         scored.sort(key=lambda s: -s.score)
         return scored
@@ -140,7 +153,7 @@ class ExtractiveAnswerer:
         if not candidates or self._abstains(question, candidates):
             return self.abstain(question, hits, settings_hash)
         chosen = self._select(candidates)
-        chosen.sort(key=lambda s: (s.quote.hit.rank, s.quote.start))
+        chosen = _reading_order(chosen)
         return assemble(
             question,
             [(display_text(s.quote.text), [make_citation(1, s.quote)]) for s in chosen],

@@ -18,8 +18,8 @@ from rag.models import RetrievedPassage
 
 PROMPT_VERSION = "answer-v1"
 
-#: The model's whole reply when the passages do not answer the question.
-NOT_COVERED = "NOT_IN_PASSAGES"
+#: The model's whole reply when the passages do not answer the question (the evaluation data's word too).
+NOT_COVERED = "NOT_IN_CORPUS"
 
 #: Tag-like text that could close a fence early or open a fake one: ``</passage>``, ``< passage``,
 #: and their full-width look-alikes.
