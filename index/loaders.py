@@ -536,7 +536,8 @@ def _join_line(out: str, line: str, previous: str, vocabulary: set[str]) -> str:
 def render_record(record: EvidenceRecord) -> str:
     """A readable passage for one coded-evidence row."""
     where = f" §{record.section}" if record.section else ""
-    lines = [f"Coded evidence {record.record_id} on the component '{record.component}', from {record.source_id}{where}."]
+    heading = f"Coded evidence {record.record_id} on the component '{record.component}'"
+    lines = [f"{heading}, from {record.source_id}{where}."]
     for label, value in (
         ("Context", record.context),
         ("Mechanism", record.mechanism),
