@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from app.cli_common import IndexOption, make_settings, user_errors
+from index.embedding import Embedder
 from index.errors import InputError
 
 eval_app = typer.Typer(help="Evaluate answers, benchmark retrieval and measure speed.", no_args_is_help=True)
@@ -40,7 +41,6 @@ def eval_run(
     """Answer every question of a set with the pipeline and report retrieval, answer and latency metrics."""
     from eval.questions import load_questions
     from eval.runner import run_questions, write_eval_report
-    from index.embedding import Embedder
     from rag.pipeline import Pipeline
     from rag.support import SupportScorer
 
@@ -88,7 +88,6 @@ def eval_bench(
         return
     if data is None:
         raise InputError("--data", f"the {name.value} benchmark needs the data set folder, e.g. ../shared/external/...")
-    from index.embedding import Embedder
 
     settings = make_settings(index, cache_dir=cache or BENCH_CACHE)
     embedder = Embedder(settings)
@@ -142,7 +141,6 @@ def eval_score(
     """Score answers from any system: citation support and precision, key-fact recall."""
     from eval.report import write_json
     from eval.scoring import load_answer_lines, score_answers
-    from index.embedding import Embedder
     from rag.support import SupportScorer
 
     settings = make_settings()

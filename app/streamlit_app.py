@@ -1,37 +1,32 @@
-"""Streamlit interface of icrag."""
+"""Streamlit interface of icrag: the router that frames the four pages.
+
+Run it with ``icrag app`` (or ``streamlit run app/streamlit_app.py``); it reads the same
+``ICRAG_*`` settings as the command line.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
-from index.errors import IcragError
-from index.settings import Settings
-from index.store import IndexStore
+from app.ui_common import shown_errors
 
+PAGES = Path(__file__).with_name("pages")
 
-@st.cache_resource(show_spinner="Loading the evidence index…")
-def load_store(settings_json: str) -> IndexStore:
-    """The index, loaded once per server process."""
-    settings = Settings.model_validate_json(settings_json)
-    return IndexStore.load(settings.index_dir, settings)
+# Errors are shown by the pages as one-line messages; anything else must not leak a traceback.
+st.set_option("client.showErrorDetails", "none")
+st.set_option("client.toolbarMode", "viewer")  # no "Deploy" button: this is a local tool, not a hosted app
+st.set_page_config(page_title="icrag · integrated care evidence", page_icon="📚", layout="wide")
 
-
-def main() -> None:
-    """Render the library page."""
-    st.set_page_config(page_title="icrag — integrated care evidence", layout="wide")
-    st.title("icrag — evidence on leading integrated care")
-    settings = Settings()
-    try:
-        store = load_store(settings.model_dump_json())
-    except IcragError as exc:
-        st.error(str(exc))
-        return
-    st.caption(f"{store.manifest.n_passages} passages from {len(store.manifest.documents)} documents")
-    st.dataframe(
-        [entry.model_dump() for entry in store.manifest.documents],
-        hide_index=True,
-        key="documents",
-    )
-
-
-main()
+page = st.navigation(
+    [
+        st.Page(PAGES / "ask.py", title="Ask", icon=":material/question_answer:", default=True),
+        st.Page(PAGES / "evidence.py", title="Evidence", icon=":material/table_view:"),
+        st.Page(PAGES / "library.py", title="Library", icon=":material/library_books:"),
+        st.Page(PAGES / "evaluate.py", title="Evaluate", icon=":material/analytics:"),
+    ],
+    position="top",
+)
+with shown_errors():
+    page.run()

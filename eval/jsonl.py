@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from index.errors import InputError
 
 
@@ -28,3 +30,10 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         if not isinstance(value, dict):
             raise InputError(f"{path}:{number}", f"expected a JSON object, found {type(value).__name__}")
         yield number, value
+
+
+def first_error(exc: ValidationError) -> tuple[str, str]:
+    """(field, message) of the first problem pydantic found in a record, for a one-line error."""
+    first = exc.errors()[0]
+    field = ".".join(str(part) for part in first["loc"]) or "record"
+    return field, first["msg"]

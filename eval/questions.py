@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationError, model_validator
 
-from eval.jsonl import read_jsonl
+from eval.jsonl import first_error, read_jsonl
 from index.errors import InputError
 from index.models import Passage, Record
 
@@ -55,9 +55,8 @@ def load_questions(path: Path) -> list[Question]:
         try:
             question = Question.model_validate(item)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(part) for part in first["loc"]) or "question"
-            raise InputError(f"{path}:{number}", f"{where}: {first['msg']}") from None
+            field, message = first_error(exc)
+            raise InputError(f"{path}:{number}", f"{field}: {message}") from None
         if question.id in seen:
             raise InputError(f"{path}:{number}", f"duplicate question id '{question.id}'")
         seen.add(question.id)

@@ -65,10 +65,9 @@ class EvalReport(Record):
     created_at: str = Field(default_factory=now)
 
 
-class SystemResult(Record):
-    """One retrieval system's scores on a benchmark."""
+class SystemResult(RetrievalValues):
+    """One retrieval system's scores on a benchmark: the retrieval numbers and its latency."""
 
-    retrieval: RetrievalValues
     latency_ms: Latency
 
 
@@ -99,7 +98,7 @@ class BenchReport(Record):
     def table(self) -> dict[str, dict[str, float | None]]:
         """Metric values per system, retrieval metrics and latency together (for tables and charts)."""
         return {
-            name: {**system.retrieval.model_dump(by_alias=True), **_latency_columns(system.latency_ms)}
+            name: {**system.model_dump(exclude={"latency_ms"}), **_latency_columns(system.latency_ms)}
             for name, system in self.systems.items()
         }
 

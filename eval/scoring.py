@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import Field, ValidationError
 
-from eval.jsonl import read_jsonl
+from eval.jsonl import first_error, read_jsonl
 from eval.metrics import (
     CitedAnswer,
     CitedSentence,
@@ -133,9 +133,8 @@ def _parse_line(path: Path, number: int, item: dict[str, Any], ignored: set[str]
     try:
         return AnswerLine.model_validate(fields)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        key = given.get(str(first["loc"][0]), str(first["loc"][0])) if first["loc"] else "line"
-        raise InputError(f"{path}:{number}", f"{key}: {first['msg']}") from None
+        field, message = first_error(exc)
+        raise InputError(f"{path}:{number}", f"{given.get(field, field)}: {message}") from None
 
 
 def declined(line: AnswerLine) -> bool:
@@ -153,10 +152,10 @@ def cited_answer(line: AnswerLine) -> CitedAnswer:
     for raw in split_sentences(line.answer):
         numbers = [int(n) for group in _MARKER_RE.findall(raw) for n in re.split(r"\s*[,;]\s*", group)]
         text = strip_markers(raw)
-        if not any(ch.isalnum() for ch in text) and sentences:
-            sentences[-1][1].extend(numbers)  # markers split off after the full stop
-        elif any(ch.isalnum() for ch in text):
+        if any(ch.isalnum() for ch in text):
             sentences.append((text, numbers))
+        elif sentences:
+            sentences[-1][1].extend(numbers)  # markers split off after the full stop
     if not numbered:
         return CitedAnswer(
             sentences=[CitedSentence(text=text, evidence=list(line.contexts)) for text, _ in sentences],

@@ -343,7 +343,11 @@ def _read_html(path: Path, data: bytes, source_id: str, settings: Settings) -> t
 
 
 def _read_pdf(path: Path, data: bytes, source_id: str, settings: Settings) -> tuple[str, list[Segment]]:
-    """PDF: one text block per page, so every passage knows its page; references are skipped."""
+    """PDF: one text block per page, so every passage knows its page; references are skipped.
+
+    Running headers and footers, margin line numbers and figure labels are dropped, and words
+    hyphenated at line ends are mended, so passages read as the article's prose.
+    """
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -450,9 +454,9 @@ def _vocabulary(pages: list[list[str]]) -> set[str]:
 
     A line's first word is left out after a line ending in a hyphen: it may be a word's tail.
     """
-    vocabulary = set()
+    vocabulary: set[str] = set()
     for lines in pages:
-        for before, line in zip(["", *lines], lines, strict=False):
+        for before, line in itertools.pairwise(["", *lines]):
             words = _WORD_RE.findall(line)
             for word in words[1:] if before.endswith(("-", "\u2010", "\xad")) else words:
                 compound = word.lower().replace("\u2010", "-")
@@ -512,7 +516,7 @@ def _join_line(out: str, line: str, previous: str, vocabulary: set[str]) -> str:
     """Append a line to running text, mending words and compounds broken at the line end."""
     if out.endswith("\xad"):  # a soft hyphen only ever marks a break inside a word
         return out[:-1] + line
-    if len(previous) == 1 and previous.isupper() and line[:1] in "-abcdefghijklmnopqrstuvwxyz":
+    if len(previous) == 1 and previous.isupper() and (line[0] == "-" or line[0].islower()):
         return out + line  # a drop capital: "G" + "-protein coupled receptors"
     broken = re.search(r"([^\W_]+) ?[-\u2010]$", out)
     if broken is None or not line[:1].isalnum():
@@ -521,7 +525,8 @@ def _join_line(out: str, line: str, previous: str, vocabulary: set[str]) -> str:
     head = out[: broken.start()] + word
     if not line[:1].islower() or not word.isalpha():
         return head + hyphen + line  # "SH3-" + "Binding", "CD4-" + "positive": compounds, not split words
-    tail = re.match(r"[^\W\d_]*", line).group(0)  # type: ignore[union-attr]
+    letters = re.match(r"[^\W\d_]+", line)
+    tail = letters.group(0) if letters else ""
     if f"{word}{tail}".lower() in vocabulary:
         return head + line
     both_words = min(len(word), len(tail)) > 2 and {word.lower(), tail.lower()} <= vocabulary

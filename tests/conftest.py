@@ -7,17 +7,15 @@ embeds shares one :class:`Embedder` and one on-disk cache; corpora stay a handfu
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import BuilderFactory, SettingsFactory
 
 from index.builder import IndexBuilder
 from index.embedding import Embedder
 from index.settings import Settings
-
-SettingsFactory = Callable[..., Settings]
-BuilderFactory = Callable[[Settings], IndexBuilder]
 
 
 @pytest.fixture(autouse=True)

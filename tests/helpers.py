@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
+
+from index.builder import IndexBuilder
+from index.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = REPO_ROOT / "data"
 #: Real documents kept beside the repository; tests that need them skip when it is absent.
 SHARED_DIR = REPO_ROOT.parent / "shared"
+
+SettingsFactory = Callable[..., Settings]
+BuilderFactory = Callable[[Settings], IndexBuilder]
 
 # Short documents on distinct topics, so searches have unambiguous answers.
 DOC_A = """# Leadership of integrated care

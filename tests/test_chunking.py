@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
@@ -50,7 +52,7 @@ def test_passages_never_cross_segments_and_keep_their_metadata() -> None:
 def test_overlap_repeats_text_between_neighbours() -> None:
     document = make_document([" ".join(SENTENCES)])
     passages = split_document(document, SETTINGS.model_copy(update={"chunk_overlap": 80}))
-    for before, after in zip(passages, passages[1:], strict=False):
+    for before, after in itertools.pairwise(passages):
         assert after.start < before.end  # neighbours share text
         assert document.text[after.start : after.end] == after.text
 
@@ -101,6 +103,6 @@ def test_chunks_are_exact_bounded_ordered_and_lose_nothing(paragraphs: list[str]
         assert document.text[passage.start : passage.end] == passage.text
         assert len(passage.text) <= size
         assert any(s.start <= passage.start and passage.end <= s.end for s in document.segments)
-    for before, after in zip(passages, passages[1:], strict=False):
+    for before, after in itertools.pairwise(passages):
         assert before.end <= after.start
     assert " ".join(p.text for p in passages) == " ".join(paragraphs)

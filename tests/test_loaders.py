@@ -204,10 +204,15 @@ def test_coded_evidence_gives_one_readable_passage_per_record(tmp_path: Path, se
     first, second = passages
     assert (first.source_id, second.source_id) == ("x1", "x2")
     assert first.record is not None and first.record.mechanism == "Leaders share budgets openly"
-    assert first.text == (
-        "Coded evidence E1 (working with power).\nContext: Joint boards\nMechanism: Leaders share budgets openly\n"
-        "Outcome: More trust\nSummary: Trust grew."
-    )
+    assert first.text == render_record(first.record)
+    assert first.text.startswith("Coded evidence E1")
+    assert "working with power" in first.text.split("\n")[0]
+    assert first.text.split("\n")[1:] == [
+        "Context: Joint boards",
+        "Mechanism: Leaders share budgets openly",
+        "Outcome: More trust",
+        "Summary: Trust grew.",
+    ]
     assert "Summary" not in second.text  # empty fields are left out, not printed blank
 
 
@@ -311,6 +316,32 @@ def test_pdf_hyphenation_running_headers_and_references(tmp_path: Path, settings
     assert "joint-working sessions" in document.text  # a compound the document writes hyphenated stays so
     assert [p.page for p in passages] == [1, 2]  # the reference list is not evidence
     assert not re.search(r"\b[123]$", passages[0].text)  # page numbers are gone
+
+
+def test_pdf_margin_line_numbers_and_figure_labels_are_dropped(tmp_path: Path, settings: Settings) -> None:
+    numbered = [
+        "Results",
+        "Leaders of integrated care teams were interviewed in",
+        "2019 and again after the merger of the two trusts in",
+        "2021, and most described the same shared purpose.",
+        "",
+        "0",
+        "20",
+        "40",
+        "Time (h)",
+        "a Wild-type",
+        "Managers who planned rotas ahead kept more nurses.",
+    ]
+    page = "\n".join(f"{line} {n}" for n, line in enumerate(numbered, start=31))  # a preprint's margin numbers
+    passages = split_document(load_file(write_pdf(tmp_path / "preprint.pdf", [page]), settings), settings)
+    assert [(p.section, p.text) for p in passages] == [
+        (
+            "Results",
+            "Leaders of integrated care teams were interviewed in 2019 and again after the merger of the two "
+            "trusts in 2021, and most described the same shared purpose. Managers who planned rotas ahead kept "
+            "more nurses.",
+        )
+    ]
 
 
 BAD_INPUT_CASES = ["corrupt_pdf", "encrypted_pdf", "zero_byte_pdf", "blank_pdf", "image_pdf", "binary_md",

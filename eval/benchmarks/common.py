@@ -136,7 +136,7 @@ def run_benchmark(data: BenchData, embedder: Embedder, data_path: str, progress:
             latencies[name].append((time.perf_counter() - started) * 1000)
             rankings.append([unit_of(p, data.unit) for p in passages])
         results[name] = SystemResult(
-            retrieval=retrieval_scores(rankings, golds).overall(), latency_ms=latency_percentiles(latencies[name])
+            **retrieval_scores(rankings, golds).overall().model_dump(), latency_ms=latency_percentiles(latencies[name])
         )
         first_rank[name] = [next(iter(gold_ranks(r, g)), None) for r, g in zip(rankings, golds, strict=True)]
     return BenchReport(
@@ -166,7 +166,7 @@ def write_bench_report(report: BenchReport, out_dir: Path) -> list[Path]:
     json_path = write_json(report, out_dir)
     markdown = out_dir / "report.md"
     markdown.write_text(bench_markdown(report), encoding="utf-8")
-    retrieval = {name: s.retrieval.model_dump(by_alias=True) for name, s in report.systems.items()}
+    retrieval = {name: s.model_dump(exclude={"latency_ms"}) for name, s in report.systems.items()}
     latencies = {name: [q.latency_ms[name] for q in report.per_question] for name in report.systems}
     return [
         json_path,

@@ -70,7 +70,7 @@ def doc_id(document_id: int) -> str:
     return f"covidqa-{document_id}"
 
 
-def documents(articles: list[Article]) -> tuple[list[Document], dict[str, SourceInfo]]:
+def to_documents(articles: list[Article]) -> tuple[list[Document], dict[str, SourceInfo]]:
     """One text document per article, titled by its first line."""
     made = [text_document(doc_id(a.document_id), a.context, a.context.split("\n", 1)[0].strip()) for a in articles]
     return [d for d, _ in made], {s.source_id: s for _, s in made}
@@ -81,8 +81,8 @@ def load(path: Path, settings: Settings, docs: int | None = None) -> BenchData:
     articles, questions = read_covidqa(path)
     articles = articles[:docs] if docs else articles
     settings = bench_settings(settings)
-    docs_, sources = documents(articles)
-    passages = passages_of(docs_, settings, sources)
+    documents, sources = to_documents(articles)
+    passages = passages_of(documents, settings, sources)
     by_doc: dict[str, list[tuple[int, int, str]]] = {}
     for p in passages:
         by_doc.setdefault(p.doc_id, []).append((p.start, p.end, p.passage_id))
@@ -100,7 +100,7 @@ def load(path: Path, settings: Settings, docs: int | None = None) -> BenchData:
         name="covidqa",
         settings=settings,
         unit="passage",
-        documents=docs_,
+        documents=documents,
         passages=passages,
         sources=sources,
         questions=bench_questions,

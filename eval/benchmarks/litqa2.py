@@ -82,13 +82,13 @@ def load(path: Path, settings: Settings, docs: int | None = None) -> BenchData:
                 questions.append(BenchQuestion(id=question_id, question=question, gold=gold))
             else:
                 skipped.append(question_id)
-    docs_ = list(documents.values())
+    loaded = list(documents.values())
     return BenchData(
         name="litqa2",
         settings=settings,
         unit="page",
-        documents=docs_,
-        passages=passages_of(docs_, settings, {}),
+        documents=loaded,
+        passages=passages_of(loaded, settings, {}),
         questions=questions,
         skipped=skipped,
     )

@@ -57,7 +57,7 @@ def labelled_pairs(
     """(claim, supporting passage, other-paper passage, same-paper passage or None) per question."""
     articles, questions = covidqa.read_covidqa(path)
     articles = articles[:docs] if docs else articles
-    documents, sources = covidqa.documents(articles)
+    documents, sources = covidqa.to_documents(articles)
     passages = passages_of(documents, covidqa.bench_settings(settings), sources)
     texts = {d.doc_id: d.text for d in documents}
     by_doc: dict[str, list[Passage]] = {}
