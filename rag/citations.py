@@ -95,3 +95,18 @@ def assemble(
         citations=citations,
         settings_hash=settings_hash,
     )
+
+
+def abstention(question: str, hits: Sequence[RetrievedPassage], settings_hash: str) -> Answer:
+    """The plain statement that the evidence does not cover a question, with related passages.
+
+    Nothing is cited as support; the retrieved passages are listed as related evidence.
+    """
+    return Answer(
+        question=question,
+        answer="The indexed evidence does not cover this question."
+        + (" The closest passages are listed as related evidence." if hits else ""),
+        abstained=True,
+        related=[passage_citation(i, hit) for i, hit in enumerate(hits, start=1)],
+        settings_hash=settings_hash,
+    )

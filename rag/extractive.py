@@ -23,7 +23,7 @@ import numpy as np
 
 from index.settings import Settings
 from index.store import IndexStore
-from rag.citations import Quote, assemble, display_text, make_citation, passage_citation
+from rag.citations import Quote, abstention, assemble, display_text, make_citation
 from rag.lexical import Tokenizer
 from rag.models import Answer, RetrievedPassage
 
@@ -151,24 +151,13 @@ class ExtractiveAnswerer:
         candidates = self.score_sentences(question, query, hits)
         settings_hash = self.settings.settings_hash()
         if not candidates or self._abstains(question, candidates):
-            return self.abstain(question, hits, settings_hash)
+            return abstention(question, hits, settings_hash)
         chosen = self._select(candidates)
         chosen = _reading_order(chosen)
         return assemble(
             question,
             [(display_text(s.quote.text), [make_citation(1, s.quote)]) for s in chosen],
             settings_hash,
-        )
-
-    def abstain(self, question: str, hits: Sequence[RetrievedPassage], settings_hash: str) -> Answer:
-        """The plain statement that the evidence does not cover the question, with related passages."""
-        return Answer(
-            question=question,
-            answer="The indexed evidence does not cover this question."
-            + (" The closest passages are listed as related evidence." if hits else ""),
-            abstained=True,
-            related=[passage_citation(i, hit) for i, hit in enumerate(hits, start=1)],
-            settings_hash=settings_hash,
         )
 
     def _abstains(self, question: str, candidates: list[ScoredSentence]) -> bool:

@@ -35,7 +35,7 @@ from index.errors import IcragError
 from index.sentences import sentence_spans
 from index.settings import Settings
 from index.store import IndexStore
-from rag.citations import Quote, assemble, display_text, make_citation, passage_citation
+from rag.citations import Quote, abstention, assemble, display_text, make_citation
 from rag.models import Answer, Citation, RetrievedPassage
 from rag.prompts import NOT_COVERED, answer_messages
 from rag.support import SupportScorer
@@ -146,18 +146,6 @@ def _marker_numbers(body: str) -> list[int]:
         low, high = ends[0], ends[-1]
         numbers.extend(range(low, high + 1) if 0 <= high - low <= _MAX_RANGE else ends)
     return numbers
-
-
-def abstention(question: str, hits: Sequence[RetrievedPassage], settings_hash: str) -> Answer:
-    """The extractive answerer's abstention: no cited answer, the retrieved passages as related evidence."""
-    return Answer(
-        question=question,
-        answer="The indexed evidence does not cover this question."
-        + (" The closest passages are listed as related evidence." if hits else ""),
-        abstained=True,
-        related=[passage_citation(i, hit) for i, hit in enumerate(hits, start=1)],
-        settings_hash=settings_hash,
-    )
 
 
 class LLMAnswerer:
