@@ -12,7 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from helpers import DATA_DIR, write_files, write_pdf
+from helpers import BAD_INPUT_CASES, DATA_DIR, make_bad_input, write_files, write_pdf
 
 from index.chunking import split_document
 from index.errors import InputError
@@ -342,68 +342,6 @@ def test_pdf_margin_line_numbers_and_figure_labels_are_dropped(tmp_path: Path, s
             "more nurses.",
         )
     ]
-
-
-BAD_INPUT_CASES = ["corrupt_pdf", "encrypted_pdf", "zero_byte_pdf", "blank_pdf", "image_pdf", "binary_md",
-                   "binary_txt", "latin1_txt", "csv_missing_columns", "unknown_extension", "missing_path"]  # fmt: skip
-
-
-def make_bad_input(case: str, folder: Path) -> tuple[Path, str]:
-    """A file (or path) that cannot be indexed, and words its error must contain."""
-    folder.mkdir(parents=True, exist_ok=True)
-    good_page = "Leaders of integrated care teams build shared purpose across organisations."
-    if case == "corrupt_pdf":
-        data = write_pdf(folder / "whole.pdf", [good_page]).read_bytes()
-        (folder / "whole.pdf").unlink()
-        (folder / "corrupt.pdf").write_bytes(data[: len(data) // 2])
-        return folder / "corrupt.pdf", "corrupt PDF"
-    if case == "encrypted_pdf":
-        from pypdf import PdfWriter
-
-        writer = PdfWriter(clone_from=str(write_pdf(folder / "plain.pdf", [good_page])))
-        (folder / "plain.pdf").unlink()
-        writer.encrypt("secret", algorithm="RC4-128")
-        writer.write(folder / "locked.pdf")
-        return folder / "locked.pdf", "PDF is encrypted"
-    if case == "zero_byte_pdf":
-        (folder / "empty.pdf").write_bytes(b"")
-        return folder / "empty.pdf", "file is empty"
-    if case == "blank_pdf":
-        return write_pdf(folder / "blank.pdf", ["", ""]), "no extractable text"
-    if case == "image_pdf":
-        return _image_only_pdf(folder / "scan.pdf"), "no extractable text"
-    if case == "binary_md":
-        (folder / "binary.md").write_bytes(b"# Title\n\x00\x01\x02\x03\xff\xfe binary payload")
-        return folder / "binary.md", "binary content"
-    if case == "binary_txt":
-        (folder / "image.txt").write_bytes(bytes(range(256)) * 4)
-        return folder / "image.txt", "binary content"
-    if case == "latin1_txt":
-        (folder / "latin1.txt").write_bytes("Café leadership in Malmö: naïve models fail.\n".encode("latin-1"))
-        return folder / "latin1.txt", "not UTF-8"
-    if case == "csv_missing_columns":
-        (folder / "coded.csv").write_text("record_id,component,context\nR1,general,Some context\n", encoding="utf-8")
-        return folder / "coded.csv", "missing required column(s): mechanism, outcome, source_id"
-    if case == "unknown_extension":
-        (folder / "report.docx").write_bytes(b"PK\x03\x04 not really a word file")
-        return folder / "report.docx", "unsupported file type '.docx'"
-    if case == "missing_path":
-        return folder / "nowhere.md", "no such file"
-    raise AssertionError(case)
-
-
-def _image_only_pdf(path: Path) -> Path:
-    from fpdf import FPDF
-    from PIL import Image
-
-    image = Image.new("RGB", (60, 20), "white")
-    for x in range(5, 55):
-        image.putpixel((x, 10), (0, 0, 0))  # a scanned line of "text" is pixels, not characters
-    pdf = FPDF()
-    pdf.add_page()
-    pdf.image(image, x=10, y=10, w=120)
-    pdf.output(str(path))
-    return path
 
 
 @pytest.mark.parametrize("case", BAD_INPUT_CASES)
