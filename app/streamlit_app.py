@@ -12,7 +12,7 @@ import streamlit as st
 
 from app.ui_common import shown_errors
 
-PAGES = Path(__file__).with_name("pages")
+VIEWS = Path(__file__).with_name("views")
 
 # Errors are shown by the pages as one-line messages; anything else must not leak a traceback.
 st.set_option("client.showErrorDetails", "none")
@@ -21,10 +21,10 @@ st.set_page_config(page_title="icrag Â· integrated care evidence", page_icon="ðŸ
 
 page = st.navigation(
     [
-        st.Page(PAGES / "ask.py", title="Ask", icon=":material/question_answer:", default=True),
-        st.Page(PAGES / "evidence.py", title="Evidence", icon=":material/table_view:"),
-        st.Page(PAGES / "library.py", title="Library", icon=":material/library_books:"),
-        st.Page(PAGES / "evaluate.py", title="Evaluate", icon=":material/analytics:"),
+        st.Page(VIEWS / "ask.py", title="Ask", icon=":material/question_answer:", default=True),
+        st.Page(VIEWS / "evidence.py", title="Evidence", icon=":material/table_view:"),
+        st.Page(VIEWS / "library.py", title="Library", icon=":material/library_books:"),
+        st.Page(VIEWS / "evaluate.py", title="Evaluate", icon=":material/analytics:"),
     ],
     position="top",
 )

@@ -1,0 +1,108 @@
+"""What every page of the app shares: settings, the cached model and pipeline, and error display.
+
+The app is a shell over the objects the command line uses: ``Settings()`` from the
+environment, one :class:`Embedder` per model and one :class:`Pipeline` per index version, built
+once per server process with ``st.cache_resource``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import streamlit as st
+from pydantic import ValidationError
+
+from app.ui_render import label_text
+from index.embedding import Embedder
+from index.errors import IcragError
+from index.settings import Settings
+from rag.pipeline import Pipeline
+
+logger = logging.getLogger(__name__)
+
+#: Settings that decide which model an Embedder loads and where it caches vectors.
+_EMBEDDER_FIELDS = {"embedding_model", "normalize_embeddings", "embedding_batch_size", "cache_dir"}
+
+
+def settings_from_env() -> Settings:
+    """The settings of this server, read from ``ICRAG_*`` variables like the command line does."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "settings"
+        st.error(label_text(f"Invalid setting {where}: {first['msg']}. Fix ICRAG_{where.upper()} and restart."))
+        st.stop()
+
+
+def error_message(exc: BaseException) -> str:
+    """One line for a failure: icrag's own errors say what to fix; others name their type."""
+    if isinstance(exc, IcragError):
+        return str(exc)
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "input"
+        return f"invalid {where}: {first['msg']}"
+    return f"Unexpected error ({type(exc).__name__}: {exc}). Details are in the server log."
+
+
+@contextmanager
+def shown_errors() -> Iterator[None]:
+    """Show a failure inside the block as one ``st.error`` line and carry on rendering the page."""
+    try:
+        yield
+    except Exception as exc:  # any failure becomes a message, never a traceback on screen
+        if not isinstance(exc, IcragError | ValidationError):
+            logger.exception("app error")
+        st.error(label_text(error_message(exc)))
+
+
+@st.cache_resource(show_spinner="Loading the embedding model…")
+def _embedder(key: str, _settings: Settings) -> Embedder:
+    """One Embedder (and model load) per model and cache folder, shared by every session."""
+    return Embedder(_settings)
+
+
+def embedder(settings: Settings) -> Embedder:
+    """The shared Embedder for these settings."""
+    return _embedder(settings.model_dump_json(include=_EMBEDDER_FIELDS), settings)
+
+
+@st.cache_resource(show_spinner="Loading the evidence index…", max_entries=1)
+def _pipeline(key: str, version: str, _settings: Settings) -> Pipeline:
+    """The pipeline over one version of the index; a new version evicts the old one."""
+    return Pipeline.load(_settings, embedder(_settings))
+
+
+def pipeline(settings: Settings) -> Pipeline:
+    """The pipeline over the current index, loaded once per index version.
+
+    The manifest's modification time is part of the cache key, so an index changed by
+    ``icrag index add`` in another process is picked up on the next rerun.
+    """
+    manifest = settings.index_dir / "manifest.json"
+    version = str(manifest.stat().st_mtime_ns) if manifest.exists() else "missing"
+    return _pipeline(settings.model_dump_json(), version, settings)
+
+
+def require_pipeline(settings: Settings) -> Pipeline:
+    """The pipeline, or an error message naming the fix and the end of this page run."""
+    try:
+        return pipeline(settings)
+    except IcragError as exc:
+        st.error(label_text(str(exc)))
+        st.stop()
+
+
+def forget_pipeline() -> None:
+    """Drop the cached pipeline after the index changed, so the next page run loads the new one."""
+    _pipeline.clear()
+
+
+def init_state(**defaults: object) -> None:
+    """Set session-state defaults once per session (an init guard for each key)."""
+    for key, value in defaults.items():
+        if key not in st.session_state:
+            st.session_state[key] = value

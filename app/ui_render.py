@@ -1,0 +1,132 @@
+"""Safe HTML and text renderings of answers, citations and passages for the app.
+
+Passage and document text is untrusted: an indexed file may contain ``<script>`` or Markdown.
+Every piece that reaches markup goes through :func:`html.escape` here, and the result is shown
+with ``st.html`` (sanitised again by the browser-side DOMPurify, never run as script and never
+parsed as Markdown), so documents always read as literal text.
+"""
+
+from __future__ import annotations
+
+import re
+from html import escape
+from urllib.parse import quote
+
+from app.cli_answer import reference, render_answer
+from index.models import Passage
+from rag.models import Answer, Citation
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~:$<>&])")
+
+_CARD_STYLE = (
+    "border:1px solid rgba(128,128,128,.35);border-radius:.5rem;padding:.75rem 1rem;margin:0 0 .25rem 0;line-height:1.5"
+)
+_META_STYLE = "opacity:.75;font-size:.875em"
+_TEXT_STYLE = "white-space:pre-wrap;margin-top:.5rem;overflow-wrap:anywhere"
+_MARK_STYLE = "background:#ffe58a;color:#1a1a1a;padding:0 .1em;border-radius:.2em"
+
+
+def label_text(text: str) -> str:
+    """Text safe as a widget label: widget labels parse Markdown, so its syntax is escaped."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
+def doi_url(doi: str) -> str:
+    """The resolver URL of a DOI (empty for none), percent-encoded so it cannot break out of an href."""
+    doi = doi.strip().removeprefix("https://doi.org/").removeprefix("doi:")
+    return f"https://doi.org/{quote(doi, safe='/;()._-')}" if doi else ""
+
+
+def short_authors(authors: str) -> str:
+    """'Sims S; Fletcher S; ...' as 'Sims et al.'; one or two authors are kept whole."""
+    names = [a.strip() for a in authors.split(";") if a.strip()]
+    if len(names) > 2:
+        return f"{names[0].split()[0]} et al."
+    return " & ".join(names)
+
+
+def citation_label(citation: Citation) -> str:
+    """A one-line heading for a citation: number, short authors, year, title, section and page."""
+    who = short_authors(citation.authors) or citation.source_id
+    parts = [f"[{citation.n}] {who} ({citation.year or 'n.d.'})"]
+    if citation.title:
+        parts.append(citation.title)
+    where = ", ".join(p for p in (f"§ {citation.section}" if citation.section else "", _page(citation.page)) if p)
+    if where:
+        parts.append(where)
+    return " · ".join(parts)
+
+
+def highlighted_passage(text: str, start: int, end: int) -> str:
+    """Escaped passage text with ``<mark>`` around [start, end); out-of-range spans mark nothing."""
+    if not 0 <= start < end <= len(text):
+        return escape(text)
+    return (
+        escape(text[:start])
+        + f'<mark style="{_MARK_STYLE}">'
+        + escape(text[start:end])
+        + "</mark>"
+        + escape(text[end:])
+    )
+
+
+def evidence_card(citation: Citation, passage: Passage | None) -> str:
+    """An evidence card: publication, authors, year, section, page, DOI and the quote marked in its passage.
+
+    ``passage`` is the cited passage from the index; without it (the index changed since the
+    answer) the quote is shown alone.
+    """
+    if passage is not None:
+        body = highlighted_passage(passage.text, citation.start - passage.start, citation.end - passage.start)
+        venue = passage.source.venue
+    else:
+        body = highlighted_passage(citation.quote, 0, len(citation.quote))
+        venue = ""
+    byline = f"{citation.authors or citation.source_id} ({citation.year or 'n.d.'})"
+    where = [f"§ {citation.section}" if citation.section else "", _page(citation.page)]
+    url = doi_url(citation.doi)
+    link = (
+        f'<a href="{escape(url)}" target="_blank" rel="noopener noreferrer">doi:{escape(citation.doi)}</a>'
+        if url
+        else ""
+    )
+    meta = " · ".join(escape(part) for part in where if part)
+    return (
+        f'<div class="icrag-card" style="{_CARD_STYLE}">'
+        f'<div style="font-weight:600">[{citation.n}] {escape(citation.title or citation.source_id)}</div>'
+        f'<div style="{_META_STYLE}">{escape(byline)}{" · " + escape(venue) if venue else ""}</div>'
+        f'<div style="{_META_STYLE}">{" · ".join(p for p in (meta, link) if p)}</div>'
+        f'<div class="icrag-passage" style="{_TEXT_STYLE}">{body}</div>'
+        "</div>"
+    )
+
+
+def passage_block(text: str) -> str:
+    """A passage as escaped, line-preserving text in a bordered box."""
+    return f'<div class="icrag-passage" style="{_CARD_STYLE};{_TEXT_STYLE}">{escape(text)}</div>'
+
+
+def answer_block(answer: Answer) -> str:
+    """The answer text with its [n] markers, escaped, in a readable block."""
+    return f'<div class="icrag-answer" style="font-size:1.05em;line-height:1.6">{escape(answer.answer)}</div>'
+
+
+def answer_markdown(answer: Answer) -> str:
+    """The answer and its reference list as a Markdown document, for download."""
+    lines = [f"# {answer.question}", "", answer.answer, ""]
+    cited = answer.related if answer.abstained else answer.citations
+    if cited:
+        lines += ["## Related evidence (not cited as support)" if answer.abstained else "## References", ""]
+        for citation in cited:
+            quote_text = " ".join(citation.quote.split())
+            lines += [reference(citation), "", f"> {quote_text}", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def answer_text(answer: Answer) -> str:
+    """The answer and its references as plain text, exactly as ``icrag ask`` prints them."""
+    return f"Q: {answer.question}\n\n{render_answer(answer)}\n"
+
+
+def _page(page: int | None) -> str:
+    return f"p. {page}" if page else ""

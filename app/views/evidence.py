@@ -1,0 +1,168 @@
+"""Evidence: the coded context-mechanism-outcome records, searchable, by component, with their passages."""
+
+from __future__ import annotations
+
+from html import escape
+
+import streamlit as st
+
+from app.ui_common import require_pipeline, settings_from_env, shown_errors
+from app.ui_render import label_text, passage_block, short_authors
+from index.models import EvidenceRecord, Passage
+from rag.pipeline import Pipeline
+
+#: Review passages shown for a selected record.
+RELATED_PASSAGES = 3
+_FIELD_STYLE = "margin:.25rem 0 .5rem 0;white-space:pre-wrap"
+
+
+def record_row(passage: Passage, record: EvidenceRecord) -> dict[str, str]:
+    """A table row of a record: id, component, C, M, O and the publication."""
+    source = passage.source
+    who = short_authors(source.authors)
+    return {
+        "record": record.record_id,
+        "component": record.component,
+        "context": record.context,
+        "mechanism": record.mechanism,
+        "outcome": record.outcome,
+        "source": f"{who} ({source.year or 'n.d.'})" if who else record.source_id,
+    }
+
+
+def matches(record: EvidenceRecord, words: list[str]) -> bool:
+    """Whether every search word occurs in some field of the record (case-insensitive)."""
+    haystack = " ".join(
+        (record.record_id, record.context, record.mechanism, record.outcome, record.evidence_summary,
+         record.included_study, record.section)
+    ).lower()  # fmt: skip
+    return all(word in haystack for word in words)
+
+
+def record_fields(passage: Passage, record: EvidenceRecord) -> str:
+    """A record's fields as escaped HTML: each label above its text."""
+    source = passage.source
+    reference = f"{source.authors or record.source_id} ({source.year or 'n.d.'}). {source.title}".strip()
+    fields = [
+        ("Context", record.context),
+        ("Mechanism", record.mechanism),
+        ("Outcome", record.outcome),
+        ("Summary", record.evidence_summary),
+        ("Publication", reference),
+        ("Section", record.section),
+        ("Included study", record.included_study),
+    ]
+    return "".join(
+        f'<div style="font-weight:600">{escape(label)}</div><div style="{_FIELD_STYLE}">{escape(text)}</div>'
+        for label, text in fields
+        if text
+    )
+
+
+def review_passages(pipeline: Pipeline, record: EvidenceRecord) -> list[Passage]:
+    """The review passages of the record's publication that best match its finding, best first.
+
+    Retrieval is filtered by publication and by each document type that holds its review text,
+    so the publication's other coded records never crowd the passages out.
+    """
+    query = record.evidence_summary or " ".join((record.context, record.mechanism, record.outcome))
+    kinds = {p.kind for p in pipeline.store.passages if p.source_id == record.source_id and p.record is None}
+    hits = [
+        hit
+        for kind in sorted(kinds)
+        for hit in pipeline.retrieve(
+            query, top_k=RELATED_PASSAGES, filters={"source_id": record.source_id, "kind": kind}
+        )
+        if hit.passage.record is None
+    ]
+    return [h.passage for h in sorted(hits, key=lambda h: -h.score)][:RELATED_PASSAGES]
+
+
+def show_record(pipeline: Pipeline, passage: Passage, record: EvidenceRecord) -> None:
+    """A selected record: its fields, its indexed passage, and the review passages about it."""
+    st.subheader(f"{record.record_id} · {record.component}")
+    left, right = st.columns(2, gap="large")
+    with left:
+        st.html(record_fields(passage, record))
+        with st.expander("Indexed passage of this record", key=f"ev_passage_{record.record_id}"):
+            st.html(passage_block(passage.text))
+    with right:
+        st.markdown("**Review passages on this finding**")
+        st.caption("Passages of the same publication retrieved for the record's summary.")
+        with shown_errors():
+            found = review_passages(pipeline, record)
+            if not found:
+                st.info("No review passages of this publication are indexed.")
+            for hit in found:
+                where = f"§ {hit.section}" if hit.section else hit.doc_id
+                note = " · same section as the record" if record.section and hit.section == record.section else ""
+                st.caption(label_text(where + note))
+                st.html(passage_block(hit.text))
+
+
+def render() -> None:
+    """The Evidence page."""
+    settings = settings_from_env()
+    pipeline = require_pipeline(settings)
+    coded = [(p, p.record) for p in pipeline.store.passages if p.record is not None]
+
+    st.title("Coded evidence")
+    st.caption(
+        f"{len(coded)} context–mechanism–outcome records coded from the reviews. "
+        "Filter or search them, then select a row to read the passages behind it."
+    )
+    if not coded:
+        st.info("The index holds no coded-evidence records; add a coded-evidence CSV or JSON on the Library page.")
+        return
+    components = sorted({r.component for _, r in coded})
+    sources = sorted({r.source_id for _, r in coded})
+    first, second, third = st.columns([2, 2, 3])
+    picked_components = first.multiselect("Components", components, key="ev_components", placeholder="All")
+    picked_sources = second.multiselect("Publications", sources, key="ev_sources", placeholder="All")
+    query = third.text_input("Search", key="ev_search", placeholder="words in any field, e.g. trust")
+    words = query.lower().split()
+    shown = [
+        (p, r)
+        for p, r in coded
+        if (not picked_components or r.component in picked_components)
+        and (not picked_sources or r.source_id in picked_sources)
+        and matches(r, words)
+    ]
+
+    table, by_component = st.tabs(["All records", "By component"], key="ev_tabs")
+    with table:
+        st.caption(f"{len(shown)} of {len(coded)} records")
+        event = st.dataframe(
+            [record_row(p, r) for p, r in shown],
+            key="ev_table",
+            on_select="rerun",
+            selection_mode="single-row",
+            hide_index=True,
+            column_config={
+                "record": st.column_config.TextColumn("Record", width=70),
+                "component": st.column_config.TextColumn("Component", width=190),
+                "context": st.column_config.TextColumn("Context", width=260),
+                "mechanism": st.column_config.TextColumn("Mechanism", width=260),
+                "outcome": st.column_config.TextColumn("Outcome", width=260),
+                "source": st.column_config.TextColumn("Source", width=140),
+            },
+        )
+    with by_component:
+        for component in sorted({r.component for _, r in shown}, key=lambda c: (c == "general", c)):
+            rows = [record_row(p, r) for p, r in shown if r.component == component]
+            with st.expander(label_text(f"{component} ({len(rows)})"), key=f"ev_component_{component}"):
+                st.dataframe(
+                    rows,
+                    key=f"ev_component_table_{component}",
+                    hide_index=True,
+                    column_order=["record", "context", "mechanism", "outcome", "source"],
+                )
+    selected = [i for i in event.selection.rows if i < len(shown)]
+    st.divider()
+    if selected:
+        show_record(pipeline, *shown[selected[0]])
+    else:
+        st.caption("Select a row in the table to see the record's passage and the review passages about it.")
+
+
+render()
