@@ -17,9 +17,9 @@ from index.embedding import Embedder
 from index.errors import IcragError, IndexMismatchError, IndexMissingError, InputError
 from index.loaders import SOURCES_FILE, discover, load_file, read_sources
 from index.models import Document, Passage, Record, SourceInfo
-from index.sentences import sentence_units
+from index.sentences import sentence_units, word_window_spans
 from index.settings import Settings
-from index.store import IndexStore, check_compatible, read_manifest, write_lock
+from index.store import SENTENCE, WINDOW, IndexStore, check_compatible, read_manifest, write_lock
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ class _Indexed:
     passages: list[Passage]
     vectors: np.ndarray
     units: list[np.ndarray]
-    spans: list[list[tuple[int, int]]]
+    spans: list[list[tuple[int, int, int]]]
 
 
 class IndexBuilder:
@@ -190,15 +190,30 @@ class IndexBuilder:
             if doc_id in dropped:
                 continue
             rows = [i for i, p in enumerate(store.passages) if p.doc_id == doc_id]
-            units = [store.units_of(i) for i in rows]
-            spans = [store.unit_spans[i] for i in rows]
-            kept.append(_Indexed(document, [store.passages[i] for i in rows], store.vectors[rows], units, spans))
+            units = [store.all_units_of(i) for i in rows]
+            kept.append(
+                _Indexed(
+                    document,
+                    [store.passages[i] for i in rows],
+                    store.vectors[rows],
+                    [vectors for vectors, _ in units],
+                    [spans for _, spans in units],
+                )
+            )
         return kept
 
-    def _embed(self, passages: list[Passage]) -> tuple[np.ndarray, list[np.ndarray], list[list[tuple[int, int]]]]:
-        """Vectors of passages and of their sentence units (with the units' spans), in one pass."""
-        spans = [sentence_units(p.text) for p in passages]
-        unit_texts = [[p.text[s:e] for s, e in units] for p, units in zip(passages, spans, strict=True)]
+    def _embed(self, passages: list[Passage]) -> tuple[np.ndarray, list[np.ndarray], list[list[tuple[int, int, int]]]]:
+        """Vectors of passages and of their units, with the units' (start, end, kind), in one pass.
+
+        Units are the passage's sentences and, for passages longer than a window, its 64-word
+        windows: retrieval scores a passage by its best sentence and its best window.
+        """
+        spans = [
+            [(s, e, SENTENCE) for s, e in sentence_units(p.text)]
+            + [(s, e, WINDOW) for s, e in word_window_spans(p.text)]
+            for p in passages
+        ]
+        unit_texts = [[p.text[s:e] for s, e, _ in units] for p, units in zip(passages, spans, strict=True)]
         flat = [p.text for p in passages] + [t for texts in unit_texts for t in texts]
         matrix = self.embedder.embed(flat)
         vectors, rest = matrix[: len(passages)], matrix[len(passages) :]

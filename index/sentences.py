@@ -94,3 +94,17 @@ def sentence_units(text: str, max_words: int = 60, min_words: int = 8) -> list[t
         elif tail:
             units.append(tail)
     return units
+
+
+def word_window_spans(text: str, size: int = 64, stride: int = 32) -> list[tuple[int, int]]:
+    """Spans of ``size``-word windows every ``stride`` words, the last aligned to the text's end.
+
+    Empty when the text has no more than ``size`` words: it is then its own window.
+    """
+    words = list(re.finditer(r"\S+", text))
+    if len(words) <= size:
+        return []
+    starts = list(range(0, len(words) - size + 1, stride))
+    if starts[-1] != len(words) - size:
+        starts.append(len(words) - size)
+    return [(words[i].start(), words[i + size - 1].end()) for i in starts]

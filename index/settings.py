@@ -62,9 +62,12 @@ class Settings(BaseSettings):
 
     # Retrieval
     top_k: int = Field(5, ge=1, le=100, description="Passages handed to the answerer.")
-    dense_weight: float = Field(0.75, ge=0.0, le=10.0, description="Fusion weight of sentence-level dense scores.")
+    dense_weight: float = Field(1.0, ge=0.0, le=10.0, description="Fusion weight of best-sentence dense scores.")
+    dense_window_weight: float = Field(
+        0.5, ge=0.0, le=10.0, description="Fusion weight of best-64-word-window dense scores."
+    )
     lexical_weight: float = Field(0.75, ge=0.0, le=10.0, description="Fusion weight of passage BM25 scores.")
-    window_weight: float = Field(0.5, ge=0.0, le=10.0, description="Fusion weight of 64-word-window BM25 scores.")
+    window_weight: float = Field(0.25, ge=0.0, le=10.0, description="Fusion weight of 32-word-window BM25 scores.")
     max_per_source: int = Field(5, ge=1, description="Most passages from one source in the top k.")
     source_boost: float = Field(
         1.0, ge=0.0, description="Fused-score bonus for passages of a publication the question names."

@@ -4,8 +4,8 @@ Layout of an index folder::
 
     manifest.json     how the index was made (model, dimension, settings, documents)
     vectors.npy       passage vectors, row i belongs to passages.jsonl line i
-    units.npy         vectors of the sentence units of every passage, in passage order
-    unit_spans.npy    (passage position, start, end) of each unit, offsets into the passage text
+    units.npy         vectors of the units of every passage (sentences, then word windows), in passage order
+    unit_spans.npy    (passage position, start, end, kind) of each unit, offsets into the passage text
     faiss.index       the FAISS index over those vectors
     passages.jsonl    one Passage per line, sorted by (doc_id, start)
     documents.jsonl   one Document per line (full text, for showing quotes in context)
@@ -38,8 +38,11 @@ from index.settings import Settings
 
 logger = logging.getLogger(__name__)
 
+#: Kinds of unit embedded besides whole passages.
+SENTENCE, WINDOW = 0, 1
+
 #: Layout and content version; bump it whenever ingestion or chunking changes what an index holds.
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 
 
 def icrag_version() -> str:
@@ -71,16 +74,18 @@ class IndexStore:
         self.documents = documents
         self.faiss_index = faiss_index if faiss_index is not None else build_faiss(vectors, manifest.settings)
         self.position = {p.passage_id: i for i, p in enumerate(passages)}
-        if unit_table.shape != (unit_vectors.shape[0], 3):
-            raise IndexCorruptError(f"{unit_table.shape[0]} sentence units but {unit_vectors.shape[0]} vectors")
+        if unit_table.shape != (unit_vectors.shape[0], 4):
+            raise IndexCorruptError(f"{unit_table.shape[0]} units but {unit_vectors.shape[0]} unit vectors")
         self.unit_vectors = unit_vectors
+        #: One row per unit vector: passage position, start, end (in the passage text), kind.
         self.unit_table = unit_table
-        #: Position of the passage each row of ``unit_vectors`` belongs to.
-        self.unit_owner = unit_table[:, 0]
         #: Sentence units of each passage, as (start, end) offsets into the passage text.
         self.unit_spans: list[list[tuple[int, int]]] = [[] for _ in passages]
-        for owner, start, end in unit_table.tolist():
-            self.unit_spans[owner].append((start, end))
+        self._rows: list[list[int]] = [[] for _ in passages]
+        for row, (owner, start, end, kind) in enumerate(unit_table.tolist()):
+            self._rows[owner].append(row)
+            if kind == SENTENCE:
+                self.unit_spans[owner].append((start, end))
 
     @classmethod
     def create(
@@ -92,20 +97,20 @@ class IndexStore:
         passages: list[Passage],
         vectors: np.ndarray,
         unit_vectors: list[np.ndarray],
-        unit_spans: list[list[tuple[int, int]]],
+        unit_spans: list[list[tuple[int, int, int]]],
         sources: dict[str, SourceInfo],
     ) -> IndexStore:
         """Assemble a store in canonical order, so equal inputs give equal indexes.
 
-        ``unit_vectors[i]`` and ``unit_spans[i]`` describe the sentence units of ``passages[i]``.
+        ``unit_vectors[i]`` and ``unit_spans[i]`` (start, end, kind) describe the units of ``passages[i]``.
         """
         order = sorted(range(len(passages)), key=lambda i: (passages[i].doc_id, passages[i].start))
         passages = [passages[i] for i in order]
         vectors = np.ascontiguousarray(vectors[order], dtype=np.float32).reshape(len(passages), dimension)
         units = [unit_vectors[i].reshape(-1, dimension) for i in order]
         unit_matrix = np.concatenate(units, axis=0) if units else np.zeros((0, dimension), dtype=np.float32)
-        table = [(new, start, end) for new, old in enumerate(order) for start, end in unit_spans[old]]
-        unit_table = np.array(table, dtype=np.int64).reshape(-1, 3)
+        table = [(new, *span) for new, old in enumerate(order) for span in unit_spans[old]]
+        unit_table = np.array(table, dtype=np.int64).reshape(-1, 4)
         counts: dict[str, int] = {}
         for passage in passages:
             counts[passage.doc_id] = counts.get(passage.doc_id, 0) + 1
@@ -138,9 +143,14 @@ class IndexStore:
         )
 
     def units_of(self, position: int) -> np.ndarray:
-        """Unit vectors of the passage at a position."""
-        rows = np.flatnonzero(self.unit_owner == position)
+        """Vectors of the sentence units of the passage at a position (order of ``unit_spans``)."""
+        rows = [r for r in self._rows[position] if self.unit_table[r, 3] == SENTENCE]
         return self.unit_vectors[rows]
+
+    def all_units_of(self, position: int) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
+        """Vectors and (start, end, kind) of every unit of the passage at a position."""
+        rows = self._rows[position]
+        return self.unit_vectors[rows], [(s, e, k) for s, e, k in self.unit_table[rows, 1:].tolist()]
 
     def search(self, query_vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-k (scores, passage positions) per query row; positions are -1 when fewer exist."""

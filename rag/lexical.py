@@ -66,7 +66,7 @@ def lexical_text(passage: Passage) -> str:
     return " ".join(part for part in (surnames, source.year, source.title, passage.section, passage.text) if part)
 
 
-def word_windows(text: str, size: int = 64, stride: int = 32) -> list[str]:
+def word_windows(text: str, size: int, stride: int) -> list[str]:
     """Overlapping windows of ``size`` words every ``stride`` words, the last aligned to the end.
 
     BM25 over windows rewards passages where the question's words occur close together.

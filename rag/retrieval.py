@@ -17,11 +17,14 @@ from index.embedding import Embedder
 from index.errors import InputError
 from index.models import Passage
 from index.settings import Settings
-from index.store import IndexStore
+from index.store import SENTENCE, WINDOW, IndexStore
 from rag.lexical import BM25Index, lexical_text, word_windows
 from rag.models import RetrievedPassage
 
 logger = logging.getLogger(__name__)
+
+#: BM25 window size and stride, in words: short windows reward question words occurring together.
+WINDOW_WORDS, WINDOW_STRIDE = 32, 16
 
 #: Keys accepted by ``--filter KEY=VALUE`` and the app's filters.
 FILTER_KEYS = ("source_id", "doc_id", "component", "kind", "year", "section")
@@ -141,15 +144,16 @@ class SourceMatcher:
 
 
 class HybridRetriever:
-    """icrag's default: BM25 over passages and word windows fused with sentence-level dense scores.
+    """icrag's default: BM25 and sentence- and window-level dense scores, fused.
 
     Per question every allowed passage gets four signals, each z-normalised over the passages:
-    BM25 over the passage (with its publication's authors, year and title), BM25 over 64-word
-    windows of it (max), and the best cosine similarity between the question and one of its
-    sentence units. A single on-topic sentence is not diluted by the rest of a long passage,
-    and the lexical signals keep names, numbers and rare terms that MiniLM blurs. Passages
-    of a publication the question names get ``source_boost``. At most ``max_per_source``
-    passages of one publication are returned.
+    BM25 over the passage (with its publication's authors, year and title); BM25 over its
+    32-word windows (max), which rewards the question's words occurring close together; the
+    best cosine similarity between the question and one of its sentences; and the best one
+    over its 64-word windows. One on-topic sentence is not diluted by the rest of a long
+    passage, and the lexical signals keep names, numbers and rare terms that MiniLM blurs.
+    Passages of a publication the question names get ``source_boost``; at most
+    ``max_per_source`` passages of one publication are returned.
     """
 
     def __init__(
@@ -159,27 +163,31 @@ class HybridRetriever:
         self.embedder = embedder
         self.settings = settings
         self.bm25 = bm25 or BM25Index([lexical_text(p) for p in store.passages])
-        windows = [word_windows(p.text) for p in store.passages]
-        self.window_bm25 = BM25Index([w for group in windows for w in group])
-        self._window_starts = _group_starts([len(group) for group in windows])
+        windows = [word_windows(p.text, WINDOW_WORDS, WINDOW_STRIDE) for p in store.passages]
+        self.window_bm25 = BM25Index([w for group in windows for w in group], k1=0.9, b=1.0)
+        self._window_owner = np.repeat(np.arange(len(windows)), [len(group) for group in windows])
         self.sources = SourceMatcher(store.passages)
         self._source_ids = np.array([p.source_id for p in store.passages])
-        n_units = [len(spans) for spans in store.unit_spans]
-        self._unit_starts = _group_starts(n_units)
-        self._has_units = np.array(n_units) > 0
+        kinds = store.unit_table[:, 3] if len(store.unit_table) else np.zeros(0, np.int64)
+        self._sentence_rows = np.flatnonzero(kinds == SENTENCE)
+        self._window_rows = np.flatnonzero(kinds == WINDOW)
 
-    def dense_scores(self, query: np.ndarray) -> np.ndarray:
-        """Per passage: the best cosine similarity of the question to one of its sentence units."""
+    def dense_scores(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per passage: best cosine similarity to one of its sentences, and to one of its windows.
+
+        A passage without sentence units or windows (it is shorter than a window) counts as
+        its own unit.
+        """
         passage_sims = self.store.vectors @ query
-        if not len(self.store.unit_vectors):
-            return passage_sims
-        unit_sims = self.store.unit_vectors @ query
-        best_unit = np.maximum.reduceat(unit_sims, np.minimum(self._unit_starts, len(unit_sims) - 1))
-        return np.where(self._has_units, best_unit, passage_sims)
+        unit_sims = self.store.unit_vectors @ query if len(self.store.unit_vectors) else np.zeros(0, np.float32)
+        owners = self.store.unit_table[:, 0] if len(self.store.unit_table) else np.zeros(0, np.int64)
+        best_sentence = _max_per_owner(unit_sims[self._sentence_rows], owners[self._sentence_rows], passage_sims)
+        best_window = _max_per_owner(unit_sims[self._window_rows], owners[self._window_rows], passage_sims)
+        return best_sentence, best_window
 
     def window_scores(self, question: str) -> np.ndarray:
         """Per passage: the best BM25 score of one of its word windows."""
-        return np.maximum.reduceat(self.window_bm25.scores(question), self._window_starts)
+        return _max_per_owner(self.window_bm25.scores(question), self._window_owner, np.zeros(len(self.store.passages)))
 
     def retrieve(self, question: str, k: int, filters: Mapping[str, str] | None = None) -> list[RetrievedPassage]:
         """Top k passages by fused score."""
@@ -194,11 +202,12 @@ class HybridRetriever:
         allowed = np.arange(len(passages)) if mask is None else np.flatnonzero(mask)
         if not len(allowed):
             return []
-        dense = self.dense_scores(query)
+        dense, dense_window = self.dense_scores(query)
         lexical = self.bm25.scores(question)
         settings = self.settings
         fused = (
             settings.dense_weight * _zscore(dense[allowed])
+            + settings.dense_window_weight * _zscore(dense_window[allowed])
             + settings.lexical_weight * _zscore(lexical[allowed])
             + settings.window_weight * _zscore(self.window_scores(question)[allowed])
         )
@@ -229,6 +238,10 @@ class HybridRetriever:
         ]
 
 
-def _group_starts(sizes: list[int]) -> np.ndarray:
-    """Start offsets of consecutive groups of the given sizes (for np.maximum.reduceat)."""
-    return np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64) if sizes else np.zeros(0, np.int64)
+def _max_per_owner(values: np.ndarray, owners: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+    """Per passage, the largest of its values (``owners`` sorted); ``fallback`` where it has none."""
+    out = np.asarray(fallback, dtype=np.float32).copy()
+    if len(values):
+        starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+        out[owners[starts]] = np.maximum.reduceat(values, starts)
+    return out
