@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from index.errors import IcragError
+from index.query_encoder import MeanPoolingEncoder
 from index.settings import BUNDLED_MODEL, Settings
 
 if TYPE_CHECKING:
@@ -84,6 +85,9 @@ class Embedder:
         self._model: SentenceTransformer | None = None
         self._load_lock = threading.Lock()
         self.cache = cache if cache is not None else self._default_cache(settings)
+        self._query_encoder = MeanPoolingEncoder.for_model(
+            resolve_model_path(self.model_name), settings.normalize_embeddings
+        )
 
     def _default_cache(self, settings: Settings) -> EmbeddingCache:
         model_key = f"{self.model_name}|norm={settings.normalize_embeddings}"
@@ -152,5 +156,11 @@ class Embedder:
         return np.stack([cached[k] for k in keys]).astype(np.float32, copy=False)
 
     def embed_query(self, query: str) -> np.ndarray:
-        """Vector of one query, shape (dimension,); queries are not cached."""
+        """Vector of one query, shape (dimension,); queries are not cached.
+
+        Mean-pooling models encode queries without sentence-transformers, which keeps the first
+        answer of a fresh process fast (see index.query_encoder).
+        """
+        if self._query_encoder is not None and self._model is None:
+            return self._query_encoder.encode([query])[0]
         return self.encode([query])[0]
