@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from app.cli_answer import ask, search
-from app.cli_common import IndexOption, JsonOption, make_settings, user_errors
+from app.cli_common import IndexOption, JsonOption, make_settings, one_line, user_errors
 from app.cli_eval import eval_app
 from index.models import SourceInfo
 
@@ -165,7 +165,7 @@ def _print_report(report: BuildReport, as_json: bool, verb: str) -> None:
         typer.echo(report.model_dump_json(indent=2))
         return
     for line in report.failed:
-        typer.echo(f"icrag: warning: skipped {line}", err=True)
+        typer.echo(f"icrag: warning: skipped {one_line(line)}", err=True)
     parts = [f"index {verb}: {report.n_documents} documents, {report.n_passages} passages"]
     if report.added:
         parts.append(f"added {len(report.added)} ({report.n_embedded} passages embedded)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -18,11 +19,17 @@ R = TypeVar("R")
 
 IndexOption = Annotated[Path | None, typer.Option("--index", help="Index folder (default: .icrag/index).")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a readable summary.")]
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def one_line(text: str) -> str:
+    """Text fit for one line of a terminal: control characters (a newline in a file name) shown as escapes."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print a one-line error to stderr and return the exit to raise."""
-    typer.echo(f"icrag: error: {message}", err=True)
+    typer.echo(f"icrag: error: {one_line(message)}", err=True)
     return typer.Exit(code)
 
 

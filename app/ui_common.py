@@ -82,8 +82,10 @@ def pipeline(settings: Settings) -> Pipeline:
     The manifest's modification time is part of the cache key, so an index changed by
     ``icrag index add`` in another process is picked up on the next rerun.
     """
-    manifest = settings.index_dir / "manifest.json"
-    version = str(manifest.stat().st_mtime_ns) if manifest.exists() else "missing"
+    try:
+        version = str((settings.index_dir / "manifest.json").stat().st_mtime_ns)
+    except OSError:  # no index yet, or a writer is swapping a new version in right now
+        version = "missing"
     return _pipeline(settings.model_dump_json(), version, settings)
 
 

@@ -589,6 +589,10 @@ def _evidence_rows(path: Path, data: bytes) -> list[dict[str, str]]:
         payload = json.loads(_decode_text(path, data))
     except json.JSONDecodeError as exc:
         raise InputError(path, f"invalid JSON (line {exc.lineno}: {exc.msg})") from exc
+    except RecursionError as exc:
+        raise InputError(path, "invalid JSON (nested too deeply)") from exc
+    except ValueError as exc:  # e.g. an integer with more digits than Python converts
+        raise InputError(path, f"invalid JSON ({str(exc).split(':')[0]})") from exc
     if isinstance(payload, dict) and isinstance(payload.get("records"), list):
         payload = payload["records"]
     if not isinstance(payload, list) or not all(isinstance(item, dict) for item in payload):

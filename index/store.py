@@ -21,6 +21,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -43,6 +44,14 @@ SENTENCE, WINDOW = 0, 1
 
 #: Layout and content version; bump it whenever ingestion or chunking changes what an index holds.
 FORMAT_VERSION = 5
+
+#: Reads of an index that a writer swapped mid-read are retried this often.
+_LOAD_ATTEMPTS = 5
+#: How long a reader that finds a swap half done waits for the write lock to finish it.
+_RECOVERY_TIMEOUT_S = 120.0
+#: numpy parses .npy headers with ast.literal_eval, which CPython 3.11 cannot run in two threads
+#: at once (a spurious "SystemError: AST constructor recursion depth mismatch", python/cpython#106905).
+_NPY_LOCK = threading.Lock()
 
 
 def icrag_version() -> str:
@@ -192,16 +201,40 @@ class IndexStore:
 
     @classmethod
     def load(cls, index_dir: Path, settings: Settings) -> IndexStore:
-        """Load an index, refusing one built with other settings or damaged on disk."""
-        recover(index_dir)
+        """Load an index, refusing one built with other settings or damaged on disk.
+
+        Readers take no lock, so a writer may swap a new version in while this reads. Each
+        attempt checks that the folder it read from is still the index afterwards, and reads
+        again if not, so a store never mixes two versions. An interrupted swap is finished
+        under the write lock, never beside a live writer.
+        """
+        for attempt in range(_LOAD_ATTEMPTS):
+            if _interrupted(index_dir):
+                with write_lock(index_dir, timeout=_RECOVERY_TIMEOUT_S):
+                    pass  # write_lock recovers once it holds the lock (or after the writer finished)
+            before = _version(index_dir)
+            try:
+                store = cls._read(index_dir, settings)
+            except (IndexMissingError, IndexCorruptError):
+                if attempt + 1 < _LOAD_ATTEMPTS and (_version(index_dir) != before or _interrupted(index_dir)):
+                    continue  # swapped while reading: the error describes no version on disk
+                raise
+            if _version(index_dir) == before:
+                return store
+        raise IndexBusyError(f"index at {index_dir} kept changing while it was read; try again")
+
+    @classmethod
+    def _read(cls, index_dir: Path, settings: Settings) -> IndexStore:
+        """One attempt at reading every file of an index folder."""
         manifest = read_manifest(index_dir)
         check_compatible(manifest, settings, index_dir)
         try:
             passages = [Passage.model_validate_json(line) for line in _read_lines(index_dir / "passages.jsonl")]
             documents = [Document.model_validate_json(line) for line in _read_lines(index_dir / "documents.jsonl")]
-            vectors = np.load(index_dir / "vectors.npy", allow_pickle=False)
-            unit_vectors = np.load(index_dir / "units.npy", allow_pickle=False)
-            unit_table = np.load(index_dir / "unit_spans.npy", allow_pickle=False)
+            with _NPY_LOCK:
+                vectors = np.load(index_dir / "vectors.npy", allow_pickle=False)
+                unit_vectors = np.load(index_dir / "units.npy", allow_pickle=False)
+                unit_table = np.load(index_dir / "unit_spans.npy", allow_pickle=False)
             faiss_index = faiss.read_index(str(index_dir / "faiss.index"))
         except (OSError, ValueError, RuntimeError, ValidationError) as exc:
             raise IndexCorruptError(
@@ -230,10 +263,14 @@ def build_faiss(vectors: np.ndarray, index_settings: dict[str, object]) -> faiss
 def read_manifest(index_dir: Path) -> Manifest:
     """The manifest of an index folder, with a clear error when there is none."""
     path = index_dir / "manifest.json"
-    if not path.exists():
-        raise IndexMissingError(f"no index at {index_dir}; build one with `icrag index build`")
     try:
-        return Manifest.model_validate_json(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:  # also when a writer swaps the folder between a check and the read
+        raise IndexMissingError(f"no index at {index_dir}; build one with `icrag index build`") from None
+    except OSError as exc:
+        raise IndexCorruptError(f"{path}: cannot read the manifest ({type(exc).__name__})") from exc
+    try:
+        return Manifest.model_validate_json(text)
     except (ValidationError, ValueError) as exc:
         raise IndexCorruptError(f"{path}: unreadable manifest; rebuild with `icrag index build`") from exc
 
@@ -263,6 +300,7 @@ def write_lock(index_dir: Path, timeout: float = 600.0) -> Iterator[None]:
     try:
         with lock.acquire(timeout=timeout):
             recover(index_dir)
+            _remove_stale_temporaries(index_dir)
             yield
     except Timeout as exc:
         raise IndexBusyError(f"index at {index_dir} is being written by another process; try again") from exc
@@ -281,6 +319,30 @@ def recover(index_dir: Path) -> None:
 
 def _backup_path(index_dir: Path) -> Path:
     return index_dir.parent / f".{index_dir.name}.old"
+
+
+def _interrupted(index_dir: Path) -> bool:
+    """Whether a swap stopped half way: the previous version set aside, no complete index in place."""
+    return _backup_path(index_dir).exists() and not (index_dir / "manifest.json").exists()
+
+
+def _version(index_dir: Path) -> tuple[int, int, int] | None:
+    """What identifies one version of an index folder: a swap brings a new folder and a new manifest."""
+    try:
+        folder = index_dir.stat()
+        manifest = (index_dir / "manifest.json").stat()
+    except OSError:
+        return None
+    return folder.st_ino, manifest.st_ino, manifest.st_mtime_ns
+
+
+def _remove_stale_temporaries(index_dir: Path) -> None:
+    """Delete temporary folders a killed writer left beside the index; call only under the write lock."""
+    prefix = f".{index_dir.name}.tmp-"
+    for stale in index_dir.parent.iterdir():
+        if stale.name.startswith(prefix) and stale.is_dir():
+            logger.info("removing %s, left by an interrupted write", stale)
+            shutil.rmtree(stale, ignore_errors=True)
 
 
 def _swap_in(tmp: Path, index_dir: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping
 
@@ -15,11 +16,16 @@ from rag.models import Answer, RetrievedPassage
 from rag.retrieval import HybridRetriever
 
 MAX_QUESTION_CHARS = 2_000
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def clean_question(question: str) -> str:
-    """A question fit to search with, or InputError for one that cannot be answered."""
-    text = " ".join(question.split())
+    """A question fit to search with, or InputError for one that cannot be answered.
+
+    Undecodable bytes (a command-line argument in another encoding arrives as lone
+    surrogates, which the tokenizer rejects) become U+FFFD replacement characters.
+    """
+    text = " ".join(_SURROGATE.sub("\ufffd", question).split())
     if not any(ch.isalnum() for ch in text):
         raise InputError("question", "is empty or has no words; ask in plain language")
     if len(text) > MAX_QUESTION_CHARS:

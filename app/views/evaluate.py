@@ -19,7 +19,7 @@ from app.ui_eval import (
     score_answer_file,
     staged_upload,
 )
-from app.ui_render import label_text, passage_block
+from app.ui_render import label_text, passage_block, table_rows
 from rag.pipeline import Pipeline
 from rag.support import SupportScorer
 
@@ -99,7 +99,7 @@ def show_run(run: EvalRun, pipeline: Pipeline, judge: SupportScorer) -> None:
     downloads(run.files, "eval_run")
     st.subheader("Per question")
     st.dataframe(
-        [
+        table_rows(
             {
                 "id": q.id,
                 "type": q.type,
@@ -113,7 +113,7 @@ def show_run(run: EvalRun, pipeline: Pipeline, judge: SupportScorer) -> None:
                 "question": q.question,
             }
             for q in report.per_question
-        ],
+        ),
         key="eval_run_table",
         hide_index=True,
         column_config={name: st.column_config.NumberColumn(format="%.2f") for name in SCORE_COLUMNS},
@@ -166,7 +166,7 @@ def show_score(run: ScoreRun, judge: SupportScorer) -> None:
     downloads(run.files, "eval_score")
     st.subheader("Per answer")
     st.dataframe(
-        [a.model_dump() for a in report.per_answer],
+        table_rows(a.model_dump() for a in report.per_answer),
         key="eval_score_table",
         hide_index=True,
         column_config={name: st.column_config.NumberColumn(format="%.2f") for name in SCORE_FIELDS},

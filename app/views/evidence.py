@@ -7,7 +7,7 @@ from html import escape
 import streamlit as st
 
 from app.ui_common import require_pipeline, settings_from_env, shown_errors
-from app.ui_render import label_text, passage_block, short_authors
+from app.ui_render import label_text, passage_block, short_authors, table_rows
 from index.models import EvidenceRecord, Passage
 from rag.pipeline import Pipeline
 
@@ -80,7 +80,7 @@ def review_passages(pipeline: Pipeline, record: EvidenceRecord) -> list[Passage]
 
 def show_record(pipeline: Pipeline, passage: Passage, record: EvidenceRecord) -> None:
     """A selected record: its fields, its indexed passage, and the review passages about it."""
-    st.subheader(f"{record.record_id} · {record.component}")
+    st.subheader(label_text(f"{record.record_id} · {record.component}"))
     left, right = st.columns(2, gap="large")
     with left:
         st.html(record_fields(passage, record))
@@ -133,7 +133,7 @@ def render() -> None:
     with table:
         st.caption(f"{len(shown)} of {len(coded)} records")
         event = st.dataframe(
-            [record_row(p, r) for p, r in shown],
+            table_rows(record_row(p, r) for p, r in shown),
             key="ev_table",
             on_select="rerun",
             selection_mode="single-row",
@@ -152,7 +152,7 @@ def render() -> None:
             rows = [record_row(p, r) for p, r in shown if r.component == component]
             with st.expander(label_text(f"{component} ({len(rows)})"), key=f"ev_component_{component}"):
                 st.dataframe(
-                    rows,
+                    table_rows(rows),
                     key=f"ev_component_table_{component}",
                     hide_index=True,
                     column_order=["record", "context", "mechanism", "outcome", "source"],

@@ -9,7 +9,7 @@ import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from app.ui_common import embedder, error_message, forget_pipeline, init_state, pipeline, settings_from_env
-from app.ui_render import label_text
+from app.ui_render import label_text, table_rows
 from app.ui_uploads import UPLOADS_FOLDER, add_upload, remove_document
 from index.builder import IndexBuilder
 from index.errors import IcragError
@@ -38,16 +38,16 @@ def show_index(store: IndexStore) -> None:
     cells[3].metric("Publications", len(manifest.sources))
     st.subheader("Documents")
     st.dataframe(
-        [
+        table_rows(
             {"document": e.doc_id, "type": e.kind, "passages": e.n_passages, "file": e.path, "sha256": e.checksum[:12]}
             for e in manifest.documents
-        ],
+        ),
         key="lib_documents",
         hide_index=True,
     )
     st.subheader("Publications")
     st.dataframe(
-        [
+        table_rows(
             {
                 "source": s.source_id,
                 "authors": s.authors,
@@ -57,7 +57,7 @@ def show_index(store: IndexStore) -> None:
                 "passages": per_source[sid],
             }
             for sid, s in manifest.sources.items()
-        ],
+        ),
         key="lib_sources",
         hide_index=True,
         column_config={"title": st.column_config.TextColumn("title", width="large")},
