@@ -22,8 +22,9 @@ def metric_bars(values: Mapping[str, Mapping[str, float | None]], path: Path, ti
     for i, system in enumerate(systems):
         xs = [m + i * width for m in range(len(metrics))]
         ys = [values[system].get(metric) for metric in metrics]
-        axes.bar([x for x, y in zip(xs, ys, strict=True) if y is not None], [y for y in ys if y is not None],
-                 width=width, label=system)  # fmt: skip
+        bars = axes.bar([x for x, y in zip(xs, ys, strict=True) if y is not None], [y for y in ys if y is not None],
+                        width=width, label=system)  # fmt: skip
+        axes.bar_label(bars, fmt="%.2f", fontsize=7)
     axes.set_xticks([m + width * (len(systems) - 1) / 2 for m in range(len(metrics))])
     axes.set_xticklabels(metrics, rotation=30, ha="right")
     axes.set_ylim(0, 1.05)

@@ -177,5 +177,6 @@ def bench_markdown(report: BenchReport) -> str:
         "min(k, gold units); several passages of one unit count once.",
     ]
     if report.skipped:
-        lines += ["", f"Skipped (no gold passage found): {len(report.skipped)} questions."]
+        n = len(report.skipped)
+        lines += ["", f"Skipped (no gold passage found): {n} question{'' if n == 1 else 's'}."]
     return "\n".join(lines) + "\n"

@@ -68,7 +68,9 @@ class Settings(BaseSettings):
     )
     lexical_weight: float = Field(0.75, ge=0.0, le=10.0, description="Fusion weight of passage BM25 scores.")
     window_weight: float = Field(0.25, ge=0.0, le=10.0, description="Fusion weight of 32-word-window BM25 scores.")
-    max_per_source: int = Field(5, ge=1, description="Most passages from one source in the top k.")
+    max_per_source: int = Field(
+        0, ge=0, description="Most passages from one publication in the top k, to spread results (0: no limit)."
+    )
     source_boost: float = Field(
         1.0, ge=0.0, description="Fused-score bonus for passages of a publication the question names."
     )

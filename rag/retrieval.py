@@ -152,8 +152,8 @@ class HybridRetriever:
     best cosine similarity between the question and one of its sentences; and the best one
     over its 64-word windows. One on-topic sentence is not diluted by the rest of a long
     passage, and the lexical signals keep names, numbers and rare terms that MiniLM blurs.
-    Passages of a publication the question names get ``source_boost``; at most
-    ``max_per_source`` passages of one publication are returned.
+    Passages of a publication the question names get ``source_boost``; ``max_per_source``
+    (when set) limits how many passages of one publication are returned.
     """
 
     def __init__(
@@ -220,7 +220,7 @@ class HybridRetriever:
         per_source: dict[str, int] = {}
         for position in order.tolist():
             source = passages[position].source_id
-            if per_source.get(source, 0) >= settings.max_per_source:
+            if settings.max_per_source and per_source.get(source, 0) >= settings.max_per_source:
                 continue
             per_source[source] = per_source.get(source, 0) + 1
             chosen.append(position)

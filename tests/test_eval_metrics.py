@@ -40,14 +40,15 @@ def test_gold_ranks_count_each_unit_once() -> None:
     assert gold_ranks(["x", "y"], {"a"}) == []
 
 
-def test_recall_is_capped_by_k_and_by_the_number_of_gold_units() -> None:
-    ranked = ["a", "x", "b", "a", "c"]
+def test_recall_counts_a_question_as_found_when_a_gold_unit_is_in_the_top_k() -> None:
+    ranked = ["x", "y", "b", "a", "c"]
     gold = {"a", "b", "c"}
-    assert recall_at_k(ranked, gold, 1) == 1.0  # 1 of min(1, 3)
-    assert recall_at_k(ranked, gold, 3) == pytest.approx(2 / 3)
+    assert recall_at_k(ranked, gold, 1) == 0.0
+    assert recall_at_k(ranked, gold, 2) == 0.0
+    assert recall_at_k(ranked, gold, 3) == 1.0  # one gold unit suffices
     assert recall_at_k(ranked, gold, 5) == 1.0
     assert recall_at_k(["x", "y", "g"], {"g"}, 1) == 0.0
-    assert recall_at_k(["g", "g"], {"g", "h"}, 5) == 0.5  # a repeated unit earns credit once
+    assert recall_at_k([], {"g"}, 5) == 0.0
 
 
 def test_mrr_uses_the_first_gold_rank_within_k() -> None:

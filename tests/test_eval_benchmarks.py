@@ -1,0 +1,202 @@
+"""Benchmarks: data set readers and gold units on tiny files, and slices of the real data sets (slow)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from eval_fixtures import QUESTIONS, icrag, use_session_model, write_evidence, write_jsonl
+from helpers import SHARED_DIR
+
+from eval.benchmarks import covidqa, litqa2, pubmedqa
+from eval.benchmarks.common import run_benchmark, write_bench_report
+from index.embedding import Embedder
+from index.errors import InputError
+from index.models import Document, Segment
+from index.settings import Settings
+
+EXTERNAL = SHARED_DIR / "external"
+needs_shared = pytest.mark.skipif(not EXTERNAL.is_dir(), reason="shared data sets are not beside the repository")
+
+PARAGRAPHS = [
+    "Bats host many coronaviruses and shed them in saliva and faeces. " * 14,
+    "Ferrets were infected intranasally and monitored for fever over fourteen days. " * 12,
+    "The median incubation period of the novel virus was 5.2 days in Wuhan. " + "Cases rose quickly. " * 40,
+]
+ANSWER = "5.2 days"
+
+
+def write_squad(folder: Path) -> Path:
+    """A two-article COVID-QA file whose one question is answered in the first article's third paragraph."""
+    first = "\n\n".join(PARAGRAPHS)
+    second = "Masks reduce droplet spread among health workers in clinics. " * 20
+    data = {
+        "data": [
+            {
+                "paragraphs": [
+                    {
+                        "document_id": 7,
+                        "context": first,
+                        "qas": [
+                            {
+                                "id": 1,
+                                "question": "What was the median incubation period in Wuhan?",
+                                "answers": [{"text": ANSWER, "answer_start": first.index(ANSWER)}],
+                                "is_impossible": False,
+                            }
+                        ],
+                    }
+                ]
+            },
+            {"paragraphs": [{"document_id": 9, "context": second, "qas": []}]},
+        ]
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / covidqa.DATA_FILE).write_text(json.dumps(data), encoding="utf-8")
+    return folder
+
+
+def test_covidqa_gold_is_the_passage_holding_the_answer(tmp_path: Path) -> None:
+    bench = covidqa.load(write_squad(tmp_path), Settings())
+    assert len(bench.documents) == 2 and len(bench.questions) == 1
+    gold = bench.questions[0].gold
+    texts = {p.passage_id: p.text for p in bench.passages}
+    assert len(gold) == 1 and ANSWER in texts[gold[0]]
+    assert sum(p.doc_id == "covidqa-7" for p in bench.passages) > 1  # the answer had to be found among several
+    assert len(covidqa.load(tmp_path, Settings(), docs=1).documents) == 1
+
+
+def test_covidqa_refuses_other_json(tmp_path: Path) -> None:
+    (tmp_path / covidqa.DATA_FILE).write_text('{"data": [{"nope": 1}]}', encoding="utf-8")
+    with pytest.raises(InputError, match="not a SQuAD-format"):
+        covidqa.load(tmp_path, Settings())
+
+
+def test_pubmedqa_indexes_one_passage_per_abstract(tmp_path: Path) -> None:
+    background = "Adults with chronic pain were randomised to the drug or a placebo for twelve weeks. "
+    items = {
+        str(pmid): {"QUESTION": f"Does treatment {pmid} work?", "CONTEXTS": [background * 20, f"Trial {pmid} helped."]}
+        for pmid in (101, 102, 103)
+    }
+    (tmp_path / pubmedqa.DATA_FILE).write_text(json.dumps(items), encoding="utf-8")
+    bench = pubmedqa.load(tmp_path, Settings(), docs=2)
+    assert [q.gold for q in bench.questions] == [["pubmed-101"], ["pubmed-102"]]
+    assert len(bench.passages) == 2 and bench.unit == "document"
+    assert all(p.text.endswith("helped.") for p in bench.passages)  # the whole abstract in one passage
+
+
+def paged(pages: list[str]) -> Document:
+    text, segments, cursor = "", [], 0
+    for number, page in enumerate(pages, start=1):
+        segments.append(Segment(start=cursor, end=cursor + len(page), source_id="d", page=number))
+        text += page + "\n\n"
+        cursor = len(text)
+    return Document(doc_id="d", path="d.pdf", kind="pdf", checksum="0", text=text, segments=segments)
+
+
+def test_litqa2_key_pages_match_fuzzily_and_across_a_page_break() -> None:
+    key = "A. baumannii readily evolved resistance to meropenem, ciprofloxacin, and gentamicin, but A. lwoffii did not"
+    words = key.split()
+    document = paged(
+        [
+            "Introduction to antibiotic resistance in soil bacteria and hospital strains of many kinds.",
+            "Results: " + " ".join(words[:9]).upper().replace(",", " ,"),  # case, spacing and commas differ
+            " ".join(words[9:]) + " in any of the twelve lineages we followed.",
+        ]
+    )
+    assert litqa2.key_pages(document, key) == [2, 3]
+    assert litqa2.key_pages(document, "Completely unrelated sentence about glucokinase conformations here.") == []
+
+
+def test_run_benchmark_compares_three_systems_on_the_same_passages(
+    tmp_path: Path, embedder: Embedder, cache_dir: Path
+) -> None:
+    bench = covidqa.load(write_squad(tmp_path / "data"), Settings(cache_dir=cache_dir, show_progress=False))
+    report = run_benchmark(bench, embedder, "synthetic")
+    assert set(report.systems) == {"bm25", "dense", "icrag"}
+    assert report.n_passages == len(bench.passages) and report.n_questions == 1
+    for system in report.systems.values():
+        assert system.recall_at_10 == 1.0  # a handful of passages: the gold one is in every top 10
+        assert system.latency_ms.p50 is not None
+    assert report.per_question[0].first_gold_rank["bm25"] == 1  # "5.2", "Wuhan", "incubation" occur only there
+    written = write_bench_report(report, tmp_path / "out")
+    assert {p.name for p in written} == {"report.json", "report.md", "metrics.png", "latency.png"}
+    payload = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert {"benchmark", "n_questions", "n_passages", "systems"} <= set(payload)
+    keys = {"recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10", "latency_ms"}
+    assert set(payload["systems"]["icrag"]) == keys
+
+
+def test_eval_bench_user_errors(tmp_path: Path) -> None:
+    result = icrag("eval", "bench", "covidqa")
+    assert result.exit_code == 2 and "--data" in result.output
+    result = icrag("eval", "bench", "pubmedqa", "--data", str(tmp_path))
+    assert result.exit_code == 2 and "ori_pqal.json: no such file" in result.output
+    (tmp_path / pubmedqa.DATA_FILE).write_text("{\n  oops", encoding="utf-8")
+    result = icrag("eval", "bench", "pubmedqa", "--data", str(tmp_path))
+    assert result.exit_code == 2 and "invalid JSON (line 2" in result.output
+
+
+def bench(name: str, tmp_path: Path, cache_dir: Path, *args: str) -> dict[str, object]:
+    out = tmp_path / name
+    result = icrag("eval", "bench", name, "--out", str(out), "--cache", str(cache_dir), *args)
+    assert result.exit_code == 0, result.output
+    report: dict[str, object] = json.loads((out / "report.json").read_text())
+    return report
+
+
+@pytest.fixture
+def quiet_session_model(monkeypatch: pytest.MonkeyPatch, embedder: Embedder) -> None:
+    use_session_model(monkeypatch, embedder)
+    monkeypatch.setenv("ICRAG_SHOW_PROGRESS", "false")
+
+
+@pytest.mark.slow
+@needs_shared
+@pytest.mark.parametrize(
+    ("name", "folder", "args", "unit"),
+    [
+        ("covidqa", "covid-qa", ["--docs", "2", "--limit", "5"], "passage"),
+        ("pubmedqa", "pubmedqa", ["--docs", "25", "--limit", "5"], "document"),
+        ("litqa2", "litqa2", ["--docs", "1"], "page"),
+    ],
+)
+def test_retrieval_benchmark_on_a_slice(
+    name: str, folder: str, args: list[str], unit: str, tmp_path: Path, cache_dir: Path, quiet_session_model: None
+) -> None:
+    report = bench(name, tmp_path, cache_dir, "--data", str(EXTERNAL / folder), *args)
+    assert report["benchmark"] == name and report["unit"] == unit
+    assert 1 <= report["n_questions"] <= 5  # type: ignore[operator]
+    systems = report["systems"]
+    assert isinstance(systems, dict) and set(systems) == {"bm25", "dense", "icrag"}
+    for system in systems.values():
+        assert 0.0 <= system["recall@10"] <= 1.0
+        assert system["latency_ms"]["p95"] >= system["latency_ms"]["p50"] > 0
+    assert (tmp_path / name / "metrics.png").exists()
+
+
+@pytest.mark.slow
+@needs_shared
+def test_support_benchmark_on_a_slice(tmp_path: Path, cache_dir: Path, quiet_session_model: None) -> None:
+    report = bench("support", tmp_path, cache_dir, "--data", str(EXTERNAL / "covid-qa"), "--docs", "3", "--limit", "8")
+    assert report["n_questions"] == 8
+    assert report["semantic"] is True
+    assert report["auroc_other_paper"] > 0.9  # verbatim positives against another paper: easy by construction
+
+
+@pytest.mark.slow
+def test_speed_benchmark_on_a_tiny_corpus(
+    tmp_path: Path, cache_dir: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = write_evidence(tmp_path / "data")
+    index = tmp_path / "index"
+    monkeypatch.setenv("ICRAG_CACHE_DIR", str(cache_dir))
+    use_session_model(monkeypatch, embedder)
+    assert icrag("index", "build", "--data", str(data), "--index", str(index)).exit_code == 0
+    questions = write_jsonl(tmp_path / "questions.jsonl", QUESTIONS)
+    options = ["--data", str(data), "--index", str(index), "--questions", str(questions), "--repeat", "1"]
+    report = bench("speed", tmp_path, cache_dir, *options)
+    assert report["n_passages"] == 3 and report["n_texts"] >= 3  # type: ignore[operator]
+    assert report["ratio"] > 0 and report["n_asks"] == 3 and report["repeats"] == 1
+    assert report["cold_first_answer_ms"] is not None or report["cold_error"]
