@@ -49,7 +49,7 @@ class RetrievalValues(Record):
 
 
 class RetrievalScores(Record):
-    """Ranking quality of gold evidence: capped recall at 1/5/10, MRR@10 and nDCG@10."""
+    """Ranking quality of gold evidence: recall (hit rate) at 1/5/10, MRR@10 and nDCG@10."""
 
     recall_at_1: Score
     recall_at_5: Score

@@ -143,7 +143,7 @@ def eval_markdown(report: EvalReport) -> str:
         "",
         *_table(overall),
         "",
-        "Recall@k is capped recall: gold passages in the top k out of min(k, gold passages).",
+        "Recall@k is the share of questions with a gold passage in the top k.",
     ]
     if report.missing_gold:
         lines += ["", f"Gold evidence not in the index for: {', '.join(report.missing_gold)}."]
@@ -173,8 +173,8 @@ def bench_markdown(report: BenchReport) -> str:
         "",
         *_table(report.table()),
         "",
-        "All systems rank the same passages. Recall@k is capped recall: gold units in the top k out of "
-        "min(k, gold units); several passages of one unit count once.",
+        "All systems rank the same passages. Recall@k is the share of questions with a gold unit in the "
+        "top k; several passages of one unit count once.",
     ]
     if report.skipped:
         n = len(report.skipped)
