@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install index run test test-fast lint bench clean
+.PHONY: install index run test test-fast lint clean
 
 install: $(STAMP)
 

@@ -114,6 +114,11 @@ class ExtractiveAnswerer:
         self.store = store
         self.settings = settings
         self.vocabulary = vocabulary
+        # Words of the publications' authors and titles: a question may name a publication by them.
+        bibliography = sorted({f"{p.source.authors} {p.source.title}" for p in store.passages})
+        self._bibliographic = (
+            {t for tokens in vocabulary.tokenizer(bibliography) for t in tokens} if bibliography else set()
+        )
 
     def score_sentences(
         self, question: str, query: np.ndarray, hits: Sequence[RetrievedPassage]
@@ -180,7 +185,11 @@ class ExtractiveAnswerer:
         words = re.findall(r"(?<!^)(?<![.?!]\s)\b[A-Z][A-Za-z\-]{2,}\b", question.strip())
         if not words:
             return False
-        return any(stem not in self.vocabulary.idf for tokens in self.vocabulary.tokenizer(words) for stem in tokens)
+        return any(
+            stem not in self.vocabulary.idf and stem not in self._bibliographic
+            for tokens in self.vocabulary.tokenizer(words)
+            for stem in tokens
+        )
 
     def _select(self, candidates: list[ScoredSentence]) -> list[ScoredSentence]:
         """The best sentences that say something new, each followed by what it introduces."""
@@ -198,10 +207,20 @@ class ExtractiveAnswerer:
             chosen.append(candidate)
             # A sentence ending in a colon introduces a list: the list is the answer.
             follower = self._next_unit(candidate, by_span)
-            while follower is not None and len(chosen) < limit and follower.quote.text.rstrip().endswith((":", ";")):
+            while (
+                follower is not None
+                and follower not in chosen
+                and len(chosen) < limit
+                and follower.quote.text.rstrip().endswith((":", ";"))
+            ):
                 chosen.append(follower)
                 follower = self._next_unit(follower, by_span)
-            if candidate.quote.text.rstrip().endswith(":") and follower is not None and len(chosen) < limit:
+            if (
+                chosen[-1].quote.text.rstrip().endswith((":", ";"))
+                and follower is not None
+                and follower not in chosen
+                and len(chosen) < limit
+            ):
                 chosen.append(follower)
         return list(dict.fromkeys(chosen))
 
