@@ -24,7 +24,7 @@ def parse_filters(values: list[str] | None) -> dict[str, str]:
     filters: dict[str, str] = {}
     for value in values or []:
         key, sep, wanted = value.partition("=")
-        if not key.strip() or not wanted.strip():
+        if not sep or not key.strip() or not wanted.strip():
             raise InputError(f"--filter {value}", "expected KEY=VALUE, e.g. --filter component='working with power'")
         filters[key.strip()] = wanted.strip()
     return filters

@@ -1,0 +1,233 @@
+"""Extractive answers: quoted sentences with exact citations, lists kept whole, and abstentions."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pytest
+
+from index.embedding import Embedder
+from rag.citations import display_text
+from rag.extractive import SELECTION_RATIO, ExtractiveAnswerer, ScoredSentence
+from rag.models import Answer
+from rag.pipeline import Pipeline
+from rag.support import normalise
+
+if TYPE_CHECKING:
+    from fixtures_rag import RagIndex
+
+pytest_plugins = ["fixtures_rag"]  # one ten-passage index shared with the retrieval and CLI tests
+
+ANSWERABLE = [
+    "How does night shift work affect nurses' fatigue?",
+    "How many community nurses were surveyed?",
+    "What habits did leaders who succeeded in joint working rely on?",
+    "How did leaders who succeeded in joint working keep partners talking?",
+    "How did clinical leaders help partnership boards?",
+    "What did Sims et al. (2019) report about night shifts?",
+]
+#: The colon-introduced list of the test index and its first item, as an answer shows them.
+LIST_INTRO = "The review lists the three habits these leaders relied on in their daily work:"
+FIRST_ITEM = "Holding monthly budget meetings where council and NHS partners sat as equals."
+NEAR_DUPLICATES = (
+    "Clinical leaders helped partnership boards agree shared priorities for the local population.",
+    "Clinical leaders helped the partnership boards to agree shared priorities for their local population.",
+)
+VETERANS = "What did these reviews find about leading integrated care in the Veterans Health Administration?"
+MONEY = "How much money did the programme cost?"
+SCOPE = "How are leaders of integrated care teams recruited and selected?"
+
+
+@pytest.fixture(scope="module")
+def answers(rag_index: RagIndex) -> dict[str, Answer]:
+    """The answers of the answerable questions, asked once for the module."""
+    return {question: rag_index.pipeline.ask(question) for question in ANSWERABLE}
+
+
+def candidates(pipeline: Pipeline, embedder: Embedder, question: str) -> list[ScoredSentence]:
+    """The scored sentences the answerer chooses from for a question, best first."""
+    return pipeline.answerer.score_sentences(question, embedder.embed_query(question), pipeline.retrieve(question))
+
+
+# --- every answer quotes its evidence exactly -------------------------------------------------
+
+
+@pytest.mark.parametrize("question", ANSWERABLE)
+def test_every_sentence_is_quoted_from_its_cited_passage(
+    rag_index: RagIndex, answers: dict[str, Answer], question: str
+) -> None:
+    answer = answers[question]
+    store = rag_index.store
+    assert not answer.abstained and answer.sentences and answer.related == []
+    for sentence in answer.sentences:
+        assert len(sentence.citations) == 1
+        citation = answer.citations[sentence.citations[0] - 1]
+        assert normalise(sentence.text) in normalise(citation.quote)
+        assert sentence.text == display_text(citation.quote)
+        passage = store.passages[store.position[citation.passage_id]]
+        assert store.documents[passage.doc_id].text[citation.start : citation.end] == citation.quote
+        assert passage.start <= citation.start < citation.end <= passage.end
+        assert passage.text[citation.start - passage.start : citation.end - passage.start] == citation.quote
+        source = passage.source
+        assert (citation.source_id, citation.title, citation.authors, citation.year, citation.doi) == (
+            passage.source_id,
+            source.title,
+            source.authors,
+            source.year,
+            source.doi,
+        )
+        assert (citation.section, citation.page) == (passage.section, passage.page)
+
+
+@pytest.mark.parametrize("question", ANSWERABLE)
+def test_citations_are_numbered_in_order_of_first_use(answers: dict[str, Answer], question: str) -> None:
+    answer = answers[question]
+    used = [n for sentence in answer.sentences for n in sentence.citations]
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    assert list(dict.fromkeys(used)) == [c.n for c in answer.citations]
+    assert len({(c.passage_id, c.start, c.end) for c in answer.citations}) == len(answer.citations)
+    assert answer.answer == " ".join(f"{s.text} [{s.citations[0]}]" for s in answer.sentences)
+    assert re.findall(r"\[(\d+)\]", answer.answer) == [str(n) for n in used]
+
+
+def test_answers_quote_the_sentences_that_answer(answers: dict[str, Answer]) -> None:
+    night = answers["How does night shift work affect nurses' fatigue?"]
+    assert night.sentences[0].text == (
+        "Nurses working night shifts in community hospitals reported more fatigue and sleep problems than day staff."
+    )
+    assert (night.citations[0].source_id, night.citations[0].section) == ("sims2019", "Results")
+    surveyed = answers["How many community nurses were surveyed?"]
+    assert (
+        surveyed.sentences[0].text
+        == "The survey of 412 community nurses ran in 2018 across six English hospital trusts."
+    )
+    assert all(not re.search(r"\[\d+\]", s.text) for a in answers.values() for s in a.sentences)
+
+
+def test_a_question_may_name_a_publication_by_its_first_author(rag_index: RagIndex, answers: dict[str, Answer]) -> None:
+    """Authors live in the bibliographic record, not the passage text; naming one is not naming the unknown."""
+    store = rag_index.store
+    assert not any("Sims" in p.text for p in store.passages)
+    answer = answers["What did Sims et al. (2019) report about night shifts?"]
+    assert not answer.abstained
+    assert answer.citations[0].source_id == "sims2019"
+    assert rag_index.pipeline.ask("What did Smith et al. (2019) report about night shifts?").abstained
+
+
+# --- selection: lists and near-duplicates ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What habits did leaders who succeeded in joint working rely on?",  # the list's introduction scores best
+        "How did leaders who succeeded in joint working keep partners talking?",  # the sentence before it does
+    ],
+)
+def test_a_list_introduced_by_a_colon_comes_with_its_first_item(answers: dict[str, Answer], question: str) -> None:
+    texts = [s.text for s in answers[question].sentences]
+    assert LIST_INTRO in texts
+    assert texts[texts.index(LIST_INTRO) + 1] == FIRST_ITEM
+
+
+@pytest.mark.parametrize("question", ANSWERABLE)
+def test_no_answer_ends_a_sentence_with_a_colon_and_stops(
+    rag_index: RagIndex, answers: dict[str, Answer], question: str
+) -> None:
+    """Whatever introduces a list is followed by the unit that comes next in its passage."""
+    answer = answers[question]
+    store = rag_index.store
+    for i, sentence in enumerate(answer.sentences):
+        quote = answer.citations[sentence.citations[0] - 1]
+        if not quote.quote.rstrip().endswith(":"):
+            continue
+        assert i + 1 < len(answer.sentences), answer.answer
+        after = answer.citations[answer.sentences[i + 1].citations[0] - 1]
+        position = store.position[quote.passage_id]
+        spans = store.unit_spans[position]
+        offset = store.passages[position].start
+        following = spans[spans.index((quote.start - offset, quote.end - offset)) + 1]
+        assert (after.passage_id, after.start - offset, after.end - offset) == (quote.passage_id, *following)
+
+
+def test_the_talking_question_reaches_the_list_through_the_sentence_before_it(
+    rag_index: RagIndex, embedder: Embedder
+) -> None:
+    question = "How did leaders who succeeded in joint working keep partners talking?"
+    scored = candidates(rag_index.pipeline, embedder, question)
+    assert scored[0].quote.text.startswith("Leaders who succeeded in joint working kept partners talking")
+
+
+def test_a_sentence_already_chosen_does_not_use_up_the_sentence_limit(rag_index: RagIndex, embedder: Embedder) -> None:
+    pipeline = rag_index.pipeline
+    settings = rag_index.settings.model_copy(update={"max_answer_sentences": 4})
+    answerer = ExtractiveAnswerer(rag_index.store, settings, pipeline.vocabulary)
+    question = "What habits did leaders who succeeded in joint working rely on?"
+    answer = answerer.answer(question, embedder.embed_query(question), pipeline.retrieve(question))
+    texts = [s.text for s in answer.sentences]
+    assert len(texts) == len(set(texts)) == 4
+    assert texts[:3] == [
+        "Leaders who succeeded in joint working kept partners talking between the formal board meetings.",
+        LIST_INTRO,
+        FIRST_ITEM,
+    ]
+
+
+def test_near_duplicate_sentences_are_not_both_chosen(
+    rag_index: RagIndex, embedder: Embedder, answers: dict[str, Answer]
+) -> None:
+    question = "How did clinical leaders help partnership boards?"
+    scored = candidates(rag_index.pipeline, embedder, question)
+    by_text = {c.quote.text: c for c in scored}
+    first, second = (by_text[text] for text in NEAR_DUPLICATES)
+    assert float(np.dot(first.vector, second.vector)) > 0.9  # they say the same thing
+    assert min(first.score, second.score) >= SELECTION_RATIO * scored[0].score  # each would qualify alone
+    texts = [s.text for s in answers[question].sentences]
+    assert sum(text in NEAR_DUPLICATES for text in texts) == 1
+    assert len(texts) >= 3
+
+
+# --- abstention ------------------------------------------------------------------------------
+
+ABSTENTION = "The indexed evidence does not cover this question. The closest passages are listed as related evidence."
+
+
+@pytest.mark.parametrize("question", [VETERANS, MONEY, SCOPE])
+def test_abstentions_cite_nothing_and_list_related_passages(
+    rag_index: RagIndex, embedder: Embedder, question: str
+) -> None:
+    pipeline = rag_index.pipeline
+    answer = pipeline.ask(question)
+    hits = pipeline.retrieve(question)
+    assert answer.abstained
+    assert (answer.answer, answer.sentences, answer.citations) == (ABSTENTION, [], [])
+    assert [c.passage_id for c in answer.related] == [hit.passage.passage_id for hit in hits]
+    assert [c.n for c in answer.related] == list(range(1, len(hits) + 1)) and len(hits) == 5
+    assert [c.quote for c in answer.related] == [hit.passage.text for hit in hits]
+    # A rule abstained, not a weak match: the best sentence clears the score threshold.
+    assert candidates(pipeline, embedder, question)[0].score >= rag_index.settings.abstain_threshold
+
+
+def test_abstains_on_a_question_naming_what_the_index_never_mentions(rag_index: RagIndex) -> None:
+    assert not any("Veterans" in p.text or "Administration" in p.text for p in rag_index.store.passages)
+    pipeline = rag_index.pipeline
+    assert pipeline.ask(VETERANS).abstained
+    assert not pipeline.ask(VETERANS.replace(" in the Veterans Health Administration", "")).abstained
+
+
+def test_abstains_on_a_money_question_when_no_passage_states_an_amount(rag_index: RagIndex, embedder: Embedder) -> None:
+    money = re.compile(r"[£$€]|\b(?:million|billion|pounds|dollars|euros)\b", re.IGNORECASE)
+    assert not any(money.search(p.text) for p in rag_index.store.passages)
+    assert not candidates(rag_index.pipeline, embedder, MONEY)[0].is_scope_note
+    assert rag_index.pipeline.ask(MONEY).abstained
+
+
+def test_abstains_when_the_best_evidence_is_a_scope_note(rag_index: RagIndex, embedder: Embedder) -> None:
+    scored = candidates(rag_index.pipeline, embedder, SCOPE)
+    assert scored[0].is_scope_note
+    assert scored[0].quote.text == (
+        "How leaders of integrated care teams are recruited and selected is not covered by this evidence base."
+    )
+    assert rag_index.pipeline.ask(SCOPE).abstained

@@ -1,0 +1,316 @@
+"""Retrieval: filters, named publications, hybrid fusion, and the dense and lexical retrievers."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pytest
+
+from index.embedding import Embedder
+from index.errors import InputError
+from index.models import Passage
+from index.settings import Settings
+from index.store import SENTENCE, WINDOW, IndexStore
+from rag.lexical import Tokenizer, lexical_text
+from rag.models import RetrievedPassage
+from rag.retrieval import (
+    DenseRetriever,
+    HybridRetriever,
+    LexicalRetriever,
+    SourceMatcher,
+    filter_mask,
+)
+
+if TYPE_CHECKING:
+    from fixtures_rag import RagIndex
+
+pytest_plugins = ["fixtures_rag"]  # one ten-passage index shared with the extractive and CLI tests
+
+QUESTIONS = [
+    "How do leaders work with power in joint decisions?",
+    "night shift fatigue among community nurses",
+    "How did clinical leaders help partnership boards?",
+]
+#: Every passage of the index by its label (see :func:`label`).
+ALL_LABELS = {
+    "evidence:sims2021:Findings",
+    "evidence:waring2023:Findings",
+    "notes:notes:",
+    "review:sims2021:Results",
+    "review:sims2021:Abstract-Results",
+    "review:sims2021:Scope-note",
+    "review:sims2019:Results",
+    "review:sims2019:Methods",
+    "review:waring2023:Abstract-Conclusions",
+    "review:waring2023:Findings",
+}
+
+
+def label(passage: Passage) -> str:
+    """A readable, unique name of a passage in the test index: doc_id:source_id:section."""
+    return f"{passage.doc_id}:{passage.source_id}:{passage.section}"
+
+
+def labels(hits: list[RetrievedPassage]) -> list[str]:
+    """Labels of retrieved passages, in rank order."""
+    return [label(hit.passage) for hit in hits]
+
+
+def hybrid(rag_index: RagIndex, embedder: Embedder, **overrides: object) -> HybridRetriever:
+    """A hybrid retriever over the test index, with some settings changed."""
+    settings: Settings = rag_index.settings.model_copy(update=overrides)
+    return HybridRetriever(rag_index.store, embedder, settings)
+
+
+def test_the_index_is_the_one_these_tests_expect(rag_index: RagIndex) -> None:
+    store = rag_index.store
+    assert {label(p) for p in store.passages} == ALL_LABELS
+    assert len(store.passages) == len(ALL_LABELS)
+
+
+# --- filters ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ({"source_id": "sims2019"}, {"review:sims2019:Results", "review:sims2019:Methods"}),
+        ({"source_id": "  SIMS2019 "}, {"review:sims2019:Results", "review:sims2019:Methods"}),
+        ({"component": "Working With Power"}, {"evidence:sims2021:Findings"}),
+        ({"component": "clarifying complexity"}, {"evidence:waring2023:Findings"}),
+        ({"kind": "EVIDENCE"}, {"evidence:sims2021:Findings", "evidence:waring2023:Findings"}),
+        ({"kind": "text"}, {"notes:notes:"}),
+        (
+            {"year": "2023"},
+            {"evidence:waring2023:Findings", "review:waring2023:Abstract-Conclusions", "review:waring2023:Findings"},
+        ),
+        ({"doc_id": "Notes"}, {"notes:notes:"}),
+        (
+            {"section": "findings"},
+            {"evidence:sims2021:Findings", "evidence:waring2023:Findings", "review:waring2023:Findings"},
+        ),
+        ({"section": "findings", "year": "2023"}, {"evidence:waring2023:Findings", "review:waring2023:Findings"}),
+        ({"section": "Methods", "source_id": "sims2021"}, set()),
+        ({"component": "no such component"}, set()),
+    ],
+)
+def test_filter_mask_keeps_passages_matching_every_filter(
+    rag_index: RagIndex, filters: dict[str, str], expected: set[str]
+) -> None:
+    passages = rag_index.store.passages
+    mask = filter_mask(passages, filters)
+    assert mask is not None and mask.dtype == bool and mask.shape == (len(passages),)
+    assert {label(p) for p, keep in zip(passages, mask, strict=True) if keep} == expected
+
+
+def test_no_filters_give_no_mask(rag_index: RagIndex) -> None:
+    assert filter_mask(rag_index.store.passages, None) is None
+    assert filter_mask(rag_index.store.passages, {}) is None
+
+
+def test_unknown_filter_key_is_an_input_error_naming_it(rag_index: RagIndex, embedder: Embedder) -> None:
+    with pytest.raises(InputError) as caught:
+        filter_mask(rag_index.store.passages, {"year": "2021", "colour": "red"})
+    assert caught.value.path == "--filter colour"
+    assert "unknown filter key" in caught.value.problem
+    assert "source_id" in caught.value.problem and "component" in caught.value.problem
+    # Keys are exact: a capitalised key is not a known one.
+    with pytest.raises(InputError, match="--filter Component"):
+        filter_mask(rag_index.store.passages, {"Component": "working with power"})
+    with pytest.raises(InputError, match="--filter colour"):
+        hybrid(rag_index, embedder).retrieve(QUESTIONS[0], 3, {"colour": "red"})
+    with pytest.raises(InputError, match="--filter colour"):
+        LexicalRetriever(rag_index.store).retrieve(QUESTIONS[0], 3, {"colour": "red"})
+
+
+# --- named publications ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("What did Sims et al. (2021) find about leadership?", {"sims2021"}),
+        ("What did Sims et al. (2019) report?", {"sims2019"}),
+        ("In Sims et al. 2019, how many nurses took part?", {"sims2019"}),
+        ("What did Sims et al. find?", {"sims2021", "sims2019"}),
+        ("What did Sims et al. (2020) find?", {"sims2021", "sims2019"}),  # no Sims paper of 2020: the name decides
+        ("What did Waring et al. conclude?", {"waring2023"}),
+        ("What did waring and bishop conclude?", {"waring2023"}),
+        ("What did Fletcher find?", set()),  # a second author does not name a publication
+        ("What did these reviews find in 2021?", set()),  # a year alone does not either
+        ("How do leaders build trust?", set()),
+    ],
+)
+def test_source_matcher_finds_the_publications_a_question_names(
+    rag_index: RagIndex, question: str, expected: set[str]
+) -> None:
+    assert SourceMatcher(rag_index.store.passages).match(question) == expected
+
+
+# --- hybrid retrieval ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_hybrid_ranks_by_fused_score(rag_index: RagIndex, embedder: Embedder, question: str) -> None:
+    hits = hybrid(rag_index, embedder).retrieve(question, 4)
+    assert [hit.rank for hit in hits] == [1, 2, 3, 4]
+    scores = [hit.score for hit in hits]
+    assert scores == sorted(scores, reverse=True)
+    assert len({hit.passage.passage_id for hit in hits}) == 4
+
+
+def test_hybrid_score_is_the_weighted_sum_of_z_normalised_signals(rag_index: RagIndex, embedder: Embedder) -> None:
+    """Recompute the fusion from the four public signals, for every passage."""
+    store, settings = rag_index.store, rag_index.settings
+    retriever = hybrid(rag_index, embedder)
+    question = QUESTIONS[2]
+    query = embedder.embed_query(question)
+    dense, dense_window = retriever.dense_scores(query)
+    lexical = retriever.bm25.scores(question)
+    windows = retriever.window_scores(question)
+
+    def z(values: np.ndarray) -> np.ndarray:
+        values = values.astype(np.float64)
+        return (values - values.mean()) / values.std()
+
+    fused = (
+        settings.dense_weight * z(dense)
+        + settings.dense_window_weight * z(dense_window)
+        + settings.lexical_weight * z(lexical)
+        + settings.window_weight * z(windows)
+    )
+    hits = retriever.retrieve_with_query(question, query, len(store.passages))
+    assert len(hits) == len(store.passages)
+    expected_order = [store.passages[i].passage_id for i in np.argsort(-fused, kind="stable")]
+    assert [hit.passage.passage_id for hit in hits] == expected_order
+    for hit in hits:
+        position = store.position[hit.passage.passage_id]
+        assert hit.score == pytest.approx(fused[position], abs=1e-4)
+        assert hit.dense_score == pytest.approx(dense[position], abs=1e-6)
+        assert hit.lexical_score == pytest.approx(lexical[position], abs=1e-6)
+    assert labels(hits)[0] == "review:waring2023:Findings"
+
+
+@pytest.mark.parametrize(
+    ("filters", "allowed"),
+    [
+        ({"source_id": "sims2021"}, 4),
+        ({"kind": "evidence"}, 2),
+        ({"year": "2023", "section": "Findings"}, 2),
+    ],
+)
+def test_hybrid_returns_only_allowed_passages(
+    rag_index: RagIndex, embedder: Embedder, filters: dict[str, str], allowed: int
+) -> None:
+    mask = filter_mask(rag_index.store.passages, filters)
+    assert mask is not None and int(mask.sum()) == allowed
+    wanted = {p.passage_id for p, keep in zip(rag_index.store.passages, mask, strict=True) if keep}
+    hits = hybrid(rag_index, embedder).retrieve(QUESTIONS[0], 3, filters)
+    assert len(hits) == min(3, allowed)
+    assert {hit.passage.passage_id for hit in hits} <= wanted
+    assert [hit.rank for hit in hits] == list(range(1, len(hits) + 1))
+    assert [hit.score for hit in hits] == sorted((hit.score for hit in hits), reverse=True)
+
+
+def test_hybrid_with_a_filter_matching_nothing_returns_nothing(rag_index: RagIndex, embedder: Embedder) -> None:
+    assert hybrid(rag_index, embedder).retrieve(QUESTIONS[0], 5, {"component": "no such component"}) == []
+
+
+def test_source_boost_lifts_the_named_publication(rag_index: RagIndex, embedder: Embedder) -> None:
+    question = "What did Waring et al. find about leaders and partners?"
+    n = len(rag_index.store.passages)
+    plain = {hit.passage.passage_id: hit for hit in hybrid(rag_index, embedder, source_boost=0.0).retrieve(question, n)}
+    boosted_hits = hybrid(rag_index, embedder, source_boost=1.0).retrieve(question, n)
+    for hit in boosted_hits:
+        named = hit.passage.source_id == "waring2023"
+        assert hit.score - plain[hit.passage.passage_id].score == pytest.approx(1.0 if named else 0.0, abs=1e-5)
+    before = next(h.rank for h in plain.values() if label(h.passage) == "review:waring2023:Findings")
+    after = next(h.rank for h in boosted_hits if label(h.passage) == "review:waring2023:Findings")
+    assert (before, after) == (4, 2)
+
+
+def test_max_per_source_keeps_the_best_passage_of_each_publication(rag_index: RagIndex, embedder: Embedder) -> None:
+    question = "How do leaders and nurses work with partners?"
+    n = len(rag_index.store.passages)
+    unlimited = hybrid(rag_index, embedder, max_per_source=0).retrieve(question, n)
+    assert len(unlimited) == n  # 0 means no limit
+    assert max(Counter(hit.passage.source_id for hit in unlimited).values()) == 4
+
+    one_each = hybrid(rag_index, embedder, max_per_source=1).retrieve(question, n)
+    sources = [hit.passage.source_id for hit in one_each]
+    assert sorted(sources) == ["notes", "sims2019", "sims2021", "waring2023"]
+    firsts: dict[str, str] = {}
+    for hit in unlimited:
+        firsts.setdefault(hit.passage.source_id, hit.passage.passage_id)
+    assert [hit.passage.passage_id for hit in one_each] == list(firsts.values())
+    assert [hit.rank for hit in one_each] == [1, 2, 3, 4]
+
+    two_each = hybrid(rag_index, embedder, max_per_source=2).retrieve(question, 5)
+    assert len(two_each) == 5
+    assert max(Counter(hit.passage.source_id for hit in two_each).values()) == 2
+
+
+# --- dense signals and the plain retrievers --------------------------------------------------
+
+
+def brute_force_units(store: IndexStore, query: np.ndarray, kind: int) -> np.ndarray:
+    """Per passage, the best unit-vector similarity of one unit kind; the passage vector where it has none."""
+    table = store.unit_table
+    best = np.empty(len(store.passages))
+    for position in range(len(store.passages)):
+        rows = [r for r in range(len(table)) if table[r, 0] == position and table[r, 3] == kind]
+        vectors = store.unit_vectors[rows] if rows else store.vectors[position : position + 1]
+        best[position] = max(float(np.dot(vector, query)) for vector in vectors)
+    return best
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_dense_scores_are_the_best_unit_similarities(rag_index: RagIndex, embedder: Embedder, question: str) -> None:
+    store = rag_index.store
+    windowed = set(store.unit_table[store.unit_table[:, 3] == WINDOW, 0].tolist())
+    assert 0 < len(windowed) < len(store.passages)  # both branches of the window signal are exercised
+    query = embedder.embed_query(question)
+    sentence, window = hybrid(rag_index, embedder).dense_scores(query)
+    np.testing.assert_allclose(sentence, brute_force_units(store, query, SENTENCE), atol=1e-5)
+    np.testing.assert_allclose(window, brute_force_units(store, query, WINDOW), atol=1e-5)
+    passage_sims = store.vectors @ query
+    unwindowed = [i for i in range(len(store.passages)) if i not in windowed]
+    np.testing.assert_allclose(window[unwindowed], passage_sims[unwindowed], atol=1e-6)
+    assert not np.allclose(window[sorted(windowed)], passage_sims[sorted(windowed)], atol=1e-4)
+
+
+@pytest.mark.parametrize("filters", [None, {"source_id": "sims2021"}, {"kind": "markdown"}])
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_dense_retriever_equals_brute_force(
+    rag_index: RagIndex, embedder: Embedder, question: str, filters: dict[str, str] | None
+) -> None:
+    store = rag_index.store
+    query = embedder.embed_query(question)
+    sims = store.vectors @ query
+    mask = filter_mask(store.passages, filters)
+    allowed = [i for i in range(len(store.passages)) if mask is None or mask[i]]
+    expected = sorted(allowed, key=lambda i: -sims[i])[:3]
+    hits = DenseRetriever(store, embedder).retrieve(question, 3, filters)
+    assert [store.position[hit.passage.passage_id] for hit in hits] == expected
+    assert [hit.score for hit in hits] == pytest.approx([float(sims[i]) for i in expected], abs=1e-5)
+    assert [hit.dense_score for hit in hits] == [hit.score for hit in hits]
+    assert [hit.rank for hit in hits] == [1, 2, 3]
+
+
+def test_lexical_retriever_leaves_out_passages_with_no_matching_word(rag_index: RagIndex) -> None:
+    store = rag_index.store
+    tokenize = Tokenizer()
+    question = "fatigue of night shift nurses"
+    words = set(tokenize([question])[0])
+    matching = {p.passage_id for p in store.passages if words & set(tokenize([lexical_text(p)])[0])}
+    assert 0 < len(matching) < len(store.passages)
+    hits = LexicalRetriever(store).retrieve(question, len(store.passages))
+    assert {hit.passage.passage_id for hit in hits} == matching
+    assert all(hit.score > 0 and hit.lexical_score == hit.score for hit in hits)
+    assert [hit.score for hit in hits] == sorted((hit.score for hit in hits), reverse=True)
+    assert labels(hits)[0] == "review:sims2019:Results"
+    filtered = LexicalRetriever(store).retrieve(question, 10, {"section": "methods"})
+    assert labels(filtered) == ["review:sims2019:Methods"]
+    assert LexicalRetriever(store).retrieve("zebras and xylophones", 5) == []
