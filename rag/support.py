@@ -39,6 +39,8 @@ _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
 _COMPOUND_RE = re.compile(
     r"\b(twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)[- ](one|two|three|four|five|six|seven|eight|nine)\b"
 )
+#: Sentences either side of the best-matching one whose numbers can support a claim.
+NUMBER_CONTEXT = 1
 _MARKER_RE = re.compile(r"\s*\[\d+(?:\s*[,;]\s*\d+)*\]")
 
 
@@ -96,11 +98,25 @@ class SupportScorer:
             evidence_tokens = set(self._tokenize([evidence])[0])
             lexical = len(claim_tokens & evidence_tokens) / len(claim_tokens) if claim_tokens else 0.0
             value = lexical if semantic is None else 0.5 * lexical + 0.5 * semantic[i]
-            missing_numbers = claim_numbers - numbers_in(evidence)
+            missing_numbers = claim_numbers - self._numbers_near(claim_tokens, evidence) if claim_numbers else set()
             if missing_numbers:
                 value *= 0.5 ** len(missing_numbers)
             scores.append(float(min(1.0, max(0.0, value))))
         return scores
+
+    def _numbers_near(self, claim_tokens: set[str], evidence: str) -> set[str]:
+        """Numbers in the evidence sentence that shares most words with the claim, and its neighbours.
+
+        A number elsewhere in a long passage (a year, a table value) says nothing about the
+        claim, so a changed number is only excused by the sentences the claim draws on.
+        """
+        sentences = split_sentences(evidence) or [evidence]
+        if len(sentences) <= 2 * NUMBER_CONTEXT + 1:
+            return numbers_in(evidence)
+        overlaps = [len(claim_tokens & set(tokens)) for tokens in self._tokenize(sentences)]
+        best = max(range(len(sentences)), key=overlaps.__getitem__)
+        near = sentences[max(0, best - NUMBER_CONTEXT) : best + NUMBER_CONTEXT + 1]
+        return numbers_in(" ".join(near))
 
     def supports(self, claim: str, evidence: str) -> bool:
         """Whether the evidence supports the claim, by the scorer's threshold."""
