@@ -6,8 +6,9 @@ construction. It abstains when the evidence does not cover the question:
 * the best sentence scores under ``abstain_threshold``;
 * the question names something (a capitalised word) that no passage mentions;
 * the question asks for an amount of money and no candidate sentence states one;
-* the best sentence is a scope note ("... is not covered by this evidence base") and no
-  other sentence comes within ``SCOPE_NOTE_MARGIN`` of it.
+* the best sentence is a scope note ("... is not covered by this evidence base") about the
+  publication asked about (or any, when the question names none) and no other sentence
+  comes within ``SCOPE_NOTE_MARGIN`` of it.
 
 These rules were calibrated on the bundled dev questions (see eval/).
 """
@@ -26,6 +27,7 @@ from index.store import IndexStore
 from rag.citations import Quote, abstention, assemble, display_text, make_citation
 from rag.lexical import Tokenizer
 from rag.models import Answer, RetrievedPassage
+from rag.retrieval import SourceMatcher
 
 #: Sentences in which an evidence base states that it lacks a detail.
 SCOPE_NOTE = re.compile(
@@ -110,7 +112,10 @@ def _reading_order(sentences: list[ScoredSentence]) -> list[ScoredSentence]:
 class ExtractiveAnswerer:
     """Selects, de-duplicates and orders quoted sentences into a cited answer."""
 
-    def __init__(self, store: IndexStore, settings: Settings, vocabulary: Vocabulary) -> None:
+    def __init__(
+        self, store: IndexStore, settings: Settings, vocabulary: Vocabulary, sources: SourceMatcher | None = None
+    ) -> None:
+        self.sources = sources or SourceMatcher(store.passages)
         self.store = store
         self.settings = settings
         self.vocabulary = vocabulary
@@ -174,8 +179,10 @@ class ExtractiveAnswerer:
             return True
         if _MONEY_QUESTION.search(question) and not any(_MONEY.search(c.quote.text) for c in candidates[:10]):
             return True
-        if best.is_scope_note:
+        named = self.sources.match(question)
+        if best.is_scope_note and (not named or best.quote.hit.passage.source_id in named):
             # The evidence base says it lacks the detail; answer only if other evidence matches nearly as well.
+            # A note about another publication than the one asked about says nothing of that one.
             runner_up = next((c.score for c in candidates if not c.is_scope_note), 0.0)
             return runner_up < SCOPE_NOTE_MARGIN * best.score
         return False

@@ -43,7 +43,7 @@ class Pipeline:
         self.bm25 = BM25Index([lexical_text(p) for p in store.passages])
         self.retriever = HybridRetriever(store, embedder, settings, self.bm25)
         self.vocabulary = Vocabulary([p.text for p in store.passages], self.bm25.tokenizer)
-        self.answerer = ExtractiveAnswerer(store, settings, self.vocabulary)
+        self.answerer = ExtractiveAnswerer(store, settings, self.vocabulary, self.retriever.sources)
         self._llm = None
         if settings.answerer != "extractive":
             from rag.llm import LLMAnswerer

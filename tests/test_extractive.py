@@ -231,3 +231,15 @@ def test_abstains_when_the_best_evidence_is_a_scope_note(rag_index: RagIndex, em
         "How leaders of integrated care teams are recruited and selected is not covered by this evidence base."
     )
     assert rag_index.pipeline.ask(SCOPE).abstained
+
+
+def test_a_scope_note_about_another_publication_does_not_decline(rag_index: RagIndex, embedder: Embedder) -> None:
+    """The note says sims2021 lacks the detail; it says nothing of what Waring et al. report."""
+    about_sims = "How did Sims et al. recruit and select leaders of integrated care teams?"
+    about_waring = "How did Waring et al. recruit and select leaders of integrated care teams?"
+    for question in (about_sims, about_waring):
+        assert candidates(rag_index.pipeline, embedder, question)[0].is_scope_note
+    assert rag_index.pipeline.ask(about_sims).abstained
+    answer = rag_index.pipeline.ask(about_waring)
+    assert not answer.abstained
+    assert all(c.source_id == "waring2023" for c in answer.citations[:1])
