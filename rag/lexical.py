@@ -10,6 +10,7 @@ import numpy as np
 import Stemmer
 
 from index.models import Passage
+from index.sentences import word_window_spans
 
 # bm25s sets its logger to DEBUG on import, which would print on every index load.
 logging.getLogger("bm25s").setLevel(logging.WARNING)
@@ -71,10 +72,4 @@ def word_windows(text: str, size: int, stride: int) -> list[str]:
 
     BM25 over windows rewards passages where the question's words occur close together.
     """
-    words = text.split()
-    if len(words) <= size:
-        return [" ".join(words)]
-    starts = list(range(0, len(words) - size + 1, stride))
-    if starts[-1] != len(words) - size:
-        starts.append(len(words) - size)
-    return [" ".join(words[i : i + size]) for i in starts]
+    return [text[start:end] for start, end in word_window_spans(text, size, stride)] or [text]
