@@ -6,6 +6,8 @@ construction. It abstains when the evidence does not cover the question:
 * the best sentence scores under ``abstain_threshold``;
 * the question names something (a capitalised word) that no passage mentions;
 * the question asks for an amount of money and no candidate sentence states one;
+* the top passage holds a scope note naming something the question asks about (a shared
+  content word) that none of the leading answer sentences mentions;
 * the best sentence is a scope note ("... is not covered by this evidence base") about the
   publication asked about (or any, when the question names none) and no other sentence
   comes within ``SCOPE_NOTE_MARGIN`` of it.
@@ -22,6 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from index.models import Passage
+from index.sentences import sentence_spans
 from index.settings import Settings
 from index.store import IndexStore
 from rag.citations import Quote, abstention, assemble, display_text, make_citation
@@ -43,17 +47,41 @@ _MONEY_QUESTION = re.compile(
     r"\b(?:how much (?:money|funding)|cost|costs|budget|spend|spent|price|award(?:ed)?)\b", re.I
 )
 _MONEY = re.compile(r"[£$€]\s?\d|\b\d[\d,.]*\s?(?:pounds|dollars|euros|million|billion|bn|k)\b", re.I)
-#: Questions whose answer is a number or a date, and text that has one.
-_NUMBER_QUESTION = re.compile(
-    r"\b(?:how (?:many|much|large|long|big|often)|when|what (?:year|date|percentage|proportion)|number of|size)\b",
-    re.IGNORECASE,
+#: Questions whose answer is a count or an amount, and text that states one: a number standing
+#: alone, not a year ("2019") and not part of an identifier ("sims2021", "18/01/06").
+_COUNT_QUESTION = re.compile(
+    r"\b(?:how (?:many|much|large|long|big|often)|number of|size|percentage|proportion)\b", re.IGNORECASE
 )
-_DIGIT = re.compile(r"\d")
-_RECORD_FRAME = re.compile(r"(?:Coded evidence \S+ on the component|Context:)")
+_COUNT = re.compile(r"(?<![\w/.])(?!(?:19|20)\d\d\b)\d[\d,]*(?:\.\d+)?(?![\w/])%?")
+#: Questions whose answer is a date, and text that has one.
+_DATE_QUESTION = re.compile(r"\b(?:when|what (?:year|date|month))\b", re.I)
+_DATE = re.compile(
+    r"(?<![\w/])(?:19|20)\d\d(?![\w/])|\b(?:January|February|March|April|May|June|July|August|September|"
+    r"October|November|December)\b"
+)
+#: Sentences that open with a word pointing back to the sentence before ("He had ...", "It appeared ...").
+_ANAPHOR = re.compile(r"^(?:He|She|It|They|This|These|That|Those|Its|Their|His|Her|Such)\b")
+#: How a sentence is scored: meaning, IDF-weighted shared words, the retrieval rank of its
+#: passage, and words the question does not already contain; plus a bonus when it states the
+#: kind of thing asked for (a count, a date) and a penalty for a record's framing lines.
+DENSE_WEIGHT = 0.5
+LEXICAL_WEIGHT = 0.3
+RANK_WEIGHT = 0.2
+NOVELTY_WEIGHT = 0.15
+ANSWER_TYPE_BONUS = 0.1
+FRAME_PENALTY = 0.1
+#: Share of the previous sentence's similarity a sentence opening with "It", "They", ... inherits.
+ANAPHOR_CARRY = 0.9
 #: An answer goes ahead despite a top-ranked scope note when another sentence scores this close.
 SCOPE_NOTE_MARGIN = 0.8
+#: Words that shape a question rather than say what it is about.
+_QUESTION_WORDS = " ".join(("what which who whom whose how when where why", "do does did say says said find found"))
+#: The sentences of a would-be answer checked against the top passage's scope notes.
+SCOPE_GAP_SENTENCES = 3
+#: A sentence this similar (cosine) to one already chosen says the same thing.
+DUPLICATE_SIMILARITY = 0.9
 #: Sentences scoring under this share of the best one are left out of the answer.
-SELECTION_RATIO = 0.65
+SELECTION_RATIO = 0.55
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,6 +93,11 @@ class ScoredSentence:
     lexical: float
     score: float
     vector: np.ndarray
+
+    @property
+    def is_record_heading(self) -> bool:
+        """Whether the sentence is the first line of a coded-evidence record: metadata, not a finding."""
+        return self.quote.hit.passage.record is not None and self.quote.start == 0
 
     @property
     def is_scope_note(self) -> bool:
@@ -100,6 +133,38 @@ def _rank_prior(hits: Sequence[RetrievedPassage]) -> dict[str, float]:
     return {h.passage.passage_id: float(v) for h, v in zip(hits, scaled, strict=True)}
 
 
+def _without_scope_fragments(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span narrowed to its longest run of sentences that are not scope notes.
+
+    A sentence unit can join a short note ("Mechanism: Not reported in the summarised text")
+    to the finding on the next line; the finding is worth quoting, the note is not.
+    """
+    spans = [(start + s, start + e) for s, e in sentence_spans(text[start:end])]
+    runs: list[list[tuple[int, int]]] = [[]]
+    for span in spans:
+        if SCOPE_NOTE.search(text[span[0] : span[1]]):
+            runs.append([])
+        else:
+            runs[-1].append(span)
+    longest = max(runs, key=lambda run: (run[-1][1] - run[0][0]) if run else 0)
+    if not longest or len(longest) == len(spans):
+        return start, end
+    return longest[0][0], longest[-1][1]
+
+
+def _frames_record(passage: Passage, start: int, end: int) -> bool:
+    """Whether a span is a coded-evidence record's heading or context line, not its finding."""
+    record = passage.record
+    if record is None:
+        return False
+    return start == 0 or (bool(record.context) and passage.text[start:end].endswith(record.context.rstrip()))
+
+
+def _introduces_list(sentence: ScoredSentence) -> bool:
+    """Whether a sentence ends in a colon or semicolon: what follows belongs with it."""
+    return sentence.quote.text.rstrip().endswith((":", ";"))
+
+
 def _reading_order(sentences: list[ScoredSentence]) -> list[ScoredSentence]:
     """Best passage first; sentences of one passage together, in the order the passage has them."""
     best: dict[str, float] = {}
@@ -131,7 +196,8 @@ class ExtractiveAnswerer:
         """Every sentence unit of the retrieved passages, scored against the question."""
         q_tokens = set(self.vocabulary.tokenizer([question])[0])
         q_weight = sum(self.vocabulary.weight(t) for t in q_tokens) or 1.0
-        wants_number = bool(_NUMBER_QUESTION.search(question))
+        wants_count = bool(_COUNT_QUESTION.search(question))
+        wants_date = bool(_DATE_QUESTION.search(question))
         scored = []
         prior = _rank_prior(hits)
         for hit in hits:
@@ -140,18 +206,29 @@ class ExtractiveAnswerer:
             vectors = self.store.units_of(position)
             texts = [hit.passage.text[s:e] for s, e in spans]
             token_sets = self.vocabulary.tokenizer(texts) if texts else []
-            for (start, end), vector, tokens in zip(spans, vectors, token_sets, strict=True):
+            previous_dense = 0.0
+            for (unit_start, unit_end), vector, tokens in zip(spans, vectors, token_sets, strict=True):
+                start, end = _without_scope_fragments(hit.passage.text, unit_start, unit_end)
+                text = hit.passage.text[start:end]
                 dense = float(vector @ query)
+                if _ANAPHOR.match(display_text(text)):
+                    # Its subject is in the sentence before, so it is about what that one is about.
+                    dense = max(dense, ANAPHOR_CARRY * previous_dense)
+                previous_dense = dense
                 token_set = set(tokens)
                 lexical = sum(self.vocabulary.weight(t) for t in q_tokens & token_set) / q_weight
                 # Sentences that only echo the question's words carry no answer; new words might.
                 novelty = len(token_set - q_tokens) / len(token_set) if token_set else 0.0
-                score = 0.5 * dense + 0.3 * lexical + 0.2 * prior[hit.passage.passage_id] + 0.15 * novelty
-                text = hit.passage.text[start:end]
-                if wants_number and _DIGIT.search(text):
-                    score += 0.1
-                if _RECORD_FRAME.match(text):
-                    score -= 0.1  # a record's heading or context frames a finding but does not state one
+                score = (
+                    DENSE_WEIGHT * dense
+                    + LEXICAL_WEIGHT * lexical
+                    + RANK_WEIGHT * prior[hit.passage.passage_id]
+                    + NOVELTY_WEIGHT * novelty
+                )
+                if (wants_count and _COUNT.search(text)) or (wants_date and _DATE.search(text)):
+                    score += ANSWER_TYPE_BONUS
+                if _frames_record(hit.passage, start, end):
+                    score -= FRAME_PENALTY  # a record's heading or context frames a finding but does not state one
                 scored.append(ScoredSentence(Quote(hit, start, end), dense, lexical, score, vector))
         scored.sort(key=lambda s: -s.score)
         return scored
@@ -180,12 +257,32 @@ class ExtractiveAnswerer:
         if _MONEY_QUESTION.search(question) and not any(_MONEY.search(c.quote.text) for c in candidates[:10]):
             return True
         named = self.sources.match(question)
+        if self._scope_note_names_gap(question, candidates, named):
+            return True
         if best.is_scope_note and (not named or best.quote.hit.passage.source_id in named):
             # The evidence base says it lacks the detail; answer only if other evidence matches nearly as well.
             # A note about another publication than the one asked about says nothing of that one.
             runner_up = next((c.score for c in candidates if not c.is_scope_note), 0.0)
             return runner_up < SCOPE_NOTE_MARGIN * best.score
         return False
+
+    def _scope_note_names_gap(self, question: str, candidates: list[ScoredSentence], named: set[str]) -> bool:
+        """Whether the top passage says it lacks a detail the question asks for and the answer misses.
+
+        "Which primary studies supported ...?" against a record noting that its "supporting
+        studies" are not covered: an answer quoting the record's other sentences would not
+        answer the question asked. A note about another publication than the one the question
+        names says nothing about that one.
+        """
+        top = max(candidates, key=lambda c: c.quote.hit.score).quote.hit.passage
+        notes = [c for c in candidates if c.is_scope_note and c.quote.hit.passage is top]
+        if not notes or (named and top.source_id not in named):
+            return False
+        tokenize = self.vocabulary.tokenizer
+        asked = set(tokenize([question])[0]) - self._bibliographic - set(tokenize([_QUESTION_WORDS])[0])
+        leading = [c.quote.text for c in candidates if not c.is_scope_note][:SCOPE_GAP_SENTENCES]
+        answered = {t for tokens in tokenize(leading) for t in tokens} if leading else set()
+        return any((asked & set(tokenize([n.quote.text])[0])) - answered for n in notes)
 
     def _names_unknown_entity(self, question: str) -> bool:
         """Whether the question names something (a capitalised word) the index never mentions."""
@@ -199,7 +296,7 @@ class ExtractiveAnswerer:
         )
 
     def _select(self, candidates: list[ScoredSentence]) -> list[ScoredSentence]:
-        """The best sentences that say something new, each followed by what it introduces."""
+        """The best sentences that say something new, each with the sentences it needs to be read."""
         best = candidates[0].score
         limit = self.settings.max_answer_sentences
         by_span = {(c.quote.hit.passage.passage_id, c.quote.start): c for c in candidates}
@@ -207,36 +304,44 @@ class ExtractiveAnswerer:
         for candidate in candidates:
             if len(chosen) >= limit or candidate.score < SELECTION_RATIO * best:
                 break
-            if candidate.is_scope_note or candidate in chosen:
+            if candidate.is_scope_note or candidate in chosen or candidate.is_record_heading:
                 continue
-            if any(float(candidate.vector @ c.vector) > 0.9 for c in chosen):
+            if any(float(candidate.vector @ c.vector) > DUPLICATE_SIMILARITY for c in chosen):
                 continue  # says what a chosen sentence already says
-            chosen.append(candidate)
-            # A sentence ending in a colon introduces a list: the list is the answer.
-            follower = self._next_unit(candidate, by_span)
-            while (
-                follower is not None
-                and follower not in chosen
-                and len(chosen) < limit
-                and follower.quote.text.rstrip().endswith((":", ";"))
-            ):
-                chosen.append(follower)
-                follower = self._next_unit(follower, by_span)
-            if (
-                chosen[-1].quote.text.rstrip().endswith((":", ";"))
-                and follower is not None
-                and follower not in chosen
-                and len(chosen) < limit
-            ):
-                chosen.append(follower)
-        return list(dict.fromkeys(chosen))
+            group = self._readable_group(candidate, by_span)
+            if _introduces_list(group[-1]):
+                continue  # the list it introduces was not retrieved
+            group = [s for s in group if s not in chosen]
+            if chosen and len(chosen) + len(group) > limit:
+                continue
+            chosen.extend(group)
+        return chosen
 
-    def _next_unit(
-        self, sentence: ScoredSentence, by_span: dict[tuple[str, int], ScoredSentence]
+    def _readable_group(
+        self, candidate: ScoredSentence, by_span: dict[tuple[str, int], ScoredSentence]
+    ) -> list[ScoredSentence]:
+        """A sentence with the one its opening word points back to ("He had ...") and the list it introduces."""
+        group = [candidate]
+        if _ANAPHOR.match(display_text(candidate.quote.text)):
+            antecedent = self._neighbour(candidate, by_span, -1)
+            if antecedent is not None:
+                group.insert(0, antecedent)
+        while _introduces_list(group[-1]):
+            follower = self._neighbour(group[-1], by_span, 1)
+            if follower is None:
+                break
+            group.append(follower)
+        return group
+
+    def _neighbour(
+        self, sentence: ScoredSentence, by_span: dict[tuple[str, int], ScoredSentence], offset: int
     ) -> ScoredSentence | None:
-        """The sentence unit right after another in the same passage, if it was scored."""
+        """The sentence unit ``offset`` places from another in the same passage, if it was scored."""
         passage = sentence.quote.hit.passage
         spans = self.store.unit_spans[self.store.position[passage.passage_id]]
-        starts = [start for start, _ in spans]
-        index = starts.index(sentence.quote.start) + 1 if sentence.quote.start in starts else len(starts)
-        return by_span.get((passage.passage_id, starts[index])) if index < len(starts) else None
+        index = next((i for i, (start, end) in enumerate(spans) if start <= sentence.quote.start < end), None)
+        if index is None or not 0 <= index + offset < len(spans):
+            return None
+        unit_start, unit_end = spans[index + offset]
+        start, _ = _without_scope_fragments(passage.text, int(unit_start), int(unit_end))
+        return by_span.get((passage.passage_id, start))

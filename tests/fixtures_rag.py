@@ -2,11 +2,13 @@
 
 Loaded with ``pytest_plugins = ["fixtures_rag"]``, so the three test modules share one build.
 
-Ten passages from three publications and a plain-text note: two publications share a first
+Twelve passages from three publications and a plain-text note: two publications share a first
 author (Sims, 2019 and 2021) so a named year must pick between them; one passage is longer than
 a 64-word window (so it has window units) and repeats a sentence almost word for word; one
-introduces a list with a colon; one is a scope note; two are coded-evidence records with
-components. No passage states an amount of money or mentions the Veterans Health Administration.
+introduces a list with a colon; one is a scope note; one has a sentence opening with "She",
+pointing back to the sentence before; three are coded-evidence records with components, one
+with a "not reported" mechanism and a summary noting what the evidence base lacks. No passage
+states an amount of money or mentions the Veterans Health Administration.
 """
 
 from __future__ import annotations
@@ -47,6 +49,9 @@ The survey of 412 community nurses ran in 2018 across six English hospital trust
 ## Conclusions
 Clinical leaders can make a distinctive contribution to the governance of integrated care systems. [waring2023 §Abstract-Conclusions]
 
+## Dedication
+The project was first shaped with Professor Ada Lane, who died suddenly in 2017. She had led research on interprofessional teams for twenty years, and the team dedicated the report to her. [waring2023 §Dedication]
+
 ## Boards
 The study followed five partnership boards in the north of England for two years through interviews and observation of their meetings. Clinical leaders helped partnership boards agree shared priorities for the local population. Clinical leaders helped the partnership boards to agree shared priorities for their local population. Managers from councils valued clinical leaders who explained hospital pressures in plain language. Some board members worried that doctors dominated discussions about community services. [waring2023 §Findings]
 """  # noqa: E501
@@ -62,6 +67,11 @@ EVIDENCE_CSV = (
     "R2,clarifying complexity,Boards facing overlapping national targets,Clinical leaders map which target "
     'each service answers to,Fewer duplicated reports to regulators,"Mapping targets cut duplicated '
     'reporting.",waring2023,Findings,\n'
+    "R3,creating the conditions,Leading integrated care teams and systems across health and social care,"
+    "Not reported in the summarised text,"
+    'Named as one of the components the review found evidence for,"The review found evidence for creating '
+    'the conditions. The studies that support it are not covered by this evidence base.",sims2021,'
+    "Abstract-Results,\n"
 )
 
 SOURCES_CSV = (
@@ -98,7 +108,7 @@ class RagIndex:
 
 @pytest.fixture(scope="session")
 def rag_index(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path, embedder: Embedder) -> RagIndex:
-    """The ten-passage index, built once per session with settings untouched by ICRAG_* variables."""
+    """The twelve-passage index, built once per session with settings untouched by ICRAG_* variables."""
     root = tmp_path_factory.mktemp("rag")
     with pytest.MonkeyPatch.context() as env:
         for name in [name for name in os.environ if name.startswith("ICRAG_")]:

@@ -18,7 +18,7 @@ from rag.models import Answer, RetrievedPassage
 if TYPE_CHECKING:
     from fixtures_rag import RagIndex
 
-pytest_plugins = ["fixtures_rag"]  # one ten-passage index shared with the retrieval and extractive tests
+pytest_plugins = ["fixtures_rag"]  # one twelve-passage index shared with the retrieval and extractive tests
 
 Invoke = Callable[..., Result]
 
@@ -167,5 +167,5 @@ def test_search_json_applies_filters(icrag: Invoke) -> None:
     result = icrag("search", "leaders", "--json", "--filter", "year=2023", "--filter", "kind=markdown")
     assert result.exit_code == 0, result.output
     hits = json.loads(result.stdout)
-    assert sorted(hit["passage"]["section"] for hit in hits) == ["Abstract-Conclusions", "Findings"]
+    assert sorted(hit["passage"]["section"] for hit in hits) == ["Abstract-Conclusions", "Dedication", "Findings"]
     assert {hit["passage"]["source_id"] for hit in hits} == {"waring2023"}

@@ -18,7 +18,7 @@ from rag.support import normalise
 if TYPE_CHECKING:
     from fixtures_rag import RagIndex
 
-pytest_plugins = ["fixtures_rag"]  # one ten-passage index shared with the retrieval and CLI tests
+pytest_plugins = ["fixtures_rag"]  # one twelve-passage index shared with the retrieval and CLI tests
 
 ANSWERABLE = [
     "How does night shift work affect nurses' fatigue?",
@@ -189,6 +189,36 @@ def test_near_duplicate_sentences_are_not_both_chosen(
     assert len(texts) >= 3
 
 
+# --- selection: sentences that need the one before, and a record's lines -----------------------
+
+DEDICATION = "To whom did the team dedicate the report?"
+NAMES_HER = "The project was first shaped with Professor Ada Lane, who died suddenly in 2017."
+POINTS_BACK = (
+    "She had led research on interprofessional teams for twenty years, and the team dedicated the report to her."
+)
+CONDITIONS = "What did the review find about creating the conditions?"
+
+
+def test_a_sentence_opening_with_she_comes_after_the_sentence_naming_her(
+    rag_index: RagIndex, embedder: Embedder
+) -> None:
+    pipeline = rag_index.pipeline
+    scored = candidates(pipeline, embedder, DEDICATION)
+    assert scored[0].quote.text == POINTS_BACK
+    # One sentence allowed: the best one still comes with the sentence that makes it readable.
+    settings = rag_index.settings.model_copy(update={"max_answer_sentences": 1})
+    answerer = ExtractiveAnswerer(rag_index.store, settings, pipeline.vocabulary)
+    answer = answerer.answer(DEDICATION, embedder.embed_query(DEDICATION), pipeline.retrieve(DEDICATION))
+    assert [s.text for s in answer.sentences] == [NAMES_HER, POINTS_BACK]
+
+
+def test_a_record_line_is_quoted_without_the_note_joined_to_it(rag_index: RagIndex) -> None:
+    quotes = [c.quote for c in rag_index.pipeline.ask(CONDITIONS).citations]
+    assert "Outcome: Named as one of the components the review found evidence for" in quotes
+    assert not any("Not reported" in quote for quote in quotes)
+    assert not any(quote.startswith("Coded evidence") for quote in quotes)  # a record's heading is no finding
+
+
 # --- abstention ------------------------------------------------------------------------------
 
 ABSTENTION = "The indexed evidence does not cover this question. The closest passages are listed as related evidence."
@@ -231,6 +261,14 @@ def test_abstains_when_the_best_evidence_is_a_scope_note(rag_index: RagIndex, em
         "How leaders of integrated care teams are recruited and selected is not covered by this evidence base."
     )
     assert rag_index.pipeline.ask(SCOPE).abstained
+
+
+def test_abstains_when_the_top_passage_notes_it_lacks_what_is_asked(rag_index: RagIndex, embedder: Embedder) -> None:
+    """The record names the component but says its supporting studies are not covered."""
+    question = "Which studies support creating the conditions?"
+    assert not candidates(rag_index.pipeline, embedder, question)[0].is_scope_note  # not the rule above
+    assert rag_index.pipeline.ask(question).abstained
+    assert not rag_index.pipeline.ask(CONDITIONS).abstained
 
 
 def test_a_scope_note_about_another_publication_does_not_decline(rag_index: RagIndex, embedder: Embedder) -> None:

@@ -26,7 +26,7 @@ from rag.retrieval import (
 if TYPE_CHECKING:
     from fixtures_rag import RagIndex
 
-pytest_plugins = ["fixtures_rag"]  # one ten-passage index shared with the extractive and CLI tests
+pytest_plugins = ["fixtures_rag"]  # one twelve-passage index shared with the extractive and CLI tests
 
 QUESTIONS = [
     "How do leaders work with power in joint decisions?",
@@ -36,6 +36,7 @@ QUESTIONS = [
 #: Every passage of the index by its label (see :func:`label`).
 ALL_LABELS = {
     "evidence:sims2021:Findings",
+    "evidence:sims2021:Abstract-Results",
     "evidence:waring2023:Findings",
     "notes:notes:",
     "review:sims2021:Results",
@@ -45,6 +46,7 @@ ALL_LABELS = {
     "review:sims2019:Methods",
     "review:waring2023:Abstract-Conclusions",
     "review:waring2023:Findings",
+    "review:waring2023:Dedication",
 }
 
 
@@ -80,11 +82,19 @@ def test_the_index_is_the_one_these_tests_expect(rag_index: RagIndex) -> None:
         ({"source_id": "  SIMS2019 "}, {"review:sims2019:Results", "review:sims2019:Methods"}),
         ({"component": "Working With Power"}, {"evidence:sims2021:Findings"}),
         ({"component": "clarifying complexity"}, {"evidence:waring2023:Findings"}),
-        ({"kind": "EVIDENCE"}, {"evidence:sims2021:Findings", "evidence:waring2023:Findings"}),
+        (
+            {"kind": "EVIDENCE"},
+            {"evidence:sims2021:Findings", "evidence:sims2021:Abstract-Results", "evidence:waring2023:Findings"},
+        ),
         ({"kind": "text"}, {"notes:notes:"}),
         (
             {"year": "2023"},
-            {"evidence:waring2023:Findings", "review:waring2023:Abstract-Conclusions", "review:waring2023:Findings"},
+            {
+                "evidence:waring2023:Findings",
+                "review:waring2023:Abstract-Conclusions",
+                "review:waring2023:Findings",
+                "review:waring2023:Dedication",
+            },
         ),
         ({"doc_id": "Notes"}, {"notes:notes:"}),
         (
@@ -196,8 +206,8 @@ def test_hybrid_score_is_the_weighted_sum_of_z_normalised_signals(rag_index: Rag
 @pytest.mark.parametrize(
     ("filters", "allowed"),
     [
-        ({"source_id": "sims2021"}, 4),
-        ({"kind": "evidence"}, 2),
+        ({"source_id": "sims2021"}, 5),
+        ({"kind": "evidence"}, 3),
         ({"year": "2023", "section": "Findings"}, 2),
     ],
 )
@@ -236,7 +246,7 @@ def test_max_per_source_keeps_the_best_passage_of_each_publication(rag_index: Ra
     n = len(rag_index.store.passages)
     unlimited = hybrid(rag_index, embedder, max_per_source=0).retrieve(question, n)
     assert len(unlimited) == n  # 0 means no limit
-    assert max(Counter(hit.passage.source_id for hit in unlimited).values()) == 4
+    assert max(Counter(hit.passage.source_id for hit in unlimited).values()) == 5
 
     one_each = hybrid(rag_index, embedder, max_per_source=1).retrieve(question, n)
     sources = [hit.passage.source_id for hit in one_each]
