@@ -39,16 +39,17 @@ def eval_run(
     limit: LimitOption = None,
 ) -> None:
     """Answer every question of a set with the pipeline and report retrieval, answer and latency metrics."""
+    from eval.judge import make_judge
     from eval.questions import load_questions
     from eval.runner import run_questions, write_eval_report
     from rag.pipeline import Pipeline
-    from rag.support import SupportScorer
 
     settings = make_settings(index)
     items = load_questions(questions)[:limit]
     embedder = Embedder(settings)
     pipeline = Pipeline.load(settings, embedder)
-    report = run_questions(items, pipeline, SupportScorer(embedder), str(questions), settings.show_progress)
+    judge = make_judge(settings, embedder)
+    report = run_questions(items, pipeline, judge, str(questions), settings.show_progress)
     written = write_eval_report(report, out or Path("reports/eval"))
     r, a = report.retrieval, report.answers
     typer.echo(
@@ -144,13 +145,13 @@ def eval_score(
     out: OutOption = None,
 ) -> None:
     """Score answers from any system: citation support and precision, key-fact recall."""
+    from eval.judge import make_judge
     from eval.report import write_json
     from eval.scoring import load_answer_lines, score_answers
-    from rag.support import SupportScorer
 
     settings = make_settings()
     lines = load_answer_lines(answers)
-    report = score_answers(lines, SupportScorer(Embedder(settings)), str(answers))
+    report = score_answers(lines, make_judge(settings, Embedder(settings)), str(answers))
     path = write_json(report, out or Path("reports/score"))
     typer.echo(json.dumps(report.answers.model_dump(), indent=2))
     typer.echo(f"wrote {path}")

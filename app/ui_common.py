@@ -15,6 +15,8 @@ import streamlit as st
 from pydantic import ValidationError
 
 from app.ui_render import label_text
+from eval.judge import make_judge
+from eval.metrics import SupportJudge
 from index.embedding import Embedder
 from index.errors import IcragError
 from index.settings import Settings
@@ -93,6 +95,15 @@ def require_pipeline(settings: Settings) -> Pipeline:
     """The pipeline, or an error message naming the fix and the end of this page run."""
     try:
         return pipeline(settings)
+    except IcragError as exc:
+        st.error(label_text(str(exc)))
+        st.stop()
+
+
+def require_judge(settings: Settings) -> SupportJudge:
+    """The support judge the settings name, or an error message naming the fix and the end of this page run."""
+    try:
+        return make_judge(settings, embedder(settings))
     except IcragError as exc:
         st.error(label_text(str(exc)))
         st.stop()

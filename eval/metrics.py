@@ -131,7 +131,10 @@ def key_fact_recall(answers: Sequence[str], key_facts: Sequence[Sequence[str] | 
 
 
 class SupportJudge(Protocol):
-    """Decides whether evidence supports a claim (rag.support.SupportScorer in practice)."""
+    """Decides whether evidence supports a claim: rag.support.SupportScorer or eval.judge.LLMJudge."""
+
+    #: What judged, recorded in reports ("offline", or the chat model and prompt version).
+    name: str
 
     def supports(self, claim: str, evidence: str) -> bool:
         """Whether the evidence supports the claim."""

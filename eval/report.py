@@ -55,6 +55,7 @@ class EvalReport(Record):
 
     n_questions: int
     settings_hash: str
+    judge: str = Field("offline", description="What judged citation support (see eval.judge).")
     retrieval: RetrievalValues
     answers: AnswerValues
     latency_ms: Latency

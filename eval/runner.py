@@ -93,6 +93,7 @@ def run_questions(
     return EvalReport(
         n_questions=len(questions),
         settings_hash=pipeline.settings.settings_hash(),
+        judge=judge.name,
         retrieval=retrieval.overall(),
         answers=AnswerValues(
             key_fact_recall=fact_scores.overall,

@@ -96,6 +96,7 @@ class ScoreReport(Record):
     """report.json of ``icrag eval score``."""
 
     answers_file: str
+    judge: str = Field("offline", description="What judged citation support (see eval.judge).")
     n_answers: int
     answers: ScoreSummary
     per_answer: list[ScoredAnswer]
@@ -199,6 +200,7 @@ def score_answers(lines: Sequence[AnswerLine], judge: SupportJudge, answers_file
         )
     return ScoreReport(
         answers_file=answers_file,
+        judge=judge.name,
         n_answers=len(lines),
         answers=ScoreSummary(
             key_fact_recall=facts.overall,

@@ -86,6 +86,13 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = Field(None, description="API key for the LLM endpoint.")
     llm_temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature.")
 
+    # Evaluation
+    judge: Literal["offline", "openai", "ollama"] = Field(
+        "offline",
+        description="Who decides in evaluation whether a cited passage supports a sentence: the offline "
+        "scorer, or a chat model through the llm_* settings.",
+    )
+
     # App
     app_port: int = Field(8501, ge=1, le=65535, description="Port of the Streamlit app.")
 

@@ -37,7 +37,7 @@ from index.settings import Settings
 from index.store import IndexStore
 from rag.citations import Quote, abstention, assemble, display_text, make_citation
 from rag.models import Answer, Citation, RetrievedPassage
-from rag.prompts import NOT_COVERED, answer_messages
+from rag.prompts import NOT_COVERED, PROMPT_VERSION, answer_messages
 from rag.support import SupportScorer
 
 logger = logging.getLogger(__name__)
@@ -68,25 +68,27 @@ class CheckedSentence:
     supported: bool
 
 
-def chat_model(settings: Settings) -> BaseChatModel:
-    """The chat model the settings name, imported only when asked for.
+def chat_model(settings: Settings, backend: str | None = None, variable: str = "ICRAG_ANSWERER") -> BaseChatModel:
+    """The chat model of a backend (the answerer's by default), imported only when asked for.
+
+    ``variable`` names the setting that chose the backend, for error messages.
 
     Raises:
         IcragError: when a setting or the backend's package is missing.
     """
-    backend = settings.answerer
-    if backend == "extractive":
-        raise IcragError("the extractive answerer uses no language model; set ICRAG_ANSWERER=openai or ollama")
+    backend = backend or settings.answerer
+    if backend not in ("openai", "ollama"):
+        raise IcragError(f"{variable}={backend} uses no language model; set {variable}=openai or ollama")
     if not settings.llm_model:
-        raise IcragError(f"ICRAG_ANSWERER={backend} needs a model; set ICRAG_LLM_MODEL to a chat model name")
+        raise IcragError(f"{variable}={backend} needs a model; set ICRAG_LLM_MODEL to a chat model name")
     if backend == "openai":
         try:
             from langchain_openai import ChatOpenAI
         except ImportError as exc:
-            raise IcragError(f"ICRAG_ANSWERER=openai needs langchain-openai; {_INSTALL_HINT}") from exc
+            raise IcragError(f"{variable}=openai needs langchain-openai; {_INSTALL_HINT}") from exc
         if settings.llm_api_key is None and settings.llm_base_url is None:
             raise IcragError(
-                "ICRAG_ANSWERER=openai needs ICRAG_LLM_API_KEY for api.openai.com, "
+                f"{variable}=openai needs ICRAG_LLM_API_KEY for api.openai.com, "
                 "or ICRAG_LLM_BASE_URL for another OpenAI-compatible endpoint"
             )
         # Local OpenAI-compatible servers ignore the key, but the client insists on one.
@@ -100,8 +102,30 @@ def chat_model(settings: Settings) -> BaseChatModel:
     try:
         from langchain_ollama import ChatOllama
     except ImportError as exc:
-        raise IcragError(f"ICRAG_ANSWERER=ollama needs langchain-ollama; {_INSTALL_HINT}") from exc
+        raise IcragError(f"{variable}=ollama needs langchain-ollama; {_INSTALL_HINT}") from exc
     return ChatOllama(model=settings.llm_model, base_url=settings.llm_base_url, temperature=settings.llm_temperature)
+
+
+def invoke(model: BaseChatModel, system: str, user: str) -> str:
+    """The model's reply to a (system, user) prompt.
+
+    Raises:
+        IcragError: naming the backend's error when the call fails (network, API, model).
+    """
+    try:
+        message = model.invoke([SystemMessage(system), HumanMessage(user)])
+    except Exception as exc:  # each backend raises its own network and API errors
+        detail = str(exc).splitlines()[0][:200] if str(exc) else ""
+        raise IcragError(
+            f"the language model call failed ({type(exc).__name__}: {detail}); "
+            "check ICRAG_LLM_BASE_URL, ICRAG_LLM_MODEL and that the server is running"
+        ) from exc
+    return message.text
+
+
+def without_reasoning(reply: str) -> str:
+    """A reply without the ``<think>`` blocks in which reasoning models think aloud."""
+    return _THINKING.sub("", reply)
 
 
 def parse_reply(reply: str) -> list[DraftSentence]:
@@ -110,7 +134,7 @@ def parse_reply(reply: str) -> list[DraftSentence]:
     Markers belong to the sentence they end, whether written before or after its full stop
     (``claim [1].`` or ``claim. [1]``); markdown bullets and emphasis are dropped.
     """
-    lines = [display_text(line) for line in _THINKING.sub("", reply).splitlines()]
+    lines = [display_text(line) for line in without_reasoning(reply).splitlines()]
     text, markers = _take_markers("\n".join(line for line in lines if line))
     spans = [span for span in sentence_spans(text) if any(ch.isalnum() for ch in text[span[0] : span[1]])]
     starts = [start for start, _ in spans]
@@ -155,19 +179,29 @@ class LLMAnswerer:
     ``BaseChatModel``, so tests pass fake ones.
     """
 
-    def __init__(self, model: BaseChatModel, store: IndexStore, settings: Settings, scorer: SupportScorer) -> None:
+    def __init__(
+        self, model: BaseChatModel, store: IndexStore, settings: Settings, scorer: SupportScorer, name: str = ""
+    ) -> None:
         self.model = model
         self.store = store
         self.settings = settings
         self.scorer = scorer
+        #: Recorded in each answer with the prompt version; the model's class name when not given.
+        self.name = f"{name or type(model).__name__} ({PROMPT_VERSION})"
 
     @classmethod
     def from_settings(cls, settings: Settings, store: IndexStore, embedder: Embedder) -> LLMAnswerer:
         """The answerer of ``ICRAG_ANSWERER``, judging support with the pipeline's embedder."""
-        return cls(chat_model(settings), store, settings, SupportScorer(embedder))
+        name = f"{settings.answerer}:{settings.llm_model}"
+        return cls(chat_model(settings), store, settings, SupportScorer(embedder), name)
 
     def answer(self, question: str, hits: Sequence[RetrievedPassage]) -> Answer:
-        """A checked, cited answer from the retrieved passages, or an abstention."""
+        """A checked, cited answer from the retrieved passages, or an abstention, naming its model and prompt."""
+        answer = self._checked_answer(question, hits)
+        answer.answerer = self.name
+        return answer
+
+    def _checked_answer(self, question: str, hits: Sequence[RetrievedPassage]) -> Answer:
         settings_hash = self.settings.settings_hash()
         if not hits:
             return abstention(question, hits, settings_hash)
@@ -188,15 +222,7 @@ class LLMAnswerer:
     def reply(self, question: str, hits: Sequence[RetrievedPassage]) -> str:
         """The model's raw reply to the answer prompt."""
         system, user = answer_messages(question, hits, self.settings.max_answer_sentences)
-        try:
-            message = self.model.invoke([SystemMessage(system), HumanMessage(user)])
-        except Exception as exc:  # each backend raises its own network and API errors
-            detail = str(exc).splitlines()[0][:200] if str(exc) else ""
-            raise IcragError(
-                f"the language model call failed ({type(exc).__name__}: {detail}); "
-                "check ICRAG_LLM_BASE_URL, ICRAG_LLM_MODEL and that the server is running"
-            ) from exc
-        return message.text
+        return invoke(self.model, system, user)
 
     def check(self, draft: DraftSentence, hits: Sequence[RetrievedPassage]) -> CheckedSentence | None:
         """A sentence with its valid, supporting citations; None when it cites no retrieved passage."""

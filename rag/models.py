@@ -57,3 +57,6 @@ class Answer(Record):
     )
     timings_ms: dict[str, float] = Field(default_factory=dict, description="Time per stage in milliseconds.")
     settings_hash: str = Field("", description="Hash of the settings that produced the answer.")
+    answerer: str = Field(
+        "extractive", description="What wrote the answer: 'extractive', or the chat model and prompt version."
+    )

@@ -12,7 +12,7 @@ claims that borrow a passage's topic but add numbers or content words it does no
 and claims about a different subject altogether. What it cannot detect: a negation or a
 reversed relation built from the passage's own words ("X increased Y" vs "Y increased X"
 scores the same); subtle quantifier changes ("all" vs "some"); support that needs
-reasoning across passages. An optional LLM judge (eval) covers those at a cost.
+reasoning across passages. An optional LLM judge (eval.judge) covers those at a cost.
 """
 
 from __future__ import annotations
@@ -71,6 +71,8 @@ def normalise(text: str) -> str:
 
 class SupportScorer:
     """Scores how well evidence supports a claim, from 0 (unrelated) to 1 (quoted)."""
+
+    name = "offline"
 
     def __init__(self, embedder: Embedder | None = None, threshold: float = 0.6) -> None:
         self.embedder = embedder

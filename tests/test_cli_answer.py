@@ -33,6 +33,7 @@ ANSWER_KEYS = {
     "related",
     "timings_ms",
     "settings_hash",
+    "answerer",
 }
 CITATION_KEYS = {
     "n",

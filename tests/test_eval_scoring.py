@@ -70,7 +70,7 @@ def test_eval_score_in_both_conventions(
     result = icrag("eval", "score", "--answers", str(answers), "--out", str(tmp_path / "out"))
     assert result.exit_code == 0, result.output
     report = json.loads((tmp_path / "out" / "report.json").read_text())
-    assert report["n_answers"] == 3
+    assert (report["n_answers"], report["judge"]) == (3, "offline")
     first, second, third = report["per_answer"]
     # a1: the quoted sentence is supported by [1]; the pizza sentence cites [1], which does not say it.
     assert (first["citation_support"], first["citation_precision"], first["key_fact_recall"]) == (0.5, 0.5, 0.5)

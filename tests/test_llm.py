@@ -137,7 +137,8 @@ def test_not_covered_reply_abstains_with_related_evidence(llm_pipeline: Pipeline
     answer = answerer(llm_pipeline, NOT_COVERED).answer(question, hits)
     assert answer.abstained and not answer.citations and not answer.sentences
     assert [c.passage_id for c in answer.related] == [h.passage.passage_id for h in hits]
-    assert answer == abstention(question, hits, llm_pipeline.settings.settings_hash())
+    expected = abstention(question, hits, llm_pipeline.settings.settings_hash())
+    assert answer == expected.model_copy(update={"answerer": f"FakeListChatModel ({PROMPT_VERSION})"})
 
 
 def test_numbering_is_contiguous_and_quotes_are_exact_after_removals(llm_pipeline: Pipeline) -> None:
@@ -224,10 +225,11 @@ def test_pipeline_answers_with_the_configured_chat_model(
     night = number_of(llm_pipeline.retrieve(NIGHT_SHIFTS), NIGHT)
     reply = f"Nurses working night shifts reported more fatigue than day staff [{night}]."
     monkeypatch.setattr("rag.llm.chat_model", lambda settings: GenericFakeChatModel(messages=iter([reply])))
-    settings = llm_pipeline.settings.model_copy(update={"answerer": "openai"})
+    settings = llm_pipeline.settings.model_copy(update={"answerer": "openai", "llm_model": "m"})
     answer = Pipeline(llm_pipeline.store, settings, llm_pipeline.embedder).ask(NIGHT_SHIFTS)
     assert answer.answer == "Nurses working night shifts reported more fatigue than day staff. [1]"
     assert answer.settings_hash == settings.settings_hash() != llm_pipeline.settings.settings_hash()
+    assert (answer.answerer, llm_pipeline.ask(NIGHT_SHIFTS).answerer) == (f"openai:m ({PROMPT_VERSION})", "extractive")
 
 
 def test_a_failing_model_call_is_an_icrag_error(llm_pipeline: Pipeline) -> None:

@@ -6,7 +6,7 @@ from html import escape
 
 import streamlit as st
 
-from app.ui_common import embedder, init_state, require_pipeline, settings_from_env, shown_errors
+from app.ui_common import init_state, require_judge, require_pipeline, settings_from_env, shown_errors
 from app.ui_eval import (
     RUN_MODE,
     SCORE_MODE,
@@ -20,8 +20,8 @@ from app.ui_eval import (
     staged_upload,
 )
 from app.ui_render import label_text, passage_block, table_rows
+from eval.metrics import SupportJudge
 from rag.pipeline import Pipeline
-from rag.support import SupportScorer
 
 BUNDLED_SET = "dev_questions.jsonl"
 SCORE_COLUMNS = ("recall@5", "key facts", "support", "precision")
@@ -70,7 +70,7 @@ def charts(files: dict[str, bytes]) -> None:
         cell.image(image)
 
 
-def show_run(run: EvalRun, pipeline: Pipeline, judge: SupportScorer) -> None:
+def show_run(run: EvalRun, pipeline: Pipeline, judge: SupportJudge) -> None:
     """Metrics, charts, the per-question table and one question in detail."""
     report = run.report
     r, a = report.retrieval, report.answers
@@ -149,7 +149,7 @@ def show_run(run: EvalRun, pipeline: Pipeline, judge: SupportScorer) -> None:
         st.caption("Judged on the answer the pipeline gives now.")
 
 
-def show_score(run: ScoreRun, judge: SupportScorer) -> None:
+def show_score(run: ScoreRun, judge: SupportJudge) -> None:
     """Metrics, chart, the per-answer table and one answer in detail."""
     report = run.report
     s = report.answers
@@ -200,14 +200,15 @@ def render() -> None:
     """The Evaluate page."""
     settings = settings_from_env()
     pipeline = require_pipeline(settings)
-    judge = SupportScorer(embedder(settings))
+    judge = require_judge(settings)
     init_state(eval_run=None, eval_score=None)
     bundled = settings.data_dir / BUNDLED_SET
 
     st.title("Evaluate")
     st.caption(
         "Measure retrieval, key facts, citation support and abstention on a question set, "
-        "or score answers written by any system. The same metrics as `icrag eval run` and `icrag eval score`."
+        "or score answers written by any system. The same metrics as `icrag eval run` and `icrag eval score`; "
+        f"citation support is judged by the {judge.name} judge."
     )
     mode = st.segmented_control("Task", [RUN_MODE, SCORE_MODE], default=RUN_MODE, key="eval_mode")
     if mode == SCORE_MODE:
