@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from typer.exceptions import TyperException
 
 from app.cli_answer import ask, search
 from app.cli_common import IndexOption, JsonOption, make_settings, one_line, user_errors
@@ -184,5 +185,25 @@ app.add_typer(eval_app, name="eval")
 
 
 def main() -> None:
-    """Entry point of the ``icrag`` console script."""
-    app()
+    """Entry point of the ``icrag`` console script.
+
+    A usage mistake (unknown command or option, missing argument, out-of-range value) is a
+    user error like any other: one line on stderr and exit code 2, not a boxed usage screen.
+    """
+    try:
+        code = app(standalone_mode=False)
+    except TyperException as exc:
+        ctx = getattr(exc, "ctx", None)
+        if exc.exit_code != 2 or ctx is None:
+            raise
+        message = exc.format_message()
+        if type(exc).__name__ == "NoArgsIsHelpError":  # a group called without a command: its help is shown
+            if message.strip():
+                typer.echo(message, err=True)
+        else:
+            typer.echo(f"icrag: error: {message} (see '{ctx.command_path} --help')", err=True)
+        raise SystemExit(2) from None
+    except typer.Abort:
+        typer.echo("icrag: error: interrupted", err=True)
+        raise SystemExit(130) from None
+    raise SystemExit(code if isinstance(code, int) else 0)

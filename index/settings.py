@@ -64,10 +64,10 @@ class Settings(BaseSettings):
     top_k: int = Field(5, ge=1, le=100, description="Passages handed to the answerer.")
     dense_weight: float = Field(1.0, ge=0.0, le=10.0, description="Fusion weight of best-sentence dense scores.")
     dense_window_weight: float = Field(
-        0.5, ge=0.0, le=10.0, description="Fusion weight of best-64-word-window dense scores."
+        0.75, ge=0.0, le=10.0, description="Fusion weight of best-64-word-window dense scores."
     )
     lexical_weight: float = Field(0.75, ge=0.0, le=10.0, description="Fusion weight of passage BM25 scores.")
-    window_weight: float = Field(0.25, ge=0.0, le=10.0, description="Fusion weight of 32-word-window BM25 scores.")
+    window_weight: float = Field(0.5, ge=0.0, le=10.0, description="Fusion weight of 32-word-window BM25 scores.")
     max_per_source: int = Field(
         0, ge=0, description="Most passages from one publication in the top k, to spread results (0: no limit)."
     )
