@@ -158,8 +158,9 @@ class Embedder:
     def embed_query(self, query: str) -> np.ndarray:
         """Vector of one query, shape (dimension,); queries are not cached.
 
-        Mean-pooling models encode queries without sentence-transformers, which keeps the first
-        answer of a fresh process fast (see index.query_encoder).
+        BERT mean-pooling models (the bundled MiniLM among them) encode queries in NumPy, without
+        importing PyTorch, which keeps the first answer of a fresh process under a second (see
+        index.query_encoder).
         """
         if self._query_encoder is not None and self._model is None:
             return self._query_encoder.encode([query])[0]

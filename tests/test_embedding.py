@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from index.embedding import Embedder, resolve_model_path
 from index.query_encoder import MeanPoolingEncoder
@@ -27,21 +30,37 @@ def test_light_query_encoder_matches_sentence_transformers(embedder: Embedder) -
     np.testing.assert_allclose(fast, reference, atol=1e-5)
 
 
-def test_query_encoder_declines_models_that_do_not_mean_pool(tmp_path: Path) -> None:
-    (tmp_path / "1_Pooling").mkdir()
-    (tmp_path / "modules.json").write_text(
-        json.dumps(
-            [
-                {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
-                {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
-            ]
-        )
-    )
-    (tmp_path / "1_Pooling" / "config.json").write_text(
-        json.dumps({"pooling_mode_cls_token": True, "pooling_mode_mean_tokens": False})
-    )
-    assert MeanPoolingEncoder.for_model(str(tmp_path), normalize=True) is None
-    assert MeanPoolingEncoder.for_model(str(tmp_path / "missing"), normalize=True) is None
+def copy_of_bundled_model(folder: Path) -> Path:
+    """The bundled model's folder, its weights linked rather than copied."""
+    source = Path(resolve_model_path(BUNDLED_MODEL))
+    shutil.copytree(source, folder, ignore=shutil.ignore_patterns("model.safetensors", "*.bin", "onnx", "openvino"))
+    (folder / "model.safetensors").symlink_to(source / "model.safetensors")
+    return folder
+
+
+def edit_json(path: Path, **changes: object) -> None:
+    path.write_text(json.dumps({**json.loads(path.read_text(encoding="utf-8")), **changes}), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        (lambda f: edit_json(f / "1_Pooling" / "config.json", pooling_mode_mean_tokens=False), "not mean pooling"),
+        (lambda f: edit_json(f / "1_Pooling" / "config.json", pooling_mode_cls_token=True), "CLS pooling too"),
+        (lambda f: edit_json(f / "config.json", model_type="mpnet"), "not a BERT encoder"),
+        (lambda f: edit_json(f / "config.json", hidden_act="relu"), "another activation"),
+        (lambda f: (f / "tokenizer.json").unlink(), "no fast tokenizer"),
+        (lambda f: (f / "model.safetensors").unlink(), "no safetensors weights"),
+        (lambda f: (f / "modules.json").unlink(), "not a sentence-transformers folder"),
+    ],
+)
+def test_query_encoder_declines_models_it_would_not_reproduce(
+    tmp_path: Path, change: Callable[[Path], None], why: str
+) -> None:
+    folder = copy_of_bundled_model(tmp_path / "model")
+    assert MeanPoolingEncoder.for_model(str(folder), normalize=True) is not None
+    change(folder)
+    assert MeanPoolingEncoder.for_model(str(folder), normalize=True) is None, why
 
 
 def test_cached_vectors_equal_fresh_encoding(embedder: Embedder) -> None:
