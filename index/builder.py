@@ -16,7 +16,7 @@ from index.chunking import split_document
 from index.embedding import Embedder
 from index.errors import IcragError, IndexMismatchError, IndexMissingError, InputError
 from index.loaders import SOURCES_FILE, discover, load_file, read_sources
-from index.models import Document, Passage, Record, SourceInfo
+from index.models import Document, Manifest, Passage, Record, SkippedFile, SourceInfo
 from index.sentences import sentence_units, word_window_spans
 from index.settings import Settings
 from index.store import SENTENCE, WINDOW, IndexStore, check_compatible, read_manifest, write_lock
@@ -71,18 +71,20 @@ class IndexBuilder:
         started = time.perf_counter()
         with write_lock(self.index_dir):
             sources = read_sources(data_dir / SOURCES_FILE)
-            if not force and self._is_current(files, sources):
-                n_docs, n_passages = self._counts()
+            current = None if force else self._current_manifest(files, sources)
+            if current is not None:
                 return BuildReport(
                     index_dir=str(self.index_dir),
-                    unchanged=[p.name for p in files],
-                    n_documents=n_docs,
-                    n_passages=n_passages,
+                    unchanged=[entry.path for entry in current.documents],
+                    failed=[f.problem for f in current.skipped],
+                    n_documents=len(current.documents),
+                    n_passages=current.n_passages,
                     seconds=time.perf_counter() - started,
                 )
             documents, failed = self._load_all(files, sources)
             if not documents:
-                raise InputError(data_dir, "none of the evidence files could be read: " + "; ".join(failed))
+                problems = "; ".join(f.problem for f in failed)
+                raise InputError(data_dir, "none of the evidence files could be read: " + problems)
             report = self._write([], documents, sources, failed)
         report.seconds = time.perf_counter() - started
         return report
@@ -105,17 +107,20 @@ class IndexBuilder:
             if not changed:
                 if failed and not unchanged:
                     # Each line already names its file; a prefix would repeat it.
-                    raise IcragError("; ".join(failed))
+                    raise IcragError("; ".join(f.problem for f in failed))
                 n_docs, n_passages = self._counts()
                 return BuildReport(
                     index_dir=str(self.index_dir),
                     unchanged=unchanged,
-                    failed=failed,
+                    failed=[f.problem for f in failed],
                     n_documents=n_docs,
                     n_passages=n_passages,
                     seconds=time.perf_counter() - started,
                 )
-            report = self._write(self._kept(store, {d.doc_id for d in changed}), changed, sources, failed, store)
+            tried = {p.name for p in evidence}
+            earlier = [f for f in store.manifest.skipped if f.path not in tried] if store else []
+            kept = self._kept(store, {d.doc_id for d in changed})
+            report = self._write(kept, changed, sources, failed, store, earlier)
         report.unchanged = unchanged
         report.seconds = time.perf_counter() - started
         return report
@@ -134,7 +139,7 @@ class IndexBuilder:
                     unknown[0], f"no such document in the index (known: {', '.join(sorted(known)) or 'none'})"
                 )
             kept = self._kept(store, set(doc_ids))
-            report = self._write(kept, [], dict(store.manifest.sources), [], store)
+            report = self._write(kept, [], dict(store.manifest.sources), [], store, store.manifest.skipped)
         report.removed = list(doc_ids)
         report.seconds = time.perf_counter() - started
         return report
@@ -147,35 +152,43 @@ class IndexBuilder:
         except IndexMissingError:
             return None
 
-    def _is_current(self, files: list[Path], sources: dict[str, SourceInfo]) -> bool:
-        """Whether the index on disk already holds exactly these files under these settings."""
+    def _current_manifest(self, files: list[Path], sources: dict[str, SourceInfo]) -> Manifest | None:
+        """The manifest of the index on disk when it already reflects exactly these files and settings.
+
+        Files that could not be indexed count as reflected while their bytes are unchanged, so a
+        folder with one bad file is not re-indexed on every build.
+        """
         try:
             manifest = read_manifest(self.index_dir)
             check_compatible(manifest, self.settings, self.index_dir)
         except IcragError:
-            return False
-        indexed = {entry.path: entry.checksum for entry in manifest.documents}
-        on_disk = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+            return None
+        seen = {entry.path: entry.checksum for entry in manifest.documents}
+        seen.update({f.path: f.checksum for f in manifest.skipped})
+        on_disk = {p.name: _checksum(p) for p in files}
         stored_sources = {k: v for k, v in manifest.sources.items() if k in sources}
         current_sources = {k: v for k, v in sources.items() if k in manifest.sources}
-        return indexed == on_disk and stored_sources == current_sources
+        return manifest if seen == on_disk and stored_sources == current_sources else None
 
     def _counts(self) -> tuple[int, int]:
         manifest = read_manifest(self.index_dir)
         return len(manifest.documents), manifest.n_passages
 
-    def _load_all(self, paths: Sequence[Path], sources: dict[str, SourceInfo]) -> tuple[list[Document], list[str]]:
+    def _load_all(
+        self, paths: Sequence[Path], sources: dict[str, SourceInfo]
+    ) -> tuple[list[Document], list[SkippedFile]]:
         documents: dict[str, Document] = {}
-        failed: list[str] = []
+        failed: list[SkippedFile] = []
         for path in paths:
             try:
                 document = load_file(path, self.settings, sources)
             except InputError as exc:
                 logger.info("skipped %s", exc)  # reported through BuildReport.failed, not twice
-                failed.append(str(exc))
+                failed.append(SkippedFile(path=path.name, checksum=_checksum(path), problem=str(exc)))
                 continue
             if document.doc_id in documents:
-                failed.append(f"{path}: another file has the same document id '{document.doc_id}'")
+                problem = f"{path}: another file has the same document id '{document.doc_id}'"
+                failed.append(SkippedFile(path=path.name, checksum=document.checksum, problem=problem))
                 continue
             documents[document.doc_id] = document
         return list(documents.values()), failed
@@ -245,8 +258,9 @@ class IndexBuilder:
         kept: list[_Indexed],
         new_documents: list[Document],
         sources: dict[str, SourceInfo],
-        failed: list[str],
+        failed: list[SkippedFile],
         previous: IndexStore | None = None,
+        earlier_skipped: Sequence[SkippedFile] = (),
     ) -> BuildReport:
         readable: list[Document] = []
         new_passages: list[Passage] = []
@@ -256,9 +270,10 @@ class IndexBuilder:
                 readable.append(document)
                 new_passages.extend(passages)
             else:
-                failed = [*failed, f"{document.path}: no passages of readable text"]
+                problem = f"{document.path}: no passages of readable text"
+                failed = [*failed, SkippedFile(path=document.path, checksum=document.checksum, problem=problem)]
         if new_documents and not readable:
-            raise IcragError("; ".join(failed))
+            raise IcragError("; ".join(f.problem for f in failed))
         new_documents = readable
         vectors, units, spans = self._embed(new_passages)
         dimension = self.embedder.dimension if not kept else kept[0].vectors.shape[1]
@@ -279,14 +294,23 @@ class IndexBuilder:
             unit_vectors,
             unit_spans,
             sources,
+            [*earlier_skipped, *failed],
         )
         store.save(self.index_dir)
         return BuildReport(
             index_dir=str(self.index_dir),
             added=[d.doc_id for d in new_documents],
-            failed=failed,
+            failed=[f.problem for f in failed],
             n_documents=len(documents),
             n_passages=len(passages),
             n_embedded=len(new_passages),
             written=True,
         )
+
+
+def _checksum(path: Path) -> str:
+    """SHA-256 of a file's bytes; '' when it cannot be read (it then never counts as unchanged)."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""

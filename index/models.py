@@ -99,6 +99,14 @@ class DocumentEntry(Record):
     n_passages: int
 
 
+class SkippedFile(Record):
+    """A file of the evidence folder that could not be indexed, remembered so an unchanged one is not retried."""
+
+    path: str = Field(description="File name.")
+    checksum: str = Field(description="SHA-256 of the file's bytes when it was tried ('' if unreadable).")
+    problem: str = Field(description="The one-line error it gave.")
+
+
 class Manifest(Record):
     """Describes how an index was made; loading compares it with the current settings."""
 
@@ -111,4 +119,7 @@ class Manifest(Record):
     documents: list[DocumentEntry] = Field(description="Indexed documents, sorted by doc_id.")
     sources: dict[str, SourceInfo] = Field(description="Bibliographic metadata by source_id.")
     n_passages: int = Field(description="Number of passages (and vectors).")
+    skipped: list[SkippedFile] = Field(
+        default_factory=list, description="Files of the evidence folder that could not be indexed, by name."
+    )
     created_at: str = Field(description="UTC time the index was written.")

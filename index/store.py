@@ -34,7 +34,7 @@ from filelock import FileLock, Timeout
 from pydantic import ValidationError
 
 from index.errors import IndexBusyError, IndexCorruptError, IndexMismatchError, IndexMissingError
-from index.models import Document, DocumentEntry, Manifest, Passage, SourceInfo
+from index.models import Document, DocumentEntry, Manifest, Passage, SkippedFile, SourceInfo
 from index.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -108,6 +108,7 @@ class IndexStore:
         unit_vectors: list[np.ndarray],
         unit_spans: list[list[tuple[int, int, int]]],
         sources: dict[str, SourceInfo],
+        skipped: list[SkippedFile] | None = None,
     ) -> IndexStore:
         """Assemble a store in canonical order, so equal inputs give equal indexes.
 
@@ -140,6 +141,7 @@ class IndexStore:
             ],
             sources={sid: sources.get(sid) or SourceInfo(source_id=sid) for sid in sorted(used)},
             n_passages=len(passages),
+            skipped=sorted(skipped or [], key=lambda f: f.path),
             created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         )
         return cls(

@@ -132,6 +132,27 @@ def test_batch_skips_bad_files_with_one_line_each(make_settings: SettingsFactory
     assert numbers == "numbers.txt: no passages of readable text"
     store = IndexStore.load(settings.index_dir, settings)
     assert [d.doc_id for d in store.manifest.documents] == ["a", "b"]
+    assert [f.path for f in store.manifest.skipped] == ["broken.pdf", "numbers.txt"]
+
+
+def test_unchanged_bad_files_do_not_make_the_index_stale(
+    make_settings: SettingsFactory, make_builder: BuilderFactory
+) -> None:
+    """A folder with a bad file is indexed once; the file is reported again, and retried once changed."""
+    settings = make_settings()
+    files = write_files(settings.data_dir, {"a.md": DOC_A, "broken.pdf": b"%PDF-1.4\n1 0 obj\n<<"})
+    builder = make_builder(settings)
+    first = builder.build()
+    before = tree_digest(settings.index_dir)
+    again = builder.build()
+    assert (first.written, again.written, again.unchanged) == (True, False, ["a.md"])
+    assert again.failed == first.failed and "corrupt PDF" in again.failed[0]
+    assert tree_digest(settings.index_dir) == before
+    files["broken.pdf"].unlink()
+    write_files(settings.data_dir, {"broken.txt": DOC_B})
+    fixed = builder.build()
+    assert (fixed.written, sorted(fixed.added), fixed.failed) == (True, ["a", "broken"], [])
+    assert IndexStore.load(settings.index_dir, settings).manifest.skipped == []
 
 
 def test_nothing_readable_is_an_error_and_writes_nothing(
