@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import stat
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -165,10 +166,13 @@ class IndexBuilder:
             return None
         seen = {entry.path: entry.checksum for entry in manifest.documents}
         seen.update({f.path: f.checksum for f in manifest.skipped})
-        on_disk = {p.name: _checksum(p) for p in files}
+        on_disk = {p.name: self._fingerprint(p) for p in files}
         stored_sources = {k: v for k, v in manifest.sources.items() if k in sources}
         current_sources = {k: v for k, v in sources.items() if k in manifest.sources}
         return manifest if seen == on_disk and stored_sources == current_sources else None
+
+    def _fingerprint(self, path: Path) -> str:
+        return _fingerprint(path, self.settings.max_file_mb * 1024 * 1024)
 
     def _counts(self) -> tuple[int, int]:
         manifest = read_manifest(self.index_dir)
@@ -184,7 +188,7 @@ class IndexBuilder:
                 document = load_file(path, self.settings, sources)
             except InputError as exc:
                 logger.info("skipped %s", exc)  # reported through BuildReport.failed, not twice
-                failed.append(SkippedFile(path=path.name, checksum=_checksum(path), problem=str(exc)))
+                failed.append(SkippedFile(path=path.name, checksum=self._fingerprint(path), problem=str(exc)))
                 continue
             if document.doc_id in documents:
                 problem = f"{path}: another file has the same document id '{document.doc_id}'"
@@ -308,9 +312,19 @@ class IndexBuilder:
         )
 
 
-def _checksum(path: Path) -> str:
-    """SHA-256 of a file's bytes; '' when it cannot be read (it then never counts as unchanged)."""
+def _fingerprint(path: Path, max_bytes: float) -> str:
+    """What identifies a file's content: SHA-256 of its bytes, as documents record.
+
+    Files the loader refuses without reading are never read here either: a file over the size
+    limit is identified by its size and modification time, and anything that is not a regular
+    file (a FIFO would block, a device never ends) by '' (it then never counts as unchanged).
+    """
     try:
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode):
+            return ""
+        if status.st_size > max_bytes:
+            return f"size={status.st_size};mtime={status.st_mtime_ns}"
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
         return ""

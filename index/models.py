@@ -103,7 +103,7 @@ class SkippedFile(Record):
     """A file of the evidence folder that could not be indexed, remembered so an unchanged one is not retried."""
 
     path: str = Field(description="File name.")
-    checksum: str = Field(description="SHA-256 of the file's bytes when it was tried ('' if unreadable).")
+    checksum: str = Field(description="Fingerprint of the file when it was tried (see index.builder._fingerprint).")
     problem: str = Field(description="The one-line error it gave.")
 
 
