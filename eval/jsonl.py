@@ -1,4 +1,9 @@
-"""Reading JSON Lines files a user hands to ``icrag eval``: every problem names the file and line."""
+"""Reading JSON Lines files a user hands to ``icrag eval``: every problem names the file and line.
+
+Objects may also span lines and follow one another (``icrag ask --json "..." >> answers.json``
+appends pretty-printed Answers), so a file is read as a stream of JSON objects separated by
+whitespace; each is numbered by the line it starts on.
+"""
 
 from __future__ import annotations
 
@@ -13,23 +18,32 @@ from index.errors import InputError
 
 
 def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, object) for each non-blank line; InputError for a missing file or a bad line."""
+    """(line number, object) for each object of the file; InputError for a missing file or bad JSON."""
     if not path.is_file():
         raise InputError(path, "no such file" if not path.exists() else "not a regular file")
     try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
+        text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(path, f"not UTF-8 text (invalid byte at offset {exc.start})") from exc
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
+    decoder = json.JSONDecoder()
+    position, line, counted = 0, 1, 0
+    while (start := _next_value(text, position)) < len(text):
+        line += text.count("\n", counted, start)
+        counted = start
         try:
-            value = json.loads(line)
+            value, position = decoder.raw_decode(text, start)
         except json.JSONDecodeError as exc:
-            raise InputError(f"{path}:{number}", f"invalid JSON ({exc.msg} at column {exc.colno})") from exc
+            raise InputError(f"{path}:{exc.lineno}", f"invalid JSON ({exc.msg} at column {exc.colno})") from exc
         if not isinstance(value, dict):
-            raise InputError(f"{path}:{number}", f"expected a JSON object, found {type(value).__name__}")
-        yield number, value
+            raise InputError(f"{path}:{line}", f"expected a JSON object, found {type(value).__name__}")
+        yield line, value
+
+
+def _next_value(text: str, position: int) -> int:
+    """Where the next JSON value starts at or after ``position`` (``len(text)`` when none does)."""
+    while position < len(text) and text[position].isspace():
+        position += 1
+    return position
 
 
 def first_error(exc: ValidationError) -> tuple[str, str]:

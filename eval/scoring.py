@@ -3,7 +3,8 @@
 Each JSONL line holds a question, an answer and the contexts the answer cites, under icrag's
 names (question, answer, contexts, key_facts) or RAGAS's (user_input, response,
 retrieved_contexts, reference). ``[n]`` markers in the answer cite ``contexts[n-1]``; an answer
-without markers has each sentence judged against all its contexts.
+without markers has each sentence judged against all its contexts. icrag's own Answers
+(``icrag ask --json``) are read as they are: each citation's quote is the context it numbers.
 """
 
 from __future__ import annotations
@@ -102,6 +103,10 @@ class ScoreReport(Record):
     per_answer: list[ScoredAnswer]
 
 
+#: Fields of an icrag Answer that scoring does not use; they are not reported as ignored.
+_ANSWER_ONLY = frozenset({"sentences", "related", "timings_ms", "settings_hash", "answerer"})
+
+
 def load_answer_lines(path: Path) -> list[AnswerLine]:
     """Answers from a JSONL file in either naming convention; InputError names the bad line."""
     lines = []
@@ -118,6 +123,10 @@ def load_answer_lines(path: Path) -> list[AnswerLine]:
 def _parse_line(path: Path, number: int, item: dict[str, Any], ignored: set[str]) -> AnswerLine:
     fields: dict[str, Any] = {"id": str(number)}
     given: dict[str, str] = {}
+    if "citations" in item:
+        item = {k: v for k, v in item.items() if k not in _ANSWER_ONLY}
+        fields["contexts"] = _cited_quotes(f"{path}:{number}", item.pop("citations"))
+        given["contexts"] = "citations"
     for key, value in item.items():
         name = FIELD_ALIASES.get(key)
         if name is None:
@@ -136,6 +145,15 @@ def _parse_line(path: Path, number: int, item: dict[str, Any], ignored: set[str]
     except ValidationError as exc:
         field, message = first_error(exc)
         raise InputError(f"{path}:{number}", f"{given.get(field, field)}: {message}") from None
+
+
+def _cited_quotes(where: str, citations: Any) -> list[str]:
+    """The quotes of an icrag Answer's citations, in the order of their numbers."""
+    if not isinstance(citations, list) or not all(
+        isinstance(c, dict) and "quote" in c and isinstance(c.get("n", 0), int) for c in citations
+    ):
+        raise InputError(where, "citations: expected a list of objects with a 'quote' (as icrag ask --json writes)")
+    return [str(c["quote"]) for c in sorted(citations, key=lambda c: int(c.get("n", 0)))]
 
 
 def declined(line: AnswerLine) -> bool:

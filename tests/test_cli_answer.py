@@ -170,3 +170,24 @@ def test_search_json_applies_filters(icrag: Invoke) -> None:
     hits = json.loads(result.stdout)
     assert sorted(hit["passage"]["section"] for hit in hits) == ["Abstract-Conclusions", "Dedication", "Findings"]
     assert {hit["passage"]["source_id"] for hit in hits} == {"waring2023"}
+
+
+def test_eval_score_reads_answers_as_icrag_ask_json_writes_them(
+    icrag: Invoke, monkeypatch: pytest.MonkeyPatch, embedder: Embedder, tmp_path: Path
+) -> None:
+    """``icrag ask --json "..." >> answers.json`` twice, then ``icrag eval score --answers answers.json``."""
+    answers = tmp_path / "answers.json"
+    for question in (NIGHT_SHIFTS, "How much money did the programme cost?"):
+        result = icrag("ask", question, "--json")
+        assert result.exit_code == 0, result.output
+        with answers.open("a", encoding="utf-8") as file:
+            file.write(result.stdout)
+    monkeypatch.setattr("app.cli_eval.Embedder", lambda settings: embedder)
+    out = tmp_path / "score"
+    result = CliRunner().invoke(app, ["eval", "score", "--answers", str(answers), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    answered, declined = report["per_answer"]
+    assert report["n_answers"] == 2 and "ignored" not in result.output
+    assert (answered["abstained"], answered["citation_support"], answered["citation_precision"]) == (False, 1.0, 1.0)
+    assert declined["abstained"] and declined["citation_support"] is None
