@@ -71,9 +71,10 @@ def kind_of(path: Path) -> DocKind:
 
 
 def doc_id_for(path: Path) -> str:
-    """A stable document id from a file name: URL-decoded stem, reduced to safe characters."""
-    stem = unquote(path.stem)
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", unicodedata.normalize("NFKC", stem)).strip("-.")
+    """A stable document id from a file name: URL-decoded stem, accents dropped, reduced to safe characters."""
+    stem = unicodedata.normalize("NFKD", unquote(path.stem))
+    stem = "".join(ch for ch in stem if not unicodedata.combining(ch))  # 'Évaluation' -> 'Evaluation'
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-.")
     return slug or "document"
 
 

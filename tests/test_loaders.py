@@ -373,7 +373,12 @@ def test_discover_skips_questions_readmes_and_unknown_files(tmp_path: Path) -> N
 
 @pytest.mark.parametrize(
     ("name", "expected"),
-    [("10.1038%2Fs41467-022-30570-7.pdf", "10.1038-s41467-022-30570-7"), ("My Report (final).md", "My-Report-final")],
+    [
+        ("10.1038%2Fs41467-022-30570-7.pdf", "10.1038-s41467-022-30570-7"),
+        ("My Report (final).md", "My-Report-final"),
+        ("Müller été ﬁnal.md", "Muller-ete-final"),
+        ("报告.md", "document"),
+    ],
 )
 def test_doc_ids_are_stable_and_safe(name: str, expected: str) -> None:
     assert doc_id_for(Path(name)) == expected
