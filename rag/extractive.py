@@ -75,7 +75,7 @@ ANAPHOR_CARRY = 0.9
 #: An answer goes ahead despite a top-ranked scope note when another sentence scores this close.
 SCOPE_NOTE_MARGIN = 0.8
 #: Words that shape a question rather than say what it is about.
-_QUESTION_WORDS = " ".join(("what which who whom whose how when where why", "do does did say says said find found"))
+_QUESTION_WORDS = "what which who whom whose how when where why do does did say says said find found"
 #: The sentences of a would-be answer checked against the top passage's scope notes.
 SCOPE_GAP_SENTENCES = 3
 #: A sentence this similar (cosine) to one already chosen says the same thing.
