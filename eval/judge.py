@@ -20,15 +20,19 @@ from rag.llm import chat_model, invoke, without_reasoning
 from rag.prompts import JUDGE_VERSION, SUPPORTED, UNSUPPORTED, judge_messages
 from rag.support import SupportScorer, strip_markers
 
-_VERDICT = re.compile(rf"\b(?:{UNSUPPORTED}|NOT[\s_]+{SUPPORTED}|{SUPPORTED})\b")
+_VERDICTS = {SUPPORTED: True, UNSUPPORTED: False, f"NOT {SUPPORTED}": False}
 
 
 def parse_verdict(reply: str) -> bool:
-    """True for a SUPPORTED reply, False for UNSUPPORTED; anything else is an error, not a guess."""
-    found = _VERDICT.search(without_reasoning(reply).upper())
-    if found is None:
+    """True for a SUPPORTED reply, False for UNSUPPORTED; anything else is an error, not a guess.
+
+    The prompt asks for exactly one word, so a hedge ("partially supported", "SUPPORTED? No.")
+    is not read as a verdict either way.
+    """
+    words = " ".join(re.sub(r"[^A-Z_ ]", " ", without_reasoning(reply).upper().replace("_", " ")).split())
+    if words not in _VERDICTS:
         raise IcragError(f"the judge model replied neither {SUPPORTED} nor {UNSUPPORTED}: {reply.strip()[:80]!r}")
-    return found.group(0) == SUPPORTED
+    return _VERDICTS[words]
 
 
 class LLMJudge:

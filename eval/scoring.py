@@ -4,7 +4,8 @@ Each JSONL line holds a question, an answer and the contexts the answer cites, u
 names (question, answer, contexts, key_facts) or RAGAS's (user_input, response,
 retrieved_contexts, reference). ``[n]`` markers in the answer cite ``contexts[n-1]``; an answer
 without markers has each sentence judged against all its contexts. icrag's own Answers
-(``icrag ask --json``) are read as they are: each citation's quote is the context it numbers.
+(``icrag ask --json``) are read as they are: each citation's quote (not its whole passage, as
+``icrag eval run`` uses) is the context its number names.
 """
 
 from __future__ import annotations
@@ -153,7 +154,11 @@ def _cited_quotes(where: str, citations: Any) -> list[str]:
         isinstance(c, dict) and "quote" in c and isinstance(c.get("n", 0), int) for c in citations
     ):
         raise InputError(where, "citations: expected a list of objects with a 'quote' (as icrag ask --json writes)")
-    return [str(c["quote"]) for c in sorted(citations, key=lambda c: int(c.get("n", 0)))]
+    numbered = {int(c.get("n", i)): str(c["quote"]) for i, c in enumerate(citations, start=1)}
+    if any(n < 1 for n in numbered):
+        raise InputError(where, "citations: numbers start at 1")
+    # [n] cites contexts[n-1]; a number no citation carries cites nothing.
+    return [numbered.get(n, "") for n in range(1, max(numbered, default=0) + 1)]
 
 
 def declined(line: AnswerLine) -> bool:

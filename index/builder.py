@@ -165,8 +165,13 @@ class IndexBuilder:
         except IcragError:
             return None
         seen = {entry.path: entry.checksum for entry in manifest.documents}
-        seen.update({f.path: f.checksum for f in manifest.skipped})
+        skipped = {f.path: f.checksum for f in manifest.skipped}
+        if seen.keys() & skipped.keys():
+            return None  # one name both indexed and skipped (two folders, or a file that broke): look again
+        seen.update(skipped)
         on_disk = {p.name: self._fingerprint(p) for p in files}
+        if "" in on_disk.values():
+            return None
         stored_sources = {k: v for k, v in manifest.sources.items() if k in sources}
         current_sources = {k: v for k, v in sources.items() if k in manifest.sources}
         return manifest if seen == on_disk and stored_sources == current_sources else None
@@ -317,7 +322,7 @@ def _fingerprint(path: Path, max_bytes: float) -> str:
 
     Files the loader refuses without reading are never read here either: a file over the size
     limit is identified by its size and modification time, and anything that is not a regular
-    file (a FIFO would block, a device never ends) by '' (it then never counts as unchanged).
+    file (a FIFO would block, a device never ends) by '', which never counts as unchanged.
     """
     try:
         status = path.stat()

@@ -163,5 +163,9 @@ class Embedder:
         index.query_encoder).
         """
         if self._query_encoder is not None and self._model is None:
-            return self._query_encoder.encode([query])[0]
+            try:
+                return self._query_encoder.encode([query])[0]
+            except Exception as exc:  # weights or tokenizer it cannot read: the reference path can
+                logger.warning("light query encoder failed (%s); encoding queries with sentence-transformers", exc)
+                self._query_encoder = None
         return self.encode([query])[0]

@@ -32,6 +32,7 @@ class _BertConfig:
     heads: int
     layers: int
     eps: float
+    positions: int
 
     @classmethod
     def read(cls, path: Path) -> _BertConfig | None:
@@ -45,7 +46,10 @@ class _BertConfig:
         if not plain:
             return None
         return cls(
-            int(config["num_attention_heads"]), int(config["num_hidden_layers"]), float(config["layer_norm_eps"])
+            heads=int(config["num_attention_heads"]),
+            layers=int(config["num_hidden_layers"]),
+            eps=float(config["layer_norm_eps"]),
+            positions=int(config.get("max_position_embeddings", 512)),
         )
 
 
@@ -81,7 +85,7 @@ class MeanPoolingEncoder:
             return None
         if st_config.get("do_lower_case"):
             return None
-        max_length = int(st_config.get("max_seq_length") or 512)
+        max_length = min(int(st_config.get("max_seq_length") or 512), bert.positions)
         return cls(folder, bert, max_length, normalize or len(kinds) == 3)
 
     def _load(self) -> tuple[Any, dict[str, np.ndarray]]:

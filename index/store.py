@@ -43,7 +43,7 @@ logger = logging.getLogger(__name__)
 SENTENCE, WINDOW = 0, 1
 
 #: Layout and content version; bump it whenever ingestion or chunking changes what an index holds.
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 
 #: Reads of an index that a writer swapped mid-read are retried this often.
 _LOAD_ATTEMPTS = 5

@@ -89,8 +89,6 @@ class ScoredSentence:
     """A candidate sentence with the evidence that ranks it."""
 
     quote: Quote
-    dense: float
-    lexical: float
     score: float
     vector: np.ndarray
 
@@ -103,6 +101,11 @@ class ScoredSentence:
     def is_scope_note(self) -> bool:
         """Whether the sentence says the evidence base does not cover something."""
         return bool(SCOPE_NOTE.search(self.quote.text))
+
+    @property
+    def is_quotable(self) -> bool:
+        """Whether the sentence may stand in an answer: neither a scope note nor a record's heading."""
+        return not (self.is_scope_note or self.is_record_heading)
 
 
 class Vocabulary:
@@ -229,7 +232,7 @@ class ExtractiveAnswerer:
                     score += ANSWER_TYPE_BONUS
                 if _frames_record(hit.passage, start, end):
                     score -= FRAME_PENALTY  # a record's heading or context frames a finding but does not state one
-                scored.append(ScoredSentence(Quote(hit, start, end), dense, lexical, score, vector))
+                scored.append(ScoredSentence(Quote(hit, start, end), score, vector))
         scored.sort(key=lambda s: -s.score)
         return scored
 
@@ -240,6 +243,8 @@ class ExtractiveAnswerer:
         if not candidates or self._abstains(question, candidates):
             return abstention(question, hits, settings_hash)
         chosen = self._select(candidates)
+        if not chosen:
+            return abstention(question, hits, settings_hash)
         chosen = _reading_order(chosen)
         return assemble(
             question,
@@ -280,7 +285,7 @@ class ExtractiveAnswerer:
             return False
         tokenize = self.vocabulary.tokenizer
         asked = set(tokenize([question])[0]) - self._bibliographic - set(tokenize([_QUESTION_WORDS])[0])
-        leading = [c.quote.text for c in candidates if not c.is_scope_note][:SCOPE_GAP_SENTENCES]
+        leading = [c.quote.text for c in candidates if c.is_quotable][:SCOPE_GAP_SENTENCES]
         answered = {t for tokens in tokenize(leading) for t in tokens} if leading else set()
         return any((asked & set(tokenize([n.quote.text])[0])) - answered for n in notes)
 
@@ -296,7 +301,11 @@ class ExtractiveAnswerer:
         )
 
     def _select(self, candidates: list[ScoredSentence]) -> list[ScoredSentence]:
-        """The best sentences that say something new, each with the sentences it needs to be read."""
+        """The best sentences that say something new, each with the sentences it needs to be read.
+
+        A sentence whose group (the sentence its "He"/"It" points back to, the list it
+        introduces) does not fit in the sentences left is skipped, never cut.
+        """
         best = candidates[0].score
         limit = self.settings.max_answer_sentences
         by_span = {(c.quote.hit.passage.passage_id, c.quote.start): c for c in candidates}
@@ -304,15 +313,15 @@ class ExtractiveAnswerer:
         for candidate in candidates:
             if len(chosen) >= limit or candidate.score < SELECTION_RATIO * best:
                 break
-            if candidate.is_scope_note or candidate in chosen or candidate.is_record_heading:
+            if not candidate.is_quotable or candidate in chosen:
                 continue
             if any(float(candidate.vector @ c.vector) > DUPLICATE_SIMILARITY for c in chosen):
                 continue  # says what a chosen sentence already says
             group = self._readable_group(candidate, by_span)
-            if _introduces_list(group[-1]):
-                continue  # the list it introduces was not retrieved
+            if _introduces_list(group[-1]) or not all(s.is_quotable for s in group):
+                continue  # the list it introduces was not retrieved, or it leans on a note or heading
             group = [s for s in group if s not in chosen]
-            if chosen and len(chosen) + len(group) > limit:
+            if len(chosen) + len(group) > limit:
                 continue
             chosen.extend(group)
         return chosen

@@ -4,7 +4,9 @@ Retrieved text is data, never instructions: each passage is fenced in a numbered
 ``<passage id="n">`` block, anything in it that looks like a passage tag is defused, and the
 system prompt tells the model that text inside the fences is quoted material to cite, not
 obey. Change :data:`PROMPT_VERSION` whenever a prompt's wording changes, so answers and
-evaluation reports can be traced to the prompt that produced them.
+evaluation reports can be traced to the prompt that produced them. The support judge's
+prompts (evaluation, see ``eval.judge``) fence the claim and the evidence the same way and are
+versioned by :data:`JUDGE_VERSION`.
 """
 
 from __future__ import annotations

@@ -155,6 +155,19 @@ def test_unchanged_bad_files_do_not_make_the_index_stale(
     assert IndexStore.load(settings.index_dir, settings).manifest.skipped == []
 
 
+def test_a_name_both_indexed_and_skipped_is_looked_at_again(
+    make_settings: SettingsFactory, make_builder: BuilderFactory
+) -> None:
+    """Two folders holding notes.md: one is indexed, the other skipped as a duplicate; an edit still counts."""
+    settings = make_settings()
+    first = write_files(settings.data_dir / "a", {"notes.md": DOC_A})["notes.md"]
+    write_files(settings.data_dir / "b", {"notes.md": DOC_B})
+    builder = make_builder(settings)
+    assert "same document id" in builder.build().failed[0]
+    first.write_text(DOC_C, encoding="utf-8")
+    assert builder.build().written
+
+
 def test_nothing_readable_is_an_error_and_writes_nothing(
     make_settings: SettingsFactory, make_builder: BuilderFactory
 ) -> None:

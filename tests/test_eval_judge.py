@@ -47,7 +47,8 @@ class NegationAwareModel(BaseChatModel):
         ("SUPPORTED", True),
         ("Supported.", True),
         ("UNSUPPORTED", False),
-        ("Not supported: the evidence says the opposite.", False),
+        ("Not supported.", False),
+        ("NOT_SUPPORTED", False),
         ("<think>At first sight SUPPORTED, but the claim negates it.</think>\nUNSUPPORTED", False),
     ],
 )
@@ -55,9 +56,10 @@ def test_verdicts_are_read_from_the_reply(reply: str, verdict: bool) -> None:
     assert parse_verdict(reply) is verdict
 
 
-def test_a_reply_without_a_verdict_is_an_error_not_a_guess() -> None:
-    with pytest.raises(IcragError, match=re.escape("replied neither SUPPORTED nor UNSUPPORTED: 'Maybe.'")):
-        parse_verdict("Maybe.")
+@pytest.mark.parametrize("reply", ["Maybe.", "partially supported", "SUPPORTED? No. UNSUPPORTED", "isn't supported"])
+def test_a_reply_without_a_verdict_is_an_error_not_a_guess(reply: str) -> None:
+    with pytest.raises(IcragError, match=re.escape("replied neither SUPPORTED nor UNSUPPORTED")):
+        parse_verdict(reply)
 
 
 def test_the_judge_prompt_fences_claim_and_evidence_as_data() -> None:

@@ -360,7 +360,7 @@ def dotdot_name_check(env: Env, outcome: Outcome) -> str:
 
 
 def unicode_name_check(env: Env, outcome: Outcome) -> str:
-    return text_is_read("Evaluation-d-equipe-2021-final", "Social workers")(env, outcome) + " (accents transliterated)"
+    return text_is_read("Evaluation-d-equipe-2021-final", "Social workers")(env, outcome) + " (accent marks removed)"
 
 
 def dotdot_argument_check(env: Env, outcome: Outcome) -> str:
@@ -640,7 +640,7 @@ CASES: list[Case] = [
     Case(
         "unicode_spaces_name",
         "file named 'Évaluation d’équipe 2021 (final).md'",
-        "read; id transliterated to safe ASCII (accented letters were dropped)",
+        "read; accent marks removed from the id (the accented letters were dropped)",
         add_file(
             "Évaluation d’équipe 2021 (final).md",
             "# Équipe\n\nSocial workers and nurses met weekly to plan discharges together.\n",

@@ -214,9 +214,10 @@ def render() -> None:
     if mode == SCORE_MODE:
         st.caption(
             "JSONL, one answer a line: question, answer (with [n] markers), contexts, and key_facts or reference "
-            "(RAGAS names user_input, response, retrieved_contexts also work)."
+            "(RAGAS names user_input, response, retrieved_contexts also work); or answers as "
+            "`icrag ask --json` writes them, one after another."
         )
-        upload = st.file_uploader("Answers file", type=["jsonl"], key="eval_answers_file")
+        upload = st.file_uploader("Answers file", type=["jsonl", "json"], key="eval_answers_file")
         if st.button("Score answers", type="primary", key="eval_score_go", disabled=upload is None) and upload:
             st.session_state.eval_score = None
             with shown_errors(), st.spinner("Scoring answers…"), staged_upload(upload.name, upload.getvalue()) as path:
