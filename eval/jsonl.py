@@ -34,6 +34,8 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             value, position = decoder.raw_decode(text, start)
         except json.JSONDecodeError as exc:
             raise InputError(f"{path}:{exc.lineno}", f"invalid JSON ({exc.msg} at column {exc.colno})") from exc
+        except RecursionError:
+            raise InputError(f"{path}:{line}", "JSON nested too deeply") from None
         if not isinstance(value, dict):
             raise InputError(f"{path}:{line}", f"expected a JSON object, found {type(value).__name__}")
         yield line, value

@@ -109,6 +109,14 @@ def test_eval_score_refuses_malformed_lines(tmp_path: Path, row: dict[str, objec
     assert "answers.jsonl:1" in result.output and message in result.output
 
 
+def test_eval_score_of_deeply_nested_json_is_a_user_error(tmp_path: Path) -> None:
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text(json.dumps(ICRAG_ROWS[0]) + "\n" + "[" * 100_000 + "\n", encoding="utf-8")
+    result = icrag("eval", "score", "--answers", str(answers))
+    assert result.exit_code == 2
+    assert "answers.jsonl:2: JSON nested too deeply" in result.output
+
+
 def test_eval_score_of_a_missing_file_is_a_user_error(tmp_path: Path) -> None:
     result = icrag("eval", "score", "--answers", str(tmp_path / "nope.jsonl"))
     assert result.exit_code == 2
