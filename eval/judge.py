@@ -29,7 +29,7 @@ def parse_verdict(reply: str) -> bool:
     The prompt asks for exactly one word, so a hedge ("partially supported", "SUPPORTED? No.")
     is not read as a verdict either way.
     """
-    words = " ".join(re.sub(r"[^A-Z_ ]", " ", without_reasoning(reply).upper().replace("_", " ")).split())
+    words = " ".join(re.sub(r"[^A-Z]", " ", without_reasoning(reply).upper()).split())
     if words not in _VERDICTS:
         raise IcragError(f"the judge model replied neither {SUPPORTED} nor {UNSUPPORTED}: {reply.strip()[:80]!r}")
     return _VERDICTS[words]

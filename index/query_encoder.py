@@ -100,7 +100,10 @@ class MeanPoolingEncoder:
                     tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
                     weights = load_file(str(self.folder / "model.safetensors"))
                     prefix = "bert." if "bert.embeddings.word_embeddings.weight" in weights else ""
-                    weights = {name.removeprefix(prefix): value.astype(np.float32) for name, value in weights.items()}
+                    weights = {
+                        name.removeprefix(prefix): value.astype(np.float32, copy=False)
+                        for name, value in weights.items()
+                    }
                     self._parts = (tokenizer, weights)
         return self._parts
 

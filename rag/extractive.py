@@ -89,13 +89,14 @@ class ScoredSentence:
     """A candidate sentence with the evidence that ranks it."""
 
     quote: Quote
+    unit: int  # position of its sentence unit in the passage, to find its neighbours
     score: float
     vector: np.ndarray
 
     @property
     def is_record_heading(self) -> bool:
         """Whether the sentence is the first line of a coded-evidence record: metadata, not a finding."""
-        return self.quote.hit.passage.record is not None and self.quote.start == 0
+        return _is_record_heading(self.quote.hit.passage, self.quote.start)
 
     @property
     def is_scope_note(self) -> bool:
@@ -155,12 +156,18 @@ def _without_scope_fragments(text: str, start: int, end: int) -> tuple[int, int]
     return longest[0][0], longest[-1][1]
 
 
+def _is_record_heading(passage: Passage, start: int) -> bool:
+    """Whether a span starting at ``start`` is a coded-evidence record's first line: metadata, not a finding."""
+    return passage.record is not None and start == 0
+
+
 def _frames_record(passage: Passage, start: int, end: int) -> bool:
     """Whether a span is a coded-evidence record's heading or context line, not its finding."""
     record = passage.record
     if record is None:
         return False
-    return start == 0 or (bool(record.context) and passage.text[start:end].endswith(record.context.rstrip()))
+    context = bool(record.context) and passage.text[start:end].endswith(record.context.rstrip())
+    return _is_record_heading(passage, start) or context
 
 
 def _introduces_list(sentence: ScoredSentence) -> bool:
@@ -192,6 +199,7 @@ class ExtractiveAnswerer:
         self._bibliographic = (
             {t for tokens in vocabulary.tokenizer(bibliography) for t in tokens} if bibliography else set()
         )
+        self._question_words = set(vocabulary.tokenizer([_QUESTION_WORDS])[0])
 
     def score_sentences(
         self, question: str, query: np.ndarray, hits: Sequence[RetrievedPassage]
@@ -210,7 +218,8 @@ class ExtractiveAnswerer:
             texts = [hit.passage.text[s:e] for s, e in spans]
             token_sets = self.vocabulary.tokenizer(texts) if texts else []
             previous_dense = 0.0
-            for (unit_start, unit_end), vector, tokens in zip(spans, vectors, token_sets, strict=True):
+            units = zip(spans, vectors, token_sets, strict=True)
+            for unit, ((unit_start, unit_end), vector, tokens) in enumerate(units):
                 start, end = _without_scope_fragments(hit.passage.text, unit_start, unit_end)
                 text = hit.passage.text[start:end]
                 dense = float(vector @ query)
@@ -232,7 +241,7 @@ class ExtractiveAnswerer:
                     score += ANSWER_TYPE_BONUS
                 if _frames_record(hit.passage, start, end):
                     score -= FRAME_PENALTY  # a record's heading or context frames a finding but does not state one
-                scored.append(ScoredSentence(Quote(hit, start, end), score, vector))
+                scored.append(ScoredSentence(Quote(hit, start, end), unit, score, vector))
         scored.sort(key=lambda s: -s.score)
         return scored
 
@@ -284,7 +293,7 @@ class ExtractiveAnswerer:
         if not notes or (named and top.source_id not in named):
             return False
         tokenize = self.vocabulary.tokenizer
-        asked = set(tokenize([question])[0]) - self._bibliographic - set(tokenize([_QUESTION_WORDS])[0])
+        asked = set(tokenize([question])[0]) - self._bibliographic - self._question_words
         leading = [c.quote.text for c in candidates if c.is_quotable][:SCOPE_GAP_SENTENCES]
         answered = {t for tokens in tokenize(leading) for t in tokens} if leading else set()
         return any((asked & set(tokenize([n.quote.text])[0])) - answered for n in notes)
@@ -308,7 +317,7 @@ class ExtractiveAnswerer:
         """
         best = candidates[0].score
         limit = self.settings.max_answer_sentences
-        by_span = {(c.quote.hit.passage.passage_id, c.quote.start): c for c in candidates}
+        by_unit = {(c.quote.hit.passage.passage_id, c.unit): c for c in candidates}
         chosen: list[ScoredSentence] = []
         for candidate in candidates:
             if len(chosen) >= limit or candidate.score < SELECTION_RATIO * best:
@@ -317,7 +326,7 @@ class ExtractiveAnswerer:
                 continue
             if any(float(candidate.vector @ c.vector) > DUPLICATE_SIMILARITY for c in chosen):
                 continue  # says what a chosen sentence already says
-            group = self._readable_group(candidate, by_span)
+            group = _readable_group(candidate, by_unit)
             if _introduces_list(group[-1]) or not all(s.is_quotable for s in group):
                 continue  # the list it introduces was not retrieved, or it leans on a note or heading
             group = [s for s in group if s not in chosen]
@@ -326,31 +335,25 @@ class ExtractiveAnswerer:
             chosen.extend(group)
         return chosen
 
-    def _readable_group(
-        self, candidate: ScoredSentence, by_span: dict[tuple[str, int], ScoredSentence]
-    ) -> list[ScoredSentence]:
-        """A sentence with the one its opening word points back to ("He had ...") and the list it introduces."""
-        group = [candidate]
-        if _ANAPHOR.match(display_text(candidate.quote.text)):
-            antecedent = self._neighbour(candidate, by_span, -1)
-            if antecedent is not None:
-                group.insert(0, antecedent)
-        while _introduces_list(group[-1]):
-            follower = self._neighbour(group[-1], by_span, 1)
-            if follower is None:
-                break
-            group.append(follower)
-        return group
 
-    def _neighbour(
-        self, sentence: ScoredSentence, by_span: dict[tuple[str, int], ScoredSentence], offset: int
-    ) -> ScoredSentence | None:
-        """The sentence unit ``offset`` places from another in the same passage, if it was scored."""
-        passage = sentence.quote.hit.passage
-        spans = self.store.unit_spans[self.store.position[passage.passage_id]]
-        index = next((i for i, (start, end) in enumerate(spans) if start <= sentence.quote.start < end), None)
-        if index is None or not 0 <= index + offset < len(spans):
-            return None
-        unit_start, unit_end = spans[index + offset]
-        start, _ = _without_scope_fragments(passage.text, int(unit_start), int(unit_end))
-        return by_span.get((passage.passage_id, start))
+def _readable_group(candidate: ScoredSentence, by_unit: dict[tuple[str, int], ScoredSentence]) -> list[ScoredSentence]:
+    """A sentence with the one its opening word points back to ("He had ...") and the list it introduces.
+
+    ``by_unit`` holds the scored sentences by (passage id, unit position); a neighbour that was
+    not scored is not found.
+    """
+
+    def neighbour(sentence: ScoredSentence, offset: int) -> ScoredSentence | None:
+        return by_unit.get((sentence.quote.hit.passage.passage_id, sentence.unit + offset))
+
+    group = [candidate]
+    if _ANAPHOR.match(display_text(candidate.quote.text)):
+        antecedent = neighbour(candidate, -1)
+        if antecedent is not None:
+            group.insert(0, antecedent)
+    while _introduces_list(group[-1]):
+        follower = neighbour(group[-1], 1)
+        if follower is None:
+            break
+        group.append(follower)
+    return group
