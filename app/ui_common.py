@@ -100,10 +100,16 @@ def require_pipeline(settings: Settings) -> Pipeline:
         st.stop()
 
 
+@st.cache_resource(show_spinner=False)
+def _judge(key: str, _settings: Settings) -> SupportJudge:
+    """One judge per settings, shared by every session, so a chat model's verdict cache outlives a rerun."""
+    return make_judge(_settings, embedder(_settings))
+
+
 def require_judge(settings: Settings) -> SupportJudge:
     """The support judge the settings name, or an error message naming the fix and the end of this page run."""
     try:
-        return make_judge(settings, embedder(settings))
+        return _judge(settings.model_dump_json(), settings)
     except IcragError as exc:
         st.error(label_text(str(exc)))
         st.stop()

@@ -18,7 +18,9 @@ from app_fixtures import ANSWERABLE, IMAGE, SCRIPT, UNANSWERABLE, build_corpus_i
 from helpers import REPO_ROOT, tree_digest
 from streamlit.testing.v1 import AppTest
 
+from app.ui_common import require_judge
 from app.ui_eval import SCORE_MODE
+from eval.judge import LLMJudge
 from index.embedding import Embedder
 from index.settings import Settings
 from index.store import IndexStore, read_manifest
@@ -320,3 +322,13 @@ def test_evaluate_reports_a_bad_question_file(settings: Settings) -> None:
     at.button(key="eval_run_go").click().run()
     assert not at.exception
     assert errors(at)[0].startswith("mine.jsonl:1: invalid JSON")
+
+
+def test_a_chat_judge_is_built_once_so_its_verdicts_outlive_a_rerun(settings: Settings) -> None:
+    pytest.importorskip("langchain_openai")
+    chat = settings.model_copy(update={"judge": "openai", "llm_model": "m", "llm_base_url": "http://localhost:9/v1"})
+    judge = require_judge(chat)
+    assert isinstance(judge, LLMJudge)
+    assert require_judge(chat) is judge
+    other = chat.model_copy(update={"llm_model": "other"})
+    assert require_judge(other) is not judge

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import SettingsFactory
 
 from index.embedding import Embedder, resolve_model_path
 from index.query_encoder import MeanPoolingEncoder
@@ -61,6 +63,26 @@ def test_query_encoder_declines_models_it_would_not_reproduce(
     assert MeanPoolingEncoder.for_model(str(folder), normalize=True) is not None
     change(folder)
     assert MeanPoolingEncoder.for_model(str(folder), normalize=True) is None, why
+
+
+def test_weights_the_light_encoder_cannot_read_fall_back_to_sentence_transformers(
+    tmp_path: Path, embedder: Embedder, make_settings: SettingsFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """bfloat16 weights have no NumPy type: the first query falls back, with a warning, and still embeds."""
+    torch = pytest.importorskip("torch")
+    from safetensors.torch import load_file, save_file
+
+    folder = copy_of_bundled_model(tmp_path / "model")
+    weights = load_file(str(folder / "model.safetensors"))
+    (folder / "model.safetensors").unlink()
+    save_file({name: value.to(torch.bfloat16) for name, value in weights.items()}, str(folder / "model.safetensors"))
+    assert MeanPoolingEncoder.for_model(str(folder), normalize=True) is not None
+
+    light = Embedder(make_settings(embedding_model=str(folder)))
+    with caplog.at_level(logging.WARNING, logger="index.embedding"):
+        vector = light.embed_query(QUESTIONS[1])
+    assert "light query encoder failed" in caplog.text
+    np.testing.assert_allclose(vector, embedder.encode(QUESTIONS[1:2])[0], atol=2e-2)
 
 
 def test_cached_vectors_equal_fresh_encoding(embedder: Embedder) -> None:
