@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -25,6 +27,7 @@ class Benchmark(StrEnum):
 
     covidqa = "covidqa"
     pubmedqa = "pubmedqa"
+    pubmedqa_contexts = "pubmedqa-contexts"
     litqa2 = "litqa2"
     support = "support"
     speed = "speed"
@@ -85,7 +88,10 @@ def eval_bench(
         int, typer.Option("--repeat", min=1, help="speed: builds and raw encodings to time; the fastest counts.")
     ] = 2,
 ) -> None:
-    """Run a benchmark: retrieval systems compared on covidqa, pubmedqa or litqa2; support; speed."""
+    """Run a benchmark: retrieval systems compared on covidqa, pubmedqa or litqa2; support; speed.
+
+    pubmedqa indexes whole abstracts; pubmedqa-contexts leaves out each abstract's conclusion.
+    """
     out_dir = out or Path(f"reports/bench-{name.value}")
     if name is Benchmark.speed:
         _bench_speed(data, index, questions, limit, repeat, out_dir)
@@ -105,10 +111,15 @@ def eval_bench(
         typer.echo(support.model_dump_json(indent=2))
         return
     from eval.benchmarks import covidqa, litqa2, pubmedqa
-    from eval.benchmarks.common import run_benchmark, write_bench_report
+    from eval.benchmarks.common import BenchData, run_benchmark, write_bench_report
     from eval.report import bench_markdown
 
-    loaders = {Benchmark.covidqa: covidqa.load, Benchmark.pubmedqa: pubmedqa.load, Benchmark.litqa2: litqa2.load}
+    loaders: dict[Benchmark, Callable[..., BenchData]] = {
+        Benchmark.covidqa: covidqa.load,
+        Benchmark.pubmedqa: pubmedqa.load,
+        Benchmark.pubmedqa_contexts: partial(pubmedqa.load, conclusions=False),
+        Benchmark.litqa2: litqa2.load,
+    }
     bench = loaders[name](data, settings, docs)
     bench = bench.model_copy(update={"questions": bench.questions[:limit]})
     report = run_benchmark(bench, embedder, str(data), settings.show_progress)

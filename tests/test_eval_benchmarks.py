@@ -73,17 +73,28 @@ def test_covidqa_refuses_other_json(tmp_path: Path) -> None:
         covidqa.load(tmp_path, Settings())
 
 
-def test_pubmedqa_indexes_one_passage_per_abstract(tmp_path: Path) -> None:
+def test_pubmedqa_indexes_one_passage_per_whole_abstract(tmp_path: Path) -> None:
     background = "Adults with chronic pain were randomised to the drug or a placebo for twelve weeks. "
     items = {
-        str(pmid): {"QUESTION": f"Does treatment {pmid} work?", "CONTEXTS": [background * 20, f"Trial {pmid} helped."]}
+        str(pmid): {
+            "QUESTION": f"Does treatment {pmid} work?",
+            "CONTEXTS": [background * 20, f"Trial {pmid} helped."],
+            "LONG_ANSWER": f"Treatment {pmid} works.",
+        }
         for pmid in (101, 102, 103)
     }
     (tmp_path / pubmedqa.DATA_FILE).write_text(json.dumps(items), encoding="utf-8")
     bench = pubmedqa.load(tmp_path, Settings(), docs=2)
+    assert bench.name == "pubmedqa" and bench.unit == "document"
     assert [q.gold for q in bench.questions] == [["pubmed-101"], ["pubmed-102"]]
-    assert len(bench.passages) == 2 and bench.unit == "document"
-    assert all(p.text.endswith("helped.") for p in bench.passages)  # the whole abstract in one passage
+    assert len(bench.passages) == 2  # each whole abstract is one passage: background, results, conclusion
+    for passage, pmid in zip(bench.passages, (101, 102), strict=True):
+        assert passage.text.startswith("Adults with chronic pain")
+        assert passage.text.endswith(f"Trial {pmid} helped.\n\nTreatment {pmid} works.")
+
+    contexts = pubmedqa.load(tmp_path, Settings(), docs=2, conclusions=False)
+    assert contexts.name == "pubmedqa-contexts"
+    assert [p.text.endswith("helped.") and "works" not in p.text for p in contexts.passages] == [True, True]
 
 
 def paged(pages: list[str]) -> Document:
@@ -159,6 +170,7 @@ def quiet_session_model(monkeypatch: pytest.MonkeyPatch, embedder: Embedder) -> 
     [
         ("covidqa", "covid-qa", ["--docs", "2", "--limit", "5"], "passage"),
         ("pubmedqa", "pubmedqa", ["--docs", "25", "--limit", "5"], "document"),
+        ("pubmedqa-contexts", "pubmedqa", ["--docs", "25", "--limit", "5"], "document"),
         ("litqa2", "litqa2", ["--docs", "1"], "page"),
     ],
 )

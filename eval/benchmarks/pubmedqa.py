@@ -1,4 +1,10 @@
-"""PubMedQA (expert-labelled part): 1,000 abstracts; gold = the question's own abstract."""
+"""PubMedQA (expert-labelled part): 1,000 abstracts; gold = the question's own abstract.
+
+PubMedQA stores an abstract in two parts: ``CONTEXTS`` (every section but the conclusion) and
+``LONG_ANSWER`` (the conclusion). The benchmark indexes whole abstracts, as a search over
+PubMed would see them; ``conclusions=False`` indexes only the contexts, the harder setting in
+which PubMedQA hands an abstract to a reader that must reach the conclusion itself.
+"""
 
 from __future__ import annotations
 
@@ -13,11 +19,11 @@ DATA_FILE = "ori_pqal.json"
 PASSAGE_CHARS = 4000
 
 
-def load(path: Path, settings: Settings, docs: int | None = None) -> BenchData:
+def load(path: Path, settings: Settings, docs: int | None = None, conclusions: bool = True) -> BenchData:
     """The benchmark over the first ``docs`` abstracts (all by default), one question each.
 
-    An abstract is indexed without its conclusion (PubMedQA's CONTEXTS), which is the
-    reference answer; the question is the paper's title rewritten as a question.
+    The question is the paper's title rewritten as a question. With ``conclusions=False`` an
+    abstract is indexed without its conclusion, which is PubMedQA's reference answer.
     """
     file = data_file(path, DATA_FILE)
     items = read_json(file)
@@ -27,8 +33,11 @@ def load(path: Path, settings: Settings, docs: int | None = None) -> BenchData:
     documents, sources, questions = [], {}, []
     for pmid, item in list(items.items())[:docs] if docs else items.items():
         try:
-            text = "\n\n".join(str(c) for c in item["CONTEXTS"])
+            parts = [str(c) for c in item["CONTEXTS"]]
             question = str(item["QUESTION"])
+            if conclusions and item.get("LONG_ANSWER"):
+                parts.append(str(item["LONG_ANSWER"]))
+            text = "\n\n".join(parts)
         except (KeyError, TypeError) as exc:
             raise InputError(file, f"PMID {pmid} lacks CONTEXTS or QUESTION ({exc})") from None
         document, source = text_document(f"pubmed-{pmid}", text)
@@ -38,7 +47,7 @@ def load(path: Path, settings: Settings, docs: int | None = None) -> BenchData:
     passages = passages_of(documents, settings, sources)
     indexed = {p.doc_id for p in passages}
     return BenchData(
-        name="pubmedqa",
+        name="pubmedqa" if conclusions else "pubmedqa-contexts",
         settings=settings,
         unit="document",
         documents=documents,
