@@ -160,9 +160,10 @@ class Embedder:
 
         BERT mean-pooling models (the bundled MiniLM among them) encode queries in NumPy, without
         importing PyTorch, which keeps the first answer of a fresh process under a second (see
-        index.query_encoder).
+        index.query_encoder). They do so even once PyTorch is loaded for passages: one short
+        query is faster in NumPy, and PyTorch's threads would contend with NumPy's for the cores.
         """
-        if self._query_encoder is not None and self._model is None:
+        if self._query_encoder is not None:
             try:
                 return self._query_encoder.encode([query])[0]
             except Exception as exc:  # weights or tokenizer it cannot read: the reference path can

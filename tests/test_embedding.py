@@ -32,6 +32,20 @@ def test_light_query_encoder_matches_sentence_transformers(embedder: Embedder) -
     np.testing.assert_allclose(fast, reference, atol=1e-5)
 
 
+def test_queries_stay_on_the_light_encoder_once_pytorch_is_loaded(
+    embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process that embedded passages (PyTorch loaded) still encodes queries in NumPy, the faster path."""
+    reference = embedder.encode(QUESTIONS[:1])[0]
+    assert embedder._model is not None
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("query encoded with sentence-transformers")
+
+    monkeypatch.setattr(embedder, "encode", refuse)
+    np.testing.assert_allclose(embedder.embed_query(QUESTIONS[0]), reference, atol=1e-5)
+
+
 def copy_of_bundled_model(folder: Path) -> Path:
     """The bundled model's folder, its weights linked rather than copied."""
     source = Path(resolve_model_path(BUNDLED_MODEL))
