@@ -200,12 +200,28 @@ class ExtractiveAnswerer:
             {t for tokens in vocabulary.tokenizer(bibliography) for t in tokens} if bibliography else set()
         )
         self._question_words = set(vocabulary.tokenizer([_QUESTION_WORDS])[0])
+        # Words that name a publication ("Harris et al. (2022)"): they pick the publication, not the answer.
+        publications = {p.source.source_id: p.source for p in store.passages}
+        self._naming_words = {
+            sid: set(vocabulary.tokenizer([f"{source.authors} {source.year} et al"])[0])
+            for sid, source in publications.items()
+        }
+
+    def content_words(self, question: str) -> set[str]:
+        """The question's word stems that an answer sentence should share.
+
+        The authors and year of a publication the question names are left out: "Harris et al.
+        (2022)" picks the publication, and a sentence that merely names it does not answer.
+        """
+        named = self.sources.match(question)
+        naming = {t for sid in named for t in self._naming_words.get(sid, ())}
+        return set(self.vocabulary.tokenizer([question])[0]) - naming
 
     def score_sentences(
         self, question: str, query: np.ndarray, hits: Sequence[RetrievedPassage]
     ) -> list[ScoredSentence]:
         """Every sentence unit of the retrieved passages, scored against the question."""
-        q_tokens = set(self.vocabulary.tokenizer([question])[0])
+        q_tokens = self.content_words(question)
         q_weight = sum(self.vocabulary.weight(t) for t in q_tokens) or 1.0
         wants_count = bool(_COUNT_QUESTION.search(question))
         wants_date = bool(_DATE_QUESTION.search(question))

@@ -116,6 +116,17 @@ def test_a_question_may_name_a_publication_by_its_first_author(rag_index: RagInd
     assert rag_index.pipeline.ask("What did Smith et al. (2019) report about night shifts?").abstained
 
 
+def test_naming_a_publication_does_not_make_its_authors_words_to_match(rag_index: RagIndex) -> None:
+    """A sentence that merely names "Sims et al. (2019)" must not score as if it answered the question."""
+    answerer = rag_index.pipeline.answerer
+    question = "What did Sims et al. (2019) report about night shifts?"
+    stems = set(answerer.vocabulary.tokenizer([question])[0])
+    naming = set(answerer.vocabulary.tokenizer(["Sims Brearley 2019 et al"])[0])
+    assert {"sim", "2019", "al"} <= naming & stems
+    assert answerer.content_words(question) == stems - naming
+    assert "2019" in answerer.content_words("Which surveys of night shifts ran in 2019?")  # names no publication
+
+
 # --- selection: lists and near-duplicates ----------------------------------------------------
 
 
