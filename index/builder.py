@@ -9,6 +9,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
 
 import numpy as np
 from pydantic import Field
@@ -172,9 +173,7 @@ class IndexBuilder:
         on_disk = {p.name: self._fingerprint(p) for p in files}
         if "" in on_disk.values():
             return None
-        stored_sources = {k: v for k, v in manifest.sources.items() if k in sources}
-        current_sources = {k: v for k, v in sources.items() if k in manifest.sources}
-        return manifest if seen == on_disk and stored_sources == current_sources else None
+        return manifest if seen == on_disk and not _sources_changed(manifest, sources, files) else None
 
     def _fingerprint(self, path: Path) -> str:
         return _fingerprint(path, self.settings.max_file_mb * 1024 * 1024)
@@ -289,7 +288,10 @@ class IndexBuilder:
         if previous is not None and previous.manifest.dimension != dimension:
             raise IndexMismatchError("embedding dimension changed; rebuild the index with `icrag index build`")
         documents = [k.document for k in kept] + new_documents
-        passages = [p for k in kept for p in k.passages] + new_passages
+        # Kept passages take the current bibliographic records, as a rebuild would give them.
+        passages = [
+            p.model_copy(update={"source": sources.get(p.source_id, p.source)}) for k in kept for p in k.passages
+        ] + new_passages
         matrix = np.concatenate([k.vectors for k in kept] + [vectors.reshape(-1, dimension)], axis=0)
         unit_vectors = [u for k in kept for u in k.units] + units
         unit_spans = [s for k in kept for s in k.spans] + spans
@@ -315,6 +317,18 @@ class IndexBuilder:
             n_embedded=len(new_passages),
             written=True,
         )
+
+
+def _sources_changed(manifest: Manifest, sources: dict[str, SourceInfo], files: Sequence[Path]) -> bool:
+    """Whether the publications the index cites are described differently by ``sources.csv`` now.
+
+    A row edited, added or removed for a cited publication changes its passages' citations; so
+    does a new row whose DOI is a file's name, which makes that file part of the publication.
+    """
+    now = {sid: sources.get(sid) or SourceInfo(source_id=sid) for sid in manifest.sources}
+    stems = {unquote(path.stem).lower() for path in files}
+    claimed = any(s.doi.lower() in stems for s in sources.values() if s.doi and s.source_id not in manifest.sources)
+    return now != manifest.sources or claimed
 
 
 def _fingerprint(path: Path, max_bytes: float) -> str:

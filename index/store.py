@@ -33,7 +33,7 @@ import numpy as np
 from filelock import FileLock, Timeout
 from pydantic import ValidationError
 
-from index.errors import IndexBusyError, IndexCorruptError, IndexMismatchError, IndexMissingError
+from index.errors import IndexBusyError, IndexCorruptError, IndexMismatchError, IndexMissingError, InputError
 from index.models import Document, DocumentEntry, Manifest, Passage, SkippedFile, SourceInfo
 from index.settings import Settings
 
@@ -242,9 +242,29 @@ class IndexStore:
             raise IndexCorruptError(
                 f"index at {index_dir} is damaged ({type(exc).__name__}); rebuild it with `icrag index build`"
             ) from exc
-        if faiss_index.ntotal != len(passages) or len(passages) != manifest.n_passages:
+        if not _consistent(manifest, passages, vectors, unit_vectors, unit_table, faiss_index):
             raise IndexCorruptError(f"index at {index_dir} is inconsistent; rebuild it with `icrag index build`")
         return cls(manifest, passages, vectors, {d.doc_id: d for d in documents}, unit_vectors, unit_table, faiss_index)
+
+
+def _consistent(
+    manifest: Manifest,
+    passages: list[Passage],
+    vectors: np.ndarray,
+    unit_vectors: np.ndarray,
+    unit_table: np.ndarray,
+    faiss_index: faiss.Index,
+) -> bool:
+    """Whether the files of an index agree: counts, vector widths, and units owned by passages in order."""
+    n, width = len(passages), manifest.dimension
+    if n != manifest.n_passages or faiss_index.ntotal != n or faiss_index.d != width:
+        return False
+    if vectors.shape != (n, width) or unit_vectors.ndim != 2 or unit_table.ndim != 2 or unit_table.shape[1:] != (4,):
+        return False
+    if len(unit_vectors) and unit_vectors.shape[1] != width:
+        return False
+    owners = unit_table[:, 0]
+    return not len(owners) or bool(owners.min() >= 0 and owners.max() < n and np.all(np.diff(owners) >= 0))
 
 
 def build_faiss(vectors: np.ndarray, index_settings: dict[str, object]) -> faiss.Index:
@@ -296,16 +316,34 @@ def check_compatible(manifest: Manifest, settings: Settings, index_dir: Path) ->
 
 @contextmanager
 def write_lock(index_dir: Path, timeout: float = 600.0) -> Iterator[None]:
-    """Serialise writers of one index across processes with a lock file beside it."""
+    """Serialise writers of one index across processes with a lock file beside it.
+
+    Raises:
+        InputError: when ``index_dir`` is a folder that holds something other than an index,
+            which a write would replace.
+    """
+    if index_dir.name in ("", ".", ".."):
+        raise InputError(index_dir, "an index needs a folder of its own, e.g. .icrag/index")
     index_dir.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(index_dir.parent / f".{index_dir.name}.lock"))
     try:
         with lock.acquire(timeout=timeout):
             recover(index_dir)
+            _refuse_foreign_folder(index_dir)
             _remove_stale_temporaries(index_dir)
             yield
     except Timeout as exc:
         raise IndexBusyError(f"index at {index_dir} is being written by another process; try again") from exc
+
+
+def _refuse_foreign_folder(index_dir: Path) -> None:
+    """Refuse to write over a file, or a folder with content but no manifest: it is not an index."""
+    if index_dir.exists() and not index_dir.is_dir():
+        raise InputError(index_dir, "is a file, not an index folder")
+    if index_dir.is_dir() and not (index_dir / "manifest.json").exists() and any(index_dir.iterdir()):
+        raise InputError(
+            index_dir, "this folder holds files but no icrag index; choose an empty or new folder for the index"
+        )
 
 
 def recover(index_dir: Path) -> None:

@@ -222,6 +222,43 @@ def test_changed_sources_csv_rebuilds_and_reaches_passages(
     assert store.manifest.sources["a"].authors == "Smith J; Jones K"
 
 
+def test_a_removed_sources_row_or_a_row_naming_a_file_by_doi_rebuilds(
+    make_settings: SettingsFactory, make_builder: BuilderFactory
+) -> None:
+    settings = make_settings()
+    files = write_files(settings.data_dir, {"a.md": DOC_A, "sources.csv": SOURCES_CSV})
+    builder = make_builder(settings)
+    builder.build()
+    header = SOURCES_CSV.splitlines()[0] + "\n"
+    files["sources.csv"].write_text(header, encoding="utf-8")
+    assert builder.build().written
+    assert {p.source.title for p in IndexStore.load(settings.index_dir, settings).passages} == {""}
+
+    files["sources.csv"].write_text(header + '"smith2021","Smith J","2021","A title","","A","",""\n', encoding="utf-8")
+    assert builder.build().written  # the new row's DOI is the file's name: a.md belongs to smith2021 now
+    assert {p.source_id for p in IndexStore.load(settings.index_dir, settings).passages} == {"smith2021"}
+    assert not builder.build().written
+
+
+def test_adding_a_file_updates_the_records_of_kept_passages_as_a_rebuild_would(
+    tmp_path: Path, make_settings: SettingsFactory, make_builder: BuilderFactory, queries: np.ndarray
+) -> None:
+    settings = make_settings()
+    files = write_files(settings.data_dir, {"a.md": DOC_A, "sources.csv": SOURCES_CSV})
+    builder = make_builder(settings)
+    builder.build()
+    files["sources.csv"].write_text(SOURCES_CSV.replace("Leading integrated care", "Leading care"), encoding="utf-8")
+    extra = write_files(settings.data_dir, {"b.txt": DOC_B})["b.txt"]
+    builder.add([extra])
+    incremental = IndexStore.load(settings.index_dir, settings)
+    assert {p.source.title for p in incremental.passages if p.doc_id == "a"} == {"Leading care"}
+    assert not builder.build().written
+
+    fresh = make_settings(index_dir=tmp_path / "fresh")
+    make_builder(fresh).build()
+    assert_same_index(incremental, IndexStore.load(fresh.index_dir, fresh), queries)
+
+
 def test_pdf_pages_survive_indexing(make_settings: SettingsFactory, make_builder: BuilderFactory) -> None:
     settings = make_settings()
     pages = [

@@ -151,6 +151,20 @@ def test_build_of_unreadable_folder_is_an_error(icrag: Invoke, index_dir: Path, 
     assert tree_digest(index_dir) == before
 
 
+def test_an_index_is_never_written_over_a_folder_of_other_files(icrag: Invoke, tmp_path: Path) -> None:
+    write_files(tmp_path / "data", {"a.md": DOC_A})
+    mine = write_files(tmp_path / "mine", {"thesis.md": DOC_B})["thesis.md"]
+    before = tree_digest(tmp_path / "mine")
+    for command in (["build", "--data", str(tmp_path / "data")], ["add", str(tmp_path / "data" / "a.md")]):
+        result = icrag("index", *command, "--index", str(mine.parent))
+        assert_one_line_error(result, f"{mine.parent}: this folder holds files but no icrag index")
+    assert tree_digest(tmp_path / "mine") == before
+    assert_one_line_error(icrag("index", "build", "--index", str(mine)), f"{mine}: is a file, not an index folder")
+    assert mine.read_text(encoding="utf-8") == DOC_B
+    here = icrag("index", "build", "--data", str(tmp_path / "data"), "--index", ".")
+    assert_one_line_error(here, ".: an index needs a folder of its own")
+
+
 def test_missing_index_and_mismatched_settings(icrag: Invoke, index_dir: Path, tmp_path: Path) -> None:
     missing = icrag("index", "info", "--index", str(tmp_path / "none"))
     assert_one_line_error(missing, "no index at", "icrag index build")

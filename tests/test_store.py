@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -127,6 +128,25 @@ def test_damaged_index_is_reported_not_crashed(built: IndexStore, make_settings:
         IndexStore.load(settings.index_dir, settings)
     (settings.index_dir / "manifest.json").write_text("{", encoding="utf-8")
     with pytest.raises(IndexCorruptError, match="unreadable manifest"):
+        IndexStore.load(settings.index_dir, settings)
+
+
+@pytest.mark.parametrize(
+    ("file", "damage"),
+    [
+        ("vectors.npy", lambda a: a[:, :100]),  # narrower than the manifest's dimension
+        ("units.npy", lambda a: a[:, :100]),
+        ("unit_spans.npy", lambda a: np.where(np.arange(len(a))[:, None] == 0, [99999, 0, 1, 0], a)),  # no such passage
+        ("unit_spans.npy", lambda a: a[::-1]),  # units out of passage order
+    ],
+)
+def test_inconsistent_index_files_are_reported_not_crashed(
+    built: IndexStore, make_settings: SettingsFactory, file: str, damage: Callable[[np.ndarray], np.ndarray]
+) -> None:
+    settings = make_settings()
+    path = settings.index_dir / file
+    np.save(path, damage(np.load(path)))
+    with pytest.raises(IndexCorruptError, match="inconsistent"):
         IndexStore.load(settings.index_dir, settings)
 
 
