@@ -41,9 +41,9 @@ class RetrievalValues(Record):
 
     model_config = ConfigDict(validate_by_name=True, validate_by_alias=True, serialize_by_alias=True)
 
-    recall_at_1: float | None = Field(None, alias="recall@1", description="Capped recall of gold units at 1.")
-    recall_at_5: float | None = Field(None, alias="recall@5", description="Capped recall of gold units at 5.")
-    recall_at_10: float | None = Field(None, alias="recall@10", description="Capped recall of gold units at 10.")
+    recall_at_1: float | None = Field(None, alias="recall@1", description="A gold unit in the top 1 (hit rate).")
+    recall_at_5: float | None = Field(None, alias="recall@5", description="A gold unit in the top 5 (hit rate).")
+    recall_at_10: float | None = Field(None, alias="recall@10", description="A gold unit in the top 10 (hit rate).")
     mrr_at_10: float | None = Field(None, alias="mrr@10", description="Reciprocal rank of the first gold unit.")
     ndcg_at_10: float | None = Field(None, alias="ndcg@10", description="nDCG of binary gold relevance.")
 

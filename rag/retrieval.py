@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
-from typing import Protocol
 
 import numpy as np
 
@@ -28,14 +27,6 @@ WINDOW_WORDS, WINDOW_STRIDE = 32, 16
 
 #: Keys accepted by ``--filter KEY=VALUE`` and the app's filters.
 FILTER_KEYS = ("source_id", "doc_id", "component", "kind", "year", "section")
-
-
-class Retriever(Protocol):
-    """Anything that ranks passages for a question."""
-
-    def retrieve(self, question: str, k: int, filters: Mapping[str, str] | None = None) -> list[RetrievedPassage]:
-        """The k best passages for a question, best first."""
-        ...
 
 
 def filter_value(passage: Passage, key: str) -> str:
