@@ -17,6 +17,7 @@ from typer.exceptions import TyperException
 from app.cli_answer import ask, search
 from app.cli_common import IndexOption, JsonOption, make_settings, one_line, user_errors
 from app.cli_eval import eval_app
+from index.errors import InputError
 from index.models import SourceInfo
 
 if TYPE_CHECKING:
@@ -76,6 +77,11 @@ def index_add(
     """Add or replace documents; unchanged files are skipped."""
     from index.builder import IndexBuilder
 
+    for path in paths:
+        if path.is_dir():
+            raise InputError(
+                path, "is a folder, not a regular file; to index a folder use `icrag index build --data FOLDER`"
+            )
     report = IndexBuilder(make_settings(index)).add(paths)
     _print_report(report, as_json, "updated" if report.written else "unchanged")
 

@@ -20,12 +20,14 @@ FilterOption = Annotated[
 
 
 def parse_filters(values: list[str] | None) -> dict[str, str]:
-    """``KEY=VALUE`` strings as a dict, or InputError naming the malformed one."""
+    """``KEY=VALUE`` strings as a dict, or InputError naming the malformed one or a key given twice."""
     filters: dict[str, str] = {}
     for value in values or []:
         key, sep, wanted = value.partition("=")
         if not sep or not key.strip() or not wanted.strip():
             raise InputError(f"--filter {value}", "expected KEY=VALUE, e.g. --filter component='working with power'")
+        if key.strip() in filters:
+            raise InputError(f"--filter {key.strip()}", "given more than once; a key takes one value")
         filters[key.strip()] = wanted.strip()
     return filters
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Annotated, ParamSpec, TypeVar
 import typer
 from pydantic import ValidationError
 
-from index.errors import IcragError
+from index.errors import IcragError, os_error_message
 from index.settings import Settings
 
 P = ParamSpec("P")
@@ -34,7 +35,11 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 
 def user_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn icrag's user-facing errors into one line on stderr and exit code 2."""
+    """Turn icrag's user-facing errors into one line on stderr and exit code 2.
+
+    Besides icrag's own errors and invalid settings, a filesystem error (an output folder that
+    is a file, a folder that cannot be written) names its path, and a damaged SQLite file says so.
+    """
 
     @wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -46,6 +51,10 @@ def user_errors(func: Callable[P, R]) -> Callable[P, R]:
             first = exc.errors()[0]
             where = ".".join(str(part) for part in first["loc"]) or "settings"
             raise fail(f"invalid setting {where}: {first['msg']}") from None
+        except OSError as exc:
+            raise fail(os_error_message(exc)) from None
+        except sqlite3.DatabaseError as exc:  # the embedding cache names its file; this is a last resort
+            raise fail(f"embedding cache is damaged: {exc}; delete it to rebuild it") from None
         except KeyboardInterrupt:
             raise fail("interrupted; the index is unchanged", 130) from None
 

@@ -18,7 +18,7 @@ from app.ui_render import label_text
 from eval.judge import make_judge
 from eval.metrics import SupportJudge
 from index.embedding import Embedder
-from index.errors import IcragError
+from index.errors import IcragError, os_error_message
 from index.settings import Settings
 from rag.pipeline import Pipeline
 
@@ -47,6 +47,8 @@ def error_message(exc: BaseException) -> str:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "input"
         return f"invalid {where}: {first['msg']}"
+    if isinstance(exc, OSError):
+        return os_error_message(exc)
     return f"Unexpected error ({type(exc).__name__}: {exc}). Details are in the server log."
 
 

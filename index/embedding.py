@@ -6,13 +6,14 @@ import hashlib
 import logging
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from index.errors import IcragError
+from index.errors import CacheError, IcragError
 from index.query_encoder import MeanPoolingEncoder
 from index.settings import BUNDLED_MODEL, Settings
 
@@ -20,6 +21,9 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 logger = logging.getLogger(__name__)
+
+#: SQLite's names for a file that is not a database or is one no longer.
+_DAMAGED = {"SQLITE_NOTADB", "SQLITE_CORRUPT"}
 
 
 def resolve_model_path(name: str) -> str:
@@ -39,13 +43,25 @@ class EmbeddingCache:
         self.model_key = model_key
         self._lock = threading.Lock()
         path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as conn:
+        with self._guarded(), self._connect() as conn:
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS vectors (model TEXT, key TEXT, vec BLOB, PRIMARY KEY (model, key))"
             )
 
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, timeout=60)
+
+    @contextmanager
+    def _guarded(self) -> Iterator[None]:
+        """Turn SQLite's errors into a CacheError naming the cache file and the fix."""
+        try:
+            yield
+        except sqlite3.ProgrammingError:
+            raise  # a mistake in this code, not in the file
+        except sqlite3.DatabaseError as exc:
+            if getattr(exc, "sqlite_errorname", None) in _DAMAGED:
+                raise CacheError(self.path, f"embedding cache is damaged ({exc}); delete it to rebuild it") from exc
+            raise CacheError(self.path, f"embedding cache cannot be used ({exc})") from exc
 
     @staticmethod
     def key(text: str) -> str:
@@ -55,7 +71,7 @@ class EmbeddingCache:
     def get_many(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
         """Cached vectors for the given keys; missing keys are absent from the result."""
         found: dict[str, np.ndarray] = {}
-        with self._lock, self._connect() as conn:
+        with self._lock, self._guarded(), self._connect() as conn:
             for i in range(0, len(keys), 500):
                 batch = list(keys[i : i + 500])
                 marks = ",".join("?" * len(batch))
@@ -69,7 +85,7 @@ class EmbeddingCache:
 
     def put_many(self, items: dict[str, np.ndarray]) -> None:
         """Store vectors in one transaction."""
-        with self._lock, self._connect() as conn:
+        with self._lock, self._guarded(), self._connect() as conn:
             conn.executemany(
                 "INSERT OR REPLACE INTO vectors (model, key, vec) VALUES (?, ?, ?)",
                 [(self.model_key, k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in items.items()],

@@ -34,7 +34,10 @@ _UNHASHED_FIELDS = {"data_dir", "index_dir", "cache_dir", "llm_api_key", "show_p
 class Settings(BaseSettings):
     """Configuration for indexing, retrieval, answering and evaluation."""
 
-    model_config = SettingsConfigDict(env_prefix="ICRAG_", extra="forbid", validate_assignment=True)
+    # allow_inf_nan=False: every float is a finite number (ICRAG_SOURCE_BOOST=inf is refused, not scored).
+    model_config = SettingsConfigDict(
+        env_prefix="ICRAG_", extra="forbid", validate_assignment=True, allow_inf_nan=False
+    )
 
     # Locations
     data_dir: Path = Field(Path("data"), description="Folder holding the evidence base to index.")
@@ -72,7 +75,7 @@ class Settings(BaseSettings):
         0, ge=0, description="Most passages from one publication in the top k, to spread results (0: no limit)."
     )
     source_boost: float = Field(
-        1.0, ge=0.0, description="Fused-score bonus for passages of a publication the question names."
+        1.0, ge=0.0, le=10.0, description="Fused-score bonus for passages of a publication the question names."
     )
 
     # Answering

@@ -25,12 +25,15 @@ from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
+import numpy as np
 import pytest
 from helpers import DOC_A, DOC_B, REPO_ROOT, make_bad_input, tree_digest, write_files
 from typer.testing import CliRunner
 
 from app.cli import app
+from app.ui_common import error_message
 from app.ui_render import (
     answer_block,
     citation_label,
@@ -42,8 +45,8 @@ from app.ui_render import (
 )
 from app.ui_uploads import add_upload, uploads_dir
 from index.builder import IndexBuilder
-from index.embedding import Embedder
-from index.errors import InputError
+from index.embedding import Embedder, EmbeddingCache
+from index.errors import CacheError, InputError, os_error_message
 from index.models import Passage, SourceInfo
 from index.settings import Settings
 from index.store import IndexStore
@@ -113,9 +116,9 @@ class Env:
             "ICRAG_SHOW_PROGRESS": "false",
         }
 
-    def icrag(self, *args: str) -> Outcome:
-        """``icrag ARGS`` in-process; the session's model does any embedding."""
-        result = CliRunner().invoke(app, list(args), env=self.environment())
+    def icrag(self, *args: str, environment: dict[str, str] | None = None) -> Outcome:
+        """``icrag ARGS`` in-process, ``environment`` added to ours; the session's model does any embedding."""
+        result = CliRunner().invoke(app, list(args), env={**self.environment(), **(environment or {})})
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             raise result.exception  # a traceback is a failure of the case, shown in full
         return Outcome(result.exit_code, result.stdout, result.stderr)
@@ -156,6 +159,7 @@ def env(base_index: Path, tmp_path: Path, cache_dir: Path, embedder: Embedder, m
     # The command line builds its own Embedder; the session's model stands in for it.
     monkeypatch.setattr("index.builder.Embedder", lambda settings: embedder)
     monkeypatch.setattr("rag.pipeline.Embedder", lambda settings: embedder)
+    monkeypatch.setattr("app.cli_eval.Embedder", lambda settings: embedder)
     return Env(tmp_path, index_dir, tmp_path / "incoming", cache_dir, embedder)
 
 
@@ -273,6 +277,52 @@ def injected_document(env: Env) -> Outcome:
 def undecodable_question(env: Env) -> Outcome:
     # The installed script with raw bytes in argv: Python hands them over as lone surrogates.
     return env.installed("ask", b"shared purpose \xff\xfe leaders")
+
+
+def a_file(env: Env) -> Path:
+    """A regular file where a command expects to find or make a folder."""
+    return write_files(env.root, {"afile": "not a folder\n"})["afile"]
+
+
+def score_into(out: Callable[[Path], Path]) -> Action:
+    """``icrag eval score`` of one good answer, its report written to ``out(a file)``."""
+
+    def act(env: Env) -> Outcome:
+        answers = write(env, "ok.jsonl", json.dumps({"question": "q", "answer": "a", "contexts": ["c"]}) + "\n")
+        return env.icrag("eval", "score", "--answers", str(answers), "--out", str(out(a_file(env))))
+
+    return act
+
+
+def build_index_inside_a_file(env: Env) -> Outcome:
+    write_files(env.root / "data", {"a.md": DOC_A})
+    return env.icrag("index", "build", "--index", str(a_file(env) / "idx"))
+
+
+def ask_with_real_cache(cache_dir: Callable[[Env], Path]) -> Action:
+    """``icrag ask`` with the command line's own Embedder, so that it opens the cache in ``cache_dir(env)``."""
+
+    def act(env: Env) -> Outcome:
+        with mock.patch("rag.pipeline.Embedder", Embedder):
+            return env.icrag("ask", BASE_QUESTION, environment={"ICRAG_CACHE_DIR": str(cache_dir(env))})
+
+    return act
+
+
+def damaged_cache(env: Env) -> Path:
+    folder = env.root / "damaged-cache"
+    write_files(folder, {"embeddings.sqlite": bytes(range(256)) * 16})
+    return folder
+
+
+def with_setting(name: str, value: str, *args: str) -> Action:
+    return lambda env: env.icrag(*args, environment={f"ICRAG_{name}": value})
+
+
+def add_folder(env: Env) -> Outcome:
+    folder = env.incoming / "reports"
+    write_files(folder, {"notes.md": DOC_A})
+    return env.add(folder)
 
 
 # Checks of accepted inputs.
@@ -679,6 +729,13 @@ CASES: list[Case] = [
         "not a regular file",
     ),
     Case("missing_path", "a path that does not exist", "refused", add_bad("missing_path"), "no such file"),
+    Case(
+        "add_a_folder",
+        "index add of a folder of Markdown",
+        "refused: points to index build --data (was 'unsupported file type (none)')",
+        add_folder,
+        "reports: is a folder, not a regular file; to index a folder use `icrag index build --data FOLDER`",
+    ),
     # HTML
     Case(
         "html_script_and_handlers",
@@ -778,6 +835,71 @@ CASES: list[Case] = [
         "No such command 'nosuch'. (see 'icrag --help')",
         via="subprocess",
     ),
+    Case(
+        "filter_key_repeated",
+        "search --filter kind=markdown --filter kind=text",
+        "refused: names the key (was: the last value kept silently)",
+        lambda env: env.icrag("search", BASE_QUESTION, "--filter", "kind=markdown", "--filter", " kind = text"),
+        "--filter kind: given more than once; a key takes one value",
+    ),
+    # Settings
+    Case(
+        "source_boost_infinite",
+        "ICRAG_SOURCE_BOOST=inf",
+        "refused: not finite (was scores of Infinity)",
+        with_setting("SOURCE_BOOST", "inf", "search", "What did Sims et al. (2021) find?", "--json"),
+        "invalid setting source_boost: Input should be a finite number",
+    ),
+    Case(
+        "source_boost_over_10",
+        "ICRAG_SOURCE_BOOST=11",
+        "refused: bounded like the other weights",
+        with_setting("SOURCE_BOOST", "11", "search", BASE_QUESTION),
+        "invalid setting source_boost: Input should be less than or equal to 10",
+    ),
+    Case(
+        "max_file_mb_infinite",
+        "ICRAG_MAX_FILE_MB=inf",
+        "refused: not finite (was no size limit)",
+        with_setting("MAX_FILE_MB", "inf", "index", "info"),
+        "invalid setting max_file_mb: Input should be a finite number",
+    ),
+    # Files and folders icrag writes or opens
+    Case(
+        "eval_out_is_a_file",
+        "eval score --out FILE",
+        "refused: names the file (was a FileExistsError traceback)",
+        score_into(lambda afile: afile),
+        "afile: File exists",
+    ),
+    Case(
+        "eval_out_under_a_file",
+        "eval score --out FILE/sub",
+        "refused: names the path (was a NotADirectoryError traceback)",
+        score_into(lambda afile: afile / "sub"),
+        "afile/sub: Not a directory",
+    ),
+    Case(
+        "index_under_a_file",
+        "index build --index FILE/idx",
+        "refused: names the file (was a FileExistsError traceback)",
+        build_index_inside_a_file,
+        "afile: File exists",
+    ),
+    Case(
+        "cache_dir_is_a_file",
+        "ICRAG_CACHE_DIR=FILE ask",
+        "refused: names the file (was a FileExistsError traceback)",
+        ask_with_real_cache(a_file),
+        "afile: File exists",
+    ),
+    Case(
+        "cache_file_damaged",
+        "embeddings.sqlite of 4 KB of binary noise",
+        "refused: names the cache file and the fix (was a sqlite3.DatabaseError traceback)",
+        ask_with_real_cache(damaged_cache),
+        "damaged-cache/embeddings.sqlite: embedding cache is damaged (file is not a database); delete it to rebuild it",
+    ),
     # Folders
     Case(
         "build_hostile_folder",
@@ -861,6 +983,25 @@ def test_hostile_input(case: Case, env: Env) -> None:
 def test_table_lists_every_case() -> None:
     table = render_table()
     assert all(f"| {case.id} |" in table for case in CASES)
+
+
+def test_a_cache_damaged_while_in_use_names_its_file(tmp_path: Path) -> None:
+    path = tmp_path / "embeddings.sqlite"
+    cache = EmbeddingCache(path, "model")
+    path.write_bytes(bytes(range(256)) * 16)  # another process, or the disk, wrecked it after it opened
+    with pytest.raises(CacheError, match=re.escape(f"{path}: embedding cache is damaged (file is not a database)")):
+        cache.get_many(["k"])
+    with pytest.raises(CacheError, match="delete it to rebuild it"):
+        cache.put_many({"k": np.zeros(3, dtype=np.float32)})
+
+
+def test_filesystem_errors_read_as_one_line_in_the_cli_and_the_app() -> None:
+    moved = OSError(18, "Invalid cross-device link", "a.tmp", None, "b")
+    assert os_error_message(moved) == "a.tmp -> b: Invalid cross-device link"
+    assert os_error_message(FileExistsError(17, "File exists", "afile")) == "afile: File exists"
+    assert os_error_message(ConnectionRefusedError(111, "Connection refused")) == "[Errno 111] Connection refused"
+    assert error_message(NotADirectoryError(20, "Not a directory", "afile/sub")) == "afile/sub: Not a directory"
+    assert error_message(CacheError("c.sqlite", "embedding cache is damaged")) == "c.sqlite: embedding cache is damaged"
 
 
 # --- the app: escaping of every document-derived string, uploads ------------------------------
