@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     # Embedding and vector store
     embedding_model: str = Field(
         BUNDLED_MODEL,
-        description="sentence-transformers model name or folder; the default is the bundled MiniLM.",
+        description="sentence-transformers model folder, or a name in the local cache (never downloaded).",
     )
     embedding_batch_size: int = Field(32, ge=1, le=1024, description="Texts per encode batch.")
     normalize_embeddings: bool = Field(True, description="L2-normalise vectors (cosine = inner product).")
