@@ -2,10 +2,12 @@
 
 Each JSONL line holds a question, an answer and the contexts the answer cites, under icrag's
 names (question, answer, contexts, key_facts) or RAGAS's (user_input, response,
-retrieved_contexts, reference). ``[n]`` markers in the answer cite ``contexts[n-1]``; an answer
-without markers has each sentence judged against all its contexts. icrag's own Answers
-(``icrag ask --json``) are read as they are: each citation's quote (not its whole passage, as
-``icrag eval run`` uses) is the context its number names.
+retrieved_contexts, reference). ``[n]`` markers in the answer cite ``contexts[n-1]``; a marker
+group (``[1]``, ``[1, 2]``, ``[1][2]``) that ends a sentence belongs to that sentence, whatever
+follows it. An answer without markers has each sentence judged against all its contexts.
+icrag's own Answers (``icrag ask --json``) are read as they are: their ``sentences`` are scored
+as given, with the citation numbers each carries, and each citation's quote (not its whole
+passage, as ``icrag eval run`` uses) is the context its number names.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from eval.questions import NOT_IN_CORPUS
 from index.errors import InputError
 from index.models import Record
 from index.sentences import split_sentences
+from rag.models import AnswerSentence
 from rag.support import strip_markers
 
 logger = logging.getLogger(__name__)
@@ -48,9 +51,16 @@ FIELD_ALIASES = {
     "key_facts": "key_facts",
     "reference": "reference",
     "abstained": "abstained",
+    "sentences": "sentences",
 }
 
 _MARKER_RE = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+#: Markers one after another: ``[1]``, `` [1, 2]``, ``[1][2]``, ``[1] [2]``.
+_GROUP_RE = re.compile(r"(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+")
+#: What closes a sentence right after its markers: ``claim [1].``
+_STOP_RE = re.compile(r"[.!?]+[\"'”’)\]]*")
+#: What opens the next sentence after a marker group (as index.sentences reads it), or the end of the text.
+_OPENS_RE = re.compile(r"\s*$|\s+[\"'“‘(\[]?[A-Z0-9•\-]")
 #: Phrases with which answerers decline; used when a line does not say whether it abstained.
 _DECLINED_RE = re.compile(
     r"\b(?:not in the (?:corpus|evidence|context)|(?:does|do) not (?:contain|cover|say|mention)"
@@ -70,6 +80,9 @@ class AnswerLine(Record):
     key_facts: list[str] | None = Field(None, description="Facts a correct answer contains.")
     reference: str | None = Field(None, description="Reference answer, used when key_facts are absent.")
     abstained: bool | None = Field(None, description="Whether the system declined; guessed from the text if absent.")
+    sentences: list[AnswerSentence] | None = Field(
+        None, description="The answer sentence by sentence with the numbers each cites (icrag ask --json); as given."
+    )
 
 
 class ScoredAnswer(Record):
@@ -105,7 +118,7 @@ class ScoreReport(Record):
 
 
 #: Fields of an icrag Answer that scoring does not use; they are not reported as ignored.
-_ANSWER_ONLY = frozenset({"sentences", "related", "timings_ms", "settings_hash", "answerer"})
+_ANSWER_ONLY = frozenset({"related", "timings_ms", "settings_hash", "answerer"})
 
 
 def load_answer_lines(path: Path) -> list[AnswerLine]:
@@ -149,16 +162,21 @@ def _parse_line(path: Path, number: int, item: dict[str, Any], ignored: set[str]
 
 
 def _cited_quotes(where: str, citations: Any) -> list[str]:
-    """The quotes of an icrag Answer's citations, in the order of their numbers."""
+    """The quotes of an icrag Answer's citations, in the order of their numbers 1..k."""
     if not isinstance(citations, list) or not all(
-        isinstance(c, dict) and "quote" in c and isinstance(c.get("n", 0), int) for c in citations
+        isinstance(c, dict) and "quote" in c and type(c.get("n", 0)) is int for c in citations
     ):
         raise InputError(where, "citations: expected a list of objects with a 'quote' (as icrag ask --json writes)")
-    numbered = {int(c.get("n", i)): str(c["quote"]) for i, c in enumerate(citations, start=1)}
-    if any(n < 1 for n in numbered):
-        raise InputError(where, "citations: numbers start at 1")
-    # [n] cites contexts[n-1]; a number no citation carries cites nothing.
-    return [numbered.get(n, "") for n in range(1, max(numbered, default=0) + 1)]
+    numbered: dict[int, str] = {}
+    for i, citation in enumerate(citations, start=1):
+        n = citation.get("n", i)
+        if not 1 <= n <= len(citations):
+            raise InputError(where, f"citations: number {n} is outside 1..{len(citations)} (k citations are 1..k)")
+        if n in numbered:
+            raise InputError(where, f"citations: number {n} given twice")
+        numbered[n] = str(citation["quote"])
+    # [n] cites contexts[n-1]: k distinct numbers in 1..k are each of them once.
+    return [numbered[n] for n in range(1, len(citations) + 1)]
 
 
 def declined(line: AnswerLine) -> bool:
@@ -169,17 +187,59 @@ def declined(line: AnswerLine) -> bool:
     return not text or text == NOT_IN_CORPUS or bool(_DECLINED_RE.search(text))
 
 
-def cited_answer(line: AnswerLine) -> CitedAnswer:
-    """An answer's sentences with the contexts each cites ([n] -> contexts[n-1])."""
-    numbered = bool(_MARKER_RE.search(line.answer))
+def marked_sentences(answer: str) -> list[tuple[str, list[int]]]:
+    """The sentences of an answer without their markers, each with the numbers its markers cite.
+
+    The text is first cut after each marker group that ends a sentence (followed by a full stop,
+    by what opens a sentence, or by the end), then each piece is split into sentences; a marker
+    group that the splitter puts at the start of a sentence still belongs to the sentence before.
+    """
     sentences: list[tuple[str, list[int]]] = []
-    for raw in split_sentences(line.answer):
-        numbers = [int(n) for group in _MARKER_RE.findall(raw) for n in re.split(r"\s*[,;]\s*", group)]
-        text = strip_markers(raw)
-        if any(ch.isalnum() for ch in text):
-            sentences.append((text, numbers))
-        elif sentences:
-            sentences[-1][1].extend(numbers)  # markers split off after the full stop
+    for piece in _marker_pieces(answer):
+        for raw in split_sentences(piece):
+            lead = _GROUP_RE.match(raw)
+            if lead and sentences:
+                sentences[-1][1].extend(_numbers(lead.group()))
+                raw = raw[lead.end() :]
+            text = strip_markers(raw)
+            if any(ch.isalnum() for ch in text):
+                sentences.append((text, _numbers(raw)))
+            elif sentences:
+                sentences[-1][1].extend(_numbers(raw))  # markers split off after the full stop
+    return sentences
+
+
+def _marker_pieces(text: str) -> list[str]:
+    """The text cut after every marker group that ends a sentence (with the full stop that follows it)."""
+    pieces: list[str] = []
+    start = 0
+    for group in _GROUP_RE.finditer(text):
+        stop = _STOP_RE.match(text, group.end())
+        if stop is None and _OPENS_RE.match(text, group.end()) is None:
+            continue  # a marker inside a sentence: "... found 36 papers [2], fewer than ..."
+        end = stop.end() if stop else group.end()
+        pieces.append(text[start:end])
+        start = end
+    pieces.append(text[start:])
+    return pieces
+
+
+def _numbers(text: str) -> list[int]:
+    """The numbers the [n] markers of a text cite, in order."""
+    return [int(n) for group in _MARKER_RE.findall(text) for n in re.split(r"\s*[,;]\s*", group)]
+
+
+def cited_answer(line: AnswerLine) -> CitedAnswer:
+    """An answer's sentences with the contexts each cites ([n] -> contexts[n-1]).
+
+    icrag's structured sentences are taken as given; otherwise the answer text is split.
+    """
+    if line.sentences:
+        sentences = [(s.text, list(s.citations)) for s in line.sentences]
+        numbered = any(numbers for _, numbers in sentences)
+    else:
+        sentences = marked_sentences(line.answer)
+        numbered = bool(_MARKER_RE.search(line.answer))
     if not numbered:
         return CitedAnswer(
             sentences=[CitedSentence(text=text, evidence=list(line.contexts)) for text, _ in sentences],

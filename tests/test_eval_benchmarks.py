@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from eval_fixtures import QUESTIONS, icrag, use_session_model, write_evidence, write_jsonl
-from helpers import SHARED_DIR
+from helpers import SHARED_DIR, write_pdf
 
 from eval.benchmarks import covidqa, litqa2, pubmedqa
 from eval.benchmarks.common import run_benchmark, write_bench_report
@@ -71,6 +71,44 @@ def test_covidqa_refuses_other_json(tmp_path: Path) -> None:
     (tmp_path / covidqa.DATA_FILE).write_text('{"data": [{"nope": 1}]}', encoding="utf-8")
     with pytest.raises(InputError, match="not a SQuAD-format"):
         covidqa.load(tmp_path, Settings())
+
+
+@pytest.mark.parametrize(
+    ("answer_start", "problem"), [("abc", "valid integer"), (1.5, "valid integer"), (-3, "greater than or equal")]
+)
+def test_covidqa_refuses_a_bad_answer_start_in_one_line(tmp_path: Path, answer_start: object, problem: str) -> None:
+    file = write_squad(tmp_path) / covidqa.DATA_FILE
+    data = json.loads(file.read_text(encoding="utf-8"))
+    data["data"][0]["paragraphs"][0]["qas"][0]["answers"][0]["answer_start"] = answer_start
+    file.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(InputError, match="not a SQuAD-format") as caught:
+        covidqa.load(tmp_path, Settings())
+    assert problem in str(caught.value) and "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        ({"data": []}, "no articles"),
+        ({"data": [{"paragraphs": [{"document_id": 1, "context": "Text.", "qas": []}]}]}, "no questions"),
+    ],
+)
+def test_covidqa_refuses_an_empty_data_set(tmp_path: Path, data: dict[str, object], problem: str) -> None:
+    (tmp_path / covidqa.DATA_FILE).write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(InputError, match=problem):
+        covidqa.load(tmp_path, Settings())
+
+
+def test_litqa2_refuses_questions_that_cite_none_of_the_pdfs(tmp_path: Path) -> None:
+    write_pdf(tmp_path / litqa2.PDF_FOLDER / "10.1000%2Fpaper.pdf", ["Bacteria evolved resistance to meropenem."])
+    questions = tmp_path / litqa2.QUESTIONS_FILE
+    questions.write_text("", encoding="utf-8")
+    with pytest.raises(InputError, match="no questions"):
+        litqa2.load(tmp_path, Settings())
+    row = {"id": "q1", "question": "q?", "key-passage": "Bacteria evolved resistance.", "sources": ["10.1/other"]}
+    write_jsonl(questions, [row])
+    with pytest.raises(InputError, match="no question's sources"):
+        litqa2.load(tmp_path, Settings())
 
 
 def test_pubmedqa_indexes_one_passage_per_whole_abstract(tmp_path: Path) -> None:
@@ -147,6 +185,20 @@ def test_eval_bench_user_errors(tmp_path: Path) -> None:
     (tmp_path / pubmedqa.DATA_FILE).write_text("{\n  oops", encoding="utf-8")
     result = icrag("eval", "bench", "pubmedqa", "--data", str(tmp_path))
     assert result.exit_code == 2 and "invalid JSON (line 2" in result.output
+    (tmp_path / pubmedqa.DATA_FILE).write_text("{}", encoding="utf-8")
+    result = icrag(
+        "eval", "bench", "pubmedqa", "--data", str(tmp_path), "--out", str(tmp_path / "out"), "--cache", str(tmp_path)
+    )
+    assert result.exit_code == 2 and "ori_pqal.json: no abstracts" in result.output
+    assert len(result.output.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
+
+
+def test_a_benchmark_without_questions_is_a_user_error(tmp_path: Path, embedder: Embedder) -> None:
+    (tmp_path / pubmedqa.DATA_FILE).write_text(json.dumps({"1": {"QUESTION": "", "CONTEXTS": []}}), encoding="utf-8")
+    bench = pubmedqa.load(tmp_path, Settings())  # the one abstract has no text, so its question is skipped
+    assert (bench.questions, bench.skipped) == ([], ["1"])
+    with pytest.raises(InputError, match="no questions to run"):
+        run_benchmark(bench, embedder, str(tmp_path))
 
 
 def bench(name: str, tmp_path: Path, cache_dir: Path, *args: str) -> dict[str, object]:

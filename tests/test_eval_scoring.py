@@ -10,6 +10,7 @@ from eval_fixtures import icrag, use_session_model, write_jsonl
 
 from eval.scoring import AnswerLine, cited_answer, declined
 from index.embedding import Embedder
+from rag.models import Answer, AnswerSentence, Citation
 
 CONTEXT_A = "Harris et al. included 36 papers in the realist synthesis."
 CONTEXT_B = "Pizza dough needs flour, water, salt and yeast."
@@ -45,6 +46,89 @@ def test_markers_map_to_contexts_and_stray_markers_cite_nothing() -> None:
     assert [s.text for s in answer.sentences] == ["First claim.", "Second claim.", "Third."]
     assert [s.evidence for s in answer.sentences] == [["A", "B"], [""], ["A"]]
     assert answer.numbered
+
+
+@pytest.mark.parametrize(
+    ("answer", "texts", "evidence"),
+    [
+        # The splitter lets "[1]" open a sentence that starts in lower case: it still closes the one before.
+        (
+            "Teams met weekly. [1] knight2024: six CMOCs were extracted. [2]",
+            ["Teams met weekly.", "knight2024: six CMOCs were extracted."],
+            [["A"], ["B"]],
+        ),
+        # A marker group ends a sentence that has no full stop (icrag quotes headings and labels).
+        (
+            "Outcome: named as a component [1] Sims et al. found evidence. [2]",
+            ["Outcome: named as a component", "Sims et al. found evidence."],
+            [["A"], ["B"]],
+        ),
+        (
+            "One. [1, 2] two. [2][1] three [1] [2]. four",
+            ["One.", "two.", "three.", "four"],
+            [["A", "B"], ["B", "A"], ["A", "B"], []],
+        ),
+        # Markers inside a sentence stay with it.
+        ("Harris et al. [1] found 36 papers [2], fewer than expected. [1]", None, [["A", "B"]]),
+    ],
+)
+def test_a_trailing_marker_group_belongs_to_the_sentence_before_it(
+    answer: str, texts: list[str] | None, evidence: list[list[str]]
+) -> None:
+    cited = cited_answer(AnswerLine(id="1", question="q", answer=answer, contexts=["A", "B"]))
+    if texts is not None:
+        assert [s.text for s in cited.sentences] == texts
+    assert [s.evidence for s in cited.sentences] == evidence
+
+
+def test_structured_sentences_are_scored_as_given() -> None:
+    line = AnswerLine(
+        id="1",
+        question="q",
+        answer="Teams met weekly. [1] knight2024: six CMOCs. [2]",
+        contexts=["A", "B"],
+        sentences=[
+            AnswerSentence(text="Teams met weekly.", citations=[1]),
+            AnswerSentence(text="knight2024: six CMOCs.", citations=[2, 9]),
+            AnswerSentence(text="Uncited.", citations=[]),
+        ],
+    )
+    cited = cited_answer(line)
+    assert cited.numbered
+    assert [(s.text, s.evidence) for s in cited.sentences] == [
+        ("Teams met weekly.", ["A"]),
+        ("knight2024: six CMOCs.", ["B", ""]),
+        ("Uncited.", []),
+    ]
+
+
+def icrag_answer(question: str, claims: list[str]) -> dict[str, object]:
+    """What ``icrag ask --json`` writes for an answer quoting one claim per citation."""
+    citations = [
+        Citation(n=n, passage_id=f"p{n}", source_id="s", quote=claim, start=0, end=len(claim), score=1.0)
+        for n, claim in enumerate(claims, start=1)
+    ]
+    sentences = [AnswerSentence(text=claim, citations=[n]) for n, claim in enumerate(claims, start=1)]
+    text = " ".join(f"{claim} [{n}]" for n, claim in enumerate(claims, start=1))
+    answer = Answer(question=question, answer=text, sentences=sentences, citations=citations)
+    return answer.model_dump(mode="json")
+
+
+def test_eval_score_reads_icrag_answers_sentence_by_sentence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, embedder: Embedder
+) -> None:
+    use_session_model(monkeypatch, embedder)
+    claims = [
+        ["The four reviews report evidence bases of different sizes:", "knight2024: six CMOCs from 18 documents."],
+        ["Outcome: named as one of seven leadership components", "Sims et al. found evidence for working with power."],
+    ]
+    answers = tmp_path / "answers.json"  # pretty-printed and appended, as `icrag ask --json >> FILE` writes
+    answers.write_text("".join(json.dumps(icrag_answer("q", c), indent=2) + "\n" for c in claims), encoding="utf-8")
+    result = icrag("eval", "score", "--answers", str(answers), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert [a["n_sentences"] for a in report["per_answer"]] == [2, 2]
+    assert (report["answers"]["citation_support"], report["answers"]["citation_precision"]) == (1.0, 1.0)
 
 
 def test_answers_without_markers_stand_against_all_contexts() -> None:
@@ -100,6 +184,13 @@ def test_eval_score_names_the_bad_line(tmp_path: Path) -> None:
         ({"question": "q", "contexts": []}, "missing 'answer/response'"),
         ({"question": "q", "answer": "a", "response": "b"}, "both 'answer' and 'response'"),
         ({"question": "q", "answer": "a", "contexts": "not a list"}, "contexts"),
+        ({"question": "q", "answer": "a [2].", "citations": [{"n": 2, "quote": "x."}]}, "number 2 is outside 1..1"),
+        ({"question": "q", "answer": "a [1].", "citations": [{"n": 0, "quote": "x."}]}, "number 0 is outside 1..1"),
+        (
+            {"question": "q", "answer": "a.", "citations": [{"n": 1, "quote": "x."}, {"n": 1, "quote": "y."}]},
+            "number 1 given twice",
+        ),
+        ({"question": "q", "answer": "a.", "sentences": [{"text": "a.", "citations": ["x"]}]}, "sentences.0"),
     ],
 )
 def test_eval_score_refuses_malformed_lines(tmp_path: Path, row: dict[str, object], message: str) -> None:

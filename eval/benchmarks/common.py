@@ -31,7 +31,6 @@ from rag.pipeline import Pipeline
 from rag.retrieval import DenseRetriever, LexicalRetriever
 
 Unit = Literal["passage", "page", "document"]
-SYSTEMS = ("bm25", "dense", "icrag")
 
 #: A system under test: (question, k) -> passages, best first.
 Search = Callable[[str, int], list[Passage]]
@@ -122,6 +121,9 @@ def systems(store: IndexStore, settings: Settings, embedder: Embedder) -> dict[s
 
 def run_benchmark(data: BenchData, embedder: Embedder, data_path: str, progress: bool = False) -> BenchReport:
     """Index the passages once, rank them for every question with every system, and score."""
+    if not data.questions:
+        skipped = f" ({len(data.skipped)} skipped: no gold evidence found)" if data.skipped else ""
+        raise InputError(data_path, f"no questions to run in the {data.name} data{skipped}")
     store = build_store(data, embedder)
     golds = [set(q.gold) for q in data.questions]
     results: dict[str, SystemResult] = {}

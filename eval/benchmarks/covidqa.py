@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, ValidationError
+from pydantic import Field, TypeAdapter, ValidationError
 
 from eval.benchmarks.common import BenchData, BenchQuestion, data_file, passages_of, read_json, text_document
+from eval.jsonl import first_error
 from index.errors import InputError
 from index.models import Document, Record, SourceInfo
 from index.settings import Settings
@@ -14,6 +15,8 @@ from index.settings import Settings
 DATA_FILE = "200423_covidQA.json"
 #: Passages of about 200 words (mean 207 with icrag's sentence-aware chunker on this corpus).
 PASSAGE_CHARS = 1900
+#: An answer's character offset in its article, as SQuAD gives it.
+_ANSWER_START: TypeAdapter[int] = TypeAdapter(int)
 
 
 class Article(Record):
@@ -45,7 +48,7 @@ def read_covidqa(path: Path) -> tuple[list[Article], list[SpanQuestion]]:
                 articles.append(article)
                 for qa in paragraph["qas"]:
                     answer = qa["answers"][0]
-                    start = int(answer["answer_start"])
+                    start = _ANSWER_START.validate_python(answer["answer_start"])
                     questions.append(
                         SpanQuestion(
                             id=str(qa["id"]),
@@ -55,8 +58,16 @@ def read_covidqa(path: Path) -> tuple[list[Article], list[SpanQuestion]]:
                             end=start + len(answer["text"]),
                         )
                     )
-    except (KeyError, IndexError, TypeError, ValidationError) as exc:
+    except ValidationError as exc:
+        field, message = first_error(exc)
+        where = {"record": "answer_start", "start": "answer_start"}.get(field, field)  # record: the bare offset
+        raise InputError(file, f"not a SQuAD-format COVID-QA file ({where}: {message})") from None
+    except (KeyError, IndexError, TypeError) as exc:
         raise InputError(file, f"not a SQuAD-format COVID-QA file ({type(exc).__name__}: {exc})") from None
+    if not articles:
+        raise InputError(file, "no articles (expected SQuAD-format data with paragraphs)")
+    if not questions:
+        raise InputError(file, "no questions in any article")
     return articles, questions
 
 

@@ -61,13 +61,16 @@ def doi_of(pdf: Path) -> str:
 def load(path: Path, settings: Settings, docs: int | None = None) -> BenchData:
     """The benchmark over the first ``docs`` PDFs (all by default) and the questions they answer."""
     questions_file = data_file(path, QUESTIONS_FILE)
+    rows = list(read_jsonl(questions_file))
+    if not rows:
+        raise InputError(questions_file, "no questions")
     pdfs = sorted((questions_file.parent / PDF_FOLDER).glob("*.pdf"))
     if not pdfs:
         raise InputError(questions_file.parent / PDF_FOLDER, "no PDF files")
     pdfs = pdfs[:docs] if docs else pdfs
     documents = {doi_of(pdf): load_file(pdf, settings) for pdf in pdfs}
     questions, skipped = [], []
-    for number, row in read_jsonl(questions_file):
+    for number, row in rows:
         try:
             sources = [str(s).lower() for s in row["sources"]]
             question, key_passage, question_id = str(row["question"]), str(row["key-passage"]), str(row["id"])
@@ -82,6 +85,8 @@ def load(path: Path, settings: Settings, docs: int | None = None) -> BenchData:
                 questions.append(BenchQuestion(id=question_id, question=question, gold=gold))
             else:
                 skipped.append(question_id)
+    if not questions and not skipped:
+        raise InputError(questions_file, f"no question's sources match the {len(pdfs)} PDF(s) in {PDF_FOLDER}/")
     loaded = list(documents.values())
     return BenchData(
         name="litqa2",

@@ -29,6 +29,8 @@ def load(path: Path, settings: Settings, docs: int | None = None, conclusions: b
     items = read_json(file)
     if not isinstance(items, dict):
         raise InputError(file, "expected a JSON object keyed by PMID")
+    if not items:
+        raise InputError(file, "no abstracts (expected a JSON object keyed by PMID)")
     settings = settings.model_copy(update={"chunk_size": PASSAGE_CHARS, "chunk_overlap": 0})
     documents, sources, questions = [], {}, []
     for pmid, item in list(items.items())[:docs] if docs else items.items():
