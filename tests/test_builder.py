@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
 from helpers import DOC_A, DOC_B, DOC_C, QUERIES, BuilderFactory, SettingsFactory, tree_digest, write_files, write_pdf
 
+from index.builder import IndexBuilder
 from index.embedding import Embedder
 from index.errors import IcragError, IndexMismatchError, IndexMissingError, InputError
+from index.settings import Settings
 from index.store import IndexStore
 
 SOURCES_CSV = (
@@ -208,51 +211,58 @@ def test_adding_to_an_index_built_with_other_settings_is_refused(
     assert tree_digest(settings.index_dir) == before
 
 
-def test_changed_sources_csv_rebuilds_and_reaches_passages(
-    make_settings: SettingsFactory, make_builder: BuilderFactory
-) -> None:
+@dataclass
+class Cited:
+    """An index of one document whose publication sources.csv describes, and its builder."""
+
+    settings: Settings
+    sources_csv: Path
+    builder: IndexBuilder
+
+    def store(self) -> IndexStore:
+        """The index as it is on disk now."""
+        return IndexStore.load(self.settings.index_dir, self.settings)
+
+
+@pytest.fixture
+def cited(make_settings: SettingsFactory, make_builder: BuilderFactory) -> Cited:
+    """One document, a sources.csv row for it, built."""
     settings = make_settings()
     files = write_files(settings.data_dir, {"a.md": DOC_A, "sources.csv": SOURCES_CSV})
     builder = make_builder(settings)
     builder.build()
-    files["sources.csv"].write_text(SOURCES_CSV.replace("2021", "2022"), encoding="utf-8")
-    assert builder.build().written
-    store = IndexStore.load(settings.index_dir, settings)
+    return Cited(settings, files["sources.csv"], builder)
+
+
+def test_changed_sources_csv_rebuilds_and_reaches_passages(cited: Cited) -> None:
+    cited.sources_csv.write_text(SOURCES_CSV.replace("2021", "2022"), encoding="utf-8")
+    assert cited.builder.build().written
+    store = cited.store()
     assert {p.source.year for p in store.passages} == {"2022"}
     assert store.manifest.sources["a"].authors == "Smith J; Jones K"
 
 
-def test_a_removed_sources_row_or_a_row_naming_a_file_by_doi_rebuilds(
-    make_settings: SettingsFactory, make_builder: BuilderFactory
-) -> None:
-    settings = make_settings()
-    files = write_files(settings.data_dir, {"a.md": DOC_A, "sources.csv": SOURCES_CSV})
-    builder = make_builder(settings)
-    builder.build()
+def test_a_removed_sources_row_or_a_row_naming_a_file_by_doi_rebuilds(cited: Cited) -> None:
     header = SOURCES_CSV.splitlines()[0] + "\n"
-    files["sources.csv"].write_text(header, encoding="utf-8")
-    assert builder.build().written
-    assert {p.source.title for p in IndexStore.load(settings.index_dir, settings).passages} == {""}
+    cited.sources_csv.write_text(header, encoding="utf-8")
+    assert cited.builder.build().written
+    assert {p.source.title for p in cited.store().passages} == {""}
 
-    files["sources.csv"].write_text(header + '"smith2021","Smith J","2021","A title","","A","",""\n', encoding="utf-8")
-    assert builder.build().written  # the new row's DOI is the file's name: a.md belongs to smith2021 now
-    assert {p.source_id for p in IndexStore.load(settings.index_dir, settings).passages} == {"smith2021"}
-    assert not builder.build().written
+    cited.sources_csv.write_text(header + '"smith2021","Smith J","2021","A title","","A","",""\n', encoding="utf-8")
+    assert cited.builder.build().written  # the new row's DOI is the file's name: a.md belongs to smith2021 now
+    assert {p.source_id for p in cited.store().passages} == {"smith2021"}
+    assert not cited.builder.build().written
 
 
 def test_adding_a_file_updates_the_records_of_kept_passages_as_a_rebuild_would(
-    tmp_path: Path, make_settings: SettingsFactory, make_builder: BuilderFactory, queries: np.ndarray
+    cited: Cited, tmp_path: Path, make_settings: SettingsFactory, make_builder: BuilderFactory, queries: np.ndarray
 ) -> None:
-    settings = make_settings()
-    files = write_files(settings.data_dir, {"a.md": DOC_A, "sources.csv": SOURCES_CSV})
-    builder = make_builder(settings)
-    builder.build()
-    files["sources.csv"].write_text(SOURCES_CSV.replace("Leading integrated care", "Leading care"), encoding="utf-8")
-    extra = write_files(settings.data_dir, {"b.txt": DOC_B})["b.txt"]
-    builder.add([extra])
-    incremental = IndexStore.load(settings.index_dir, settings)
+    cited.sources_csv.write_text(SOURCES_CSV.replace("Leading integrated care", "Leading care"), encoding="utf-8")
+    extra = write_files(cited.settings.data_dir, {"b.txt": DOC_B})["b.txt"]
+    cited.builder.add([extra])
+    incremental = cited.store()
     assert {p.source.title for p in incremental.passages if p.doc_id == "a"} == {"Leading care"}
-    assert not builder.build().written
+    assert not cited.builder.build().written
 
     fresh = make_settings(index_dir=tmp_path / "fresh")
     make_builder(fresh).build()
