@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import BuilderFactory, SettingsFactory
@@ -47,7 +48,7 @@ def make_settings(tmp_path: Path, cache_dir: Path) -> SettingsFactory:
     """Settings pointing at this test's temp folders; keyword arguments override any field."""
 
     def factory(**overrides: object) -> Settings:
-        values: dict[str, object] = {
+        values: dict[str, Any] = {
             "index_dir": tmp_path / "index",
             "data_dir": tmp_path / "data",
             "cache_dir": cache_dir,

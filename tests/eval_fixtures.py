@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
-from click.testing import Result
 from helpers import write_files
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from app.cli import app
 from index.embedding import Embedder
@@ -76,7 +76,7 @@ def write_evidence(folder: Path) -> Path:
     return folder
 
 
-def write_jsonl(path: Path, rows: list[dict[str, object]]) -> Path:
+def write_jsonl(path: Path, rows: Sequence[Mapping[str, object]]) -> Path:
     """One JSON object per line."""
     path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
     return path

@@ -28,7 +28,7 @@ from index.settings import Settings
 from index.store import check_compatible, read_manifest
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Dialog, Page
 
 pytestmark = pytest.mark.browser
 
@@ -154,7 +154,12 @@ def test_planted_script_in_a_cited_passage_is_shown_as_text(
     with served_app(settings, tmp_path / "app.log") as url:
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         dialogs: list[str] = []
-        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+        def dismiss(dialog: Dialog) -> None:
+            dialogs.append(dialog.message)
+            dialog.dismiss()
+
+        page.on("dialog", dismiss)
         page.goto(url)
         ask(page, "What does working with power mean for leaders?")
         assert "[1]" in page.locator(".icrag-answer").inner_text()

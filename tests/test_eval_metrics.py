@@ -30,6 +30,8 @@ from eval.text import canonical_tokens, fact_found
 class WordJudge:
     """Supports a claim when every word of it occurs in the evidence: predictable by hand."""
 
+    name = "words"
+
     def supports(self, claim: str, evidence: str) -> bool:
         words = set(re.findall(r"\w+", evidence.lower()))
         return set(re.findall(r"\w+", claim.lower())) <= words
