@@ -175,6 +175,11 @@ def _introduces_list(sentence: ScoredSentence) -> bool:
     return sentence.quote.text.rstrip().endswith((":", ";"))
 
 
+def _continues(sentence: ScoredSentence) -> bool:
+    """Whether a sentence opens in lower case: a list item or fragment that reads only after the one before."""
+    return display_text(sentence.quote.text)[:1].islower()
+
+
 def _reading_order(sentences: list[ScoredSentence]) -> list[ScoredSentence]:
     """Best passage first; sentences of one passage together, in the order the passage has them."""
     best: dict[str, float] = {}
@@ -343,8 +348,8 @@ class ExtractiveAnswerer:
             if any(float(candidate.vector @ c.vector) > DUPLICATE_SIMILARITY for c in chosen):
                 continue  # says what a chosen sentence already says
             group = _readable_group(candidate, by_unit)
-            if _introduces_list(group[-1]) or not all(s.is_quotable for s in group):
-                continue  # the list it introduces was not retrieved, or it leans on a note or heading
+            if _introduces_list(group[-1]) or _continues(group[0]) or not all(s.is_quotable for s in group):
+                continue  # the list it opens or continues was not retrieved, or it leans on a note or heading
             group = [s for s in group if s not in chosen]
             if len(chosen) + len(group) > limit:
                 continue
@@ -353,7 +358,11 @@ class ExtractiveAnswerer:
 
 
 def _readable_group(candidate: ScoredSentence, by_unit: dict[tuple[str, int], ScoredSentence]) -> list[ScoredSentence]:
-    """A sentence with the one its opening word points back to ("He had ...") and the list it introduces.
+    """A sentence with the sentences it needs to be read.
+
+    Those are the sentence its opening "He"/"It" points back to; for a list item or fragment
+    opening in lower case, the sentences before it back to one that opens a sentence; and the
+    list it introduces.
 
     ``by_unit`` holds the scored sentences by (passage id, unit position); a neighbour that was
     not scored is not found.
@@ -367,6 +376,11 @@ def _readable_group(candidate: ScoredSentence, by_unit: dict[tuple[str, int], Sc
         antecedent = neighbour(candidate, -1)
         if antecedent is not None:
             group.insert(0, antecedent)
+    while _continues(group[0]):
+        before = neighbour(group[0], -1)
+        if before is None:
+            break
+        group.insert(0, before)
     while _introduces_list(group[-1]):
         follower = neighbour(group[-1], 1)
         if follower is None:

@@ -2,13 +2,13 @@
 
 Loaded with ``pytest_plugins = ["fixtures_rag"]``, so the three test modules share one build.
 
-Twelve passages from three publications and a plain-text note: two publications share a first
-author (Sims, 2019 and 2021) so a named year must pick between them; one passage is longer than
-a 64-word window (so it has window units) and repeats a sentence almost word for word; one
-introduces a list with a colon; one is a scope note; one has a sentence opening with "She",
-pointing back to the sentence before; three are coded-evidence records with components, one
-with a "not reported" mechanism and a summary noting what the evidence base lacks. No passage
-states an amount of money or mentions the Veterans Health Administration.
+Twelve passages from three publications and a plain-text note: two publications share a first author
+(Sims, 2019 and 2021) so a named year must pick between them; one passage is longer than a 64-word
+window (so it has window units) and repeats a sentence almost word for word; one introduces a list
+with a colon, another a list whose items open in lower case; one is a scope note; one has a sentence
+opening with "She", pointing back to the sentence before; three are coded-evidence records with
+components, one with a "not reported" mechanism and a summary noting what the evidence base lacks.
+No passage states an amount of money or mentions the Veterans Health Administration.
 """
 
 from __future__ import annotations
@@ -44,7 +44,9 @@ How leaders of integrated care teams are recruited and selected is not covered b
 Nurses working night shifts in community hospitals reported more fatigue and sleep problems than day staff. Fatigue was highest after the third consecutive night shift. [sims2019 §Results]
 
 ## Methods
-The survey of 412 community nurses ran in 2018 across six English hospital trusts. Nurses answered questions about sleep, fatigue and their rota patterns. [sims2019 §Methods]
+The survey of 412 community nurses ran in 2018 across six English hospital trusts. Nurses answered questions about sleep, fatigue and their rota patterns. The trusts were chosen to span two kinds of site:
+- rural community hospitals with small night teams;
+- city hospitals where agency nurses covered most night shifts. [sims2019 §Methods]
 
 ## Conclusions
 Clinical leaders can make a distinctive contribution to the governance of integrated care systems. [waring2023 §Abstract-Conclusions]

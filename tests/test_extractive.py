@@ -186,6 +186,19 @@ def test_a_sentence_already_chosen_does_not_use_up_the_sentence_limit(rag_index:
     ]
 
 
+def test_a_list_item_opening_in_lower_case_comes_after_what_introduces_it(rag_index: RagIndex) -> None:
+    answer = rag_index.pipeline.ask("Where did agency nurses cover most night shifts?")
+    texts = [s.text for s in answer.sentences]
+    item = "city hospitals where agency nurses covered most night shifts."
+    assert item in texts
+    start = texts.index("The trusts were chosen to span two kinds of site:")
+    assert texts[start : start + 3] == [
+        "The trusts were chosen to span two kinds of site:",
+        "rural community hospitals with small night teams;",
+        item,
+    ]
+
+
 def test_near_duplicate_sentences_are_not_both_chosen(
     rag_index: RagIndex, embedder: Embedder, answers: dict[str, Answer]
 ) -> None:
