@@ -28,7 +28,7 @@ from index.models import Passage
 from index.sentences import sentence_spans
 from index.settings import Settings
 from index.store import IndexStore
-from rag.citations import Quote, abstention, assemble, display_text, make_citation
+from rag.citations import Quote, abstention, answer_text, assemble, display_text, make_citation
 from rag.lexical import Tokenizer
 from rag.models import Answer, RetrievedPassage
 from rag.retrieval import SourceMatcher
@@ -278,7 +278,7 @@ class ExtractiveAnswerer:
         chosen = _reading_order(chosen)
         return assemble(
             question,
-            [(display_text(s.quote.text), [make_citation(1, s.quote)]) for s in chosen],
+            [(answer_text(s.quote.text), [make_citation(1, s.quote)]) for s in chosen],
             settings_hash,
         )
 

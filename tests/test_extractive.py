@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from index.embedding import Embedder
-from rag.citations import display_text
+from rag.citations import answer_text
 from rag.extractive import SELECTION_RATIO, ExtractiveAnswerer, ScoredSentence
 from rag.models import Answer
 from rag.pipeline import Pipeline
@@ -65,7 +65,7 @@ def test_every_sentence_is_quoted_from_its_cited_passage(
         assert len(sentence.citations) == 1
         citation = answer.citations[sentence.citations[0] - 1]
         assert normalise(sentence.text) in normalise(citation.quote)
-        assert sentence.text == display_text(citation.quote)
+        assert sentence.text == answer_text(citation.quote)
         passage = store.passages[store.position[citation.passage_id]]
         assert store.documents[passage.doc_id].text[citation.start : citation.end] == citation.quote
         assert passage.start <= citation.start < citation.end <= passage.end
@@ -79,6 +79,25 @@ def test_every_sentence_is_quoted_from_its_cited_passage(
             source.doi,
         )
         assert (citation.section, citation.page) == (passage.section, passage.page)
+
+
+def test_every_answer_sentence_ends_like_a_sentence(answers: dict[str, Answer]) -> None:
+    """Coded-evidence lines ("Outcome: Smaller partners speak up") have no full stop of their own."""
+    endings = [s.text[-1] for a in answers.values() for s in a.sentences]
+    assert endings and set(endings) <= set(".!?:;…\"'”’)]")
+
+
+@pytest.mark.parametrize(
+    ("quote", "sentence"),
+    [
+        ("Outcome: Fewer duplicated reports", "Outcome: Fewer duplicated reports."),
+        ("Summary: Naming power openly helped.", "Naming power openly helped."),
+        ("The review lists three habits:", "The review lists three habits:"),
+        ('He called it "a turning point."', 'He called it "a turning point."'),
+    ],
+)
+def test_a_quote_without_an_end_is_closed_with_a_full_stop(quote: str, sentence: str) -> None:
+    assert answer_text(quote) == sentence
 
 
 @pytest.mark.parametrize("question", ANSWERABLE)
