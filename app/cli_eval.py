@@ -1,4 +1,4 @@
-"""``icrag eval``: evaluation runs, benchmarks and scoring of any system's answers."""
+"""``icrag eval``: evaluation runs and their comparison, benchmarks and scoring of any system's answers."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from app.cli_common import IndexOption, make_settings, user_errors
 from index.embedding import Embedder
 from index.errors import InputError
 
-eval_app = typer.Typer(help="Evaluate answers, benchmark retrieval and measure speed.", no_args_is_help=True)
+eval_app = typer.Typer(
+    help="Evaluate answers, compare runs, benchmark retrieval and measure speed.", no_args_is_help=True
+)
 
 OutOption = Annotated[Path | None, typer.Option("--out", help="Folder for report.json, report.md and charts.")]
 LimitOption = Annotated[int | None, typer.Option("--limit", min=1, help="Use only the first N questions.")]
@@ -166,6 +168,31 @@ def eval_score(
     path = write_json(report, out or Path("reports/score"))
     typer.echo(json.dumps(report.answers.model_dump(), indent=2))
     typer.echo(f"wrote {path}")
+
+
+@eval_app.command("compare")
+@user_errors
+def eval_compare(
+    reports: Annotated[
+        list[Path], typer.Argument(help="Folders written by `icrag eval run --out` (or their report.json files).")
+    ],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder for compare.json, compare.md and compare.png.")
+    ] = None,
+) -> None:
+    """Compare evaluation runs side by side: their metrics, latency and the settings that differ."""
+    from eval.compare import compare_reports, comparison_markdown, unique_labels, write_comparison
+    from eval.report import read_eval_report
+
+    if len(reports) < 2:
+        raise InputError(reports[0], "only one report given; compare needs two or more")
+    loaded = [read_eval_report(path) for path in reports]
+    labels = unique_labels([(p if p.is_dir() else p.parent).resolve().name or str(p) for p in reports])
+    comparison = compare_reports(dict(zip(labels, loaded, strict=True)))
+    typer.echo(comparison_markdown(comparison), nl=False)
+    if out is not None:
+        written = write_comparison(comparison, out)
+        typer.echo(f"wrote {', '.join(str(p) for p in written)}")
 
 
 def _fmt(value: float | None, digits: int = 3) -> str:

@@ -102,6 +102,23 @@ def require_pipeline(settings: Settings) -> Pipeline:
         st.stop()
 
 
+@st.cache_resource(show_spinner="Preparing the pipeline with these settings…", max_entries=4)
+def _configured(key: str, _base: Pipeline, _settings: Settings) -> Pipeline:
+    """A pipeline with other retrieval or answer settings over a loaded pipeline's index and model."""
+    return Pipeline.from_store(_base.store, _settings, _base.embedder)
+
+
+def configured_pipeline(base: Pipeline, settings: Settings) -> Pipeline:
+    """The pipeline for settings that differ from the base's only in retrieval or answering, index not reloaded.
+
+    The key holds the loaded index's identity: a cached pipeline keeps its index alive, so the
+    identity cannot be reused by another index while the entry exists.
+    """
+    if settings == base.settings:
+        return base
+    return _configured(f"{id(base.store)}:{settings.model_dump_json()}", base, settings)
+
+
 @st.cache_resource(show_spinner=False)
 def _judge(key: str, _settings: Settings) -> SupportJudge:
     """One judge per settings, shared by every session, so a chat model's verdict cache outlives a rerun."""

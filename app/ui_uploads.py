@@ -1,20 +1,26 @@
 """Files uploaded in the app: safe names, size limits, and adding or removing them from the index.
 
 An upload is kept under ``data_dir/uploads`` only once the index accepted it, so a later
-``icrag index build`` finds it again; a file the index refuses leaves no trace on disk.
+``icrag index build`` finds it again; a file the index refuses leaves no trace on disk. An
+uploaded ``sources.csv`` is not evidence: its publications are merged into the data folder's.
 """
 
 from __future__ import annotations
 
+import csv
+import io
+import os
 import re
 import shutil
 import tempfile
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from index.builder import BuildReport, IndexBuilder
 from index.errors import IcragError, InputError
-from index.loaders import SUPPORTED_SUFFIXES, doc_id_for
+from index.loaders import SOURCE_COLUMNS, SOURCES_FILE, SUPPORTED_SUFFIXES, doc_id_for, read_sources
+from index.models import SourceInfo
 from index.store import read_manifest
 
 UPLOADS_FOLDER = "uploads"
@@ -26,12 +32,17 @@ def uploads_dir(builder: IndexBuilder) -> Path:
     return builder.settings.data_dir / UPLOADS_FOLDER
 
 
+def base_name(name: str) -> str:
+    """An uploaded file's name without any folders, as the user knows the file."""
+    return PureWindowsPath(PurePosixPath(name).name).name  # drops '/' and '\\' folders alike
+
+
 def safe_filename(name: str) -> str:
     """A file name fit to store: no folders, no '..', only letters, digits, '.', '_' and '-'.
 
     Raises InputError when the name has no supported evidence type.
     """
-    base = PureWindowsPath(PurePosixPath(name).name).name  # drops '/' and '\\' folders alike
+    base = base_name(name)
     ascii_base = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode()  # 'été' -> 'ete'
     stem, dot, suffix = ascii_base.rpartition(".")
     suffix = suffix.lower()
@@ -42,14 +53,31 @@ def safe_filename(name: str) -> str:
     return f"{stem or 'upload'}.{suffix}"
 
 
-def add_upload(builder: IndexBuilder, name: str, data: bytes) -> BuildReport:
-    """Index one uploaded file and keep it under the uploads folder; InputError leaves everything unchanged."""
+def is_sources_file(name: str) -> bool:
+    """Whether an upload is publication details (``sources.csv``) to merge, not evidence to index."""
+    return base_name(name).lower() == SOURCES_FILE
+
+
+def _checked_name(builder: IndexBuilder, name: str, data: bytes) -> str:
+    """The safe name of an upload within the size limit; InputError otherwise."""
     settings = builder.settings
     safe = safe_filename(name)
     if len(data) > settings.max_file_mb * 1024 * 1024:
         raise InputError(safe, f"file is {len(data) / 1e6:.1f} MB, over the {settings.max_file_mb:g} MB limit")
+    return safe
+
+
+def add_upload(builder: IndexBuilder, name: str, data: bytes, batch: dict[str, str] | None = None) -> BuildReport:
+    """Index one uploaded file and keep it under the uploads folder; InputError leaves everything unchanged.
+
+    ``batch`` maps the stored names of the earlier files uploaded together with this one to the
+    names they were uploaded as, and gains this file's; two names that clean to one stored name
+    are then refused instead of one file silently replacing the other.
+    """
+    safe = _checked_name(builder, name, data)
+    batch = {} if batch is None else batch
     target = uploads_dir(builder) / safe
-    _refuse_shadowing(builder, safe, target)
+    _refuse_shadowing(builder, base_name(name), safe, batch)
     with tempfile.TemporaryDirectory(prefix="icrag-upload-") as staging:
         staged = Path(staging) / safe
         staged.write_bytes(data)
@@ -63,20 +91,105 @@ def add_upload(builder: IndexBuilder, name: str, data: bytes) -> BuildReport:
             raise InputError(safe, message.replace(f"{staged}: ", "").replace(str(staged), safe)) from None
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(staged, target)
+    batch[safe] = base_name(name)
     return report
 
 
-def _refuse_shadowing(builder: IndexBuilder, safe: str, target: Path) -> None:
-    """An upload may replace an earlier upload of the same name, never a document from elsewhere."""
+def _refuse_shadowing(builder: IndexBuilder, name: str, safe: str, batch: dict[str, str]) -> None:
+    """An upload may replace an earlier upload of the same file name, never another file's document.
+
+    Files named alike (report.pdf and report.md, or 'a b.md' and 'a-b.md', stored alike) share a
+    document id: one would replace the other in the index, and removing the document would delete
+    only the last one's file, the other coming back with the next build.
+    """
     manifest_path = builder.index_dir / "manifest.json"
     if not manifest_path.exists():
         return
     doc_id = doc_id_for(Path(safe))
-    for entry in read_manifest(builder.index_dir).documents:
-        if entry.doc_id == doc_id and not (target.parent / entry.path).is_file():
-            raise InputError(
-                safe, f"the index already holds document '{doc_id}' from {entry.path}; rename the file to add it"
-            )
+    entry = next((e for e in read_manifest(builder.index_dir).documents if e.doc_id == doc_id), None)
+    if entry is None:
+        return
+    uploaded = (uploads_dir(builder) / entry.path).is_file()
+    held = batch.get(safe, name) if entry.path == safe else entry.path  # the file as the user knows it
+    if uploaded and held == name:
+        return
+    fix = "rename the file or remove that document first" if uploaded else "rename the file to add it"
+    raise InputError(name, f"the index already holds document '{doc_id}' from {held}; {fix}")
+
+
+@dataclass
+class SourcesMerge:
+    """What merging an uploaded ``sources.csv`` changed, by source_id."""
+
+    added: list[str]
+    updated: list[str]
+    unchanged: list[str]
+
+
+def add_sources(builder: IndexBuilder, name: str, data: bytes) -> SourcesMerge:
+    """Merge an uploaded ``sources.csv`` into the data folder's and bring the index up to date.
+
+    The builder reads publication details only from ``data_dir/sources.csv``, so the rows are
+    merged there (new source_ids added, existing ones replaced) and the index is built the way
+    ``icrag index build`` does, which re-cites the documents of changed publications. A
+    malformed file, or a build that fails, leaves the data folder and the index as they were.
+    """
+    _checked_name(builder, name, data)
+    with tempfile.TemporaryDirectory(prefix="icrag-upload-") as staging:
+        staged = Path(staging) / SOURCES_FILE
+        staged.write_bytes(data)
+        try:
+            uploaded = read_sources(staged)
+        except InputError as exc:
+            raise InputError(base_name(name), exc.problem) from None
+    if not uploaded:
+        raise InputError(base_name(name), "no row has a source_id")
+    path = builder.settings.data_dir / SOURCES_FILE
+    current = read_sources(path)
+    merge = SourcesMerge(
+        added=[sid for sid in uploaded if sid not in current],
+        updated=[sid for sid in uploaded if sid in current and current[sid] != uploaded[sid]],
+        unchanged=[sid for sid in uploaded if current.get(sid) == uploaded[sid]],
+    )
+    if not merge.added and not merge.updated:
+        return merge
+    before = path.read_bytes() if path.exists() else None
+    _write_atomically(path, _sources_csv({**current, **uploaded}))
+    try:
+        if (builder.index_dir / "manifest.json").exists():  # with no index yet, the first add reads the file
+            builder.build()
+    except BaseException:
+        if before is None:
+            path.unlink()
+        else:
+            _write_atomically(path, before)
+        raise
+    return merge
+
+
+def _sources_csv(sources: dict[str, SourceInfo]) -> bytes:
+    """A ``sources.csv`` of these publications, every cell quoted like the bundled one."""
+    out = io.StringIO()
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
+    writer.writerow(SOURCE_COLUMNS)
+    writer.writerows([getattr(source, column) for column in SOURCE_COLUMNS] for source in sources.values())
+    return out.getvalue().encode("utf-8")
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Replace a file whole or not at all: a hidden temporary file beside it, synced, then renamed over it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    temporary = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        temporary.replace(path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def remove_document(builder: IndexBuilder, doc_id: str) -> BuildReport:

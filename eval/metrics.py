@@ -245,6 +245,11 @@ def auroc(scores: Sequence[float], labels: Sequence[bool]) -> float:
     return float((greater + 0.5 * ties) / (len(positives) * len(negatives)))
 
 
+def reference_claims(reference: str) -> list[str]:
+    """The claims of a reference answer, one per sentence: what its answer must support."""
+    return split_sentences(reference)
+
+
 def reference_recall(answers: Sequence[str], references: Sequence[str | None], judge: SupportJudge) -> Score:
     """Share of each reference answer's sentences that its answer supports (None without a reference).
 
@@ -254,6 +259,6 @@ def reference_recall(answers: Sequence[str], references: Sequence[str | None], j
         raise ValueError(f"{len(answers)} answers but {len(references)} references")
     values: list[float | None] = []
     for answer, reference in zip(answers, references, strict=True):
-        claims = split_sentences(reference) if reference else []
+        claims = reference_claims(reference) if reference else []
         values.append(sum(judge.supports(c, answer) for c in claims) / len(claims) if claims else None)
     return Score.of(values)

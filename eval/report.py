@@ -1,17 +1,21 @@
 """Report records (report.json's contract) and their Markdown rendering.
 
 ``icrag eval run`` writes an :class:`EvalReport`, ``icrag eval bench`` a :class:`BenchReport`;
-both go to ``DIR/report.json`` and ``DIR/report.md`` beside the charts.
+both go to ``DIR/report.json`` and ``DIR/report.md`` beside the charts, and
+``icrag eval compare`` reads evaluation reports back.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
+from eval.jsonl import first_error
 from eval.metrics import Latency, RetrievalValues
+from index.errors import InputError
 from index.models import Record
 
 
@@ -63,6 +67,11 @@ class EvalReport(Record):
     questions_file: str
     index_dir: str
     missing_gold: list[str] = Field(description="Answerable questions none of whose gold evidence is indexed.")
+    settings: dict[str, object] | None = Field(
+        None,
+        description="The settings settings_hash was computed from (index, retrieval, answer, judge), so runs can "
+        "be compared; None in reports that did not record them.",
+    )
     created_at: str = Field(default_factory=now)
 
 
@@ -106,6 +115,28 @@ class BenchReport(Record):
 
 def _latency_columns(latency: Latency) -> dict[str, float | None]:
     return {"latency p50 ms": latency.p50, "latency p95 ms": latency.p95}
+
+
+def read_eval_report(path: Path) -> EvalReport:
+    """The report of ``icrag eval run`` in a folder (its report.json) or file; InputError says why one is not."""
+    file = path / "report.json" if path.is_dir() else path
+    if not file.exists():
+        raise InputError(path, "no report.json in this folder" if path.is_dir() else "no such file or folder")
+    try:
+        data = json.loads(file.read_text(encoding="utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise InputError(file, f"not UTF-8 text (invalid byte at offset {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(file, f"invalid JSON ({exc.msg} at line {exc.lineno})") from None
+    if isinstance(data, dict) and "benchmark" in data:
+        raise InputError(file, f"is a {data['benchmark']} benchmark report (icrag eval bench), not of icrag eval run")
+    if isinstance(data, dict) and "answers_file" in data:
+        raise InputError(file, "is a score report (icrag eval score), not of icrag eval run")
+    try:
+        return EvalReport.model_validate(data)
+    except ValidationError as exc:
+        field, message = first_error(exc)
+        raise InputError(file, f"not a report of icrag eval run ({field}: {message})") from None
 
 
 def write_json(report: BaseModel, out_dir: Path) -> Path:

@@ -107,6 +107,7 @@ def run_questions(
         questions_file=questions_file,
         index_dir=str(pipeline.settings.index_dir),
         missing_gold=[q.id for q, g in zip(questions, golds, strict=True) if q.answerable and not g],
+        settings=pipeline.settings.result_settings(),
     )
 
 

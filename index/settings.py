@@ -107,10 +107,13 @@ class Settings(BaseSettings):
         """Short hash of :meth:`index_signature`."""
         return _short_hash(self.index_signature())
 
+    def result_settings(self) -> dict[str, object]:
+        """Every setting that can change a result, JSON-ready: what reports record beside their hash."""
+        return self.model_dump(mode="json", exclude=_UNHASHED_FIELDS)
+
     def settings_hash(self) -> str:
         """Short hash of every setting that can change a result."""
-        data = self.model_dump(mode="json", exclude=_UNHASHED_FIELDS)
-        return _short_hash(data)
+        return _short_hash(self.result_settings())
 
 
 def _short_hash(data: object) -> str:

@@ -2,15 +2,18 @@
 
 Eight passages: four Markdown sections of one review (one quoting ``<script>`` and an
 ``<img onerror>``), three coded-evidence records and their bibliographic record, so every
-page has something to show and an embedding run stays a few seconds.
+page has something to show and an embedding run stays a few seconds; and the helpers that
+drive the pages in-process with AppTest.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
-from helpers import write_files
+from helpers import REPO_ROOT, write_files
+from streamlit.testing.v1 import AppTest
 
 from index.builder import IndexBuilder
 from index.embedding import Embedder
@@ -98,3 +101,43 @@ def build_corpus_index(root: Path, cache_dir: Path, embedder: Embedder) -> Setti
     write_corpus(settings.data_dir)
     IndexBuilder(settings, embedder=embedder).build()
     return settings
+
+
+APP = REPO_ROOT / "app" / "streamlit_app.py"
+#: The first run loads the index and warms the model; later runs take well under a second.
+RUN_TIMEOUT = 120
+
+
+def open_page(page: str | None = None) -> AppTest:
+    """The app after its first run, switched to a page when one is named."""
+    at = AppTest.from_file(str(APP), default_timeout=RUN_TIMEOUT).run()
+    if page is not None:
+        at.switch_page(f"views/{page}.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def ask(at: AppTest, question: str) -> AppTest:
+    """Type a question on the Ask page and submit it."""
+    at.text_input(key="ask_question").set_value(question)
+    at.button(key="ask_submit").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def upload(at: AppTest, name: str, data: bytes) -> AppTest:
+    """Add one file on the Library page."""
+    at.file_uploader(key="lib_uploads").set_value((name, data, "application/octet-stream"))
+    at.button(key="lib_add").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def plain(markdown: str) -> str:
+    """Text of a message whose Markdown syntax the app escaped with backslashes."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def errors(at: AppTest) -> list[str]:
+    """The page's error messages as plain text."""
+    return [plain(e.value) for e in at.error]

@@ -9,65 +9,22 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from html import escape
 from pathlib import Path
 
 import pytest
-from app_fixtures import ANSWERABLE, IMAGE, SCRIPT, UNANSWERABLE, build_corpus_index
-from helpers import REPO_ROOT, tree_digest
+from app_fixtures import ANSWERABLE, IMAGE, SCRIPT, UNANSWERABLE, ask, errors, open_page, plain, upload
+from helpers import tree_digest
 from streamlit.testing.v1 import AppTest
 
 from app.ui_common import require_judge
 from app.ui_eval import SCORE_MODE
 from eval.judge import LLMJudge
-from index.embedding import Embedder
 from index.settings import Settings
 from index.store import IndexStore, read_manifest
 from rag.retrieval import filter_value
 
-APP = REPO_ROOT / "app" / "streamlit_app.py"
-#: The first run loads the index and warms the model; later runs take well under a second.
-RUN_TIMEOUT = 120
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path, embedder: Embedder) -> Path:
-    """The tiny evidence base and its index, built once; tests use copies."""
-    root = tmp_path_factory.mktemp("app-corpus")
-    build_corpus_index(root, cache_dir, embedder)
-    return root
-
-
-@pytest.fixture
-def settings(
-    corpus: Path, tmp_path: Path, cache_dir: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
-) -> Settings:
-    """This test's copy of the index and data, named to the app through ICRAG_* variables."""
-    root = tmp_path / "app"
-    shutil.copytree(corpus, root)
-    monkeypatch.setenv("ICRAG_INDEX_DIR", str(root / "index"))
-    monkeypatch.setenv("ICRAG_DATA_DIR", str(root / "data"))
-    monkeypatch.setenv("ICRAG_CACHE_DIR", str(cache_dir))
-    monkeypatch.setenv("ICRAG_SHOW_PROGRESS", "false")
-    monkeypatch.setattr("app.ui_common.Embedder", lambda _settings: embedder)
-    return Settings()
-
-
-def open_page(page: str | None = None) -> AppTest:
-    """The app after its first run, switched to a page when one is named."""
-    at = AppTest.from_file(str(APP), default_timeout=RUN_TIMEOUT).run()
-    if page is not None:
-        at.switch_page(f"views/{page}.py").run()
-    assert not at.exception, at.exception
-    return at
-
-
-def ask(at: AppTest, question: str) -> AppTest:
-    at.text_input(key="ask_question").set_value(question)
-    at.button(key="ask_submit").click().run()
-    assert not at.exception, at.exception
-    return at
+pytest_plugins = ["fixtures_app"]  # one index per module, a copy per test
 
 
 def bodies(at: AppTest) -> list[str]:
@@ -77,15 +34,6 @@ def bodies(at: AppTest) -> list[str]:
 
 def cards(at: AppTest) -> list[str]:
     return [body for body in bodies(at) if 'class="icrag-card"' in body]
-
-
-def plain(markdown: str) -> str:
-    """Text of a message whose Markdown syntax the app escaped with backslashes."""
-    return re.sub(r"\\(.)", r"\1", markdown)
-
-
-def errors(at: AppTest) -> list[str]:
-    return [plain(e.value) for e in at.error]
 
 
 # --- Ask --------------------------------------------------------------------------------
@@ -215,13 +163,6 @@ def test_selected_record_shows_its_passage_and_review_passages(settings: Setting
 # --- Library ----------------------------------------------------------------------------
 
 
-def upload(at: AppTest, name: str, data: bytes) -> AppTest:
-    at.file_uploader(key="lib_uploads").set_value((name, data, "application/octet-stream"))
-    at.button(key="lib_add").click().run()
-    assert not at.exception, at.exception
-    return at
-
-
 def test_library_lists_documents_publications_and_manifest(settings: Settings) -> None:
     at = open_page("library")
     documents, sources = (frame.value for frame in at.dataframe)
@@ -308,7 +249,7 @@ def test_evaluate_scores_an_uploaded_answers_file(settings: Settings) -> None:
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.session_state["eval_score"].report.n_answers == 1
 
-    at.selectbox(key="eval_score_pick").set_value("1").run()
+    at.selectbox(key="eval_score_pick").set_value(0).run()
     missed, unsupported = (b for b in bodies(at) if b.startswith("<ul"))
     assert "relationships before structures" in missed and "shared purpose" not in missed
     assert "The moon is made of green cheese." in unsupported and "Leaders build" not in unsupported

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
+
 import streamlit as st
 
 from app.ui_common import init_state, require_pipeline, settings_from_env, shown_errors
@@ -25,6 +27,10 @@ EXAMPLES = (
     "Which leadership skills did Nieuwboer et al. find important for integrating care?",
     "How many papers were included in the NIHR HSDR realist synthesis by Harris et al. (2022)?",
 )
+#: The form's widgets, whose values outlive a visit to another page through FORM_KEPT.
+FORM_KEYS = ("ask_question", "ask_component", "ask_source", "ask_kind")
+FORM_KEPT = "ask_form_kept"
+FILTER_LABELS = {"component": "Leadership component", "source_id": "Publication", "kind": "Document type"}
 KIND_LABELS = {
     "evidence": "Coded evidence table",
     "markdown": "Markdown summary",
@@ -57,6 +63,40 @@ def chosen_filters() -> dict[str, str]:
         "kind": st.session_state.get("ask_kind"),
     }
     return {key: value for key, value in picked.items() if value}
+
+
+def restore_form(options: dict[str, Collection[str]]) -> None:
+    """Give the form back the values it had before the user visited another page.
+
+    Streamlit forgets the state of widgets a run does not draw, so the last values are kept
+    under a plain key and restored; a filter value the index no longer offers is dropped.
+    """
+    for key, value in st.session_state.get(FORM_KEPT, {}).items():
+        if key not in st.session_state and (key not in options or value in options[key]):
+            st.session_state[key] = value
+
+
+def keep_form() -> None:
+    """Remember the form's values (as last submitted) for :func:`restore_form`."""
+    st.session_state[FORM_KEPT] = {key: st.session_state.get(key) for key in FORM_KEYS}
+
+
+def filter_text(key: str, value: str, sources: Mapping[str, SourceInfo]) -> str:
+    """A filter as its selectbox shows it, e.g. 'Document type: PDF'."""
+    if key == "source_id" and value in sources:
+        value = source_label(sources[value])
+    elif key == "kind":
+        value = KIND_LABELS.get(value, value)
+    return f"{FILTER_LABELS[key]}: {value}"
+
+
+def asked_text(answer: Answer, filters: dict[str, str], sources: Mapping[str, SourceInfo]) -> str:
+    """The question and filters the answer was given for, as escaped Markdown.
+
+    The form may hold another question by now (edited, not asked), so the answer names its own.
+    """
+    parts = [answer.question, *(filter_text(key, value, sources) for key, value in filters.items())]
+    return "**You asked:** " + " · ".join(label_text(part) for part in parts)
 
 
 def show_citations(citations: list[Citation], store: IndexStore, prefix: str) -> None:
@@ -113,7 +153,11 @@ def render() -> None:
     settings = settings_from_env()
     pipeline = require_pipeline(settings)
     store = pipeline.store
-    init_state(ask_question="", ask_answer=None, ask_pending=False)
+    components = sorted({p.record.component for p in store.passages if p.record and p.record.component})
+    sources = store.manifest.sources
+    kinds = sorted({p.kind for p in store.passages})
+    restore_form({"ask_component": components, "ask_source": sources, "ask_kind": kinds})
+    init_state(ask_question="", ask_answer=None, ask_filters={}, ask_pending=False)
 
     st.title("Ask the evidence")
     st.caption(
@@ -121,9 +165,6 @@ def render() -> None:
         "on leading integrated health and social care. Each sentence cites the passage it quotes; "
         "when the evidence does not cover a question, the answer says so."
     )
-    components = sorted({p.record.component for p in store.passages if p.record and p.record.component})
-    sources = store.manifest.sources
-    kinds = sorted({p.kind for p in store.passages})
     with st.form("ask_form", border=False):
         st.text_input(
             "Your question",
@@ -150,15 +191,20 @@ def render() -> None:
         )
         submitted = st.form_submit_button("Ask", type="primary", key="ask_submit", icon=":material/send:")
     st.pills("Or try an example", EXAMPLES, key="ask_example", on_change=use_example)
+    keep_form()
 
     if submitted or st.session_state.ask_pending:
         st.session_state.ask_pending = False
         st.session_state.ask_answer = None
+        st.session_state.ask_filters = chosen_filters()
         with shown_errors(), st.spinner("Searching the evidence…"):
-            st.session_state.ask_answer = pipeline.ask(st.session_state.ask_question, filters=chosen_filters())
+            st.session_state.ask_answer = pipeline.ask(
+                st.session_state.ask_question, filters=st.session_state.ask_filters
+            )
     answer = st.session_state.ask_answer
     if answer is not None:
         st.divider()
+        st.markdown(asked_text(answer, st.session_state.ask_filters, sources))
         show_answer(answer, store)
 
 

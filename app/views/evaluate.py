@@ -6,24 +6,36 @@ from html import escape
 
 import streamlit as st
 
-from app.ui_common import init_state, require_judge, require_pipeline, settings_from_env, shown_errors
+from app.ui_common import (
+    configured_pipeline,
+    init_state,
+    require_judge,
+    require_pipeline,
+    settings_from_env,
+    shown_errors,
+)
 from app.ui_eval import (
     RUN_MODE,
+    RUN_SETTINGS,
     SCORE_MODE,
     EvalRun,
     ScoreRun,
+    compare_runs,
     line_missing_facts,
     line_unsupported,
     question_unsupported,
     run_question_set,
     score_answer_file,
+    setting_bounds,
     staged_upload,
 )
-from app.ui_render import label_text, passage_block, table_rows
+from app.ui_render import label_text, passage_block, spreadsheet_safe, table_rows
 from eval.metrics import SupportJudge
+from index.settings import Settings
 from rag.pipeline import Pipeline
 
-BUNDLED_SET = "dev_questions.jsonl"
+BUNDLED_SETS = ("dev_questions.jsonl", "extra_dev_questions.jsonl")
+UPLOAD = "Upload a JSONL file"
 SCORE_COLUMNS = ("recall@5", "key facts", "support", "precision")
 SCORE_FIELDS = ("citation_support", "citation_precision", "key_fact_recall")
 _LIST_STYLE = "margin:.25rem 0 .75rem 1.25rem;padding:0"
@@ -171,38 +183,73 @@ def show_score(run: ScoreRun, judge: SupportJudge) -> None:
         hide_index=True,
         column_config={name: st.column_config.NumberColumn(format="%.2f") for name in SCORE_FIELDS},
     )
-    scored = {a.id: a for a in report.per_answer}
-    lines = {line.id: line for line in run.lines}
+    # Rows are picked by position: ids may repeat (two systems' answers to q1) or clash with line numbers.
+    scored = report.per_answer
     chosen = st.selectbox(
         "Look at one answer",
-        list(scored),
+        range(len(scored)),
         index=None,
         placeholder="Choose an answer",
-        format_func=lambda aid: f"{aid} — {scored[aid].question}",
+        format_func=lambda row: f"row {row + 1} · {scored[row].id} — {scored[row].question[:80]}",
         key="eval_score_pick",
     )
     if chosen is None:
         return
-    line = lines[chosen]
+    line = run.lines[chosen]
     st.markdown(f"**{label_text(line.question)}**")
     st.html(passage_block(line.answer))
     left, right = st.columns(2)
     with left:
-        st.markdown("**Missed key facts**")
-        st.html(text_list(line_missing_facts(line), "None (or no key facts given)."))
+        by_reference = not line.key_facts and bool(line.reference)
+        st.markdown("**Reference claims not in the answer**" if by_reference else "**Missed key facts**")
+        with shown_errors():
+            empty = "None." if line.key_facts or line.reference else "No key facts or reference given."
+            st.html(text_list(line_missing_facts(line, judge), empty))
     with right:
         st.markdown("**Unsupported sentences**")
         with shown_errors():
             st.html(text_list(line_unsupported(line, judge, scored[chosen].abstained), "None."))
 
 
+def run_settings(base: Settings) -> Settings:
+    """The server's settings with the evaluator's changes for this run, within the bounds Settings sets."""
+    values: dict[str, object] = {}
+    with st.expander("Settings for this run"):
+        for cell, (name, short) in zip(st.columns(len(RUN_SETTINGS)), RUN_SETTINGS.items(), strict=True):
+            default = getattr(base, name)
+            kind = type(default)
+            low, high = setting_bounds(name)
+            values[name] = cell.number_input(
+                short,
+                min_value=kind(low),
+                max_value=kind(high),
+                value=default,
+                step=1 if kind is int else 0.05,
+                help=Settings.model_fields[name].description,
+                key=f"eval_setting_{name}",
+            )
+    return base.model_copy(update=values)
+
+
+def clear_runs() -> None:
+    """Start a new comparison: forget the session's runs."""
+    st.session_state.eval_runs = []
+
+
+def show_comparison(runs: list[EvalRun]) -> None:
+    """The session's runs side by side, as ``icrag eval compare`` prints them, and a way to clear them."""
+    st.subheader("Compare runs")
+    st.caption("Every run of this session, oldest first; the rows are those of `icrag eval compare`.")
+    rows = [{str(spreadsheet_safe(k)): v for k, v in row.items()} for row in compare_runs(runs)]
+    st.dataframe(table_rows(rows), key="eval_compare_table", hide_index=True)
+    st.button("Clear runs", key="eval_compare_clear", on_click=clear_runs, icon=":material/delete_sweep:")
+
+
 def render() -> None:
     """The Evaluate page."""
     settings = settings_from_env()
-    pipeline = require_pipeline(settings)
     judge = require_judge(settings)
-    init_state(eval_run=None, eval_score=None)
-    bundled = settings.data_dir / BUNDLED_SET
+    init_state(eval_run=None, eval_runs=[], eval_score=None)
 
     st.title("Evaluate")
     st.caption(
@@ -219,38 +266,44 @@ def render() -> None:
         )
         upload = st.file_uploader("Answers file", type=["jsonl", "json"], key="eval_answers_file")
         if st.button("Score answers", type="primary", key="eval_score_go", disabled=upload is None) and upload:
-            st.session_state.eval_score = None
+            # A failed scoring shows its error and keeps the previous results.
             with shown_errors(), st.spinner("Scoring answers…"), staged_upload(upload.name, upload.getvalue()) as path:
                 st.session_state.eval_score = score_answer_file(path, judge, upload.name)
         if st.session_state.eval_score is not None:
             show_score(st.session_state.eval_score, judge)
         return
 
-    sources = [f"Bundled set ({bundled.name})", "Upload a JSONL file"] if bundled.is_file() else ["Upload a JSONL file"]
-    source = st.radio("Questions", sources, key="eval_source", horizontal=True)
-    upload = None
-    if source.startswith("Upload"):
-        upload = st.file_uploader("Question set", type=["jsonl"], key="eval_questions_file")
+    pipeline = require_pipeline(settings)
+    bundled = {f"Bundled set ({name})": settings.data_dir / name for name in BUNDLED_SETS}
+    bundled = {label: path for label, path in bundled.items() if path.is_file()}
+    source = st.radio("Questions", [*bundled, UPLOAD], key="eval_source", horizontal=True)
+    upload = st.file_uploader("Question set", type=["jsonl"], key="eval_questions_file") if source == UPLOAD else None
     limit = st.columns(4)[0].number_input(
         "Only the first N questions (0 = all)", min_value=0, value=0, step=5, key="eval_limit"
     )
-    ready = upload is not None or not source.startswith("Upload")
+    chosen = run_settings(pipeline.settings)
     if st.button(
         "Run evaluation",
         type="primary",
         key="eval_run_go",
-        disabled=not ready,
+        disabled=source == UPLOAD and upload is None,
         help="Each question is answered and retrieved once; about a second a question on a laptop.",
     ):
-        st.session_state.eval_run = None
+        # A failed run shows its error and keeps the previous results.
         with shown_errors(), st.spinner("Answering every question and scoring the answers…"):
+            run_pipeline = configured_pipeline(pipeline, chosen)
             if upload is not None:
                 with staged_upload(upload.name, upload.getvalue()) as path:
-                    st.session_state.eval_run = run_question_set(path, pipeline, judge, upload.name, limit or None)
+                    run = run_question_set(path, run_pipeline, judge, upload.name, limit or None)
             else:
-                st.session_state.eval_run = run_question_set(bundled, pipeline, judge, str(bundled), limit or None)
+                run = run_question_set(bundled[source], run_pipeline, judge, str(bundled[source]), limit or None)
+            st.session_state.eval_run = run
+            st.session_state.eval_runs = [*st.session_state.eval_runs, run]
+    if len(st.session_state.eval_runs) >= 2:
+        show_comparison(st.session_state.eval_runs)
     if st.session_state.eval_run is not None:
-        show_run(st.session_state.eval_run, pipeline, judge)
+        run = st.session_state.eval_run
+        show_run(run, configured_pipeline(pipeline, run.settings), judge)
 
 
 render()

@@ -30,13 +30,37 @@ def record_row(passage: Passage, record: EvidenceRecord) -> dict[str, str]:
     }
 
 
-def matches(record: EvidenceRecord, words: list[str]) -> bool:
-    """Whether every search word occurs in some field of the record (case-insensitive)."""
+def matches(passage: Passage, record: EvidenceRecord, words: list[str]) -> bool:
+    """Whether every search word occurs in the record as the page shows it (case-insensitive).
+
+    The haystack is the table row plus the detail pane's fields, so any word a user can see,
+    such as a component, 'et al.' or a publication's title, finds the record.
+    """
+    source = passage.source
     haystack = " ".join(
-        (record.record_id, record.context, record.mechanism, record.outcome, record.evidence_summary,
-         record.included_study, record.section)
+        (*record_row(passage, record).values(), record.source_id, record.evidence_summary, record.included_study,
+         record.section, source.authors, source.year, source.title)
     ).lower()  # fmt: skip
     return all(word in haystack for word in words)
+
+
+def selected_position(shown_ids: list[str]) -> int | None:
+    """The table row of the record the user selected, kept by id across filter and search changes.
+
+    The keyed table remembers its selection as a row number, which points at another record once
+    the rows change; so the rows listed last run map it back to a passage id, the row is moved to
+    where that record is listed now, and a record no longer listed is deselected.
+    """
+    listed_before: list[str] = st.session_state.get("ev_rows", [])
+    state = st.session_state.get("ev_table")
+    rows: list[int] = list(state["selection"]["rows"]) if state is not None else []
+    picked = listed_before[rows[0]] if rows and rows[0] < len(listed_before) else None
+    position = shown_ids.index(picked) if picked in shown_ids else None
+    wanted = [] if position is None else [position]
+    if rows != wanted:
+        st.session_state["ev_table"] = {"selection": {"rows": wanted, "columns": [], "cells": []}}
+    st.session_state["ev_rows"] = shown_ids
+    return position
 
 
 def record_fields(passage: Passage, record: EvidenceRecord) -> str:
@@ -126,13 +150,14 @@ def render() -> None:
         for p, r in coded
         if (not picked_components or r.component in picked_components)
         and (not picked_sources or r.source_id in picked_sources)
-        and matches(r, words)
+        and matches(p, r, words)
     ]
+    position = selected_position([p.passage_id for p, _ in shown])
 
     table, by_component = st.tabs(["All records", "By component"], key="ev_tabs")
     with table:
         st.caption(f"{len(shown)} of {len(coded)} records")
-        event = st.dataframe(
+        st.dataframe(
             table_rows(record_row(p, r) for p, r in shown),
             key="ev_table",
             on_select="rerun",
@@ -157,10 +182,9 @@ def render() -> None:
                     hide_index=True,
                     column_order=["record", "context", "mechanism", "outcome", "source"],
                 )
-    selected = [i for i in event.selection.rows if i < len(shown)]
     st.divider()
-    if selected:
-        show_record(pipeline, *shown[selected[0]])
+    if position is not None:
+        show_record(pipeline, *shown[position])
     else:
         st.caption("Select a row in the table to see the record's passage and the review passages about it.")
 

@@ -10,10 +10,17 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from app.ui_common import embedder, error_message, forget_pipeline, init_state, pipeline, settings_from_env
 from app.ui_render import label_text, table_rows
-from app.ui_uploads import UPLOADS_FOLDER, add_upload, remove_document
+from app.ui_uploads import (
+    UPLOADS_FOLDER,
+    SourcesMerge,
+    add_sources,
+    add_upload,
+    is_sources_file,
+    remove_document,
+)
 from index.builder import IndexBuilder
 from index.errors import IcragError
-from index.loaders import SUPPORTED_SUFFIXES
+from index.loaders import SOURCES_FILE, SUPPORTED_SUFFIXES
 from index.settings import Settings
 from index.store import IndexStore
 
@@ -74,11 +81,18 @@ def add_files(settings: Settings, files: list[UploadedFile]) -> list[Notice]:
     """Add uploads one by one with a progress bar; one notice per file."""
     builder = IndexBuilder(settings, embedder=embedder(settings))
     notices: list[Notice] = []
+    batch: dict[str, str] = {}
     progress = st.progress(0.0, text="Adding documents…")
-    for i, upload in enumerate(files):
-        progress.progress(i / len(files), text=f"Reading and embedding {upload.name} ({i + 1} of {len(files)})…")
+    # Publication details first, so documents uploaded with them are indexed citing them.
+    for i, upload in enumerate(sorted(files, key=lambda upload: not is_sources_file(upload.name))):
+        step = f"({i + 1} of {len(files)})"
         try:
-            report = add_upload(builder, upload.name, upload.getvalue())
+            if is_sources_file(upload.name):
+                progress.progress(i / len(files), text=f"Merging {upload.name} and updating the index {step}…")
+                notices.append(sources_notice(upload.name, add_sources(builder, upload.name, upload.getvalue())))
+                continue
+            progress.progress(i / len(files), text=f"Reading and embedding {upload.name} {step}…")
+            report = add_upload(builder, upload.name, upload.getvalue(), batch)
         except IcragError as exc:
             notices.append(("error", error_message(exc)))
             continue
@@ -89,6 +103,18 @@ def add_files(settings: Settings, files: list[UploadedFile]) -> list[Notice]:
             notices.append(("warning", f"{upload.name} is already indexed unchanged."))
     progress.progress(1.0, text="Done.")
     return notices
+
+
+def sources_notice(name: str, merge: SourcesMerge) -> Notice:
+    """What a merged sources.csv changed, e.g. 'sources.csv: 2 publications added, 1 updated.'"""
+    added, updated = len(merge.added), len(merge.updated)
+    if not added and not updated:
+        listed = f"{len(merge.unchanged)} publication(s)"
+        return ("warning", f"{name}: nothing changed; its {listed} are already listed with these details.")
+    parts = [f"{n} {what}" for n, what in ((added, "added"), (updated, "updated")) if n]
+    number, rest = ", ".join(parts).split(" ", 1)
+    noun = "publication" if number == "1" else "publications"
+    return ("success", f"{name}: {number} {noun} {rest}.")
 
 
 def remove(settings: Settings, doc_id: str) -> list[Notice]:
@@ -126,7 +152,8 @@ def render() -> None:
     st.subheader("Add documents")
     st.caption(
         f"PDF, HTML, Markdown, plain text, or a coded-evidence CSV/JSON (up to {settings.max_file_mb:g} MB each). "
-        f"Files are kept in `{settings.data_dir / UPLOADS_FOLDER}` and re-indexed by `icrag index build`."
+        f"Files are kept in `{settings.data_dir / UPLOADS_FOLDER}` and re-indexed by `icrag index build`. "
+        f"A `{SOURCES_FILE}` adds or updates publication details in `{settings.data_dir / SOURCES_FILE}`."
     )
     with st.form("lib_add_form", clear_on_submit=True, border=False):
         files = st.file_uploader(
