@@ -173,7 +173,7 @@ class IndexBuilder:
         on_disk = {p.name: self._fingerprint(p) for p in files}
         if "" in on_disk.values():
             return None
-        return manifest if seen == on_disk and not _sources_changed(manifest, sources, files) else None
+        return manifest if seen == on_disk and not _sources_changed(manifest, sources) else None
 
     def _fingerprint(self, path: Path) -> str:
         return _fingerprint(path, self.settings.max_file_mb * 1024 * 1024)
@@ -319,14 +319,15 @@ class IndexBuilder:
         )
 
 
-def _sources_changed(manifest: Manifest, sources: dict[str, SourceInfo], files: Sequence[Path]) -> bool:
+def _sources_changed(manifest: Manifest, sources: dict[str, SourceInfo]) -> bool:
     """Whether the publications the index cites are described differently by ``sources.csv`` now.
 
     A row edited, added or removed for a cited publication changes its passages' citations; so
-    does a new row whose DOI is a file's name, which makes that file part of the publication.
+    does a new row whose DOI is an indexed file's name, which makes that file part of the
+    publication. (A file that was skipped cites nothing, whatever its name.)
     """
     now = {sid: sources.get(sid) or SourceInfo(source_id=sid) for sid in manifest.sources}
-    stems = {unquote(path.stem).lower() for path in files}
+    stems = {unquote(Path(entry.path).stem).lower() for entry in manifest.documents}
     claimed = any(s.doi.lower() in stems for s in sources.values() if s.doi and s.source_id not in manifest.sources)
     return now != manifest.sources or claimed
 

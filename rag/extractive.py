@@ -218,9 +218,9 @@ class ExtractiveAnswerer:
         The authors and year of a publication the question names are left out: "Harris et al.
         (2022)" picks the publication, and a sentence that merely names it does not answer.
         """
-        named = self.sources.match(question)
-        naming = {t for sid in named for t in self._naming_words.get(sid, ())}
-        return set(self.vocabulary.tokenizer([question])[0]) - naming
+        words = set(self.vocabulary.tokenizer([question])[0])
+        naming = {t for sid in self.sources.match(question) for t in self._naming_words.get(sid, ())}
+        return (words - naming) or words  # "Sims 2021?" asks about the publication itself
 
     def score_sentences(
         self, question: str, query: np.ndarray, hits: Sequence[RetrievedPassage]

@@ -253,6 +253,13 @@ def test_a_removed_sources_row_or_a_row_naming_a_file_by_doi_rebuilds(cited: Cit
     assert {p.source_id for p in cited.store().passages} == {"smith2021"}
     assert not cited.builder.build().written
 
+    # A row whose DOI names a file that cannot be indexed changes nothing the index holds.
+    write_files(cited.settings.data_dir, {"10.5555%2Fbroken.txt": ""})
+    row = '"doe2024","Doe J","2024","Broken","","10.5555/broken","",""\n'
+    cited.sources_csv.write_text(cited.sources_csv.read_text(encoding="utf-8") + row, encoding="utf-8")
+    cited.builder.build()
+    assert not cited.builder.build().written
+
 
 def test_adding_a_file_updates_the_records_of_kept_passages_as_a_rebuild_would(
     cited: Cited, tmp_path: Path, make_settings: SettingsFactory, make_builder: BuilderFactory, queries: np.ndarray

@@ -144,6 +144,8 @@ def test_naming_a_publication_does_not_make_its_authors_words_to_match(rag_index
     assert {"sim", "2019", "al"} <= naming & stems
     assert answerer.content_words(question) == stems - naming
     assert "2019" in answerer.content_words("Which surveys of night shifts ran in 2019?")  # names no publication
+    only_naming = "Sims et al. (2019)?"  # asks about the publication itself: its words are all there is
+    assert answerer.content_words(only_naming) == set(answerer.vocabulary.tokenizer([only_naming])[0])
 
 
 # --- selection: lists and near-duplicates ----------------------------------------------------
