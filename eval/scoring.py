@@ -3,8 +3,8 @@
 Each JSONL line holds a question, an answer and the contexts the answer cites, under icrag's
 names (question, answer, contexts, key_facts) or RAGAS's (user_input, response,
 retrieved_contexts, reference). ``[n]`` markers in the answer cite ``contexts[n-1]``; a marker
-group (``[1]``, ``[1, 2]``, ``[1][2]``) that ends a sentence belongs to that sentence, whatever
-follows it. An answer without markers has each sentence judged against all its contexts.
+group (``[1]``, ``[1, 2]``, ``[1][2]``) after a sentence's full stop belongs to that sentence,
+unless it opens a new line. An answer without markers has each sentence judged against all its contexts.
 icrag's own Answers (``icrag ask --json``) are read as they are: their ``sentences`` are scored
 as given, with the citation numbers each carries, and each citation's quote (not its whole
 passage, as ``icrag eval run`` uses) is the context its number names.
@@ -33,7 +33,7 @@ from eval.metrics import (
 from eval.questions import NOT_IN_CORPUS
 from index.errors import InputError
 from index.models import Record
-from index.sentences import split_sentences
+from index.sentences import sentence_spans
 from rag.models import AnswerSentence
 from rag.support import strip_markers
 
@@ -57,10 +57,6 @@ FIELD_ALIASES = {
 _MARKER_RE = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 #: Markers one after another: ``[1]``, `` [1, 2]``, ``[1][2]``, ``[1] [2]``.
 _GROUP_RE = re.compile(r"(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+")
-#: What closes a sentence right after its markers: ``claim [1].``
-_STOP_RE = re.compile(r"[.!?]+[\"'”’)\]]*")
-#: What opens the next sentence after a marker group (as index.sentences reads it), or the end of the text.
-_OPENS_RE = re.compile(r"\s*$|\s+[\"'“‘(\[]?[A-Z0-9•\-]")
 #: Phrases with which answerers decline; used when a line does not say whether it abstained.
 _DECLINED_RE = re.compile(
     r"\b(?:not in the (?:corpus|evidence|context)|(?:does|do) not (?:contain|cover|say|mention)"
@@ -190,38 +186,25 @@ def declined(line: AnswerLine) -> bool:
 def marked_sentences(answer: str) -> list[tuple[str, list[int]]]:
     """The sentences of an answer without their markers, each with the numbers its markers cite.
 
-    The text is first cut after each marker group that ends a sentence (followed by a full stop,
-    by what opens a sentence, or by the end), then each piece is split into sentences; a marker
-    group that the splitter puts at the start of a sentence still belongs to the sentence before.
+    A marker group the splitter puts at the start of a sentence (``Text. [1] lower-case next``)
+    closes the sentence before it when both are on one line; at the start of a line it opens its
+    own sentence (``[2] Claim.``). Markers inside a sentence stay with it.
     """
     sentences: list[tuple[str, list[int]]] = []
-    for piece in _marker_pieces(answer):
-        for raw in split_sentences(piece):
-            lead = _GROUP_RE.match(raw)
-            if lead and sentences:
-                sentences[-1][1].extend(_numbers(lead.group()))
-                raw = raw[lead.end() :]
-            text = strip_markers(raw)
-            if any(ch.isalnum() for ch in text):
-                sentences.append((text, _numbers(raw)))
-            elif sentences:
-                sentences[-1][1].extend(_numbers(raw))  # markers split off after the full stop
+    previous_end = 0
+    for start, end in sentence_spans(answer):
+        raw = answer[start:end]
+        lead = _GROUP_RE.match(raw)
+        if lead and sentences and "\n" not in answer[previous_end:start]:
+            sentences[-1][1].extend(_numbers(lead.group()))
+            raw = raw[lead.end() :]
+        previous_end = end
+        text = strip_markers(raw)
+        if any(ch.isalnum() for ch in text):
+            sentences.append((text, _numbers(raw)))
+        elif sentences:
+            sentences[-1][1].extend(_numbers(raw))  # markers split off after the full stop
     return sentences
-
-
-def _marker_pieces(text: str) -> list[str]:
-    """The text cut after every marker group that ends a sentence (with the full stop that follows it)."""
-    pieces: list[str] = []
-    start = 0
-    for group in _GROUP_RE.finditer(text):
-        stop = _STOP_RE.match(text, group.end())
-        if stop is None and _OPENS_RE.match(text, group.end()) is None:
-            continue  # a marker inside a sentence: "... found 36 papers [2], fewer than ..."
-        end = stop.end() if stop else group.end()
-        pieces.append(text[start:end])
-        start = end
-    pieces.append(text[start:])
-    return pieces
 
 
 def _numbers(text: str) -> list[int]:

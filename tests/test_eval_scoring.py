@@ -57,15 +57,16 @@ def test_markers_map_to_contexts_and_stray_markers_cite_nothing() -> None:
             ["Teams met weekly.", "knight2024: six CMOCs were extracted."],
             [["A"], ["B"]],
         ),
-        # A marker group ends a sentence that has no full stop (icrag quotes headings and labels).
+        # A marker at the start of a line opens its sentence, in a list or after a paragraph break.
+        ("- [1] Claim one.\n- [2] Claim two.", None, [["A"], ["B"]]),
+        ("Claim one [1].\n\n[2] Claim two.", ["Claim one.", "Claim two."], [["A"], ["B"]]),
+        # Markers before a capital, a number or an abbreviation's stop do not end a sentence.
+        ("Drivers were the Forward View [1] NHS Long Term Plan [2] and the Act [1].", None, [["A", "B"]]),
+        ("The review included 36 papers [1] 12 were from the UK [2].", None, [["A", "B"]]),
+        ("Tools help, e.g. [1] dashboards and audits. Next [2].", None, [["A"], ["B"]]),
         (
-            "Outcome: named as a component [1] Sims et al. found evidence. [2]",
-            ["Outcome: named as a component", "Sims et al. found evidence."],
-            [["A"], ["B"]],
-        ),
-        (
-            "One. [1, 2] two. [2][1] three [1] [2]. four",
-            ["One.", "two.", "three.", "four"],
+            "One. [1, 2] two. [2][1] Three [1] [2]. Four",
+            ["One.", "two.", "Three.", "Four"],
             [["A", "B"], ["B", "A"], ["A", "B"], []],
         ),
         # Markers inside a sentence stay with it.
