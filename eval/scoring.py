@@ -12,6 +12,7 @@ passage, as ``icrag eval run`` uses) is the context its number names.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 from collections.abc import Sequence
@@ -57,6 +58,8 @@ FIELD_ALIASES = {
 _MARKER_RE = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 #: Markers one after another: ``[1]``, `` [1, 2]``, ``[1][2]``, ``[1] [2]``.
 _GROUP_RE = re.compile(r"(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+")
+#: A marker group right after a colon or semicolon on the same line: ``lists three habits: [1]``.
+_AFTER_COLON_RE = re.compile(r"[:;](?:[ \t]*\[\d+(?:\s*[,;]\s*\d+)*\])+")
 #: Phrases with which answerers decline; used when a line does not say whether it abstained.
 _DECLINED_RE = re.compile(
     r"\b(?:not in the (?:corpus|evidence|context)|(?:does|do) not (?:contain|cover|say|mention)"
@@ -192,7 +195,7 @@ def marked_sentences(answer: str) -> list[tuple[str, list[int]]]:
     """
     sentences: list[tuple[str, list[int]]] = []
     previous_end = 0
-    for start, end in sentence_spans(answer):
+    for start, end in _marked_spans(answer):
         raw = answer[start:end]
         lead = _GROUP_RE.match(raw)
         if lead and sentences and "\n" not in answer[previous_end:start]:
@@ -205,6 +208,20 @@ def marked_sentences(answer: str) -> list[tuple[str, list[int]]]:
         elif sentences:
             sentences[-1][1].extend(_numbers(raw))  # markers split off after the full stop
     return sentences
+
+
+def _marked_spans(answer: str) -> list[tuple[int, int]]:
+    """Sentence spans, also cut after a marker group that follows a colon or semicolon on its line.
+
+    ``The reviews differ: [1] harris2022: 36 papers. [2]``: the first marker cites the list's
+    introduction, which the splitter would otherwise join to the list's first item.
+    """
+    cuts = [0, *(m.end() for m in _AFTER_COLON_RE.finditer(answer)), len(answer)]
+    return [
+        (piece_start + start, piece_start + end)
+        for piece_start, piece_end in itertools.pairwise(cuts)
+        for start, end in sentence_spans(answer[piece_start:piece_end])
+    ]
 
 
 def _numbers(text: str) -> list[int]:

@@ -57,6 +57,12 @@ def test_markers_map_to_contexts_and_stray_markers_cite_nothing() -> None:
             ["Teams met weekly.", "knight2024: six CMOCs were extracted."],
             [["A"], ["B"]],
         ),
+        # A marker after a list's colon or an item's semicolon cites what comes before it.
+        (
+            "The reviews differ: [1] harris2022: 36 papers; [2] knight2024: 18 documents. [1]",
+            ["The reviews differ:", "harris2022: 36 papers;", "knight2024: 18 documents."],
+            [["A"], ["B"], ["A"]],
+        ),
         # A marker at the start of a line opens its sentence, in a list or after a paragraph break.
         ("- [1] Claim one.\n- [2] Claim two.", None, [["A"], ["B"]]),
         ("Claim one [1].\n\n[2] Claim two.", ["Claim one.", "Claim two."], [["A"], ["B"]]),
