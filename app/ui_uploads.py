@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from index.builder import BuildReport, IndexBuilder
 from index.errors import IcragError, InputError
-from index.loaders import SOURCE_COLUMNS, SOURCES_FILE, SUPPORTED_SUFFIXES, doc_id_for, read_sources
+from index.loaders import SOURCE_COLUMNS, SOURCES_FILE, SUPPORTED_SUFFIXES, doc_id_for, read_csv_table, read_sources
 from index.models import SourceInfo
 from index.store import read_manifest
 
@@ -127,37 +127,33 @@ class SourcesMerge:
 
 
 def add_sources(builder: IndexBuilder, name: str, data: bytes) -> SourcesMerge:
-    """Merge an uploaded ``sources.csv`` into the data folder's and bring the index up to date.
+    """Merge an uploaded ``sources.csv`` into the data folder's and give the index the new details.
 
-    The builder reads publication details only from ``data_dir/sources.csv``, so the rows are
-    merged there (new source_ids added, existing ones replaced) and the index is built the way
-    ``icrag index build`` does, which re-cites the documents of changed publications. A
-    malformed file, or a build that fails, leaves the data folder and the index as they were.
+    The builder reads publication details only from ``data_dir/sources.csv``. An uploaded row
+    adds a publication or, for a source_id already listed, sets the columns the upload has and
+    keeps the others; rows and columns the upload does not mention stay as they were. The index
+    keeps its documents and only what citations carry changes. A malformed file, or an index that
+    cannot be updated, leaves the data folder and the index as they were.
     """
     _checked_name(builder, name, data)
-    with tempfile.TemporaryDirectory(prefix="icrag-upload-") as staging:
-        staged = Path(staging) / SOURCES_FILE
-        staged.write_bytes(data)
-        try:
-            uploaded = read_sources(staged)
-        except InputError as exc:
-            raise InputError(base_name(name), exc.problem) from None
-    if not uploaded:
-        raise InputError(base_name(name), "no row has a source_id")
+    header, rows = _uploaded_table(base_name(name), data)
     path = builder.settings.data_dir / SOURCES_FILE
     current = read_sources(path)
+    merged = _merged_sources_csv(path, header, rows)
+    after = _parsed_sources(merged)
+    uploaded = list(dict.fromkeys(row["source_id"].strip() for row in rows if (row.get("source_id") or "").strip()))
     merge = SourcesMerge(
         added=[sid for sid in uploaded if sid not in current],
-        updated=[sid for sid in uploaded if sid in current and current[sid] != uploaded[sid]],
-        unchanged=[sid for sid in uploaded if current.get(sid) == uploaded[sid]],
+        updated=[sid for sid in uploaded if sid in current and current[sid] != after[sid]],
+        unchanged=[sid for sid in uploaded if current.get(sid) == after[sid]],
     )
     if not merge.added and not merge.updated:
         return merge
     before = path.read_bytes() if path.exists() else None
-    _write_atomically(path, _sources_csv({**current, **uploaded}))
+    _write_atomically(path, merged)
     try:
-        if (builder.index_dir / "manifest.json").exists():  # with no index yet, the first add reads the file
-            builder.build()
+        if (builder.index_dir / "manifest.json").exists():  # with no index yet, the first build reads the file
+            builder.update_sources()
     except BaseException:
         if before is None:
             path.unlink()
@@ -167,13 +163,45 @@ def add_sources(builder: IndexBuilder, name: str, data: bytes) -> SourcesMerge:
     return merge
 
 
-def _sources_csv(sources: dict[str, SourceInfo]) -> bytes:
-    """A ``sources.csv`` of these publications, every cell quoted like the bundled one."""
+def _uploaded_table(name: str, data: bytes) -> tuple[list[str], list[dict[str, str]]]:
+    """The header and rows of an uploaded sources.csv; InputError (naming the upload) when unusable."""
+    try:
+        header, rows = read_csv_table(Path(name), data, required=("source_id",))
+    except InputError as exc:
+        raise InputError(name, exc.problem) from None
+    if not any((row.get("source_id") or "").strip() for row in rows):
+        raise InputError(name, "no row has a source_id")
+    return header, rows
+
+
+def _merged_sources_csv(path: Path, header: list[str], rows: list[dict[str, str]]) -> bytes:
+    """The data folder's sources.csv with the uploaded rows merged in, every cell quoted like the bundled one."""
+    columns, table = read_csv_table(path, path.read_bytes(), ("source_id",)) if path.exists() else ([], [])
+    columns = list(dict.fromkeys([*(columns or SOURCE_COLUMNS), *(c for c in header if c)]))
+    position = {(row.get("source_id") or "").strip(): i for i, row in enumerate(table)}
+    for row in rows:
+        sid = (row.get("source_id") or "").strip()
+        if not sid:
+            continue
+        given = {column: value for column, value in row.items() if column}
+        if sid in position:
+            table[position[sid]].update(given)
+        else:
+            position[sid] = len(table)
+            table.append(given)
     out = io.StringIO()
-    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
-    writer.writerow(SOURCE_COLUMNS)
-    writer.writerows([getattr(source, column) for column in SOURCE_COLUMNS] for source in sources.values())
+    writer = csv.DictWriter(out, columns, restval="", quoting=csv.QUOTE_ALL, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(table)
     return out.getvalue().encode("utf-8")
+
+
+def _parsed_sources(data: bytes) -> dict[str, SourceInfo]:
+    """Publications of a sources.csv held in memory, read as the builder reads the file."""
+    with tempfile.TemporaryDirectory(prefix="icrag-sources-") as staging:
+        staged = Path(staging) / SOURCES_FILE
+        staged.write_bytes(data)
+        return read_sources(staged)
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

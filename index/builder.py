@@ -127,6 +127,23 @@ class IndexBuilder:
         report.seconds = time.perf_counter() - started
         return report
 
+    def update_sources(self) -> BuildReport:
+        """Give the indexed passages the publication details ``data_dir/sources.csv`` holds now.
+
+        The documents stay as they are, wherever they were added from, and nothing is embedded
+        again; only what citations carry (title, authors, year, DOI, ...) changes.
+        """
+        started = time.perf_counter()
+        with write_lock(self.index_dir):
+            store = self._load_existing()
+            if store is None:
+                raise IndexMissingError(f"no index at {self.index_dir}; build one with `icrag index build`")
+            sources = dict(store.manifest.sources)
+            sources.update(read_sources(self.settings.data_dir / SOURCES_FILE))
+            report = self._write(self._kept(store, set()), [], sources, [], store, store.manifest.skipped)
+        report.seconds = time.perf_counter() - started
+        return report
+
     def remove(self, doc_ids: Sequence[str]) -> BuildReport:
         """Remove documents by id (as listed by ``icrag index info``)."""
         started = time.perf_counter()

@@ -556,6 +556,11 @@ def render_record(record: EvidenceRecord) -> str:
 
 
 def _read_csv_rows(path: Path, data: bytes, required: tuple[str, ...]) -> list[dict[str, str]]:
+    return read_csv_table(path, data, required)[1]
+
+
+def read_csv_table(path: Path, data: bytes, required: tuple[str, ...]) -> tuple[list[str], list[dict[str, str]]]:
+    """A CSV file's header and its non-empty rows by column name; InputError names what is wrong."""
     text = _decode_text(path, data)
     reader = csv.reader(io.StringIO(text))
     try:
@@ -580,7 +585,7 @@ def _read_csv_rows(path: Path, data: bytes, required: tuple[str, ...]) -> list[d
             rows.append(dict(zip(header, values, strict=False)))
     except csv.Error as exc:
         raise InputError(path, f"malformed CSV ({exc})") from exc
-    return rows
+    return header, rows
 
 
 def _evidence_rows(path: Path, data: bytes) -> list[dict[str, str]]:

@@ -176,10 +176,10 @@ def test_uploaded_sources_csv_merges_publications_and_recites_the_index(settings
 def test_sources_csv_is_put_back_when_the_index_cannot_be_brought_up_to_date(
     settings: Settings, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def fail(self: IndexBuilder, data_dir: Path | None = None, force: bool = False) -> NoReturn:
+    def fail(self: IndexBuilder) -> NoReturn:
         raise IcragError("index is busy")
 
-    monkeypatch.setattr(IndexBuilder, "build", fail)
+    monkeypatch.setattr(IndexBuilder, "update_sources", fail)
     before = tree_digest(settings.data_dir), tree_digest(settings.index_dir)
     with pytest.raises(IcragError, match="index is busy"):
         add_sources(IndexBuilder(settings, embedder=embedder), "sources.csv", SOURCES_UPLOAD)
@@ -194,3 +194,28 @@ def test_sources_csv_uploaded_before_any_index_waits_for_the_first_one(
     assert (merge.added, merge.updated, merge.unchanged) == (["doe2024"], ["smith2021"], [])
     assert "doe2024" in (settings.data_dir / "sources.csv").read_text()
     assert not no_index.index_dir.exists()
+
+
+def test_a_sources_upload_changes_citations_only_and_keeps_what_it_does_not_mention(
+    settings: Settings, embedder: Embedder, tmp_path: Path
+) -> None:
+    """Documents added from elsewhere or removed stay so; extra columns, id-less rows and unnamed cells survive."""
+    builder = IndexBuilder(settings, embedder=embedder)
+    memo = tmp_path / "elsewhere" / "memo.md"
+    memo.parent.mkdir()
+    memo.write_text("# Memo\n\nJoint caseload reviews ran every fortnight in both teams.\n", encoding="utf-8")
+    builder.add([memo])
+    builder.remove(["evidence"])
+    data_sources = settings.data_dir / "sources.csv"
+    with_notes = SOURCES_CSV.rstrip("\n").replace("licence", "licence,notes") + ',"keep me"\n'
+    data_sources.write_text(with_notes + ',"Anon",,"A row without an id",,,,,\n', encoding="utf-8")
+
+    merge = add_sources(builder, "sources.csv", b"source_id,title\nsmith2021,A new title\n")
+    assert (merge.added, merge.updated) == ([], ["smith2021"])
+    store = IndexStore.load(settings.index_dir, settings)
+    assert sorted(store.documents) == ["memo", "smith2021"]
+    assert {p.source.title for p in store.passages if p.source_id == "smith2021"} == {"A new title"}
+    assert {p.source.authors for p in store.passages if p.source_id == "smith2021"} == {"Smith J; Jones K; Patel R"}
+    merged = data_sources.read_text(encoding="utf-8")
+    assert merged.splitlines()[0].endswith('"licence","notes"') and '"keep me"' in merged
+    assert len(merged.splitlines()) == 3 and "A row without an id" in merged
