@@ -187,12 +187,20 @@ def eval_compare(
     if len(reports) < 2:
         raise InputError(reports[0], "only one report given; compare needs two or more")
     loaded = [read_eval_report(path) for path in reports]
-    labels = unique_labels([(p if p.is_dir() else p.parent).resolve().name or str(p) for p in reports])
+    labels = unique_labels([_report_label(path) for path in reports])
     comparison = compare_reports(dict(zip(labels, loaded, strict=True)))
     typer.echo(comparison_markdown(comparison), nl=False)
     if out is not None:
         written = write_comparison(comparison, out)
         typer.echo(f"wrote {', '.join(str(p) for p in written)}")
+
+
+def _report_label(path: Path) -> str:
+    """A report's column name: its folder, or the file's own name when it is not a folder's report.json."""
+    if path.is_dir() or path.name == "report.json":
+        folder = path if path.is_dir() else path.parent
+        return folder.resolve().name or str(path)
+    return path.stem
 
 
 def _fmt(value: float | None, digits: int = 3) -> str:

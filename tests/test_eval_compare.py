@@ -91,6 +91,12 @@ def test_compare_shows_runs_side_by_side_with_the_settings_that_differ(
     assert cells[""] == ["run", "old"] and "setting: top_k" not in cells
     assert "Settings not recorded in the report of: old" in result.output
 
+    # Report files saved under their own names are labelled by those names.
+    for name, source in (("topk5.json", first / "report.json"), ("topk2.json", second_file)):
+        (tmp_path / name).write_text(source.read_text())
+    result = icrag("eval", "compare", str(tmp_path / "topk5.json"), str(tmp_path / "topk2.json"))
+    assert table(result.output)[""] == ["topk5", "topk2"]
+
 
 def test_compare_user_errors_are_one_line(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
