@@ -19,8 +19,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from index.builder import BuildReport, IndexBuilder
 from index.errors import IcragError, InputError
-from index.loaders import SOURCE_COLUMNS, SOURCES_FILE, SUPPORTED_SUFFIXES, doc_id_for, read_csv_table, read_sources
-from index.models import SourceInfo
+from index.loaders import SOURCE_COLUMNS, SOURCES_FILE, SUPPORTED_SUFFIXES, doc_id_for, parse_sources, read_csv_table
 from index.store import read_manifest
 
 UPLOADS_FOLDER = "uploads"
@@ -138,9 +137,10 @@ def add_sources(builder: IndexBuilder, name: str, data: bytes) -> SourcesMerge:
     _checked_name(builder, name, data)
     header, rows = _uploaded_table(base_name(name), data)
     path = builder.settings.data_dir / SOURCES_FILE
-    current = read_sources(path)
-    merged = _merged_sources_csv(path, header, rows)
-    after = _parsed_sources(merged)
+    before = path.read_bytes() if path.exists() else None
+    current = parse_sources(path, before) if before is not None else {}
+    merged = _merged_sources_csv(path, before, header, rows)
+    after = parse_sources(path, merged)
     uploaded = list(dict.fromkeys(row["source_id"].strip() for row in rows if (row.get("source_id") or "").strip()))
     merge = SourcesMerge(
         added=[sid for sid in uploaded if sid not in current],
@@ -149,7 +149,6 @@ def add_sources(builder: IndexBuilder, name: str, data: bytes) -> SourcesMerge:
     )
     if not merge.added and not merge.updated:
         return merge
-    before = path.read_bytes() if path.exists() else None
     _write_atomically(path, merged)
     try:
         if (builder.index_dir / "manifest.json").exists():  # with no index yet, the first build reads the file
@@ -174,9 +173,9 @@ def _uploaded_table(name: str, data: bytes) -> tuple[list[str], list[dict[str, s
     return header, rows
 
 
-def _merged_sources_csv(path: Path, header: list[str], rows: list[dict[str, str]]) -> bytes:
-    """The data folder's sources.csv with the uploaded rows merged in, every cell quoted like the bundled one."""
-    columns, table = read_csv_table(path, path.read_bytes(), ("source_id",)) if path.exists() else ([], [])
+def _merged_sources_csv(path: Path, existing: bytes | None, header: list[str], rows: list[dict[str, str]]) -> bytes:
+    """The data folder's sources.csv (``existing``, its bytes) with the uploaded rows merged in, cells quoted."""
+    columns, table = read_csv_table(path, existing, ("source_id",)) if existing is not None else ([], [])
     columns = list(dict.fromkeys([*(columns or SOURCE_COLUMNS), *(c for c in header if c)]))
     position = {(row.get("source_id") or "").strip(): i for i, row in enumerate(table)}
     for row in rows:
@@ -194,14 +193,6 @@ def _merged_sources_csv(path: Path, header: list[str], rows: list[dict[str, str]
     writer.writeheader()
     writer.writerows(table)
     return out.getvalue().encode("utf-8")
-
-
-def _parsed_sources(data: bytes) -> dict[str, SourceInfo]:
-    """Publications of a sources.csv held in memory, read as the builder reads the file."""
-    with tempfile.TemporaryDirectory(prefix="icrag-sources-") as staging:
-        staged = Path(staging) / SOURCES_FILE
-        staged.write_bytes(data)
-        return read_sources(staged)
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

@@ -55,11 +55,13 @@ FIELD_ALIASES = {
     "sentences": "sentences",
 }
 
-_MARKER_RE = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+#: The numbers inside one marker: ``1`` or ``1, 2``.
+_NUMBERS = r"\d+(?:\s*[,;]\s*\d+)*"
+_MARKER_RE = re.compile(rf"\[({_NUMBERS})\]")
 #: Markers one after another: ``[1]``, `` [1, 2]``, ``[1][2]``, ``[1] [2]``.
-_GROUP_RE = re.compile(r"(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+")
+_GROUP_RE = re.compile(rf"(?:\s*\[{_NUMBERS}\])+")
 #: A marker group right after a colon or semicolon on the same line: ``lists three habits: [1]``.
-_AFTER_COLON_RE = re.compile(r"[:;](?:[ \t]*\[\d+(?:\s*[,;]\s*\d+)*\])+")
+_AFTER_COLON_RE = re.compile(rf"[:;](?:[ \t]*\[{_NUMBERS}\])+")
 #: Phrases with which answerers decline; used when a line does not say whether it abstained.
 _DECLINED_RE = re.compile(
     r"\b(?:not in the (?:corpus|evidence|context)|(?:does|do) not (?:contain|cover|say|mention)"

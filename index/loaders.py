@@ -95,9 +95,12 @@ def discover(data_dir: Path) -> list[Path]:
 
 def read_sources(path: Path) -> dict[str, SourceInfo]:
     """Bibliographic metadata by source_id from a ``sources.csv`` file (empty if absent)."""
-    if not path.exists():
-        return {}
-    rows = _read_csv_rows(path, path.read_bytes(), required=("source_id",))
+    return parse_sources(path, path.read_bytes()) if path.exists() else {}
+
+
+def parse_sources(path: Path, data: bytes) -> dict[str, SourceInfo]:
+    """Bibliographic metadata by source_id from the bytes of a ``sources.csv`` (``path`` names it in errors)."""
+    _, rows = read_csv_table(path, data, required=("source_id",))
     sources = {}
     for row in rows:
         fields = {name: (row.get(name) or "").strip() for name in SOURCE_COLUMNS}
@@ -555,10 +558,6 @@ def render_record(record: EvidenceRecord) -> str:
     return "\n".join(lines)
 
 
-def _read_csv_rows(path: Path, data: bytes, required: tuple[str, ...]) -> list[dict[str, str]]:
-    return read_csv_table(path, data, required)[1]
-
-
 def read_csv_table(path: Path, data: bytes, required: tuple[str, ...]) -> tuple[list[str], list[dict[str, str]]]:
     """A CSV file's header and its non-empty rows by column name; InputError names what is wrong."""
     text = _decode_text(path, data)
@@ -590,7 +589,7 @@ def read_csv_table(path: Path, data: bytes, required: tuple[str, ...]) -> tuple[
 
 def _evidence_rows(path: Path, data: bytes) -> list[dict[str, str]]:
     if path.suffix.lower() == ".csv":
-        return _read_csv_rows(path, data, EVIDENCE_REQUIRED)
+        return read_csv_table(path, data, EVIDENCE_REQUIRED)[1]
     try:
         payload = json.loads(_decode_text(path, data))
     except json.JSONDecodeError as exc:
