@@ -14,7 +14,18 @@ from index.models import Passage, Record
 
 NOT_IN_CORPUS = "NOT_IN_CORPUS"
 
-QuestionType = Literal["factoid", "component", "cmo", "methods", "comparison", "unanswerable"]
+QuestionType = Literal[
+    "factoid",
+    "component",
+    "cmo",
+    "methods",
+    "comparison",
+    "unanswerable",
+    "what_works",
+    "how_to",
+    "evidence_strength",
+    "definition",
+]
 Persona = Literal["policymaker", "researcher", "evaluator"]
 
 
@@ -28,6 +39,9 @@ class Question(Record):
     support: list[str] = Field(
         default_factory=list, description="Gold evidence: coded-evidence record_ids and 'source_id §Section' tags."
     )
+    sources: list[str] = Field(
+        default_factory=list, description="Every publication (source_id) whose text bears on the answer, if known."
+    )
     type: QuestionType = Field(description="Kind of question; 'unanswerable' expects an abstention.")
     persona: Persona = Field(description="Who would ask it.")
 
@@ -37,8 +51,8 @@ class Question(Record):
         unanswerable = self.type == "unanswerable"
         if unanswerable and self.support:
             raise ValueError("an unanswerable question must have an empty 'support'")
-        if unanswerable != (self.answer == NOT_IN_CORPUS):
-            raise ValueError(f"'answer' is {NOT_IN_CORPUS} exactly when 'type' is 'unanswerable'")
+        if unanswerable != self.answer.startswith(NOT_IN_CORPUS):
+            raise ValueError(f"'answer' starts with {NOT_IN_CORPUS} exactly when 'type' is 'unanswerable'")
         return self
 
     @property

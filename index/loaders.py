@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 SOURCES_FILE = "sources.csv"
 EVIDENCE_REQUIRED = ("record_id", "component", "context", "mechanism", "outcome", "source_id")
 EVIDENCE_OPTIONAL = ("evidence_summary", "section", "included_study")
-SOURCE_COLUMNS = ("source_id", "authors", "year", "title", "venue", "doi", "url", "licence")
+SOURCE_COLUMNS = ("source_id", "authors", "year", "title", "venue", "doi", "url", "licence", "design", "country")
 
 _KIND_BY_SUFFIX: dict[str, DocKind] = {
     ".pdf": "pdf",

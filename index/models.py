@@ -8,6 +8,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 DocKind = Literal["pdf", "html", "markdown", "text", "evidence"]
+#: What a sentence unit is, from its section heading, record field or wording (see index.roles).
+Role = Literal["finding", "context", "background", "aim", "method", "bibliographic", "scope_note"]
+#: Fields of a coded-evidence record as rendered into its passage; "heading" is the record's first line.
+FieldName = Literal["heading", "context", "mechanism", "outcome", "summary"]
 
 
 class Record(BaseModel):
@@ -27,6 +31,8 @@ class SourceInfo(Record):
     doi: str = Field("", description="DOI without the resolver prefix.")
     url: str = Field("", description="Where the publication can be read.")
     licence: str = Field("", description="Licence as stated by the publisher.")
+    design: str = Field("", description="Kind of study, e.g. 'realist review', 'qualitative study'.")
+    country: str = Field("", description="Where the study is set, or 'international' for reviews of several.")
 
 
 class EvidenceRecord(Record):
@@ -43,6 +49,14 @@ class EvidenceRecord(Record):
     included_study: str = Field("", description="Primary study the review drew it from, if named.")
 
 
+class FieldSpan(Record):
+    """Where one field's value sits in a coded-evidence passage, labels excluded."""
+
+    name: FieldName = Field(description="Record field.")
+    start: int = Field(ge=0, description="Offset of the value in the passage (or segment) text.")
+    end: int = Field(ge=0, description="Offset one past the value's end.")
+
+
 class Segment(Record):
     """A span of a document's text with uniform metadata; passages never cross segments."""
 
@@ -53,6 +67,9 @@ class Segment(Record):
     page: int | None = Field(None, ge=1, description="1-based page number, for paged formats.")
     tags: list[str] = Field(default_factory=list, description="'source_id §Section' tags of the span.")
     record: EvidenceRecord | None = Field(None, description="Coded-evidence row the span renders.")
+    fields: list[FieldSpan] = Field(
+        default_factory=list, description="Spans of the record's field values, offsets into Document.text."
+    )
 
 
 class Document(Record):
@@ -80,6 +97,9 @@ class Passage(Record):
     page: int | None = Field(None, description="1-based page number, for paged formats.")
     tags: list[str] = Field(default_factory=list, description="'source_id §Section' tags.")
     record: EvidenceRecord | None = Field(None, description="Coded-evidence row, if any.")
+    fields: list[FieldSpan] = Field(
+        default_factory=list, description="Spans of the record's field values, offsets into the passage text."
+    )
     source: SourceInfo = Field(description="Bibliographic metadata of the publication.")
 
     @staticmethod
