@@ -17,6 +17,7 @@ from typer.exceptions import TyperException
 from app.cli_answer import ask, search
 from app.cli_common import IndexOption, JsonOption, make_settings, one_line, user_errors
 from app.cli_eval import eval_app
+from app.cli_evidence import evidence_app
 from index.errors import InputError
 from index.models import SourceInfo
 
@@ -188,6 +189,7 @@ def _print_report(report: BuildReport, as_json: bool, verb: str) -> None:
 app.command("ask")(ask)
 app.command("search")(search)
 app.add_typer(eval_app, name="eval")
+app.add_typer(evidence_app, name="evidence")
 
 
 def main() -> None:

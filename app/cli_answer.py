@@ -10,6 +10,7 @@ import typer
 
 from app.cli_common import IndexOption, JsonOption, make_settings, user_errors
 from index.errors import InputError
+from rag.citations import reference
 from rag.models import Answer, Citation, RetrievedPassage
 
 TopKOption = Annotated[int | None, typer.Option("--top-k", min=1, max=100, help="Passages to retrieve.")]
@@ -65,19 +66,6 @@ def search(
         typer.echo(json.dumps([hit.model_dump(mode="json") for hit in hits], indent=2))
     else:
         typer.echo(render_hits(hits))
-
-
-def reference(citation: Citation) -> str:
-    """One reference-list line: authors (year) title, section, page, DOI."""
-    parts = [f"[{citation.n}] {citation.authors or citation.source_id} ({citation.year or 'n.d.'})"]
-    if citation.title:
-        parts.append(citation.title)
-    where = ", ".join(p for p in (f"§{citation.section}" if citation.section else "", _page(citation.page)) if p)
-    if where:
-        parts.append(where)
-    if citation.doi:
-        parts.append(f"https://doi.org/{citation.doi}")
-    return ". ".join(parts)
 
 
 def render_answer(answer: Answer, width: int = 100) -> str:

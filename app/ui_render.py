@@ -9,7 +9,6 @@ parsed as Markdown), so documents always read as literal text.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
 from html import escape
 from urllib.parse import quote
 
@@ -25,27 +24,6 @@ _CARD_STYLE = (
 _META_STYLE = "opacity:.75;font-size:.875em"
 _TEXT_STYLE = "white-space:pre-wrap;margin-top:.5rem;overflow-wrap:anywhere"
 _MARK_STYLE = "background:#ffe58a;color:#1a1a1a;padding:0 .1em;border-radius:.2em"
-
-
-#: A cell starting with one of these is a formula to Excel and LibreOffice once a table is exported as CSV.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(value: object) -> object:
-    """A table cell that stays text in a spreadsheet: a leading ``'`` defuses a formula (OWASP CSV injection).
-
-    Every ``st.dataframe`` has a "Download as CSV" button that writes cells verbatim, so text
-    from documents (``=HYPERLINK(...)`` in a coded-evidence CSV) must not start like a formula.
-    Numbers and other non-text values are returned unchanged.
-    """
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
-def table_rows(rows: Iterable[Mapping[str, object]]) -> list[dict[str, object]]:
-    """Rows for ``st.dataframe`` with every text cell made :func:`spreadsheet_safe`."""
-    return [{key: spreadsheet_safe(value) for key, value in row.items()} for row in rows]
 
 
 def label_text(text: str) -> str:

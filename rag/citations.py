@@ -73,6 +73,23 @@ def answer_text(quote: str) -> str:
     return text if not text or _CLOSED.search(text) else text + "."
 
 
+def reference(citation: Citation) -> str:
+    """One reference-list line: [n] authors (year). Title. §Section, p. N. DOI link."""
+    parts = [f"[{citation.n}] {citation.authors or citation.source_id} ({citation.year or 'n.d.'})"]
+    if citation.title:
+        parts.append(citation.title)
+    where = ", ".join(p for p in (f"§{citation.section}" if citation.section else "", _page(citation.page)) if p)
+    if where:
+        parts.append(where)
+    if citation.doi:
+        parts.append(f"https://doi.org/{citation.doi}")
+    return ". ".join(parts)
+
+
+def _page(page: int | None) -> str:
+    return f"p. {page}" if page else ""
+
+
 def cited_sentence(text: str, numbers: Sequence[int]) -> str:
     """A sentence followed by its citation markers, e.g. ``Text. [1][2]``."""
     return text + " " + "".join(f"[{n}]" for n in numbers) if numbers else text

@@ -59,7 +59,7 @@ def test_ask_answers_with_numbered_citations_and_evidence_cards(settings: Settin
         'href="https://doi.org/10.1234/jic.2021.7"',
     ]
     assert all(piece in card for piece in pieces), card
-    assert {b.key for b in at.get("download_button")} == {"ask_download_md", "ask_download_txt"}
+    assert {b.key for b in at.get("download_button")} == {"ask_download_md", "ask_download_txt", "ask_download_docx"}
 
 
 def test_quote_is_highlighted_at_the_citation_offsets(settings: Settings) -> None:

@@ -40,8 +40,6 @@ from app.ui_render import (
     evidence_card,
     label_text,
     passage_block,
-    spreadsheet_safe,
-    table_rows,
 )
 from app.ui_uploads import add_upload, uploads_dir
 from index.builder import IndexBuilder
@@ -50,6 +48,7 @@ from index.errors import CacheError, InputError, os_error_message
 from index.models import Passage, SourceInfo
 from index.settings import Settings
 from index.store import IndexStore
+from rag.exports import spreadsheet_safe, table_rows
 from rag.models import Citation
 
 ARTIFACT = REPO_ROOT / "artifacts" / "hostile_inputs.md"

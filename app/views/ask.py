@@ -18,6 +18,7 @@ from app.ui_render import (
 )
 from index.models import SourceInfo
 from index.store import IndexStore
+from rag.exports import answer_docx
 from rag.models import Answer, Citation
 
 #: A few questions from data/dev_questions.jsonl that the bundled evidence answers.
@@ -141,6 +142,15 @@ def show_answer(answer: Answer, store: IndexStore) -> None:
         file_name="icrag-answer.txt",
         mime="text/plain",
         key="ask_download_txt",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    row.download_button(
+        "Download .docx",
+        answer_docx(answer),
+        file_name="icrag-answer.docx",
+        mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        key="ask_download_docx",
         on_click="ignore",
         icon=":material/download:",
     )

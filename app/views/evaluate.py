@@ -29,9 +29,10 @@ from app.ui_eval import (
     setting_bounds,
     staged_upload,
 )
-from app.ui_render import label_text, passage_block, spreadsheet_safe, table_rows
+from app.ui_render import label_text, passage_block
 from eval.metrics import SupportJudge
 from index.settings import Settings
+from rag.exports import spreadsheet_safe, table_rows
 from rag.pipeline import Pipeline
 
 BUNDLED_SETS = ("dev_questions.jsonl", "extra_dev_questions.jsonl")

@@ -1,19 +1,35 @@
-"""Evidence: the coded context-mechanism-outcome records, searchable, by component, with their passages."""
+"""Evidence: the evidence map, and the coded context-mechanism-outcome records, searchable, by component.
+
+The map counts coded records per leadership component and country, study design or year;
+clicking a cell lists its records in the table, which downloads as CSV, Excel or Markdown.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from functools import partial
 from html import escape
 
+import altair as alt
+import pandas as pd
 import streamlit as st
 
-from app.ui_common import require_pipeline, settings_from_env, shown_errors
-from app.ui_render import label_text, passage_block, short_authors, table_rows
+from app.ui_common import init_state, require_pipeline, settings_from_env, shown_errors
+from app.ui_render import label_text, passage_block, short_authors
 from index.models import EvidenceRecord, Passage
+from rag.evidence_map import EvidenceMap, MapAxis, cell_of, evidence_map
+from rag.exports import evidence_csv, evidence_markdown, evidence_xlsx, table_rows
 from rag.pipeline import Pipeline
 
 #: Review passages shown for a selected record.
 RELATED_PASSAGES = 3
 _FIELD_STYLE = "margin:.25rem 0 .5rem 0;white-space:pre-wrap"
+#: The map's column choices, as the page names them.
+MAP_AXES: dict[MapAxis, str] = {"country": "Country", "design": "Study design", "year": "Year"}
+#: Height of one row of the map, in pixels.
+_ROW_PX = 34
+_GAP_COLOUR = "#eef0f3"
+_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def record_row(passage: Passage, record: EvidenceRecord) -> dict[str, str]:
@@ -124,6 +140,117 @@ def show_record(pipeline: Pipeline, passage: Passage, record: EvidenceRecord) ->
                 st.html(passage_block(hit.text))
 
 
+def map_frame(grid: EvidenceMap) -> pd.DataFrame:
+    """The map's cells as the chart's data: one row per cell, empty ones included, with its label."""
+    return pd.DataFrame(
+        [
+            {
+                "component": cell.component,
+                "column": cell.column,
+                "records": cell.records,
+                "publications": cell.publications,
+                "label": f"{cell.records} · {cell.publications}" if cell.records else "",
+            }
+            for cell in grid.cells
+        ],
+        columns=["component", "column", "records", "publications", "label"],
+    )
+
+
+def map_chart(grid: EvidenceMap) -> alt.LayerChart:
+    """A heatmap of the grid: shading follows the record count, gaps are grey, a click selects a cell."""
+    picked = alt.selection_point(name="cell", fields=["component", "column"], on="click")
+    base = alt.Chart(map_frame(grid)).encode(
+        x=alt.X("column:N", sort=grid.columns, title=MAP_AXES[grid.by], axis=alt.Axis(orient="top", labelAngle=-30)),
+        y=alt.Y("component:N", sort=grid.rows, title=None, axis=alt.Axis(labelLimit=320)),
+        tooltip=[
+            alt.Tooltip("component:N", title="Component"),
+            alt.Tooltip("column:N", title=MAP_AXES[grid.by]),
+            alt.Tooltip("records:Q", title="Coded records"),
+            alt.Tooltip("publications:Q", title="Publications"),
+        ],
+    )
+    busiest = max((cell.records for cell in grid.cells), default=0)
+    cells = base.mark_rect(stroke="white", strokeWidth=2, cursor="pointer").encode(
+        color=alt.when(alt.datum.records == 0)
+        .then(alt.value(_GAP_COLOUR))
+        .otherwise(
+            alt.Color("records:Q", title="Coded records", scale=alt.Scale(scheme="blues", domainMin=0, type="sqrt"))
+        ),
+        opacity=alt.when(picked).then(alt.value(1.0)).otherwise(alt.value(0.35)),
+    )
+    labels = base.mark_text(fontSize=12, cursor="pointer").encode(
+        text="label:N",
+        color=alt.when(alt.datum.records > busiest / 3).then(alt.value("white")).otherwise(alt.value("#1a1a1a")),
+    )
+    return (cells.add_params(picked) + labels).properties(height=_ROW_PX * len(grid.rows))
+
+
+def clicked_cell(state: Mapping[str, object]) -> list[str] | None:
+    """The (component, column) of a chart selection state, or None when the click cleared it."""
+    selection = state.get("selection")
+    points = selection.get("cell") if isinstance(selection, Mapping) else None
+    if not isinstance(points, list) or not points:
+        return None
+    return [str(points[0]["component"]), str(points[0]["column"])]
+
+
+def keep_cell(chart_key: str) -> None:
+    """On a click in the map: the clicked cell becomes the records table's filter."""
+    st.session_state.ev_cell = clicked_cell(st.session_state[chart_key])
+
+
+def clear_cell() -> None:
+    """Show every record again; a fresh chart drops the highlighted cell too."""
+    st.session_state.ev_cell = None
+    st.session_state.ev_map_version += 1
+
+
+def show_map(grid: EvidenceMap) -> None:
+    """The evidence map and its column choice; a clicked cell is kept in ``ev_cell``."""
+    st.header("Evidence map")
+    st.segmented_control(
+        "Columns",
+        list(MAP_AXES),
+        format_func=lambda axis: MAP_AXES[axis],
+        required=True,
+        key="ev_map_by",
+        on_change=clear_cell,
+    )
+    st.caption(
+        f"{grid.records} coded records from {grid.publications} publications. Each cell: coded records · "
+        "publications; grey cells are gaps. A publication that does not say goes under 'unknown'. "
+        "Click a cell to list its records below."
+    )
+    chart_key = f"ev_map_{grid.by}_{st.session_state.ev_map_version}"
+    st.altair_chart(map_chart(grid), key=chart_key, on_select=partial(keep_cell, chart_key), width="stretch")
+
+
+def picked_cell(grid: EvidenceMap) -> tuple[str, str] | None:
+    """The map cell the table is filtered to, if it is still a cell of the grid (else forgotten)."""
+    picked = st.session_state.ev_cell
+    if not picked:
+        return None
+    component, column = picked
+    if component in grid.rows and column in grid.columns:
+        return component, column
+    st.session_state.ev_cell = None
+    return None
+
+
+def show_exports(shown: list[Passage]) -> None:
+    """Download buttons for the records the table lists, with their publications."""
+    row = st.container(horizontal=True)
+    for label, data, name, mime, key in (
+        ("CSV", evidence_csv(shown), "icrag-evidence.csv", "text/csv", "ev_download_csv"),
+        ("Excel", evidence_xlsx(shown), "icrag-evidence.xlsx", _XLSX, "ev_download_xlsx"),
+        ("Markdown", evidence_markdown(shown), "icrag-evidence.md", "text/markdown", "ev_download_md"),
+    ):
+        row.download_button(
+            label, data, file_name=name, mime=mime, key=key, on_click="ignore", icon=":material/download:"
+        )
+
+
 def render() -> None:
     """The Evidence page."""
     settings = settings_from_env()
@@ -133,11 +260,19 @@ def render() -> None:
     st.title("Coded evidence")
     st.caption(
         f"{len(coded)} context–mechanism–outcome records coded from the reviews. "
-        "Filter or search them, then select a row to read the passages behind it."
+        "See where the evidence lies on the map, filter or search the records, then select a row to read "
+        "the passages behind it."
     )
     if not coded:
         st.info("The index holds no coded-evidence records; add a coded-evidence CSV or JSON on the Library page.")
         return
+    init_state(ev_map_by="country", ev_cell=None, ev_map_version=0)
+    by: MapAxis = st.session_state.ev_map_by
+    grid = evidence_map(pipeline.store.passages, by)
+    show_map(grid)
+    cell = picked_cell(grid)
+
+    st.header("Records")
     components = sorted({r.component for _, r in coded})
     sources = sorted({r.source_id for _, r in coded})
     first, second, third = st.columns([2, 2, 3])
@@ -150,13 +285,19 @@ def render() -> None:
         for p, r in coded
         if (not picked_components or r.component in picked_components)
         and (not picked_sources or r.source_id in picked_sources)
+        and (cell is None or cell_of(p, by) == cell)
         and matches(p, r, words)
     ]
+    if cell is not None:
+        note, clear = st.columns([5, 1], vertical_alignment="center")
+        note.info(label_text(f"Map cell: {cell[0]} × {cell[1]}"), icon=":material/filter_alt:")
+        clear.button("Show all cells", key="ev_cell_clear", on_click=clear_cell, icon=":material/close:")
     position = selected_position([p.passage_id for p, _ in shown])
 
     table, by_component = st.tabs(["All records", "By component"], key="ev_tabs")
     with table:
         st.caption(f"{len(shown)} of {len(coded)} records")
+        show_exports([p for p, _ in shown])
         st.dataframe(
             table_rows(record_row(p, r) for p, r in shown),
             key="ev_table",

@@ -9,7 +9,7 @@ import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from app.ui_common import embedder, error_message, forget_pipeline, init_state, pipeline, settings_from_env
-from app.ui_render import label_text, table_rows
+from app.ui_render import label_text
 from app.ui_uploads import (
     UPLOADS_FOLDER,
     SourcesMerge,
@@ -23,6 +23,7 @@ from index.errors import IcragError
 from index.loaders import SOURCES_FILE, SUPPORTED_SUFFIXES
 from index.settings import Settings
 from index.store import IndexStore
+from rag.exports import table_rows
 
 Notice = tuple[str, str]  # (level, message): level is "success", "warning" or "error"
 
