@@ -46,6 +46,7 @@ def eval_run(
     """Answer every question of a set with the pipeline and report retrieval, answer and latency metrics."""
     from eval.judge import make_judge
     from eval.questions import load_questions
+    from eval.report import declined_text
     from eval.runner import run_questions, write_eval_report
     from rag.pipeline import Pipeline
 
@@ -62,6 +63,11 @@ def eval_run(
         f"key facts {_fmt(a.key_fact_recall)}, citation support {_fmt(a.citation_support)}, "
         f"precision {_fmt(a.citation_precision)}, abstention recall {_fmt(a.abstention_recall)}, "
         f"false abstention {_fmt(a.false_abstention_rate)}, p50 {_fmt(report.latency_ms.p50, 0)} ms"
+    )
+    typer.echo(
+        f"sources cited {_fmt(a.source_coverage)}, pool sources {_fmt(a.pool_source_coverage)}, "
+        f"pool facts {_fmt(a.pool_fact_coverage)}, sides covered {_fmt(a.comparison_sides)}, "
+        f"noise {_fmt(a.noise)}; declined {declined_text(report.declined) if report.declined else '–'}"
     )
     typer.echo(f"wrote {', '.join(str(p) for p in written)}")
 

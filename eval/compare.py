@@ -29,6 +29,11 @@ SCORE_ROWS = (
     "citation_precision",
     "abstention_recall",
     "false_abstention_rate",
+    "source_coverage",
+    "pool_source_coverage",
+    "pool_fact_coverage",
+    "comparison_sides",
+    "noise",
 )
 LATENCY_ROWS = ("latency p50 ms", "latency p95 ms")
 NOT_RECORDED = "not recorded"

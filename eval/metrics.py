@@ -9,6 +9,8 @@ the overall value is the mean of the values that are not None, or None if there 
 from __future__ import annotations
 
 import math
+import statistics
+from collections import defaultdict
 from collections.abc import Callable, Collection, Sequence
 from functools import partial
 from typing import Protocol
@@ -16,11 +18,15 @@ from typing import Protocol
 import numpy as np
 from pydantic import ConfigDict, Field
 
-from eval.text import fact_found
-from index.models import Record
+from eval.text import fact_found, span_found
+from index.models import Record, Role
 from index.sentences import split_sentences
+from rag.models import Answer
+from rag.support import strip_markers
 
 RANK_DEPTH = 10
+#: Passages of icrag's ranking the one-sentence overlap baseline picks its sentence from (an answer's default top_k).
+BASELINE_PASSAGES = 5
 
 
 class Score(Record):
@@ -262,3 +268,165 @@ def reference_recall(answers: Sequence[str], references: Sequence[str | None], j
         claims = reference_claims(reference) if reference else []
         values.append(sum(judge.supports(c, answer) for c in claims) / len(claims) if claims else None)
     return Score.of(values)
+
+
+def by_group(values: Sequence[float | None], groups: Sequence[str]) -> dict[str, float | None]:
+    """Mean of the present values of each group (None where none applies), groups in first-seen order."""
+    if len(values) != len(groups):
+        raise ValueError(f"{len(values)} values but {len(groups)} group labels")
+    members: dict[str, list[float | None]] = defaultdict(list)
+    for value, group in zip(values, groups, strict=True):
+        members[group].append(value)
+    return {group: Score.of(group_values).overall for group, group_values in members.items()}
+
+
+def source_coverage(answers: Sequence[Answer], gold_sources: Sequence[Collection[str]]) -> Score:
+    """Share of each question's gold publications its answer cites: how widely an answer draws on the evidence.
+
+    None where the question names no publications or the answer abstained.
+    """
+    if len(answers) != len(gold_sources):
+        raise ValueError(f"{len(answers)} answers but {len(gold_sources)} source lists")
+    values: list[float | None] = []
+    for answer, gold in zip(answers, gold_sources, strict=True):
+        wanted = set(gold)
+        cited = {c.source_id for c in answer.citations}
+        values.append(None if answer.abstained or not wanted else len(wanted & cited) / len(wanted))
+    return Score.of(values)
+
+
+class Pool(Record):
+    """A candidate pool as the coverage metrics see it: its publications and its sentences' texts."""
+
+    sources: list[str] = Field(description="Publications of the pooled passages.")
+    sentences: list[str] = Field(description="Texts of the sentence units of the pooled passages.")
+
+
+class PoolScores(Record):
+    """How much of what a question needs the candidate pool holds: the ceiling of any extractive answer."""
+
+    sources: Score = Field(description="Share of the question's gold publications with a passage in the pool.")
+    facts: Score = Field(description="Share of the question's key facts stated by some single pooled sentence.")
+
+
+def pool_coverage(
+    pools: Sequence[Pool | None], gold_sources: Sequence[Collection[str]], key_facts: Sequence[Sequence[str] | None]
+) -> PoolScores:
+    """Publications and key facts within reach of each answer's candidate pool.
+
+    A fact is within reach when one sentence states it whole, since an extractive answer quotes
+    sentences. None where the answerer reported no pool, or the question has no gold publications
+    (for sources) or no key facts (for facts).
+    """
+    if not len(pools) == len(gold_sources) == len(key_facts):
+        raise ValueError(f"{len(pools)} pools, {len(gold_sources)} source lists and {len(key_facts)} key-fact lists")
+    sources: list[float | None] = []
+    facts: list[float | None] = []
+    for pool, gold, wanted in zip(pools, gold_sources, key_facts, strict=True):
+        gold_set = set(gold)
+        if pool is None or not gold_set:
+            sources.append(None)
+        else:
+            sources.append(len(gold_set & set(pool.sources)) / len(gold_set))
+        if pool is None or not wanted:
+            facts.append(None)
+        else:
+            facts.append(sum(facts_in_reach(wanted, pool.sentences)) / len(wanted))
+    return PoolScores(sources=Score.of(sources), facts=Score.of(facts))
+
+
+def facts_in_reach(facts: Sequence[str], sentences: Sequence[str]) -> list[bool]:
+    """Per fact, whether some single sentence states it."""
+    return [any(fact_found(fact, sentence) for sentence in sentences) for fact in facts]
+
+
+def _key(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def sides_covered(answer: Answer, gold_sources: Collection[str]) -> float:
+    """1.0 when a comparison answer speaks for every side and draws on two gold publications, else 0.0.
+
+    A side is covered when a section whose heading names it holds a cited sentence and no gap
+    names it; an answer that found no sides has not compared. When the question has two or
+    more gold publications, the answer must cite at least two of them.
+    """
+    sides = answer.intent.sides if answer.intent is not None else []
+    cited_headings = [_key(s.heading) for s in answer.sections if any(x.citations for x in s.sentences)]
+    gaps = [_key(g.part) for g in answer.gaps]
+
+    def covered(label: str) -> bool:
+        return any(label in h for h in cited_headings) and not any(label in g for g in gaps)
+
+    gold = set(gold_sources)
+    cited_gold = gold & {c.source_id for c in answer.citations}
+    return float(bool(sides) and all(covered(_key(s.label)) for s in sides) and len(cited_gold) >= min(2, len(gold)))
+
+
+def comparison_sides(
+    answers: Sequence[Answer], comparisons: Sequence[bool], gold_sources: Sequence[Collection[str]]
+) -> Score:
+    """Per comparison question that did not abstain, whether its answer covers every side (see sides_covered)."""
+    if not len(answers) == len(comparisons) == len(gold_sources):
+        raise ValueError(f"{len(answers)} answers, {len(comparisons)} flags and {len(gold_sources)} source lists")
+    return Score.of(
+        [
+            sides_covered(a, gold) if is_comparison and not a.abstained else None
+            for a, is_comparison, gold in zip(answers, comparisons, gold_sources, strict=True)
+        ]
+    )
+
+
+def noise(answers: Sequence[Answer], asked: Sequence[Collection[Role] | None]) -> Score:
+    """Share of each answer's cited sentences that quote only text of roles its question did not ask for.
+
+    Titles, publication details, scope notes, aims or methods quoted where findings were asked
+    for crowd out the answer. None for an abstention, a question with no asked roles
+    (unanswerable), or an answer whose citations carry no role (an answerer that does not tag
+    roles); a citation without a role counts as not asked for.
+    """
+    if len(answers) != len(asked):
+        raise ValueError(f"{len(answers)} answers but {len(asked)} role sets")
+    values: list[float | None] = []
+    for answer, roles in zip(answers, asked, strict=True):
+        role_of = {c.n: c.role for c in answer.citations}
+        cited = [s for s in answer.sentences if s.citations]
+        if answer.abstained or roles is None or not cited or all(r is None for r in role_of.values()):
+            values.append(None)
+            continue
+        noisy = sum(not any(role_of.get(n) in roles for n in s.citations) for s in cited)
+        values.append(noisy / len(cited))
+    return Score.of(values)
+
+
+class SpanScores(Record):
+    """Answer-level figures of a system on span-annotated questions (COVID-QA)."""
+
+    contains: Score = Field(description="1 when the answer contains the annotated span, else 0 (0 for abstentions).")
+    first_contains: Score = Field(description="The same for the answer's first sentence.")
+    words: list[int | None] = Field(description="Length in words of each answer; None for an abstention.")
+    median_words: float | None = Field(description="Median length in words of the answers that did not abstain.")
+
+
+def span_scores(
+    spans: Sequence[str], answers: Sequence[str | None], first_sentences: Sequence[str | None]
+) -> SpanScores:
+    """Whether each answer, and its first sentence, contains its question's annotated span (None: abstained).
+
+    The first sentence is what a reader sees first: an answer that holds the span only in its
+    seventh sentence answers less well than one that opens with it.
+    """
+    if not len(spans) == len(answers) == len(first_sentences):
+        raise ValueError(f"{len(spans)} spans, {len(answers)} answers and {len(first_sentences)} first sentences")
+
+    def contains(texts: Sequence[str | None]) -> Score:
+        return Score.of([float(t is not None and span_found(s, t)) for s, t in zip(spans, texts, strict=True)])
+
+    words = [None if a is None else len(strip_markers(a).split()) for a in answers]
+    lengths = [n for n in words if n is not None]
+    return SpanScores(
+        contains=contains(answers),
+        first_contains=contains(first_sentences),
+        words=words,
+        median_words=float(statistics.median(lengths)) if lengths else None,
+    )

@@ -11,6 +11,7 @@ from pydantic import Field, ValidationError, model_validator
 from eval.jsonl import first_error, read_jsonl
 from index.errors import InputError
 from index.models import Passage, Record
+from rag.models import Intent
 
 NOT_IN_CORPUS = "NOT_IN_CORPUS"
 
@@ -27,6 +28,20 @@ QuestionType = Literal[
     "definition",
 ]
 Persona = Literal["policymaker", "researcher", "evaluator"]
+#: The intent a question of each type asks with: component and context-mechanism-outcome questions ask what
+#: works; an unanswerable question asks for nothing the answer could hold.
+TYPE_INTENTS: dict[QuestionType, Intent | None] = {
+    "factoid": "factoid",
+    "component": "what_works",
+    "cmo": "what_works",
+    "methods": "methods",
+    "comparison": "comparison",
+    "unanswerable": None,
+    "what_works": "what_works",
+    "how_to": "how_to",
+    "evidence_strength": "evidence_strength",
+    "definition": "definition",
+}
 
 
 class Question(Record):

@@ -8,13 +8,15 @@ both go to ``DIR/report.json`` and ``DIR/report.md`` beside the charts, and
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError
 
 from eval.jsonl import first_error
-from eval.metrics import Latency, RetrievalValues
+from eval.metrics import BASELINE_PASSAGES, Latency, RetrievalValues
+from eval.text import SPAN_SHARE
 from index.errors import InputError
 from index.models import Record
 
@@ -32,6 +34,65 @@ class AnswerValues(Record):
     citation_precision: float | None = Field(description="Share of citations that support their sentence.")
     abstention_recall: float | None = Field(description="Share of unanswerable questions declined.")
     false_abstention_rate: float | None = Field(description="Share of answerable questions declined.")
+    source_coverage: float | None = Field(
+        None, description="Share of a question's gold publications (its sources) the answer cites."
+    )
+    pool_source_coverage: float | None = Field(
+        None, description="Share of a question's gold publications with a passage in the candidate pool."
+    )
+    pool_fact_coverage: float | None = Field(
+        None, description="Share of key facts stated by some single sentence of the candidate pool."
+    )
+    comparison_sides: float | None = Field(
+        None, description="Share of comparison answers that cover every side and two gold publications."
+    )
+    noise: float | None = Field(
+        None, description="Share of cited sentences quoting text of a role the question did not ask for."
+    )
+
+
+#: The answer measures of shaped answers, under report.json's names and report.md's labels (None in reports
+#: written before they were measured).
+SHAPE_MEASURES = {
+    "source_coverage": "sources cited",
+    "pool_source_coverage": "pool sources",
+    "pool_fact_coverage": "pool facts",
+    "comparison_sides": "sides covered",
+    "noise": "noise",
+}
+
+
+class Declined(Record):
+    """How many questions of each kind the answerer declined (abstained on)."""
+
+    answerable: int = Field(description="Answerable questions in the set.")
+    answerable_declined: int = Field(description="Answerable questions declined (false abstentions).")
+    unanswerable: int = Field(description="Unanswerable questions in the set.")
+    unanswerable_declined: int = Field(description="Unanswerable questions declined (correct abstentions).")
+
+    @classmethod
+    def count(cls, abstained: Sequence[bool], answerable: Sequence[bool]) -> Declined:
+        """The counts from each question's abstention and answerability."""
+        pairs = list(zip(abstained, answerable, strict=True))
+        return cls(
+            answerable=sum(ok for _, ok in pairs),
+            answerable_declined=sum(a and ok for a, ok in pairs),
+            unanswerable=sum(not ok for _, ok in pairs),
+            unanswerable_declined=sum(a and not ok for a, ok in pairs),
+        )
+
+
+class TypeValues(Record):
+    """The answer measures over the questions of one type (None where no question of it applies)."""
+
+    n: int = Field(description="Questions of this type.")
+    key_fact_recall: float | None = Field(description="Share of key facts found.")
+    declined: float | None = Field(description="Share declined: abstention recall for 'unanswerable', else false.")
+    source_coverage: float | None = Field(description="Share of gold publications cited.")
+    pool_source_coverage: float | None = Field(description="Share of gold publications in the candidate pool.")
+    pool_fact_coverage: float | None = Field(description="Share of key facts stated by a pooled sentence.")
+    comparison_sides: float | None = Field(description="Share of comparison answers covering every side.")
+    noise: float | None = Field(description="Share of cited sentences of roles not asked for.")
 
 
 class QuestionResult(Record):
@@ -52,6 +113,16 @@ class QuestionResult(Record):
     citation_support: float | None
     citation_precision: float | None
     latency_ms: float = Field(description="Wall time of Pipeline.ask.")
+    intent: str | None = Field(None, description="The intent the answerer read from the question, if it reports one.")
+    form: str | None = Field(None, description="The shape of the answer, if the answerer reports one.")
+    source_coverage: float | None = Field(None, description="Share of the question's sources the answer cites.")
+    pool_source_coverage: float | None = Field(None, description="Share of the question's sources in the pool.")
+    pool_fact_coverage: float | None = Field(None, description="Share of key facts stated by a pooled sentence.")
+    facts_out_of_pool: list[str] = Field(
+        default_factory=list, description="Key facts no single sentence of the candidate pool states."
+    )
+    comparison_sides: float | None = Field(None, description="1 if a comparison answer covers every side, else 0.")
+    noise: float | None = Field(None, description="Share of cited sentences of roles the question did not ask for.")
 
 
 class EvalReport(Record):
@@ -72,6 +143,10 @@ class EvalReport(Record):
         description="The settings settings_hash was computed from (index, retrieval, answer, judge), so runs can "
         "be compared; None in reports that did not record them.",
     )
+    by_type: dict[str, TypeValues] = Field(
+        default_factory=dict, description="The answer measures per question type, in first-seen order."
+    )
+    declined: Declined | None = Field(None, description="Questions declined, answerable and unanswerable.")
     created_at: str = Field(default_factory=now)
 
 
@@ -81,6 +156,24 @@ class SystemResult(RetrievalValues):
     latency_ms: Latency
 
 
+class AnswerSystemResult(Record):
+    """One answering system's figures on a benchmark with annotated answer spans."""
+
+    contains: float | None = Field(description="Share of questions whose answer contains the annotated span.")
+    first_sentence_contains: float | None = Field(
+        description="Share of questions whose answer's first sentence contains the annotated span."
+    )
+    median_words: float | None = Field(description="Median answer length in words (answers that did not abstain).")
+
+
+class BenchAnswer(Record):
+    """One system's answer to a benchmark question, as the span figures saw it."""
+
+    contains: bool = Field(description="The answer contains the annotated span.")
+    first_sentence_contains: bool = Field(description="The answer's first sentence contains it.")
+    words: int | None = Field(description="Answer length in words; None for an abstention.")
+
+
 class BenchQuestionResult(Record):
     """One benchmark question: its gold units and, per system, where the first gold unit ranked."""
 
@@ -88,6 +181,10 @@ class BenchQuestionResult(Record):
     gold: list[str] = Field(description="Gold unit ids (passages, pages or documents).")
     first_gold_rank: dict[str, int | None] = Field(description="Per system: rank of the first gold unit in the top 10.")
     latency_ms: dict[str, float] = Field(description="Per system: retrieval wall time.")
+    answer_span: str = Field("", description="The annotated answer span, where the data set has one.")
+    answers: dict[str, BenchAnswer] = Field(
+        default_factory=dict, description="Per answering system: its answer's span figures."
+    )
 
 
 class BenchReport(Record):
@@ -100,6 +197,11 @@ class BenchReport(Record):
     unit: str = Field(description="What one gold unit is: passage, page or document.")
     skipped: list[str] = Field(description="Questions left out because no gold passage could be found.")
     systems: dict[str, SystemResult]
+    answers: dict[str, AnswerSystemResult] = Field(
+        default_factory=dict,
+        description="Per answering system (icrag, the one-sentence overlap baseline): answer-level figures, on "
+        "data sets with annotated answer spans.",
+    )
     settings_hash: str
     data: str
     per_question: list[BenchQuestionResult]
@@ -160,10 +262,11 @@ def _table(rows: dict[str, dict[str, float | None]]) -> list[str]:
 
 def eval_markdown(report: EvalReport) -> str:
     """A readable summary of an evaluation run."""
+    answers = report.answers.model_dump()
     overall = {
         "icrag": {
             **report.retrieval.model_dump(by_alias=True),
-            **report.answers.model_dump(),
+            **{name: value for name, value in answers.items() if name not in SHAPE_MEASURES},
             **_latency_columns(report.latency_ms),
         }
     }
@@ -176,23 +279,56 @@ def eval_markdown(report: EvalReport) -> str:
         *_table(overall),
         "",
         "Recall@k is the share of questions with a gold passage in the top k.",
+        "",
+        *_table({"icrag": {label: answers[name] for name, label in SHAPE_MEASURES.items()}}),
+        "",
+        "Sources cited: share of a question's `sources` the answer cites. Pool sources and pool facts: share of "
+        "its `sources` with a passage in the candidate pool, and of its key facts stated by one pooled sentence. "
+        "Sides covered: comparison answers with cited evidence for every side and two gold publications. Noise: "
+        "cited sentences quoting text of a role the question did not ask for.",
     ]
+    if report.declined is not None:
+        lines += ["", f"Declined: {declined_text(report.declined)}."]
     if report.missing_gold:
         lines += ["", f"Gold evidence not in the index for: {', '.join(report.missing_gold)}."]
+    if report.by_type:
+        lines += ["", "## Per question type", "", *_type_table(report.by_type)]
     lines += [
         "",
         "## Per question",
         "",
-        "| id | type | recall@5 | key facts | citation support | citation precision | abstained | ms |",
-        "| --- | --- | ---: | ---: | ---: | ---: | --- | ---: |",
+        "| id | type | recall@5 | key facts | pool facts | sources cited | sides | noise | citation support "
+        "| citation precision | abstained | ms |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |",
     ]
     for q in report.per_question:
         lines.append(
             f"| {q.id} | {q.type} | {_fmt(q.retrieval.recall_at_5)} | {_fmt(q.key_fact_recall)} | "
-            f"{_fmt(q.citation_support)} | {_fmt(q.citation_precision)} | {'yes' if q.abstained else 'no'} | "
-            f"{q.latency_ms:.0f} |"
+            f"{_fmt(q.pool_fact_coverage)} | {_fmt(q.source_coverage)} | {_fmt(q.comparison_sides)} | "
+            f"{_fmt(q.noise)} | {_fmt(q.citation_support)} | {_fmt(q.citation_precision)} | "
+            f"{'yes' if q.abstained else 'no'} | {q.latency_ms:.0f} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def declined_text(declined: Declined) -> str:
+    """The declined counts as a reader checks them against a target, e.g. '6 of 7 unanswerable'."""
+    return (
+        f"{declined.unanswerable_declined} of {declined.unanswerable} unanswerable, "
+        f"{declined.answerable_declined} of {declined.answerable} answerable"
+    )
+
+
+def _type_table(by_type: dict[str, TypeValues]) -> list[str]:
+    columns = {"key_fact_recall": "key facts", "declined": "declined", **SHAPE_MEASURES}
+    lines = [
+        "| type | n | " + " | ".join(columns.values()) + " |",
+        "| --- | ---: |" + " ---: |" * len(columns),
+    ]
+    for name, values in by_type.items():
+        cells = values.model_dump()
+        lines.append(f"| {name} | {values.n} | " + " | ".join(_fmt(cells[c]) for c in columns) + " |")
+    return lines
 
 
 def bench_markdown(report: BenchReport) -> str:
@@ -208,6 +344,24 @@ def bench_markdown(report: BenchReport) -> str:
         "All systems rank the same passages. Recall@k is the share of questions with a gold unit in the "
         "top k; several passages of one unit count once.",
     ]
+    if report.answers:
+        lines += [
+            "",
+            "## Answers",
+            "",
+            "| | answer contains span | first sentence contains span | median words |",
+            "| --- | ---: | ---: | ---: |",
+            *(
+                f"| {name} | {_fmt(a.contains)} | {_fmt(a.first_sentence_contains)} | "
+                f"{'–' if a.median_words is None else f'{a.median_words:.0f}'} |"
+                for name, a in report.answers.items()
+            ),
+            "",
+            "An answer contains the annotated span when the normalised span is inside it or at least "
+            f"{SPAN_SHARE:.0%} of the span's content words are; an abstention contains nothing. icrag answers with "
+            "its pipeline; the overlap baseline answers with the one sentence of icrag's top "
+            f"{BASELINE_PASSAGES} passages that shares the most content words with the question.",
+        ]
     if report.skipped:
         n = len(report.skipped)
         lines += ["", f"Skipped (no gold passage found): {n} question{'' if n == 1 else 's'}."]

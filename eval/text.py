@@ -18,6 +18,8 @@ from rag.support import numbers_in, strip_markers
 _TOKEN_RE = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+|%")
 _PERCENT_RE = re.compile(r"\bper\s?cent\b")
 _STOPWORDS = frozenset(STOPWORDS_EN)
+#: Share of an answer span's content words a text must hold to count as containing it.
+SPAN_SHARE = 0.8
 
 
 @lru_cache(maxsize=1)
@@ -60,3 +62,19 @@ def fact_found(fact: str, answer: str) -> bool:
     """Whether every content word and number of a key fact occurs in the answer, in any order."""
     wanted = content_terms(fact)
     return bool(wanted) and wanted <= set(canonical_tokens(answer))
+
+
+def span_found(span: str, text: str, share: float = SPAN_SHARE) -> bool:
+    """Whether an annotated answer span is in a text: as a run of normalised tokens, or most of its content words.
+
+    Extractive answers quote whole sentences, so the span is usually there word for word; the
+    content-word share forgives a span whose edges cut through a number or a list.
+    """
+    wanted = canonical_tokens(span)
+    if not wanted:
+        return False
+    tokens = canonical_tokens(text)
+    if f" {' '.join(wanted)} " in f" {' '.join(tokens)} ":
+        return True
+    terms = content_terms(span)
+    return len(terms & set(tokens)) >= share * len(terms)

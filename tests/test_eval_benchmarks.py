@@ -11,7 +11,7 @@ from eval_fixtures import QUESTIONS, icrag, use_session_model, write_evidence, w
 from helpers import SHARED_DIR, write_pdf
 
 from eval.benchmarks import covidqa, litqa2, pubmedqa
-from eval.benchmarks.common import run_benchmark, write_bench_report
+from eval.benchmarks.common import OVERLAP_BASELINE, run_benchmark, write_bench_report
 from index.embedding import Embedder
 from index.errors import InputError
 from index.models import Document, Segment
@@ -176,6 +176,28 @@ def test_run_benchmark_compares_three_systems_on_the_same_passages(
     assert {"benchmark", "n_questions", "n_passages", "systems"} <= set(payload)
     keys = {"recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10", "latency_ms"}
     assert set(payload["systems"]["icrag"]) == keys
+
+
+def test_covidqa_answers_are_scored_against_the_annotated_span_beside_the_overlap_baseline(
+    tmp_path: Path, embedder: Embedder, cache_dir: Path
+) -> None:
+    bench = covidqa.load(write_squad(tmp_path / "data"), Settings(cache_dir=cache_dir, show_progress=False))
+    assert bench.questions[0].answer == ANSWER
+    report = run_benchmark(bench, embedder, "synthetic")
+    assert set(report.answers) == {"icrag", OVERLAP_BASELINE}
+    baseline = report.answers[OVERLAP_BASELINE]
+    # The one sentence sharing most words with the question is the one holding the answer.
+    assert baseline.contains == baseline.first_sentence_contains == 1.0
+    assert baseline.median_words == 13  # "The median incubation period of the novel virus was 5.2 days in Wuhan."
+    icrag_answer = report.per_question[0].answers["icrag"]
+    assert report.answers["icrag"].contains == float(icrag_answer.contains)
+    assert icrag_answer.first_sentence_contains <= icrag_answer.contains
+    assert report.per_question[0].answer_span == ANSWER
+    markdown = write_bench_report(report, tmp_path / "out")[1].read_text()
+    assert "## Answers" in markdown and f"| {OVERLAP_BASELINE} | 1.000 | 1.000 | 13 |" in markdown
+    # Data sets without annotated spans report no answers.
+    pubmed = bench.model_copy(update={"questions": [q.model_copy(update={"answer": ""}) for q in bench.questions]})
+    assert run_benchmark(pubmed, embedder, "synthetic").answers == {}
 
 
 def test_eval_bench_user_errors(tmp_path: Path) -> None:

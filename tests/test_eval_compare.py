@@ -26,6 +26,11 @@ ROWS = [
     "citation_precision",
     "abstention_recall",
     "false_abstention_rate",
+    "source_coverage",
+    "pool_source_coverage",
+    "pool_fact_coverage",
+    "comparison_sides",
+    "noise",
     "latency p50 ms",
     "latency p95 ms",
 ]
@@ -82,13 +87,15 @@ def test_compare_shows_runs_side_by_side_with_the_settings_that_differ(
     assert (out / "compare.md").read_text() in result.output
     assert (out / "compare.png").read_bytes().startswith(b"\x89PNG")
 
-    # A report that did not record its settings is compared on its hash.
-    del second["settings"]
+    # A report that did not record its settings is compared on its hash; one without the measures of shaped
+    # answers shows none.
+    del second["settings"], second["by_type"], second["declined"], second["answers"]["noise"]
     write_json(tmp_path / "old" / "report.json", second)
     result = icrag("eval", "compare", str(first), str(tmp_path / "old"))
     assert result.exit_code == 0, result.output
     cells = table(result.output)
     assert cells[""] == ["run", "old"] and "setting: top_k" not in cells
+    assert cells["noise"][1] == "–"
     assert "Settings not recorded in the report of: old" in result.output
 
     # Report files saved under their own names are labelled by those names.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,8 +18,17 @@ from pydantic import Field
 from tqdm import tqdm
 
 from eval.charts import latency_boxes, metric_bars
-from eval.metrics import RANK_DEPTH, gold_ranks, latency_percentiles, retrieval_scores
-from eval.report import BenchQuestionResult, BenchReport, SystemResult, bench_markdown, write_json
+from eval.metrics import BASELINE_PASSAGES, RANK_DEPTH, gold_ranks, latency_percentiles, retrieval_scores, span_scores
+from eval.report import (
+    AnswerSystemResult,
+    BenchAnswer,
+    BenchQuestionResult,
+    BenchReport,
+    SystemResult,
+    bench_markdown,
+    write_json,
+)
+from eval.text import content_terms
 from index.builder import IndexBuilder
 from index.chunking import split_document
 from index.embedding import Embedder
@@ -29,11 +38,14 @@ from index.settings import Settings
 from index.store import IndexStore
 from rag.pipeline import Pipeline
 from rag.retrieval import DenseRetriever, LexicalRetriever
+from rag.support import strip_markers
 
 Unit = Literal["passage", "page", "document"]
 
 #: A system under test: (question, k) -> passages, best first.
 Search = Callable[[str, int], list[Passage]]
+#: The answering system beside icrag: the sentence of icrag's top passages sharing most words with the question.
+OVERLAP_BASELINE = "overlap baseline"
 
 
 class BenchQuestion(Record):
@@ -42,6 +54,7 @@ class BenchQuestion(Record):
     id: str = Field(description="Identifier from the data set.")
     question: str = Field(description="The question text.")
     gold: list[str] = Field(description="Gold unit ids, see unit_of().")
+    answer: str = Field("", description="Annotated answer span ('' where the data set has none); answers need it.")
 
 
 class BenchData(Record):
@@ -107,9 +120,9 @@ def build_store(data: BenchData, embedder: Embedder) -> IndexStore:
     return IndexBuilder(data.settings, embedder).in_memory(data.documents, data.passages, data.sources)
 
 
-def systems(store: IndexStore, settings: Settings, embedder: Embedder) -> dict[str, Search]:
+def systems(pipeline: Pipeline, embedder: Embedder) -> dict[str, Search]:
     """The systems compared: plain BM25, plain dense top-k (as LangChain's FAISS retriever), icrag."""
-    pipeline = Pipeline.from_store(store, settings, embedder)
+    store = pipeline.store
     lexical = LexicalRetriever(store, pipeline.bm25)
     dense = DenseRetriever(store, embedder)
     return {
@@ -125,22 +138,31 @@ def run_benchmark(data: BenchData, embedder: Embedder, data_path: str, progress:
         skipped = f" ({len(data.skipped)} skipped: no gold evidence found)" if data.skipped else ""
         raise InputError(data_path, f"no questions to run in the {data.name} data{skipped}")
     store = build_store(data, embedder)
+    pipeline = Pipeline.from_store(store, data.settings, embedder)
     golds = [set(q.gold) for q in data.questions]
     results: dict[str, SystemResult] = {}
     first_rank: dict[str, list[int | None]] = {}
     latencies: dict[str, list[float]] = {}
-    for name, search in systems(store, data.settings, embedder).items():
+    ranked: dict[str, list[list[Passage]]] = {}
+    for name, search in systems(pipeline, embedder).items():
         rankings: list[list[str]] = []
         latencies[name] = []
+        ranked[name] = []
         for question in tqdm(data.questions, desc=f"{data.name} {name}", unit="q", disable=not progress):
             started = time.perf_counter()
             passages = search(question.question, RANK_DEPTH)
             latencies[name].append((time.perf_counter() - started) * 1000)
             rankings.append([unit_of(p, data.unit) for p in passages])
+            ranked[name].append(passages)
         results[name] = SystemResult(
             **retrieval_scores(rankings, golds).overall().model_dump(), latency_ms=latency_percentiles(latencies[name])
         )
         first_rank[name] = [next(iter(gold_ranks(r, g)), None) for r, g in zip(rankings, golds, strict=True)]
+    spans = [q.answer for q in data.questions]
+    answers = answer_systems(data, pipeline, ranked["icrag"], progress) if any(spans) else {}
+    scored = {
+        name: span_scores(spans, [a.text for a in made], [a.first for a in made]) for name, made in answers.items()
+    }
     return BenchReport(
         benchmark=data.name,
         n_questions=len(data.questions),
@@ -149,6 +171,14 @@ def run_benchmark(data: BenchData, embedder: Embedder, data_path: str, progress:
         unit=data.unit,
         skipped=data.skipped,
         systems=results,
+        answers={
+            name: AnswerSystemResult(
+                contains=score.contains.overall,
+                first_sentence_contains=score.first_contains.overall,
+                median_words=score.median_words,
+            )
+            for name, score in scored.items()
+        },
         settings_hash=data.settings.settings_hash(),
         data=data_path,
         per_question=[
@@ -157,10 +187,63 @@ def run_benchmark(data: BenchData, embedder: Embedder, data_path: str, progress:
                 gold=q.gold,
                 first_gold_rank={name: first_rank[name][i] for name in results},
                 latency_ms={name: latencies[name][i] for name in results},
+                answer_span=q.answer,
+                answers={
+                    name: BenchAnswer(
+                        contains=score.contains.per_question[i] == 1.0,
+                        first_sentence_contains=score.first_contains.per_question[i] == 1.0,
+                        words=score.words[i],
+                    )
+                    for name, score in scored.items()
+                },
             )
             for i, q in enumerate(data.questions)
         ],
     )
+
+
+class SpanAnswer(Record):
+    """A system's answer as the span figures read it: its text and its first sentence (None: abstained)."""
+
+    text: str | None = Field(description="Answer text without citation markers; None for an abstention.")
+    first: str | None = Field(description="The answer's first sentence; None for an abstention.")
+
+
+def overlap_sentence(question: str, sentences: Sequence[str]) -> str | None:
+    """The sentence sharing the most content words with the question (the earliest of equals), None if none.
+
+    The baseline an answerer must beat: no meaning, no roles, just shared words, from the same passages.
+    """
+    wanted = content_terms(question)
+    return max(sentences, key=lambda sentence: len(wanted & content_terms(sentence)), default=None)
+
+
+def sentences_of(passages: Sequence[Passage], store: IndexStore) -> list[str]:
+    """The texts of the passages' sentence units, in ranking and reading order."""
+    texts: list[str] = []
+    for passage in passages:
+        spans = store.unit_spans[store.position[passage.passage_id]]
+        texts += [passage.text[start:end] for start, end in spans]
+    return texts
+
+
+def answer_systems(
+    data: BenchData, pipeline: Pipeline, icrag_ranked: Sequence[Sequence[Passage]], progress: bool = False
+) -> dict[str, list[SpanAnswer]]:
+    """icrag's answers and the one-sentence overlap baseline's, from icrag's own ranking, per question."""
+    icrag: list[SpanAnswer] = []
+    baseline: list[SpanAnswer] = []
+    questions = zip(data.questions, icrag_ranked, strict=True)
+    for question, passages in tqdm(questions, desc=f"{data.name} answers", unit="q", disable=not progress):
+        answer = pipeline.ask(question.question)
+        if answer.abstained:
+            icrag.append(SpanAnswer(text=None, first=None))
+        else:
+            first = answer.sentences[0].text if answer.sentences else None
+            icrag.append(SpanAnswer(text=strip_markers(answer.answer), first=first))
+        sentence = overlap_sentence(question.question, sentences_of(passages[:BASELINE_PASSAGES], pipeline.store))
+        baseline.append(SpanAnswer(text=sentence, first=sentence))
+    return {"icrag": icrag, OVERLAP_BASELINE: baseline}
 
 
 def write_bench_report(report: BenchReport, out_dir: Path) -> list[Path]:

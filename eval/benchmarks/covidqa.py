@@ -1,4 +1,7 @@
-"""COVID-QA (deepset, SQuAD format): 98 virology papers; gold = passages overlapping the answer span."""
+"""COVID-QA (deepset, SQuAD format): 98 virology papers; gold = passages overlapping the answer span.
+
+The annotated span also scores answers: whether an answer, or its first sentence, contains it.
+"""
 
 from __future__ import annotations
 
@@ -34,6 +37,7 @@ class SpanQuestion(Record):
     document_id: int
     start: int = Field(ge=0)
     end: int = Field(ge=0)
+    answer: str = Field(description="The annotated answer span.")
 
 
 def read_covidqa(path: Path) -> tuple[list[Article], list[SpanQuestion]]:
@@ -56,6 +60,7 @@ def read_covidqa(path: Path) -> tuple[list[Article], list[SpanQuestion]]:
                             document_id=article.document_id,
                             start=start,
                             end=start + len(answer["text"]),
+                            answer=answer["text"],
                         )
                     )
     except ValidationError as exc:
@@ -104,7 +109,7 @@ def load(path: Path, settings: Settings, docs: int | None = None) -> BenchData:
             continue
         gold = [pid for start, end, pid in by_doc.get(doc_id(q.document_id), []) if start < q.end and q.start < end]
         if gold:
-            bench_questions.append(BenchQuestion(id=q.id, question=q.question, gold=gold))
+            bench_questions.append(BenchQuestion(id=q.id, question=q.question, gold=gold, answer=q.answer))
         else:
             skipped.append(q.id)
     return BenchData(
