@@ -6,15 +6,13 @@ clicking a cell lists its records in the table, which downloads as CSV, Excel or
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from functools import partial
 from html import escape
 
-import altair as alt
-import pandas as pd
 import streamlit as st
 
 from app.ui_common import init_state, require_pipeline, settings_from_env, shown_errors
+from app.ui_map import MAP_AXES, clicked_cell, map_chart
 from app.ui_render import label_text, passage_block, short_authors
 from index.models import EvidenceRecord, Passage
 from rag.evidence_map import EvidenceMap, MapAxis, cell_of, evidence_map
@@ -24,11 +22,6 @@ from rag.pipeline import Pipeline
 #: Review passages shown for a selected record.
 RELATED_PASSAGES = 3
 _FIELD_STYLE = "margin:.25rem 0 .5rem 0;white-space:pre-wrap"
-#: The map's column choices, as the page names them.
-MAP_AXES: dict[MapAxis, str] = {"country": "Country", "design": "Study design", "year": "Year"}
-#: Height of one row of the map, in pixels.
-_ROW_PX = 34
-_GAP_COLOUR = "#eef0f3"
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -138,61 +131,6 @@ def show_record(pipeline: Pipeline, passage: Passage, record: EvidenceRecord) ->
                 note = " · same section as the record" if record.section and hit.section == record.section else ""
                 st.caption(label_text(where + note))
                 st.html(passage_block(hit.text))
-
-
-def map_frame(grid: EvidenceMap) -> pd.DataFrame:
-    """The map's cells as the chart's data: one row per cell, empty ones included, with its label."""
-    return pd.DataFrame(
-        [
-            {
-                "component": cell.component,
-                "column": cell.column,
-                "records": cell.records,
-                "publications": cell.publications,
-                "label": f"{cell.records} · {cell.publications}" if cell.records else "",
-            }
-            for cell in grid.cells
-        ],
-        columns=["component", "column", "records", "publications", "label"],
-    )
-
-
-def map_chart(grid: EvidenceMap) -> alt.LayerChart:
-    """A heatmap of the grid: shading follows the record count, gaps are grey, a click selects a cell."""
-    picked = alt.selection_point(name="cell", fields=["component", "column"], on="click")
-    base = alt.Chart(map_frame(grid)).encode(
-        x=alt.X("column:N", sort=grid.columns, title=MAP_AXES[grid.by], axis=alt.Axis(orient="top", labelAngle=-30)),
-        y=alt.Y("component:N", sort=grid.rows, title=None, axis=alt.Axis(labelLimit=320)),
-        tooltip=[
-            alt.Tooltip("component:N", title="Component"),
-            alt.Tooltip("column:N", title=MAP_AXES[grid.by]),
-            alt.Tooltip("records:Q", title="Coded records"),
-            alt.Tooltip("publications:Q", title="Publications"),
-        ],
-    )
-    busiest = max((cell.records for cell in grid.cells), default=0)
-    cells = base.mark_rect(stroke="white", strokeWidth=2, cursor="pointer").encode(
-        color=alt.when(alt.datum.records == 0)
-        .then(alt.value(_GAP_COLOUR))
-        .otherwise(
-            alt.Color("records:Q", title="Coded records", scale=alt.Scale(scheme="blues", domainMin=0, type="sqrt"))
-        ),
-        opacity=alt.when(picked).then(alt.value(1.0)).otherwise(alt.value(0.35)),
-    )
-    labels = base.mark_text(fontSize=12, cursor="pointer").encode(
-        text="label:N",
-        color=alt.when(alt.datum.records > busiest / 3).then(alt.value("white")).otherwise(alt.value("#1a1a1a")),
-    )
-    return (cells.add_params(picked) + labels).properties(height=_ROW_PX * len(grid.rows))
-
-
-def clicked_cell(state: Mapping[str, object]) -> list[str] | None:
-    """The (component, column) of a chart selection state, or None when the click cleared it."""
-    selection = state.get("selection")
-    points = selection.get("cell") if isinstance(selection, Mapping) else None
-    if not isinstance(points, list) or not points:
-        return None
-    return [str(points[0]["component"]), str(points[0]["column"])]
 
 
 def keep_cell(chart_key: str) -> None:
