@@ -80,7 +80,8 @@ def ask_and_rank(pipeline: Pipeline, question: str) -> tuple[Answer, list[str], 
 
     The ranking is retrieved apart from the answer because recall@10 needs more passages than an
     answer is given. Both calls embed the question; once Pipeline.query exists, build the query
-    once before the timer's start and pass it to both calls instead of the text.
+    once right after the timer starts (``query = pipeline.query(question)``) and pass it to both
+    calls instead of the text.
     """
     started = time.perf_counter()
     answer = pipeline.ask(question)

@@ -137,11 +137,10 @@ def test_run_questions_measures_shaped_answers(
     smith = next(p for p in store.passages if "64 managers" in p.text)
     record = next(p for p in store.passages if p.record is not None)
 
-    def shaped_ask(question: str) -> Answer:
-        pool = [Considered(passage_id=p.passage_id, source_id=p.source_id) for p in (smith, record)]
-        answer = Answer(question=question, answer="Not covered.", abstained=True, considered=pool)
-        if question == QUESTIONS[2]["question"]:
-            return answer
+    pool = [Considered(passage_id=p.passage_id, source_id=p.source_id) for p in (smith, record)]
+    declined = Answer(question="q", answer="Not covered.", abstained=True, considered=pool)
+
+    def shaped() -> Answer:
         citations = [
             Citation(n=1, passage_id=smith.passage_id, source_id="smith2020", role="method", quote="q", start=0,
                      end=1, score=1.0),
@@ -150,7 +149,7 @@ def test_run_questions_measures_shaped_answers(
         ]  # fmt: skip
         sentences = [AnswerSentence(text="The team interviewed 64 managers.", citations=[1]),
                      AnswerSentence(text="Funding and status shape whose voice counts.", citations=[2])]  # fmt: skip
-        return answer.model_copy(
+        return declined.model_copy(
             update={
                 "answer": "The team interviewed 64 managers. [1] Funding and status shape whose voice counts. [2]",
                 "abstained": False,
@@ -166,7 +165,8 @@ def test_run_questions_measures_shaped_answers(
             }
         )
 
-    monkeypatch.setattr(pipeline, "ask", shaped_ask)
+    answers = iter([shaped(), shaped(), declined])  # in question order: the unanswerable one is declined
+    monkeypatch.setattr(pipeline, "ask", lambda *args, **kwargs: next(answers))
     rows = [
         {**QUESTIONS[0], "type": "comparison", "sources": ["smith2020", "jones2021", "lee2019"]},
         {**QUESTIONS[1], "sources": ["smith2020"]},
