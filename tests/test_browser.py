@@ -45,6 +45,8 @@ ARTIFACTS = REPO_ROOT / "artifacts"
 #: Starting the server loads the model; the first answer warms the index (slow on two cores).
 START_TIMEOUT_S = 180
 WAIT_MS = 180_000
+#: The evidence map of the bundled index, for people to look at.
+MAP_SCREENSHOT = Path("/tmp/evidence_map.png")
 
 
 @pytest.fixture(scope="module")
@@ -203,9 +205,20 @@ def test_every_page_on_the_bundled_index(browser: Browser, tmp_path: Path) -> No
         screenshot(page, shots / "ask.png")
 
         page.get_by_role("link", name="Evidence").click()
-        table = page.locator("[data-testid=stDataFrame]").first
-        table.wait_for(timeout=WAIT_MS)
+        evidence_map = page.locator("[data-testid=stVegaLiteChart]").first
+        evidence_map.wait_for(timeout=WAIT_MS)
         settle(page)
+        evidence_map.screenshot(path=str(MAP_SCREENSHOT))
+        cell = evidence_map.locator('g.mark-text text[aria-label*="England"][aria-label*="creating the conditions"]')
+        cell.click()  # a click on a cell's numbers selects the cell, as a click on its square does
+        page.get_by_text("Map cell: creating the conditions × England").wait_for(timeout=WAIT_MS)
+        settle(page)
+        assert page.get_by_text("1 of 117 records").count() == 1
+        page.get_by_role("button", name="Show all cells").click()
+        page.get_by_text("117 of 117 records").wait_for(timeout=WAIT_MS)
+        settle(page)
+        table = page.locator("[data-testid=stDataFrame]").first
+        table.scroll_into_view_if_needed()
         box = table.bounding_box()
         assert box is not None
         page.mouse.click(box["x"] + 18, box["y"] + 35 * 8 + 17)  # the selection cell of the row R08
