@@ -12,6 +12,7 @@ import altair as alt
 import pandas as pd
 
 from rag.evidence_map import EvidenceMap, MapAxis
+from rag.exports import spreadsheet_safe
 
 #: The map's column choices, as the page names them.
 MAP_AXES: dict[MapAxis, str] = {"country": "Country", "design": "Study design", "year": "Year"}
@@ -23,12 +24,16 @@ _GAP_COLOUR = "#eef0f3"
 
 
 def map_frame(grid: EvidenceMap) -> pd.DataFrame:
-    """The map's cells as the chart's data: one row per cell, empty ones included, with its label."""
+    """The map's cells as the chart's data: one row per cell, empty ones included, with its label.
+
+    Names are :func:`spreadsheet_safe`: the chart's toolbar shows its data as a table with a CSV
+    download, and a country or component from an uploaded file may start like a formula.
+    """
     return pd.DataFrame(
         [
             {
-                "component": cell.component,
-                "column": cell.column,
+                "component": _safe(cell.component),
+                "column": _safe(cell.column),
                 "records": cell.records,
                 "publications": cell.publications,
                 "label": f"{cell.records} · {cell.publications}" if cell.records else "",
@@ -45,11 +50,16 @@ def map_chart(grid: EvidenceMap) -> alt.LayerChart:
     base = alt.Chart(map_frame(grid)).encode(
         x=alt.X(
             "column:N",
-            sort=grid.columns,
+            sort=[_safe(column) for column in grid.columns],
             title=MAP_AXES[grid.by],
             axis=alt.Axis(orient="top", labelAngle=-40, labelLimit=200, labelOverlap=False),
         ),
-        y=alt.Y("component:N", sort=grid.rows, title=None, axis=alt.Axis(labelLimit=320, labelOverlap=False)),
+        y=alt.Y(
+            "component:N",
+            sort=[_safe(row) for row in grid.rows],
+            title=None,
+            axis=alt.Axis(labelLimit=320, labelOverlap=False),
+        ),
         tooltip=[
             alt.Tooltip("component:N", title="Component"),
             alt.Tooltip("column:N", title=MAP_AXES[grid.by]),
@@ -82,10 +92,15 @@ def map_chart(grid: EvidenceMap) -> alt.LayerChart:
     )
 
 
-def clicked_cell(state: Mapping[str, object]) -> list[str] | None:
-    """The (component, column) of a chart selection state, or None when the click cleared it."""
+def clicked_cell(grid: EvidenceMap, state: Mapping[str, object]) -> tuple[str, str] | None:
+    """The (component, column) of the grid that a chart selection state names, or None when a click cleared it."""
     selection = state.get("selection")
     points = selection.get(SELECTION) if isinstance(selection, Mapping) else None
     if not isinstance(points, list) or not points:
         return None
-    return [str(points[0]["component"]), str(points[0]["column"])]
+    shown = {(_safe(c.component), _safe(c.column)): (c.component, c.column) for c in grid.cells}
+    return shown.get((points[0].get("component"), points[0].get("column")))
+
+
+def _safe(name: str) -> str:
+    return str(spreadsheet_safe(name))

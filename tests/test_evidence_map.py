@@ -101,8 +101,18 @@ def test_chart_draws_every_cell_and_a_click_names_its_cell() -> None:
     assert spec["params"][0]["select"]["fields"] == ["component", "column"]
     # What Streamlit reports for a click on a cell, and for a click that clears the selection.
     state = {"selection": {"cell": [{"component": "creating the conditions", "column": "England"}]}}
-    assert clicked_cell(state) == ["creating the conditions", "England"]
-    assert clicked_cell({"selection": {"cell": []}}) is None
+    assert clicked_cell(grid, state) == ("creating the conditions", "England")
+    assert clicked_cell(grid, {"selection": {"cell": []}}) is None
+
+
+def test_chart_shows_names_that_start_like_a_formula_as_text_and_a_click_finds_their_cell() -> None:
+    hostile = coded("X1", "-2+3", "eng").model_copy(update={"source": SourceInfo(source_id="eng", country="=cmd")})
+    grid = evidence_map([hostile])
+    spec = map_chart(grid).to_dict()
+    data = next(iter(spec["datasets"].values()))
+    assert {(row["component"], row["column"]) for row in data if row["records"]} == {("'-2+3", "'=cmd")}
+    state = {"selection": {"cell": [{"component": "'-2+3", "column": "'=cmd"}]}}
+    assert clicked_cell(grid, state) == ("-2+3", "=cmd")
 
 
 def hostile_passages() -> list[Passage]:

@@ -133,9 +133,9 @@ def show_record(pipeline: Pipeline, passage: Passage, record: EvidenceRecord) ->
                 st.html(passage_block(hit.text))
 
 
-def keep_cell(chart_key: str) -> None:
+def keep_cell(chart_key: str, grid: EvidenceMap) -> None:
     """On a click in the map: the clicked cell becomes the records table's filter."""
-    st.session_state.ev_cell = clicked_cell(st.session_state[chart_key])
+    st.session_state.ev_cell = clicked_cell(grid, st.session_state[chart_key])
 
 
 def clear_cell() -> None:
@@ -161,7 +161,7 @@ def show_map(grid: EvidenceMap) -> None:
         "Click a cell to list its records below."
     )
     chart_key = f"ev_map_{grid.by}_{st.session_state.ev_map_version}"
-    st.altair_chart(map_chart(grid), key=chart_key, on_select=partial(keep_cell, chart_key), width="stretch")
+    st.altair_chart(map_chart(grid), key=chart_key, on_select=partial(keep_cell, chart_key, grid), width="stretch")
 
 
 def picked_cell(grid: EvidenceMap) -> tuple[str, str] | None:
