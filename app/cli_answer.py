@@ -70,7 +70,7 @@ def search(
 
 def render_answer(answer: Answer, width: int = 100) -> str:
     """A readable terminal rendering: the answer, then references with their quotes."""
-    lines = [textwrap.fill(answer.answer, width), ""]
+    lines = [_wrap_lines(answer.answer, width), ""]
     if answer.abstained:
         if answer.related:
             lines.append("Related evidence (not cited as support):")
@@ -79,6 +79,14 @@ def render_answer(answer: Answer, width: int = 100) -> str:
     lines.append("References:")
     lines.extend(_quoted(c, width) for c in answer.citations)
     return "\n".join(lines).rstrip()
+
+
+def _wrap_lines(text: str, width: int) -> str:
+    """Wrap each line of an answer on its own, so headings and list items keep their lines."""
+    return "\n".join(
+        textwrap.fill(line, width, subsequent_indent="  " if line.startswith("- ") else "") if line else ""
+        for line in text.split("\n")
+    )
 
 
 def render_hits(hits: list[RetrievedPassage], width: int = 100) -> str:

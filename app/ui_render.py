@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from app.cli_answer import reference, render_answer
 from index.models import Passage
-from rag.models import Answer, Citation
+from rag.models import Answer, AnswerSection, AnswerSentence, Citation
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~:$<>&])")
 
@@ -107,8 +107,38 @@ def passage_block(text: str) -> str:
 
 
 def answer_block(answer: Answer) -> str:
-    """The answer text with its [n] markers, escaped, in a readable block."""
-    return f'<div class="icrag-answer" style="font-size:1.05em;line-height:1.6">{escape(answer.answer)}</div>'
+    """The answer in its form, escaped: a realist table, comparison columns or a paragraph, then its
+    gap notes and evidence line (computed text, set apart from the cited sentences)."""
+    if not answer.sections:
+        body = escape(answer.answer)
+    elif answer.form == "comparison":
+        columns = "".join(
+            f'<div style="flex:1;min-width:14em"><h4>{escape(section.heading)}</h4><ul>{_items(section)}</ul></div>'
+            for section in answer.sections
+        )
+        body = f'<div style="display:flex;gap:1.5em;flex-wrap:wrap">{columns}</div>'
+    elif any(section.heading for section in answer.sections):
+        rows = "".join(
+            f'<tr><th style="text-align:left;vertical-align:top;padding-right:1em">{escape(section.heading)}</th>'
+            f"<td><ul>{_items(section)}</ul></td></tr>"
+            for section in answer.sections
+        )
+        body = f"<table>{rows}</table>"
+    else:
+        body = " ".join(escape(_marked(s)) for section in answer.sections for s in section.sentences)
+    notes = "".join(f"<p><em>{escape(gap.note)}</em></p>" for gap in answer.gaps)
+    line = f'<p style="color:#555">{escape(answer.evidence.line)}</p>' if answer.evidence else ""
+    if answer.form == "evidence_strength":
+        body, line = line + body, ""
+    return f'<div class="icrag-answer" style="font-size:1.05em;line-height:1.6">{body}{notes}{line}</div>'
+
+
+def _marked(sentence: AnswerSentence) -> str:
+    return sentence.text + " " + "".join(f"[{n}]" for n in sentence.citations)
+
+
+def _items(section: AnswerSection) -> str:
+    return "".join(f"<li>{escape(_marked(s))}</li>" for s in section.sentences)
 
 
 def answer_markdown(answer: Answer) -> str:

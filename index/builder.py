@@ -19,9 +19,10 @@ from index.embedding import Embedder
 from index.errors import IcragError, IndexMismatchError, IndexMissingError, InputError
 from index.loaders import SOURCES_FILE, discover, load_file, read_sources
 from index.models import Document, Manifest, Passage, Record, SkippedFile, SourceInfo
-from index.sentences import sentence_units, word_window_spans
+from index.roles import ROLE_CODE, passage_units
+from index.sentences import word_window_spans
 from index.settings import Settings
-from index.store import SENTENCE, WINDOW, IndexStore, check_compatible, read_manifest, write_lock
+from index.store import NO_ROLE, SENTENCE, WINDOW, IndexStore, check_compatible, read_manifest, write_lock
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ class _Indexed:
     passages: list[Passage]
     vectors: np.ndarray
     units: list[np.ndarray]
-    spans: list[list[tuple[int, int, int]]]
+    spans: list[list[tuple[int, int, int, int]]]
 
 
 class IndexBuilder:
@@ -240,18 +241,20 @@ class IndexBuilder:
             )
         return kept
 
-    def _embed(self, passages: list[Passage]) -> tuple[np.ndarray, list[np.ndarray], list[list[tuple[int, int, int]]]]:
+    def _embed(
+        self, passages: list[Passage]
+    ) -> tuple[np.ndarray, list[np.ndarray], list[list[tuple[int, int, int, int]]]]:
         """Vectors of passages and of their units, with the units' (start, end, kind), in one pass.
 
-        Units are the passage's sentences and, for passages longer than a window, its 64-word
-        windows: retrieval scores a passage by its best sentence and its best window.
+        Units are the passage's sentences, each with its role, and, for passages longer than a
+        window, its 64-word windows: retrieval scores a passage by its best sentence and its best window.
         """
         spans = [
-            [(s, e, SENTENCE) for s, e in sentence_units(p.text)]
-            + [(s, e, WINDOW) for s, e in word_window_spans(p.text)]
+            [(s, e, SENTENCE, ROLE_CODE[role]) for s, e, role in passage_units(p)]
+            + [(s, e, WINDOW, NO_ROLE) for s, e in word_window_spans(p.text)]
             for p in passages
         ]
-        unit_texts = [[p.text[s:e] for s, e, _ in units] for p, units in zip(passages, spans, strict=True)]
+        unit_texts = [[p.text[s:e] for s, e, _, _ in units] for p, units in zip(passages, spans, strict=True)]
         flat = [p.text for p in passages] + [t for texts in unit_texts for t in texts]
         matrix = self.embedder.embed(flat)
         vectors, rest = matrix[: len(passages)], matrix[len(passages) :]

@@ -68,6 +68,11 @@ def split_document(
                     page=segment.page,
                     tags=segment.tags,
                     record=segment.record,
+                    fields=[
+                        f.model_copy(update={"start": f.start - start, "end": f.end - start})
+                        for f in segment.fields
+                        if start <= f.start and f.end <= end
+                    ],
                     source=source,
                 )
             )

@@ -21,7 +21,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from index.errors import InputError
-from index.models import DocKind, Document, EvidenceRecord, Segment, SourceInfo
+from index.models import DocKind, Document, EvidenceRecord, FieldName, FieldSpan, Segment, SourceInfo
 from index.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -542,20 +542,31 @@ def _join_line(out: str, line: str, previous: str, vocabulary: set[str]) -> str:
 # --- coded evidence -------------------------------------------------------------------------
 
 
-def render_record(record: EvidenceRecord) -> str:
-    """A readable passage for one coded-evidence row."""
+def render_record(record: EvidenceRecord) -> tuple[str, list[FieldSpan]]:
+    """A readable passage for one coded-evidence row, and where each field's value sits in it.
+
+    The labels ("Context:", ...) are for reading only; the field spans let answers quote a
+    value without its label and tell a context from a mechanism without parsing the text.
+    """
     where = f" §{record.section}" if record.section else ""
-    heading = f"Coded evidence {record.record_id} on the component '{record.component}'"
-    lines = [f"{heading}, from {record.source_id}{where}."]
-    for label, value in (
-        ("Context", record.context),
-        ("Mechanism", record.mechanism),
-        ("Outcome", record.outcome),
-        ("Summary", record.evidence_summary),
-    ):
+    heading = (
+        f"Coded evidence {record.record_id} on the component '{record.component}', from {record.source_id}{where}."
+    )
+    text = heading
+    fields = [FieldSpan(name="heading", start=0, end=len(heading))]
+    values: tuple[tuple[FieldName, str, str], ...] = (
+        ("context", "Context", record.context),
+        ("mechanism", "Mechanism", record.mechanism),
+        ("outcome", "Outcome", record.outcome),
+        ("summary", "Summary", record.evidence_summary),
+    )
+    for name, label, value in values:
+        value = " ".join(value.split())
         if value:
-            lines.append(f"{label}: {value.rstrip()}")
-    return "\n".join(lines)
+            text += f"\n{label}: "
+            fields.append(FieldSpan(name=name, start=len(text), end=len(text) + len(value)))
+            text += value
+    return text, fields
 
 
 def read_csv_table(path: Path, data: bytes, required: tuple[str, ...]) -> tuple[list[str], list[dict[str, str]]]:
@@ -627,7 +638,7 @@ def _read_evidence(path: Path, data: bytes, source_id: str, settings: Settings) 
             raise InputError(path, f"duplicate record_id '{fields['record_id']}'")
         seen.add(fields["record_id"])
         record = EvidenceRecord(**fields)
-        block = render_record(record)
+        block, spans = render_record(record)
         segments.append(
             Segment(
                 start=cursor,
@@ -635,6 +646,7 @@ def _read_evidence(path: Path, data: bytes, source_id: str, settings: Settings) 
                 source_id=record.source_id,
                 section=record.section,
                 record=record,
+                fields=[f.model_copy(update={"start": cursor + f.start, "end": cursor + f.end}) for f in spans],
             )
         )
         parts.append(block)

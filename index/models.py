@@ -34,6 +34,20 @@ class SourceInfo(Record):
     design: str = Field("", description="Kind of study, e.g. 'realist review', 'qualitative study'.")
     country: str = Field("", description="Where the study is set, or 'international' for reviews of several.")
 
+    @property
+    def surnames(self) -> list[str]:
+        """The authors' surnames in order ("Sims S; Fletcher S" -> ["Sims", "Fletcher"])."""
+        return [name.strip().split(" ")[0] for name in self.authors.split(";") if name.strip()]
+
+    @property
+    def short_cite(self) -> str:
+        """How a reader names the publication: "Sims et al. (2021)", "Fillingham & Weir (2014)"."""
+        names = self.surnames
+        if not names:
+            return self.source_id
+        who = names[0] if len(names) == 1 else f"{names[0]} & {names[1]}" if len(names) == 2 else f"{names[0]} et al."
+        return f"{who} ({self.year})" if self.year else who
+
 
 class EvidenceRecord(Record):
     """One coded context-mechanism-outcome configuration from a coded-evidence table."""

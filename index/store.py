@@ -5,7 +5,7 @@ Layout of an index folder::
     manifest.json     how the index was made (model, dimension, settings, documents)
     vectors.npy       passage vectors, row i belongs to passages.jsonl line i
     units.npy         vectors of the units of every passage (sentences, then word windows), in passage order
-    unit_spans.npy    (passage position, start, end, kind) of each unit, offsets into the passage text
+    unit_spans.npy    (passage position, start, end, kind, role) of each unit, offsets into the passage text
     faiss.index       the FAISS index over those vectors
     passages.jsonl    one Passage per line, sorted by (doc_id, start)
     documents.jsonl   one Document per line (full text, for showing quotes in context)
@@ -34,16 +34,21 @@ from filelock import FileLock, Timeout
 from pydantic import ValidationError
 
 from index.errors import IndexBusyError, IndexCorruptError, IndexMismatchError, IndexMissingError, InputError
-from index.models import Document, DocumentEntry, Manifest, Passage, SkippedFile, SourceInfo
+from index.models import Document, DocumentEntry, Manifest, Passage, Role, SkippedFile, SourceInfo
+from index.roles import ROLES
 from index.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 #: Kinds of unit embedded besides whole passages.
 SENTENCE, WINDOW = 0, 1
+#: The role code of a unit that has none (a word window is not quoted).
+NO_ROLE = -1
+#: Columns of the unit table.
+UNIT_COLUMNS = ("owner", "start", "end", "kind", "role")
 
 #: Layout and content version; bump it whenever ingestion or chunking changes what an index holds.
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 
 #: Reads of an index that a writer swapped mid-read are retried this often.
 _LOAD_ATTEMPTS = 5
@@ -83,18 +88,21 @@ class IndexStore:
         self.documents = documents
         self.faiss_index = faiss_index if faiss_index is not None else build_faiss(vectors, manifest.settings)
         self.position = {p.passage_id: i for i, p in enumerate(passages)}
-        if unit_table.shape != (unit_vectors.shape[0], 4):
+        if unit_table.shape != (unit_vectors.shape[0], len(UNIT_COLUMNS)):
             raise IndexCorruptError(f"{unit_table.shape[0]} units but {unit_vectors.shape[0]} unit vectors")
         self.unit_vectors = unit_vectors
-        #: One row per unit vector: passage position, start, end (in the passage text), kind.
+        #: One row per unit vector: passage position, start, end (in the passage text), kind, role code.
         self.unit_table = unit_table
         #: Sentence units of each passage, as (start, end) offsets into the passage text.
         self.unit_spans: list[list[tuple[int, int]]] = [[] for _ in passages]
+        #: Role of each sentence unit, in the order of ``unit_spans``.
+        self.unit_roles: list[list[Role]] = [[] for _ in passages]
         self._rows: list[list[int]] = [[] for _ in passages]
-        for row, (owner, start, end, kind) in enumerate(unit_table.tolist()):
+        for row, (owner, start, end, kind, role) in enumerate(unit_table.tolist()):
             self._rows[owner].append(row)
             if kind == SENTENCE:
                 self.unit_spans[owner].append((start, end))
+                self.unit_roles[owner].append(ROLES[role] if 0 <= role < len(ROLES) else "finding")
 
     @classmethod
     def create(
@@ -106,13 +114,13 @@ class IndexStore:
         passages: list[Passage],
         vectors: np.ndarray,
         unit_vectors: list[np.ndarray],
-        unit_spans: list[list[tuple[int, int, int]]],
+        unit_spans: list[list[tuple[int, int, int, int]]],
         sources: dict[str, SourceInfo],
         skipped: list[SkippedFile] | None = None,
     ) -> IndexStore:
         """Assemble a store in canonical order, so equal inputs give equal indexes.
 
-        ``unit_vectors[i]`` and ``unit_spans[i]`` (start, end, kind) describe the units of ``passages[i]``.
+        ``unit_vectors[i]`` and ``unit_spans[i]`` (start, end, kind, role code) describe the units of ``passages[i]``.
         """
         order = sorted(range(len(passages)), key=lambda i: (passages[i].doc_id, passages[i].start))
         passages = [passages[i] for i in order]
@@ -120,7 +128,7 @@ class IndexStore:
         units = [unit_vectors[i].reshape(-1, dimension) for i in order]
         unit_matrix = np.concatenate(units, axis=0) if units else np.zeros((0, dimension), dtype=np.float32)
         table = [(new, *span) for new, old in enumerate(order) for span in unit_spans[old]]
-        unit_table = np.array(table, dtype=np.int64).reshape(-1, 4)
+        unit_table = np.array(table, dtype=np.int64).reshape(-1, len(UNIT_COLUMNS))
         counts: dict[str, int] = {}
         for passage in passages:
             counts[passage.doc_id] = counts.get(passage.doc_id, 0) + 1
@@ -158,10 +166,10 @@ class IndexStore:
         rows = [r for r in self._rows[position] if self.unit_table[r, 3] == SENTENCE]
         return self.unit_vectors[rows]
 
-    def all_units_of(self, position: int) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
-        """Vectors and (start, end, kind) of every unit of the passage at a position."""
+    def all_units_of(self, position: int) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
+        """Vectors and (start, end, kind, role code) of every unit of the passage at a position."""
         rows = self._rows[position]
-        return self.unit_vectors[rows], [(s, e, k) for s, e, k in self.unit_table[rows, 1:].tolist()]
+        return self.unit_vectors[rows], [(s, e, k, r) for s, e, k, r in self.unit_table[rows, 1:].tolist()]
 
     def search(self, query_vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-k (scores, passage positions) per query row; positions are -1 when fewer exist."""
@@ -259,7 +267,12 @@ def _consistent(
     n, width = len(passages), manifest.dimension
     if n != manifest.n_passages or faiss_index.ntotal != n or faiss_index.d != width:
         return False
-    if vectors.shape != (n, width) or unit_vectors.ndim != 2 or unit_table.ndim != 2 or unit_table.shape[1:] != (4,):
+    if (
+        vectors.shape != (n, width)
+        or unit_vectors.ndim != 2
+        or unit_table.ndim != 2
+        or unit_table.shape[1:] != (len(UNIT_COLUMNS),)
+    ):
         return False
     if len(unit_vectors) and unit_vectors.shape[1] != width:
         return False

@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from index.models import Role
 from rag.models import Answer, AnswerSentence, Citation, RetrievedPassage
 
 _MARKDOWN_NOISE = re.compile(
@@ -32,8 +33,8 @@ class Quote:
         return self.hit.passage.text[self.start : self.end]
 
 
-def make_citation(n: int, quote: Quote) -> Citation:
-    """A numbered citation carrying the publication and the quote's document offsets."""
+def make_citation(n: int, quote: Quote, role: Role | None = None) -> Citation:
+    """A numbered citation carrying the publication, the quote's document offsets and its role."""
     passage = quote.hit.passage
     source = passage.source
     return Citation(
@@ -46,6 +47,7 @@ def make_citation(n: int, quote: Quote) -> Citation:
         doi=source.doi,
         section=passage.section,
         page=passage.page,
+        role=role,
         quote=quote.text,
         start=passage.start + quote.start,
         end=passage.start + quote.end,

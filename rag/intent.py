@@ -1,11 +1,20 @@
-"""What a question asks for, read from its wording without a language model."""
+"""What a question asks for, read from its wording without a language model.
+
+The intent picks the answer's form (rag.forms) and the roles of text it may quote; a
+comparison's sides are what it names on each side (countries, publications), each with the
+publications that speak for it, so every side is answered from its own evidence.
+"""
 
 from __future__ import annotations
 
-from index.models import Role
-from rag.models import Intent
+import math
+import re
+from collections.abc import Sequence
 
-#: Roles of text every intent asks for: findings and their contexts.
+from index.models import Role, SourceInfo
+from rag.models import Intent, QueryIntent, Side
+
+#: Roles of text every intent asks for: findings and what frames them.
 _FINDINGS: frozenset[Role] = frozenset({"finding", "context", "background"})
 #: Roles each intent asks for; a cited sentence of another role is noise in its answer.
 ROLES_ASKED: dict[Intent, frozenset[Role]] = {
@@ -19,7 +28,267 @@ ROLES_ASKED: dict[Intent, frozenset[Role]] = {
     "methods": _FINDINGS | {"method", "aim", "bibliographic"},
 }
 
+#: Cues of each intent, tried in this order: the first that matches decides.
+_CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
+    (
+        "evidence_strength",
+        re.compile(
+            r"\bhow (?:strong|robust|reliable|good|solid|well[- ](?:tested|evidenced|supported|established))\b"
+            r"|\bhow much (?:weight|confidence|trust|evidence)\b"
+            r"|\b(?:strength|quality|certainty) of (?:the )?evidence\b"
+            r"|\bhow many (?:studies|papers|publications|reviews)\b(?! (?:did|were|was) )"
+            r"|\bis there (?:any )?evidence\b"
+            r"|\bevidence base (?:for|behind)\b",
+            re.I,
+        ),
+    ),
+    (
+        "comparison",
+        re.compile(
+            r"\bcompar|\bversus\b|\bvs\.?\s|\bdiffer(?:s|ed|ence|ences)?\b|\bsimilar|\bcontrast|\bagree\b|\bboth\b"
+            r"|\beach (?:organi[sz]e|do|say|find|describe|approach|handle)|\bwhereas\b",
+            re.I,
+        ),
+    ),
+    (
+        "methods",
+        re.compile(
+            r"\b(?:what|which) (?:study )?(?:design|methods?|methodology|databases?|sample|data)\b"
+            r"|\bhow (?:was|were) (?:the )?(?:study|review|data|evidence|synthesis|interviews?)\b"
+            r"|\bhow many (?:participants|interviewees|people|respondents|informants|stakeholders|sites|cases)\b"
+            r"|\bwho (?:wrote|authored|funded|published)\b|\bwhen was (?:it|the \w+) published\b|\bauthors?\b"
+            r"|\blimitations?\b",
+            re.I,
+        ),
+    ),
+    (
+        "factoid",
+        re.compile(
+            r"\bhow (?:many|much|long|often|old)\b|\b(?:what|which) (?:year|date|number|percentage|proportion)\b"
+            r"|^\s*(?:when|who|where)\b|\bhow large\b",
+            re.I,
+        ),
+    ),
+    (
+        "definition",
+        re.compile(
+            r"^\s*(?:what|who) (?:is|are|was|were) (?:an? |the )?[\w' -]{1,60}\??$|\bdefin|\bmeant by\b|\bmeaning of\b"
+            r"|\bunfamiliar\b|\bwhat (?:is|was) the '?[\w -]+'? (?:approach|model|framework|programme)\b",
+            re.I,
+        ),
+    ),
+    (
+        "what_works",
+        re.compile(
+            r"\bwhat works\b|\bwhat (?:has |have )?help|\bwhat (?:helps|helped|drives|enables|makes)\b|\beffective"
+            r"|\bsucce(?:ed|ss)|\bin what circumstances\b|\bachiev|\bworth\b|\bimprove|\bbetter\b|\bbarriers?\b"
+            r"|\bfacilitat|\benabl|\bwhat (?:do|did) [\w ]{1,40} (?:contribute|do differently|add)\b|\bimpact\b"
+            r"|\bdetermine",
+            re.I,
+        ),
+    ),
+    (
+        "how_to",
+        re.compile(
+            r"\bhow (?:should|can|could|do|might|would) (?:we|i|leaders?|it|they|our|the)\b|\bwhat should\b"
+            r"|\bbest way\b|\bhow to\b|\bput in place\b|\bguidance\b|\bsteps?\b|\brecommend",
+            re.I,
+        ),
+    ),
+)
 
-def asked_roles(intent: Intent) -> frozenset[Role]:
-    """The roles of text a question of this intent asks for."""
-    return ROLES_ASKED[intent]
+#: How questions name a country, mapped to the ``country`` of sources.csv.
+COUNTRY_NAMES: dict[str, str] = {
+    "england": "England", "english": "England",
+    "scotland": "Scotland", "scottish": "Scotland", "scots": "Scotland",
+    "netherlands": "Netherlands", "dutch": "Netherlands", "holland": "Netherlands",
+    "sweden": "Sweden", "swedish": "Sweden",
+    "finland": "Finland", "finnish": "Finland",
+    "spain": "Spain", "spanish": "Spain", "basque": "Spain",
+    "canada": "Canada", "canadian": "Canada", "ontario": "Canada",
+    "new zealand": "New Zealand", "zealand": "New Zealand",
+    "ireland": "Ireland", "irish": "Ireland",
+    "wales": "Wales", "welsh": "Wales",
+    "australia": "Australia", "australian": "Australia",
+    "usa": "United States", "american": "United States", "united states": "United States",
+    "germany": "Germany", "german": "Germany", "denmark": "Denmark", "danish": "Denmark",
+    "norway": "Norway", "norwegian": "Norway", "france": "France", "french": "France",
+}  # fmt: skip
+_COUNTRY_RE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, COUNTRY_NAMES), key=len, reverse=True)) + r")\b", re.I)
+#: Where a comparison's question splits into its sides.
+_SIDE_SPLIT = re.compile(r"\s+(?:compared (?:with|to)|versus|vs\.?|and|with|or|against)\s+", re.I)
+_WORD = re.compile(r"[a-z][a-z']+")
+#: Words that say nothing about which publication a side means.
+_GENERIC = frozenset(
+    [
+        "the",
+        "and",
+        "for",
+        "with",
+        "what",
+        "how",
+        "did",
+        "does",
+        "do",
+        "say",
+        "says",
+        "said",
+        "about",
+        "their",
+        "its",
+        "his",
+        "her",
+        "our",
+        "our",
+        "each",
+        "both",
+        "from",
+        "into",
+        "that",
+        "this",
+        "these",
+        "those",
+        "report",
+        "study",
+        "studies",
+        "review",
+        "reviews",
+        "paper",
+        "article",
+        "case",
+        "experience",
+        "evidence",
+        "care",
+        "health",
+        "social",
+        "integrated",
+        "integration",
+        "leadership",
+        "leaders",
+        "leader",
+        "leading",
+        "system",
+        "systems",
+        "team",
+        "teams",
+    ]
+)
+#: A metadata word names a side's publications only when this few publications have it.
+DISTINCTIVE_MAX_SOURCES = 3
+
+
+def classify(question: str) -> Intent:
+    """The intent of a question: the first family of cues its wording matches, else 'general'."""
+    for intent, cue in _CUES:
+        if cue.search(question):
+            return intent
+    return "general"
+
+
+#: Words by which a question asks for text of a role its intent does not ask for.
+_ROLE_CUES: tuple[tuple[Role, re.Pattern[str]], ...] = (
+    (
+        "method",
+        re.compile(
+            r"\bmethod|\bdesign|\bsampl|\binterview|\bsurvey|\bdata\b|\bdatabases?\b|\bsearch|\bstakeholder"
+            r"|\bprotocol|\blimitation|\bparticipants?\b|\banaly[sz]|\brecords?\b|\binclude[ds]?\b|\bextract"
+            r"|\bconfigurations\b|\bcarried out\b|\bstud(?:y|ies|ied)\b|\bpapers\b|\barticles\b"
+            r"|\bevidence (?:was|were)\b",
+            re.I,
+        ),
+    ),
+    (
+        "aim",
+        re.compile(r"\baims?\b|\bobjectives?\b|\bpurpose\b|\bset out\b|\bmeant to\b|\bintended\b|\bgoals?\b", re.I),
+    ),
+    (
+        "bibliographic",
+        re.compile(
+            r"\blicen[cs]e|\bdedicat|\bpublish|\bjournal\b|\bfund|\bpaid\b|\bproject number\b|\bauthors?\b"
+            r"|\baffiliat|\btitle[ds]?\b|\bdoi\b|\bcontract\b|\baccepted\b|\bprogramme paid\b",
+            re.I,
+        ),
+    ),
+)
+
+
+def asked_roles(intent: Intent, question: str = "") -> frozenset[Role]:
+    """The roles of text a question asks for: its intent's, and any its words ask for by name."""
+    extra = {role for role, cue in _ROLE_CUES if cue.search(question)}
+    return ROLES_ASKED[intent] | extra
+
+
+class IntentReader:
+    """Reads intents and comparison sides against the publications of one index."""
+
+    def __init__(self, sources: Sequence[SourceInfo]) -> None:
+        self.sources = list(sources)
+        self._metadata = {s.source_id: set(_words(f"{s.title} {s.venue} {' '.join(s.surnames)}")) for s in sources}
+        counts: dict[str, int] = {}
+        for words in self._metadata.values():
+            for word in words:
+                counts[word] = counts.get(word, 0) + 1
+        self._idf = {w: math.log(1 + len(self.sources) / c) for w, c in counts.items()}
+        self._df = counts
+
+    def read(self, question: str, named: set[str]) -> QueryIntent:
+        """The intent of a question, its sides when it compares, and the publications it names."""
+        intent = classify(question)
+        sides = self.sides(question, named) if intent == "comparison" else []
+        return QueryIntent(intent=intent, sides=sides, named_sources=sorted(named))
+
+    def sides(self, question: str, named: set[str]) -> list[Side]:
+        """The sides a comparison names: two or more countries, or parts naming different publications.
+
+        Fewer than two found means the sides are left to the evidence (rag.forms then compares
+        the publications that bear on the question).
+        """
+        countries = list(dict.fromkeys(m.group(1) for m in _COUNTRY_RE.finditer(question)))
+        if len({COUNTRY_NAMES[c.lower()] for c in countries}) >= 2:
+            return [self._country_side(c, question) for c in countries]
+        parts = [p for p in _SIDE_SPLIT.split(question) if p.strip()]
+        sides: list[Side] = []
+        for part in parts:
+            ids = self._named_in(part, named)
+            if ids and all(set(ids) != set(s.source_ids) for s in sides):
+                sides.append(Side(label=_label(part), source_ids=ids))
+        return sides if len(sides) >= 2 else []
+
+    def places(self, question: str) -> list[list[str]]:
+        """For each country a question names, the publications set there (none for an unknown one)."""
+        countries = dict.fromkeys(COUNTRY_NAMES[m.group(1).lower()] for m in _COUNTRY_RE.finditer(question))
+        found = [[s.source_id for s in self.sources if s.country.lower() == c.lower()] for c in countries]
+        return [ids for ids in found if ids]
+
+    def _country_side(self, mention: str, question: str) -> Side:
+        """A side naming a country: that country's publications, narrowed by other words of its part."""
+        country = COUNTRY_NAMES[mention.lower()]
+        ids = [s.source_id for s in self.sources if s.country.lower() == country.lower()]
+        part = next((p for p in _SIDE_SPLIT.split(question) if mention.lower() in p.lower()), question)
+        narrowed = self._distinctive(part, ids)
+        return Side(label=mention, source_ids=narrowed or ids)
+
+    def _named_in(self, part: str, named: set[str]) -> list[str]:
+        """Publications a part of a question names: by author, or by a word of few publications' titles."""
+        by_author = sorted(sid for sid in named if any(n.lower() in part.lower() for n in self._surnames(sid)))
+        return by_author or self._distinctive(part, [s.source_id for s in self.sources])
+
+    def _distinctive(self, part: str, candidates: list[str]) -> list[str]:
+        """The candidates whose title, venue or authors share the part's rarest words."""
+        words = {w for w in _words(part) if w not in _GENERIC and 0 < self._df.get(w, 0) <= DISTINCTIVE_MAX_SOURCES}
+        scores = {sid: sum(self._idf[w] for w in words & self._metadata.get(sid, set())) for sid in candidates}
+        best = max(scores.values(), default=0.0)
+        return sorted(sid for sid, score in scores.items() if best > 0 and score == best)
+
+    def _surnames(self, source_id: str) -> list[str]:
+        return next((s.surnames[:1] for s in self.sources if s.source_id == source_id), [])
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.lower().replace("’", "'"))
+
+
+def _label(part: str) -> str:
+    """A short label for a side from its part of the question."""
+    words = part.strip(" ?.").split()
+    return " ".join(words[:8])

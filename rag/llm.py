@@ -38,6 +38,7 @@ from index.store import IndexStore
 from rag.citations import Quote, abstention, assemble, display_text, make_citation
 from rag.models import Answer, Citation, RetrievedPassage
 from rag.prompts import NOT_COVERED, PROMPT_VERSION, answer_messages
+from rag.query import Query
 from rag.support import SupportScorer
 
 logger = logging.getLogger(__name__)
@@ -195,8 +196,9 @@ class LLMAnswerer:
         name = f"{settings.answerer}:{settings.llm_model}"
         return cls(chat_model(settings), store, settings, SupportScorer(embedder), name)
 
-    def answer(self, question: str, hits: Sequence[RetrievedPassage]) -> Answer:
+    def answer(self, query: Query | str, hits: Sequence[RetrievedPassage]) -> Answer:
         """A checked, cited answer from the retrieved passages, or an abstention, naming its model and prompt."""
+        question = query if isinstance(query, str) else query.text
         answer = self._checked_answer(question, hits)
         answer.answerer = self.name
         return answer

@@ -9,7 +9,9 @@ from pydantic import Field
 from index.models import Passage, Record, Role
 
 #: What a question asks for, read from its wording (see rag.intent).
-Intent = Literal["what_works", "how_to", "comparison", "evidence_strength", "factoid", "definition", "methods", "general"]
+Intent = Literal[
+    "what_works", "how_to", "comparison", "evidence_strength", "factoid", "definition", "methods", "general"
+]
 #: The shape of an answer: one best sentence first, realist sections, one block per side, computed strength.
 Form = Literal["direct", "realist", "comparison", "evidence_strength", "abstention"]
 

@@ -2,39 +2,33 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Mapping
+from typing import Protocol
 
 from index.embedding import Embedder
-from index.errors import InputError
 from index.settings import Settings
 from index.store import IndexStore
-from rag.extractive import ExtractiveAnswerer, Vocabulary
+from rag.extractive import ExtractiveAnswerer
 from rag.lexical import BM25Index, lexical_text
-from rag.models import Answer, RetrievedPassage
+from rag.models import Answer, Considered, RetrievedPassage
+from rag.pool import candidate_pool
+from rag.query import MAX_QUESTION_CHARS, Query, QueryReader, Vocabulary, clean_question
 from rag.retrieval import HybridRetriever
 
-MAX_QUESTION_CHARS = 2_000
-_SURROGATE = re.compile("[\ud800-\udfff]")
+__all__ = ["MAX_QUESTION_CHARS", "Answerer", "Pipeline", "clean_question"]
 
 
-def clean_question(question: str) -> str:
-    """A question fit to search with, or InputError for one that cannot be answered.
+class Answerer(Protocol):
+    """Writes a cited answer to a query from its candidate pool: the extractive answerer or an LLM's."""
 
-    Undecodable bytes (a command-line argument in another encoding arrives as lone
-    surrogates, which the tokenizer rejects) become U+FFFD replacement characters.
-    """
-    text = " ".join(_SURROGATE.sub("\ufffd", question).split())
-    if not any(ch.isalnum() for ch in text):
-        raise InputError("question", "is empty or has no words; ask in plain language")
-    if len(text) > MAX_QUESTION_CHARS:
-        raise InputError("question", f"is {len(text)} characters long; keep it under {MAX_QUESTION_CHARS}")
-    return text
+    def answer(self, query: Query, hits: list[RetrievedPassage]) -> Answer:
+        """A cited answer, or an abstention listing related evidence."""
+        ...
 
 
 class Pipeline:
-    """Loads an index once, then retrieves and answers many questions (thread-safe reads)."""
+    """Loads an index once, then reads, retrieves and answers many questions (thread-safe reads)."""
 
     def __init__(self, store: IndexStore, settings: Settings, embedder: Embedder) -> None:
         self.store = store
@@ -43,12 +37,13 @@ class Pipeline:
         self.bm25 = BM25Index([lexical_text(p) for p in store.passages])
         self.retriever = HybridRetriever(store, embedder, settings, self.bm25)
         self.vocabulary = Vocabulary([p.text for p in store.passages], self.bm25.tokenizer)
-        self.answerer = ExtractiveAnswerer(store, settings, self.vocabulary, self.retriever.sources)
-        self._llm = None
+        self.reader = QueryReader(store.passages, embedder, self.vocabulary)
+        self.extractive = ExtractiveAnswerer(store, settings, self.vocabulary)
+        self.answerer: Answerer = self.extractive
         if settings.answerer != "extractive":
             from rag.llm import LLMAnswerer
 
-            self._llm = LLMAnswerer.from_settings(settings, store, embedder)
+            self.answerer = LLMAnswerer.from_settings(settings, store, embedder)
 
     @classmethod
     def load(cls, settings: Settings, embedder: Embedder | None = None) -> Pipeline:
@@ -63,28 +58,40 @@ class Pipeline:
         pipeline.embedder.embed_query("warm up")
         return pipeline
 
+    def query(self, question: str | Query) -> Query:
+        """The question read once: cleaned, embedded, tokenised, its intent and sides found."""
+        return question if isinstance(question, Query) else self.reader.read(question)
+
     def retrieve(
-        self, question: str, top_k: int | None = None, filters: Mapping[str, str] | None = None
+        self, question: str | Query, top_k: int | None = None, filters: Mapping[str, str] | None = None
     ) -> list[RetrievedPassage]:
         """The passages most relevant to a question, best first."""
-        return self.retriever.retrieve(clean_question(question), top_k or self.settings.top_k, filters)
+        query = self.query(question)
+        return self.retriever.retrieve_with_query(query.text, query.vector, top_k or self.settings.top_k, filters)
 
-    def ask(self, question: str, top_k: int | None = None, filters: Mapping[str, str] | None = None) -> Answer:
+    def pool(self, question: str | Query, filters: Mapping[str, str] | None = None) -> list[RetrievedPassage]:
+        """The candidate pool of a question: the passages its answer may draw on, best first."""
+        query = self.query(question)
+        scores = self.retriever.fused(query.text, query.vector, filters)
+        return candidate_pool(query, scores, self.settings.top_k) if scores is not None else []
+
+    def ask(self, question: str | Query, top_k: int | None = None, filters: Mapping[str, str] | None = None) -> Answer:
         """A cited answer to a question, or an abstention listing related evidence."""
         started = time.perf_counter()
-        question = clean_question(question)
-        query = self.embedder.embed_query(question)
-        embedded = time.perf_counter()
-        hits = self.retriever.retrieve_with_query(question, query, top_k or self.settings.top_k, filters)
+        settings = self.settings if top_k is None else self.settings.model_copy(update={"top_k": top_k})
+        query = self.query(question)
+        read = time.perf_counter()
+        scores = self.retriever.fused(query.text, query.vector, filters)
+        hits = candidate_pool(query, scores, settings.top_k) if scores is not None else []
         retrieved = time.perf_counter()
-        if self._llm is not None:
-            answer = self._llm.answer(question, hits)
-        else:
-            answer = self.answerer.answer(question, query, hits)
+        # An LLM reads the top_k best passages; the extractive answerer weighs the whole pool.
+        answer = self.answerer.answer(query, hits if self.answerer is self.extractive else hits[: settings.top_k])
         done = time.perf_counter()
+        answer.intent = query.intent
+        answer.considered = [Considered(passage_id=h.passage.passage_id, source_id=h.passage.source_id) for h in hits]
         answer.timings_ms = {
-            "embed": round((embedded - started) * 1000, 2),
-            "retrieve": round((retrieved - embedded) * 1000, 2),
+            "embed": round((read - started) * 1000, 2),
+            "retrieve": round((retrieved - read) * 1000, 2),
             "answer": round((done - retrieved) * 1000, 2),
             "total": round((done - started) * 1000, 2),
         }

@@ -7,7 +7,6 @@ Every retriever has one verb, ``retrieve(question, k, filters)``, and returns
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping
 
 import numpy as np
@@ -19,6 +18,7 @@ from index.settings import Settings
 from index.store import SENTENCE, WINDOW, IndexStore
 from rag.lexical import BM25Index, lexical_text, word_windows
 from rag.models import RetrievedPassage
+from rag.query import SourceMatcher
 
 logger = logging.getLogger(__name__)
 
@@ -111,29 +111,6 @@ class LexicalRetriever:
         ]
 
 
-class SourceMatcher:
-    """Finds the publications a question names, e.g. "Sims et al. (2021)" or "Waring et al."."""
-
-    def __init__(self, passages: list[Passage]) -> None:
-        self._by_surname: dict[str, set[str]] = {}
-        self._year: dict[str, str] = {}
-        for passage in passages:
-            source = passage.source
-            first_author = source.authors.split(";")[0].strip()
-            surname = re.split(r"[\s,]+", first_author)[0].lower() if first_author else ""
-            if len(surname) > 2:
-                self._by_surname.setdefault(surname, set()).add(source.source_id)
-                self._year[source.source_id] = source.year
-
-    def match(self, question: str) -> set[str]:
-        """Source ids whose first author the question names (narrowed by a named year)."""
-        words = set(re.findall(r"[a-z][a-z'\-]+", question.lower()))
-        found = {sid for surname, sids in self._by_surname.items() if surname in words for sid in sids}
-        years = set(re.findall(r"\b(?:19|20)\d\d\b", question))
-        dated = {sid for sid in found if self._year.get(sid) in years}
-        return dated or found
-
-
 class HybridRetriever:
     """icrag's default: BM25 and sentence- and window-level dense scores, fused.
 
@@ -157,7 +134,7 @@ class HybridRetriever:
         windows = [word_windows(p.text, WINDOW_WORDS, WINDOW_STRIDE) for p in store.passages]
         self.window_bm25 = BM25Index([w for group in windows for w in group], k1=0.9, b=1.0)
         self._window_owner = np.repeat(np.arange(len(windows)), [len(group) for group in windows])
-        self.sources = SourceMatcher(store.passages)
+        self.sources = SourceMatcher(list(store.manifest.sources.values()) or [p.source for p in store.passages])
         self._source_ids = np.array([p.source_id for p in store.passages])
         kinds = store.unit_table[:, 3] if len(store.unit_table) else np.zeros(0, np.int64)
         self._sentence_rows = np.flatnonzero(kinds == SENTENCE)
@@ -188,11 +165,29 @@ class HybridRetriever:
         self, question: str, query: np.ndarray, k: int, filters: Mapping[str, str] | None = None
     ) -> list[RetrievedPassage]:
         """:meth:`retrieve` for a question whose vector is already known."""
+        scores = self.fused(question, query, filters)
+        if scores is None:
+            return []
+        passages = self.store.passages
+        chosen: list[int] = []
+        per_source: dict[str, int] = {}
+        for position in scores.order.tolist():
+            source = passages[position].source_id
+            if self.settings.max_per_source and per_source.get(source, 0) >= self.settings.max_per_source:
+                continue
+            per_source[source] = per_source.get(source, 0) + 1
+            chosen.append(position)
+            if len(chosen) == k:
+                break
+        return scores.hits(chosen)
+
+    def fused(self, question: str, query: np.ndarray, filters: Mapping[str, str] | None = None) -> FusedScores | None:
+        """Fused scores of every passage the filters allow (None when they allow none)."""
         passages = self.store.passages
         mask = filter_mask(passages, filters)
         allowed = np.arange(len(passages)) if mask is None else np.flatnonzero(mask)
         if not len(allowed):
-            return []
+            return None
         dense, dense_window = self.dense_scores(query)
         lexical = self.bm25.scores(question)
         settings = self.settings
@@ -205,27 +200,34 @@ class HybridRetriever:
         named = self.sources.match(question)
         if named:
             fused += settings.source_boost * np.isin(self._source_ids[allowed], list(named))
-        order = allowed[np.lexsort((allowed, -fused))]
-        fused_by_pos = dict(zip(allowed.tolist(), fused.tolist(), strict=True))
-        chosen: list[int] = []
-        per_source: dict[str, int] = {}
-        for position in order.tolist():
-            source = passages[position].source_id
-            if settings.max_per_source and per_source.get(source, 0) >= settings.max_per_source:
-                continue
-            per_source[source] = per_source.get(source, 0) + 1
-            chosen.append(position)
-            if len(chosen) == k:
-                break
+        full = np.full(len(passages), -np.inf)
+        full[allowed] = fused
+        return FusedScores(self.store, allowed[np.lexsort((allowed, -fused))], full, dense, lexical)
+
+
+class FusedScores:
+    """The fused ranking of one question: allowed passage positions best first, and their scores."""
+
+    def __init__(
+        self, store: IndexStore, order: np.ndarray, fused: np.ndarray, dense: np.ndarray, lexical: np.ndarray
+    ) -> None:
+        self.store = store
+        self.order = order
+        self.fused = fused
+        self.dense = dense
+        self.lexical = lexical
+
+    def hits(self, positions: list[int]) -> list[RetrievedPassage]:
+        """The passages at these positions as ranked hits, in the order given."""
         return [
             RetrievedPassage(
-                passage=passages[i],
-                score=float(fused_by_pos[i]),
+                passage=self.store.passages[i],
+                score=float(self.fused[i]),
                 rank=rank,
-                dense_score=float(dense[i]),
-                lexical_score=float(lexical[i]),
+                dense_score=float(self.dense[i]),
+                lexical_score=float(self.lexical[i]),
             )
-            for rank, i in enumerate(chosen, start=1)
+            for rank, i in enumerate(positions, start=1)
         ]
 
 

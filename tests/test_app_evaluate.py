@@ -83,14 +83,25 @@ def test_runs_with_other_settings_are_compared_side_by_side(
     assert second.report.settings["top_k"] == 2 and second.report.settings["lexical_weight"] == 0.25
     assert first.report.settings_hash != second.report.settings_hash
     assert loads == [settings.index_dir]  # the second run's pipeline reuses the loaded index
-    assert first.label.startswith("dev_questions.jsonl · top_k 5, sentences 7, dense weight 1, lexical weight 0.75")
-    assert second.label.startswith("extra_dev_questions.jsonl · top_k 2, sentences 7, dense weight 1, lexical")
+    assert first.label.startswith("dev_questions.jsonl · top_k 5, sentences 10, dense weight 1, lexical weight 0.75")
+    assert second.label.startswith("extra_dev_questions.jsonl · top_k 2, sentences 10, dense weight 1, lexical")
 
     table = compare_table(at)
     assert list(table.columns) == [first.label, second.label]
     rows = ["questions", "n_questions", "settings_hash", "recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10"]
     rows += ["key_fact_recall", "citation_support", "citation_precision", "abstention_recall"]
-    rows += ["false_abstention_rate", "latency p50 ms", "latency p95 ms", "setting: top_k", "setting: lexical_weight"]
+    rows += [
+        "false_abstention_rate",
+        "source_coverage",
+        "pool_source_coverage",
+        "pool_fact_coverage",
+        "comparison_sides",
+        "noise",
+        "latency p50 ms",
+        "latency p95 ms",
+        "setting: top_k",
+        "setting: lexical_weight",
+    ]
     assert list(table.index) == rows
     assert list(table.loc["n_questions"]) == ["2", "1"]
     assert list(table.loc["setting: top_k"]) == ["5", "2"]

@@ -45,7 +45,8 @@ def test_ask_answers_with_numbered_citations_and_evidence_cards(settings: Settin
     assert not answer.abstained and "[1]" in answer.answer
     assert not at.error
     answer_html = next(b for b in bodies(at) if 'class="icrag-answer"' in b)
-    assert escape(answer.answer) in answer_html
+    assert all(escape(s.text) in answer_html for s in answer.sentences)
+    assert answer.evidence is not None and escape(answer.evidence.line) in answer_html
     assert len(cards(at)) == len(answer.citations) >= 1
     assert at.expander[0].label.startswith(r"\[1\] Smith et al\. \(2021\)")
     first = answer.citations[0]

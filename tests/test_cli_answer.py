@@ -25,6 +25,12 @@ Invoke = Callable[..., Result]
 NIGHT_SHIFTS = "How does night shift work affect nurses' fatigue?"
 POWER = "How does working with power help smaller partners speak up in joint decisions?"
 ANSWER_KEYS = {
+    "intent",
+    "form",
+    "sections",
+    "gaps",
+    "evidence",
+    "considered",
     "question",
     "answer",
     "sentences",
@@ -36,6 +42,7 @@ ANSWER_KEYS = {
     "answerer",
 }
 CITATION_KEYS = {
+    "role",
     "n",
     "passage_id",
     "source_id",
@@ -82,7 +89,7 @@ def test_ask_prints_the_answer_and_its_references(icrag: Invoke, rag_index: RagI
     expected = rag_index.pipeline.ask(NIGHT_SHIFTS)
     assert not expected.abstained and len(expected.citations) >= 2
     answer_part, _, references = result.stdout.partition("\nReferences:\n")
-    assert " ".join(answer_part.split()) == expected.answer
+    assert " ".join(answer_part.split()) == " ".join(expected.answer.split())
     assert answer_part.split()[:3] == ["Nurses", "working", "night"]
     lines = references.splitlines()
     assert lines[0] == (

@@ -204,7 +204,7 @@ def test_coded_evidence_gives_one_readable_passage_per_record(tmp_path: Path, se
     first, second = passages
     assert (first.source_id, second.source_id) == ("x1", "x2")
     assert first.record is not None and first.record.mechanism == "Leaders share budgets openly"
-    assert first.text == render_record(first.record)
+    assert first.text == render_record(first.record)[0]
     assert first.text.startswith("Coded evidence E1")
     assert "working with power" in first.text.split("\n")[0]
     assert first.text.split("\n")[1:] == [
@@ -222,7 +222,7 @@ def test_long_coded_record_stays_one_passage(tmp_path: Path, settings: Settings)
     passages = split_document(load_file(path, settings), settings.model_copy(update={"chunk_size": 200}))
     assert len(passages) == 1
     assert len(passages[0].text) > 200
-    assert passages[0].text == render_record(passages[0].record)  # type: ignore[arg-type]
+    assert passages[0].text == render_record(passages[0].record)[0]  # type: ignore[arg-type]
 
 
 # --- bibliographic metadata -------------------------------------------------------------------

@@ -15,11 +15,11 @@ from index.settings import Settings
 from index.store import SENTENCE, WINDOW, IndexStore
 from rag.lexical import Tokenizer, lexical_text
 from rag.models import RetrievedPassage
+from rag.query import SourceMatcher
 from rag.retrieval import (
     DenseRetriever,
     HybridRetriever,
     LexicalRetriever,
-    SourceMatcher,
     filter_mask,
 )
 
@@ -156,7 +156,7 @@ def test_unknown_filter_key_is_an_input_error_naming_it(rag_index: RagIndex, emb
 def test_source_matcher_finds_the_publications_a_question_names(
     rag_index: RagIndex, question: str, expected: set[str]
 ) -> None:
-    assert SourceMatcher(rag_index.store.passages).match(question) == expected
+    assert SourceMatcher([p.source for p in rag_index.store.passages]).match(question) == expected
 
 
 # --- hybrid retrieval ------------------------------------------------------------------------

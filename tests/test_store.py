@@ -136,7 +136,10 @@ def test_damaged_index_is_reported_not_crashed(built: IndexStore, make_settings:
     [
         ("vectors.npy", lambda a: a[:, :100]),  # narrower than the manifest's dimension
         ("units.npy", lambda a: a[:, :100]),
-        ("unit_spans.npy", lambda a: np.where(np.arange(len(a))[:, None] == 0, [99999, 0, 1, 0], a)),  # no such passage
+        (
+            "unit_spans.npy",
+            lambda a: np.where(np.arange(len(a))[:, None] == 0, [99999, 0, 1, 0, 0], a),
+        ),  # no such passage
         ("unit_spans.npy", lambda a: a[::-1]),  # units out of passage order
     ],
 )

@@ -1,0 +1,142 @@
+"""The role of each sentence unit: what kind of text it is, so answers quote findings, not framing.
+
+Roles come from three places, strongest first: a coded record's field (its context, its
+mechanism and outcome); cues in the sentence itself that no section can overrule (a scope
+note, publication details); the section heading it sits under ("Results", "Methods",
+"Bibliographic details"); and, under a heading that says nothing of its role ("Abstract"),
+cues of aims and methods in the sentence. Anything else is a finding.
+"""
+
+from __future__ import annotations
+
+import re
+
+from index.models import FieldName, Passage, Role
+from index.sentences import sentence_spans, sentence_units
+
+#: Stable codes of the roles as stored in an index's unit table (append only).
+ROLES: tuple[Role, ...] = ("finding", "context", "background", "aim", "method", "bibliographic", "scope_note")
+ROLE_CODE: dict[Role, int] = {role: code for code, role in enumerate(ROLES)}
+
+#: Sentences in which an evidence base states that it lacks a detail.
+SCOPE_NOTE = re.compile(
+    r"\bnot (?:covered|summari[sz]ed|given|stated|reported|recorded|included|described|available)\b"
+    r"|\b(?:does|do) not (?:say|give|report|state|contain|describe|name|list|cover|include)\b"
+    r"|\b(?:this|the) evidence base (?:covers|holds|contains|summari[sz]es)\b",
+    re.IGNORECASE,
+)
+#: Sentences that give publication details: who wrote it, where and when it appeared, its licence.
+_BIBLIOGRAPHIC_CUE = re.compile(
+    r"\bDOI\b|\bISSN\b|\bISBN\b|\bis titled\b|\bwas titled\b|\bthe authors are\b|\bpublished online\b"
+    r"|\bpublished (?:in|by) (?:the )?[A-Z]|\bCreative Commons\b|\bcopyright\b|\blicen[cs]e[ds]? (?:under|as)\b"
+    r"|\bproject (?:number|reference)\b|\bfunded by\b|\bvolume \d|\bpp\. ?\d",
+    re.IGNORECASE,
+)
+#: Sentences that state what a study set out to do, under a heading that does not say.
+_AIM_CUE = re.compile(
+    r"^(?:The|This|Our|Its) (?:\w+ ){0,3}(?:aims?|objectives?|purpose|goals?)\b|\b(?:aimed|aims|sought|set out) to\b"
+    r"|\bthe (?:review|study|paper|article|report) (?:\w+ )?(?:asks|asked)\b|\bresearch question\b",
+    re.IGNORECASE,
+)
+#: Sentences that describe how a study was done, under a heading that does not say.
+_METHOD_CUE = re.compile(
+    r"\b(?:we|they|the (?:authors|team|researchers|review|study)) (?:conducted|carried out|interviewed|searched"
+    r"|recruited|analysed|analyzed|sampled|surveyed|used (?:a|an|the) \w+ (?:design|approach|method))\b"
+    r"|\b(?:semi-structured|in-depth) interviews\b|\bthematic analysis\b|\bdata (?:were|was) (?:collected|analysed)\b"
+    r"|\bdatabases? (?:were|was) searched\b|\bpurposive(?:ly)? sampl",
+    re.IGNORECASE,
+)
+#: Section headings and the role of the text under them, checked in order (first match wins).
+_SECTION_ROLES: tuple[tuple[re.Pattern[str], Role], ...] = (
+    (re.compile(r"not covered|scope[- ]note", re.I), "scope_note"),
+    (
+        re.compile(
+            r"bibliograph|copyright|licen[cs]e|dedication|links to other|funding|acknowledg|references"
+            r"|what this record is|publication details|author information|how to cite|metadata|front.?matter"
+            r"|^contents$",
+            re.I,
+        ),
+        "bibliographic",
+    ),
+    (
+        re.compile(
+            r"method|design|participants|sampl|ethics|stakeholder involvement|limitation|caveat|approach"
+            r"|search strateg|data (?:collection|analysis)|strength of evidence",
+            re.I,
+        ),
+        "method",
+    ),
+    (re.compile(r"\baims?\b|objective|purpose|review question|research question|why the work", re.I), "aim"),
+    (
+        re.compile(r"background|introduction|rationale|framing|policy context|gap in|building on|description", re.I),
+        "background",
+    ),
+    (
+        re.compile(r"result|finding|conclusion|discussion|key message|implication|component|outcome|lesson", re.I),
+        "finding",
+    ),
+)
+#: The role of a coded record's fields; a record's heading names it and where it comes from.
+_FIELD_ROLES: dict[FieldName, Role] = {
+    "heading": "bibliographic",
+    "context": "context",
+    "mechanism": "finding",
+    "outcome": "finding",
+    "summary": "finding",
+}
+
+
+#: Section roles that a record's mechanism and outcome take over from "finding".
+_NOT_FINDINGS: frozenset[Role | None] = frozenset({"aim", "method", "bibliographic", "background"})
+
+
+#: Section roles that sentence cues do not overrule: a sentence under "Methods" is a method.
+_STATED: frozenset[Role | None] = frozenset({"aim", "method", "bibliographic", "scope_note"})
+
+
+def section_role(section: str) -> Role | None:
+    """The role a section heading gives its text, or None for a heading that does not say ("Abstract")."""
+    for pattern, role in _SECTION_ROLES:
+        if pattern.search(section):
+            return role
+    return None
+
+
+def sentence_role(text: str, section: Role | None) -> Role:
+    """The role of one sentence under a section of the given role."""
+    if SCOPE_NOTE.search(text):
+        return "scope_note"
+    if _BIBLIOGRAPHIC_CUE.search(text):
+        return "bibliographic"
+    if section is not None and section in _STATED:
+        return section
+    if _AIM_CUE.search(text):
+        return "aim"
+    if _METHOD_CUE.search(text):
+        return "method"
+    return section or "finding"
+
+
+def passage_units(passage: Passage) -> list[tuple[int, int, Role]]:
+    """The sentence units of a passage with their roles, offsets into the passage text.
+
+    A coded record's units are the sentences of each field's value, labels excluded, so a
+    quote never carries "Context:" or runs one field into the next.
+    """
+    under = section_role(passage.section)
+    if passage.fields:
+        units: list[tuple[int, int, Role]] = []
+        for field in passage.fields:
+            value = passage.text[field.start : field.end]
+            spans = [(0, len(value))] if field.name == "heading" else sentence_spans(value)
+            role = _FIELD_ROLES[field.name]
+            # A record coded from a study's methods describes the study, not what it found.
+            section: Role = under if role == "finding" and under is not None and under in _NOT_FINDINGS else role
+            for start, end in spans:
+                text = value[start:end]
+                found = sentence_role(text, section) if role in ("finding", "bibliographic") else role
+                units.append(
+                    (field.start + start, field.start + end, "scope_note" if SCOPE_NOTE.search(text) else found)
+                )
+        return units
+    return [(s, e, sentence_role(passage.text[s:e], under)) for s, e in sentence_units(passage.text)]

@@ -1,0 +1,350 @@
+"""Answer forms: the shapes an extractive answer takes for each intent, from scored sentences.
+
+* direct (factoid, definition, methods, general): the sentence that states the answer first,
+  then at most ``SUPPORTING`` supporting sentences;
+* realist (what works, how to): findings across publications under "What works", the coded
+  records' contexts under "In what circumstances" and their outcomes under "With what results";
+* comparison: one block per side, each from that side's own publications, or a gap note;
+* evidence strength: how many publications and records bear on the question, of which
+  designs, countries and years, computed; then the findings.
+
+Headings, gap notes and evidence lines are computed text: never quotes, never in ``sentences``.
+Every cited sentence is a verbatim quote of its passage. Where several publications hold
+findings, the best finding of each comes before a second one of any.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from index.settings import Settings
+from index.store import IndexStore
+from rag.citations import make_citation
+from rag.models import Answer, AnswerSection, AnswerSentence, Citation, EvidenceProfile, Form, Gap, Side
+from rag.query import Query
+
+if TYPE_CHECKING:
+    from rag.extractive import ScoredSentence
+
+#: Supporting sentences after a direct answer's first; a question of no clear intent may need more.
+SUPPORTING = 3
+GENERAL_SUPPORTING = 5
+#: Items under each realist heading, and per comparison side.
+REALIST_ITEMS = {"What works": 6, "In what circumstances": 2, "With what results": 2}
+SIDE_ITEMS = 4
+#: Publications compared when a comparison names no sides of its own.
+IMPLICIT_SIDES = 3
+#: Method sentences of the study asked about, and findings, after an evidence-strength line.
+STRENGTH_METHODS = 4
+STRENGTH_FINDINGS = 3
+#: A sentence this similar (cosine) to one already chosen says the same thing.
+DUPLICATE_SIMILARITY = 0.9
+#: Sentences scoring under this share of the best one are left out of the answer.
+SELECTION_RATIO = 0.55
+#: A publication bears on the question when its best finding scores this share of the best one.
+BEARING_RATIO = 0.85
+_INTENT_FORM: dict[str, Form] = {
+    "what_works": "realist",
+    "how_to": "realist",
+    "comparison": "comparison",
+    "evidence_strength": "evidence_strength",
+}
+
+
+class Selection:
+    """Sentences chosen so far, shared by an answer's blocks so none is quoted twice."""
+
+    def __init__(self, candidates: Sequence[ScoredSentence], roles: frozenset[str], limit: int) -> None:
+        self.by_unit = {(c.passage.passage_id, c.unit): c for c in candidates}
+        self.roles = roles
+        self.limit = limit
+        self.chosen: list[ScoredSentence] = []
+
+    def room(self) -> int:
+        """How many more sentences the answer may hold."""
+        return self.limit - len(self.chosen)
+
+    def take(self, candidate: ScoredSentence) -> list[ScoredSentence]:
+        """The candidate with the sentences it needs to be read, if new, readable and within the limit."""
+        if candidate in self.chosen or any(
+            float(candidate.vector @ c.vector) > DUPLICATE_SIMILARITY for c in self.chosen
+        ):
+            return []
+        group = self.readable_group(candidate)
+        if group[-1].introduces_list or group[0].continues or not all(s.eligible(self.roles) for s in group):  # type: ignore[arg-type]
+            return []  # the list it opens or continues was not retrieved, or it leans on text not asked for
+        group = [s for s in group if s not in self.chosen]
+        if len(group) > self.room():
+            return []
+        self.chosen.extend(group)
+        return group
+
+    def readable_group(self, candidate: ScoredSentence) -> list[ScoredSentence]:
+        """A sentence with the sentence its "He"/"It" points back to, what a fragment continues, and its list."""
+
+        def neighbour(sentence: ScoredSentence, offset: int) -> ScoredSentence | None:
+            return self.by_unit.get((sentence.passage.passage_id, sentence.unit + offset))
+
+        group = [candidate]
+        if candidate.opens_with_anaphor and (antecedent := neighbour(candidate, -1)) is not None:
+            group.insert(0, antecedent)
+        while group[0].continues and (before := neighbour(group[0], -1)) is not None:
+            group.insert(0, before)
+        while group[-1].introduces_list and (follower := neighbour(group[-1], 1)) is not None:
+            group.append(follower)
+        return group
+
+
+def spread(candidates: Sequence[ScoredSentence], floor: float) -> list[ScoredSentence]:
+    """Candidates above the floor, best first, but the best finding of each publication that bears
+    on the question (within ``BEARING_RATIO`` of the best) before a second one of any."""
+    kept = [c for c in candidates if c.score >= floor]
+    if not kept:
+        return []
+    top = kept[0].score
+    leaders: dict[str, ScoredSentence] = {}
+    for candidate in kept:
+        if candidate.score >= BEARING_RATIO * top:
+            leaders.setdefault(candidate.source_id, candidate)
+    first = list(leaders.values())
+    return first + [c for c in kept if c not in first]
+
+
+def fill(selection: Selection, pool: Sequence[ScoredSentence], items: int) -> list[ScoredSentence]:
+    """Up to ``items`` sentences from a pool, in its order, each with the sentences it needs to be read."""
+    taken: list[ScoredSentence] = []
+    groups = 0
+    for candidate in pool:
+        if groups >= items or not selection.room():
+            break
+        group = selection.take(candidate)
+        taken.extend(group)
+        groups += bool(group)
+    return taken
+
+
+def compose(
+    query: Query,
+    candidates: Sequence[ScoredSentence],
+    eligible: Sequence[ScoredSentence],
+    store: IndexStore,
+    settings: Settings,
+) -> Answer | None:
+    """The answer in the form the question's intent calls for; None when nothing can be quoted."""
+    intent = query.intent.intent
+    form = _INTENT_FORM.get(intent, "direct")
+    if form == "realist" and not any(c.field for c in eligible):
+        form = "direct"  # no coded records bear on it: findings in prose answer directly
+    if form != "realist":
+        # A record's context frames a finding; outside "In what circumstances" it is not one.
+        eligible = [c for c in eligible if c.field != "context"] or list(eligible)
+    selection = Selection(candidates, query.roles, settings.max_answer_sentences)
+    floor = SELECTION_RATIO * eligible[0].score
+    sections: list[AnswerSection] = []
+    gaps: list[Gap] = []
+    lead = ""
+    if form == "direct":
+        first = fill(selection, eligible, 1)
+        rest = fill(selection, spread(eligible, floor), SUPPORTING if intent != "general" else GENERAL_SUPPORTING)
+        sections = [_section("", first + rest)]
+    elif form == "realist":
+        sections, gaps = _realist(selection, eligible, floor)
+    elif form == "comparison":
+        sections, gaps = _comparison(query, selection, eligible, store, floor)
+    else:
+        bearing = _bearing(query, eligible)
+        records = sorted({c.passage.passage_id for c in eligible if c.field and c.source_id in bearing})
+        lead = _profile(store, bearing, records, bearing_count=len(bearing), bearing=True).line
+        focal = set(query.named) or {eligible[0].source_id}
+        methods = [c for c in eligible if c.role == "method" and c.source_id in focal]
+        findings = [c for c in eligible if c.role != "method"]
+        sections = [
+            _section("How the evidence was gathered", fill(selection, methods, STRENGTH_METHODS)),
+            _section("What it found", fill(selection, spread(findings, floor), STRENGTH_FINDINGS)),
+        ]
+        sections = [s for s in sections if s.sentences]
+    if not any(s.sentences for s in sections):
+        return None
+    return _assemble(query, form, sections, gaps, selection.chosen, store, eligible, lead)
+
+
+def _realist(
+    selection: Selection, eligible: Sequence[ScoredSentence], floor: float
+) -> tuple[list[AnswerSection], list[Gap]]:
+    """What works (mechanisms and findings), in what circumstances (contexts), with what results (outcomes)."""
+    works = [c for c in eligible if c.field in ("", "mechanism", "summary")]
+    mechanisms = fill(selection, spread(works, floor), REALIST_ITEMS["What works"])
+    records = {c.passage.passage_id for c in mechanisms if c.field}
+
+    def of_field(name: str) -> list[ScoredSentence]:
+        own = [c for c in eligible if c.field == name and c.passage.passage_id in records]
+        others = [c for c in eligible if c.field == name and c.passage.passage_id not in records]
+        return own + spread(others, floor)
+
+    contexts = fill(selection, of_field("context"), REALIST_ITEMS["In what circumstances"])
+    outcomes = fill(selection, of_field("outcome"), REALIST_ITEMS["With what results"])
+    sections = [
+        _section("What works", mechanisms),
+        _section("In what circumstances", contexts),
+        _section("With what results", outcomes),
+    ]
+    gaps = [
+        Gap(part=s.heading, note=f"{s.heading}: the indexed evidence does not say.")
+        for s in sections[1:]
+        if not s.sentences
+    ]
+    return [s for s in sections if s.sentences], gaps
+
+
+def _comparison(
+    query: Query, selection: Selection, eligible: Sequence[ScoredSentence], store: IndexStore, floor: float
+) -> tuple[list[AnswerSection], list[Gap]]:
+    """One block per side from the side's own publications; a side without evidence gets a gap note."""
+    sides = query.intent.sides or _implicit_sides(eligible, store)
+    sections: list[AnswerSection] = []
+    gaps: list[Gap] = []
+    for side in sides:
+        own = [c for c in eligible if c.source_id in side.source_ids] if side.source_ids else list(eligible)
+        chosen = fill(selection, spread(own, floor), SIDE_ITEMS)
+        if chosen:
+            sections.append(_section(side.label, chosen))
+        else:
+            gaps.append(Gap(part=side.label, note=f"{side.label}: the indexed evidence has nothing on this side."))
+    return sections, gaps
+
+
+def _implicit_sides(eligible: Sequence[ScoredSentence], store: IndexStore) -> list[Side]:
+    """The publications that bear most on a comparison that names no sides, each a side."""
+    order = list(dict.fromkeys(c.source_id for c in eligible))[:IMPLICIT_SIDES]
+    return [Side(label=store.manifest.sources[sid].short_cite if sid in store.manifest.sources else sid,
+                 source_ids=[sid]) for sid in order]  # fmt: skip
+
+
+def _bearing(query: Query, eligible: Sequence[ScoredSentence]) -> list[str]:
+    """Publications whose best finding scores close to the best one (those named, if any)."""
+    if query.named:
+        return sorted(query.named)
+    best: dict[str, float] = {}
+    for candidate in eligible:
+        best.setdefault(candidate.source_id, candidate.score)
+    top = eligible[0].score
+    return [sid for sid, score in best.items() if score >= BEARING_RATIO * top]
+
+
+def _section(heading: str, chosen: Sequence[ScoredSentence]) -> AnswerSection:
+    """A block of cited sentences (numbers filled in by _assemble)."""
+    return AnswerSection(heading=heading, sentences=[AnswerSentence(text=_words(c.quote.text)) for c in chosen])
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _assemble(
+    query: Query,
+    form: Form,
+    sections: list[AnswerSection],
+    gaps: list[Gap],
+    chosen: list[ScoredSentence],
+    store: IndexStore,
+    eligible: Sequence[ScoredSentence],
+    lead: str,
+) -> Answer:
+    """Number the citations in order of first use and write the answer text."""
+    by_text = {_words(c.quote.text): c for c in chosen}
+    citations: list[Citation] = []
+    numbering: dict[tuple[str, int, int], int] = {}
+    sentences: list[AnswerSentence] = []
+    for section in sections:
+        for sentence in section.sentences:
+            quote = by_text[sentence.text].quote
+            key = (quote.hit.passage.passage_id, quote.start, quote.end)
+            if key not in numbering:
+                numbering[key] = len(citations) + 1
+                citations.append(make_citation(numbering[key], quote, by_text[sentence.text].role))
+            sentence.citations = [numbering[key]]
+            sentences.append(sentence)
+    cited = list(dict.fromkeys(c.source_id for c in citations))
+    records = {c.passage_id for c in citations if store.passages[store.position[c.passage_id]].record}
+    bearing = len({c.source_id for c in eligible if c.score >= BEARING_RATIO * eligible[0].score})
+    evidence = _profile(store, cited, sorted(records), bearing_count=bearing)
+    return Answer(
+        question=query.text,
+        answer=_text(form, sections, gaps, lead or evidence.line, lead_first=bool(lead)),
+        sentences=sentences,
+        citations=citations,
+        form=form,
+        sections=sections,
+        gaps=gaps,
+        evidence=evidence,
+    )
+
+
+def _text(form: Form, sections: list[AnswerSection], gaps: list[Gap], line: str, lead_first: bool) -> str:
+    """The answer as text: blocks of cited sentences under their headings, gap notes, the evidence line."""
+    marked: Callable[[AnswerSentence], str] = lambda s: s.text + " " + "".join(f"[{n}]" for n in s.citations)  # noqa: E731
+    blocks = [line] if lead_first else []
+    for section in sections:
+        if section.heading:
+            blocks.append(f"{section.heading}:\n" + "\n".join(f"- {marked(s)}" for s in section.sentences))
+        else:
+            blocks.append(_paragraph([marked(s) for s in section.sentences]))
+    blocks.extend(gap.note for gap in gaps)
+    if not lead_first:
+        blocks.append(line)
+    return "\n\n".join(b for b in blocks if b)
+
+
+def _paragraph(sentences: list[str]) -> str:
+    """Sentences run on; one whose quote has no closing stop ends its line instead."""
+    out = ""
+    for sentence in sentences:
+        if out:
+            out += " " if out.rstrip(" []0123456789")[-1:] in ".!?:;\"')”’" else "\n"
+        out += sentence
+    return out
+
+
+def _profile(
+    store: IndexStore, source_ids: Sequence[str], records: Sequence[str], bearing_count: int, bearing: bool = False
+) -> EvidenceProfile:
+    """How broad the evidence is: counts, designs, countries and years of the given publications.
+
+    Its line reads "Evidence: 2 of 25 publications ..." for what an answer cites, or "7 of 25
+    publications bear on this: ..." for an evidence-strength answer.
+    """
+    sources = [store.manifest.sources[s] for s in source_ids if s in store.manifest.sources]
+    designs = Counter(s.design or "unknown design" for s in sources)
+    countries = sorted({s.country for s in sources if s.country})
+    years = sorted({s.year for s in sources if s.year[:4].isdigit()})
+    indexed = sum(1 for s in store.manifest.sources.values() if s.title)
+    described = ", ".join(f"{n} {_plural(d, n)}" for d, n in designs.most_common())
+    span = f"{years[0]}–{years[-1]}" if len(years) > 1 else (years[0] if years else "")
+    details = "; ".join(part for part in (described, ", ".join(countries), span) if part)
+    noun = "publication" if indexed == 1 else "publications"
+    counted = f"{len(sources)} of {indexed} {noun}"
+    if records:
+        counted += f" and {len(records)} coded record{'s' if len(records) != 1 else ''}"
+    if bearing:
+        verb = "bears" if len(sources) == 1 and not records else "bear"
+        line = f"{counted} {verb} on this question" + (f": {details}." if details else ".")
+    else:
+        line = f"Evidence: {counted}" + (f" ({details})." if details else ".")
+    return EvidenceProfile(
+        publications=len(sources),
+        records=len(records),
+        bearing=bearing_count,
+        indexed=indexed,
+        designs=dict(designs),
+        countries=countries,
+        years=years,
+        line=line,
+    )
+
+
+def _plural(noun: str, n: int) -> str:
+    if n == 1 or noun.endswith("s"):
+        return noun
+    return noun[:-1] + "ies" if noun.endswith("y") and noun[-2:-1] not in "aeiou" else noun + "s"

@@ -1,0 +1,71 @@
+"""The candidate pool: the passages an answer may draw on, spanning publications and the question's parts.
+
+One ranked list leans on the publication that matches the question's words best. The pool
+takes the best passages overall, the best of each publication that ranks at all, the best
+of each comparison side's own publications, and, for what-works and how-to questions, the
+best coded records, so every publication that bears on a question can be heard.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rag.models import Intent, RetrievedPassage
+from rag.query import Query
+from rag.retrieval import FusedScores
+
+
+@dataclass(frozen=True)
+class PoolSize:
+    """How wide the pool is cast for one intent."""
+
+    top: int  # best passages overall
+    publications: int  # publications that contribute their best passages
+    per_publication: int  # passages each of them contributes
+    per_side: int  # passages of each comparison side's own publications
+    records: int  # best coded records
+
+
+#: Pool sizes by intent: a factoid needs the few best passages; what works needs every publication's best.
+_NARROW = PoolSize(top=8, publications=6, per_publication=1, per_side=0, records=0)
+_WIDE = PoolSize(top=40, publications=20, per_publication=3, per_side=8, records=20)
+POOL_SIZES: dict[Intent, PoolSize] = {
+    "factoid": _NARROW,
+    "definition": _NARROW,
+    "methods": _NARROW,
+    "general": PoolSize(top=12, publications=10, per_publication=1, per_side=0, records=6),
+    "what_works": _WIDE,
+    "how_to": _WIDE,
+    "comparison": _WIDE,
+    "evidence_strength": _WIDE,
+}
+
+
+def candidate_pool(query: Query, scores: FusedScores, top_k: int) -> list[RetrievedPassage]:
+    """The pool for a query, best fused score first; at least the top_k passages of the ranking."""
+    size = POOL_SIZES[query.intent.intent]
+    passages = scores.store.passages
+    order = scores.order.tolist()
+    chosen: dict[int, None] = dict.fromkeys(order[: max(size.top, top_k)])
+    by_source: dict[str, list[int]] = {}
+    for position in order:
+        by_source.setdefault(passages[position].source_id, []).append(position)
+    for ranked in list(by_source.values())[: size.publications]:
+        chosen.update(dict.fromkeys(ranked[: size.per_publication]))
+    for side in query.intent.sides:
+        own = [p for sid in side.source_ids for p in by_source.get(sid, [])]
+        own.sort(key=lambda p: -scores.fused[p])
+        chosen.update(dict.fromkeys(own[: size.per_side]))
+    for source_id in query.named:
+        chosen.update(dict.fromkeys(by_source.get(source_id, [])[: max(size.per_side, 2)]))
+    if query.intent.intent == "evidence_strength":
+        # How strong a study's evidence is lies in its own design, sample and limitations.
+        for source_id in set(query.named) or set(list(by_source)[:1]):
+            chosen.update(dict.fromkeys(by_source.get(source_id, [])))
+    for source_ids in query.places:
+        own = sorted((p for sid in source_ids for p in by_source.get(sid, [])), key=lambda p: -scores.fused[p])
+        chosen.update(dict.fromkeys(own[: max(size.per_side, 3)]))
+    if size.records:
+        records = [p for p in order if passages[p].record is not None]
+        chosen.update(dict.fromkeys(records[: size.records]))
+    return scores.hits(sorted(chosen, key=lambda p: -scores.fused[p]))

@@ -1,0 +1,148 @@
+"""A question read once: clean text, vector, content words, named publications, intent and sides.
+
+Every stage after it (retrieval, the candidate pool, the answerers, evaluation) takes the
+same :class:`Query`, so a question is embedded and tokenised exactly once.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.embedding import Embedder
+from index.errors import InputError
+from index.models import Passage, Role, SourceInfo
+from rag.intent import IntentReader, asked_roles
+from rag.lexical import Tokenizer
+from rag.models import QueryIntent
+
+MAX_QUESTION_CHARS = 2_000
+_SURROGATE = re.compile("[\ud800-\udfff]")
+#: Words that shape a question rather than say what it is about.
+QUESTION_WORDS = "what which who whom whose how when where why do does did say says said find found"
+#: Questions whose answer is a count or an amount.
+_COUNT_QUESTION = re.compile(
+    r"\b(?:how (?:many|much|large|long|big|often)|number of|size|percentage|proportion)\b", re.IGNORECASE
+)
+#: Questions whose answer is a date.
+_DATE_QUESTION = re.compile(r"\b(?:when|what (?:year|date|month))\b", re.I)
+
+
+def clean_question(question: str) -> str:
+    """A question fit to search with, or InputError for one that cannot be answered.
+
+    Undecodable bytes (a command-line argument in another encoding arrives as lone
+    surrogates, which the tokenizer rejects) become U+FFFD replacement characters.
+    """
+    text = " ".join(_SURROGATE.sub("\ufffd", question).split())
+    if not any(ch.isalnum() for ch in text):
+        raise InputError("question", "is empty or has no words; ask in plain language")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise InputError("question", f"is {len(text)} characters long; keep it under {MAX_QUESTION_CHARS}")
+    return text
+
+
+@dataclass(frozen=True, eq=False)
+class Query:
+    """Everything the pipeline reads from a question, computed once."""
+
+    text: str
+    vector: np.ndarray
+    #: Word stems an answer sentence should share; the names of a publication asked about are left out.
+    words: frozenset[str]
+    #: Publications the question names ("Sims et al. (2021)").
+    named: frozenset[str]
+    intent: QueryIntent
+    #: Roles of text the question asks for.
+    roles: frozenset[Role]
+    wants_count: bool
+    wants_date: bool
+    #: For each country the question names ("the Swedish finding"), the publications set there.
+    places: tuple[tuple[str, ...], ...] = ()
+
+
+class Vocabulary:
+    """Inverse document frequencies of stemmed words over an index's passages."""
+
+    def __init__(self, texts: Sequence[str], tokenizer: Tokenizer) -> None:
+        self.tokenizer = tokenizer
+        counts: dict[str, int] = {}
+        for tokens in tokenizer(texts) if texts else []:
+            for token in set(tokens):
+                counts[token] = counts.get(token, 0) + 1
+        self.n = max(1, len(texts))
+        self.idf = {token: math.log(1 + self.n / df) for token, df in counts.items()}
+        self.unseen_idf = math.log(1 + self.n)
+
+    def weight(self, token: str) -> float:
+        """IDF of a word; words never seen weigh the most."""
+        return self.idf.get(token, self.unseen_idf)
+
+
+class SourceMatcher:
+    """Finds the publications a question names, e.g. "Sims et al. (2021)" or "Waring et al."."""
+
+    def __init__(self, sources: Sequence[SourceInfo]) -> None:
+        self._by_surname: dict[str, set[str]] = {}
+        self._year: dict[str, str] = {}
+        for source in sources:
+            surname = source.surnames[0].strip(",").lower() if source.surnames else ""
+            if len(surname) > 2:
+                self._by_surname.setdefault(surname, set()).add(source.source_id)
+                self._year[source.source_id] = source.year
+
+    def match(self, question: str) -> set[str]:
+        """Source ids whose first author the question names (narrowed by a named year)."""
+        words = set(re.findall(r"[a-z][a-z'\-]+", question.lower()))
+        found = {sid for surname, sids in self._by_surname.items() if surname in words for sid in sids}
+        years = set(re.findall(r"\b(?:19|20)\d\d\b", question))
+        dated = {sid for sid in found if self._year.get(sid) in years}
+        return dated or found
+
+
+class QueryReader:
+    """Turns question text into a :class:`Query` against one index's vocabulary and publications."""
+
+    def __init__(self, passages: Sequence[Passage], embedder: Embedder, vocabulary: Vocabulary) -> None:
+        self.embedder = embedder
+        self.vocabulary = vocabulary
+        publications = {p.source.source_id: p.source for p in passages}
+        self.sources = SourceMatcher(list(publications.values()))
+        self.intents = IntentReader(list(publications.values()))
+        self._question_words = frozenset(vocabulary.tokenizer([QUESTION_WORDS])[0])
+        # Words that name a publication ("Harris et al. (2022)"): they pick the publication, not the answer.
+        self._naming_words = {
+            sid: set(vocabulary.tokenizer([f"{' '.join(source.surnames)} {source.year} et al"])[0])
+            for sid, source in publications.items()
+        }
+
+    def read(self, question: str) -> Query:
+        """The query of a question; InputError for an empty or overlong one."""
+        text = clean_question(question)
+        named = self.sources.match(text)
+        intent = self.intents.read(text, named)
+        return Query(
+            text=text,
+            vector=self.embedder.embed_query(text),
+            words=frozenset(self.content_words(text, named)),
+            named=frozenset(named),
+            intent=intent,
+            roles=asked_roles(intent.intent, text),
+            wants_count=bool(_COUNT_QUESTION.search(text)),
+            wants_date=bool(_DATE_QUESTION.search(text)),
+            places=tuple(tuple(ids) for ids in self.intents.places(text)),
+        )
+
+    def content_words(self, text: str, named: set[str]) -> set[str]:
+        """The question's word stems that an answer sentence should share.
+
+        The authors and year of a publication the question names are left out: "Harris et al.
+        (2022)" picks the publication, and a sentence that merely names it does not answer.
+        """
+        words = set(self.vocabulary.tokenizer([text])[0])
+        naming = {t for sid in named for t in self._naming_words.get(sid, ())}
+        return (words - naming) or words  # "Sims 2021?" asks about the publication itself
