@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -36,8 +37,17 @@ class SourceInfo(Record):
 
     @property
     def surnames(self) -> list[str]:
-        """The authors' surnames in order ("Sims S; Fletcher S" -> ["Sims", "Fletcher"])."""
-        return [name.strip().split(" ")[0] for name in self.authors.split(";") if name.strip()]
+        """The authors' surnames in order ("Sims S; Fletcher S" -> ["Sims", "Fletcher"]).
+
+        An author without initials is an organisation and keeps its whole name ("Social Care
+        Institute for Excellence"), so its first word is not taken for a person's name.
+        """
+        names = []
+        for author in (a.split() for a in self.authors.split(";")):
+            if author:
+                initials = len(author) > 1 and re.fullmatch(r"[A-Z][A-Z.\-]{0,3}", author[-1])
+                names.append(author[0] if initials or len(author) == 1 else " ".join(author))
+        return names
 
     @property
     def short_cite(self) -> str:

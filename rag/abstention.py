@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from index.settings import Settings
 from index.store import IndexStore
+from rag.intent import COUNTRY_NAMES
 from rag.query import QUESTION_WORDS, Query, Vocabulary
 
 if TYPE_CHECKING:
@@ -49,6 +50,9 @@ class AbstentionRules:
             {t for tokens in vocabulary.tokenizer(bibliography) for t in tokens} if bibliography else set()
         )
         self._question_words = set(vocabulary.tokenizer([QUESTION_WORDS])[0])
+        # A country the index has publications from is known, however a question names it ("Spanish").
+        countries = {p.source.country.lower() for p in store.passages}
+        self._known_places = {word for word, country in COUNTRY_NAMES.items() if country.lower() in countries}
 
     def abstains(self, query: Query, candidates: Sequence[ScoredSentence], eligible: Sequence[ScoredSentence]) -> bool:
         """Whether the evidence fails to cover the question."""
@@ -83,7 +87,7 @@ class AbstentionRules:
 
     def names_unknown_entity(self, question: str) -> bool:
         """Whether the question names something (a capitalised word) the index never mentions."""
-        words = _NAME.findall(question.strip())
+        words = [w for w in _NAME.findall(question.strip()) if w.lower() not in self._known_places]
         if not words:
             return False
         return any(

@@ -44,8 +44,8 @@ _LIST_MARKER = re.compile(r"^(?:[-*•]|\d{1,2}[.)])\s+")
 #: passage, and words the question does not already contain; plus a bonus when it states the
 #: kind of thing asked for (a count, a date).
 DENSE_WEIGHT = 0.5
-LEXICAL_WEIGHT = 0.3
-RANK_WEIGHT = 0.2
+LEXICAL_WEIGHT = 0.4
+RANK_WEIGHT = 0.6
 NOVELTY_WEIGHT = 0.15
 ANSWER_TYPE_BONUS = 0.1
 #: What-works questions want what helped and what came of it; sentences that say so get a bonus,

@@ -37,7 +37,7 @@ SIDE_ITEMS = 4
 #: Publications compared when a comparison names no sides of its own.
 IMPLICIT_SIDES = 3
 #: Method sentences of the study asked about, and findings, after an evidence-strength line.
-STRENGTH_METHODS = 4
+STRENGTH_METHODS = 5
 STRENGTH_FINDINGS = 3
 #: A sentence this similar (cosine) to one already chosen says the same thing.
 DUPLICATE_SIMILARITY = 0.9
@@ -158,7 +158,11 @@ def compose(
         records = sorted({c.passage.passage_id for c in eligible if c.field and c.source_id in bearing})
         lead = _profile(store, bearing, records, bearing_count=len(bearing), bearing=True).line
         focal = set(query.named) or {eligible[0].source_id}
-        methods = [c for c in eligible if c.role == "method" and c.source_id in focal]
+        # How a study was done reads in the study's own order: design, sample, analysis, limitations.
+        methods = sorted(
+            (c for c in eligible if c.role == "method" and c.source_id in focal),
+            key=lambda c: (bool(c.field), c.passage.doc_id, c.passage.start + c.quote.start),
+        )
         findings = [c for c in eligible if c.role != "method"]
         sections = [
             _section("How the evidence was gathered", fill(selection, methods, STRENGTH_METHODS)),

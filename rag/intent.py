@@ -173,6 +173,8 @@ _GENERIC = frozenset(
         "teams",
     ]
 )
+#: Words of a question that never single out a publication's title.
+_GENERIC_QUESTION = frozenset("the and for with what how did does do say says said about each both from into".split())
 #: A metadata word names a side's publications only when this few publications have it.
 DISTINCTIVE_MAX_SOURCES = 3
 
@@ -223,6 +225,7 @@ class IntentReader:
 
     def __init__(self, sources: Sequence[SourceInfo]) -> None:
         self.sources = list(sources)
+        self._by_id = {s.source_id: s for s in self.sources}
         self._metadata = {s.source_id: set(_words(f"{s.title} {s.venue} {' '.join(s.surnames)}")) for s in sources}
         counts: dict[str, int] = {}
         for words in self._metadata.values():
@@ -265,8 +268,20 @@ class IntentReader:
         country = COUNTRY_NAMES[mention.lower()]
         ids = [s.source_id for s in self.sources if s.country.lower() == country.lower()]
         part = next((p for p in _SIDE_SPLIT.split(question) if mention.lower() in p.lower()), question)
+        return Side(label=mention, source_ids=self._narrowed(part, ids))
+
+    def _narrowed(self, part: str, ids: list[str]) -> list[str]:
+        """The publications of a side that its words single out: by a design it names ("the English
+        review"), then by rare title words, then by the title words it shares most; all when none do."""
+        words = set(_words(part))
+        designs = [sid for sid in ids if words & set(_words(self._by_id[sid].design))]
+        ids = designs or ids
         narrowed = self._distinctive(part, ids)
-        return Side(label=mention, source_ids=narrowed or ids)
+        if narrowed:
+            return narrowed
+        shared = {sid: sum(self._idf[w] for w in (words - _GENERIC_QUESTION) & self._metadata[sid]) for sid in ids}
+        best = max(shared.values(), default=0.0)
+        return sorted(sid for sid, score in shared.items() if best > 0 and score == best) or ids
 
     def _named_in(self, part: str, named: set[str]) -> list[str]:
         """Publications a part of a question names: by author, or by a word of few publications' titles."""

@@ -33,7 +33,7 @@ POOL_SIZES: dict[Intent, PoolSize] = {
     "factoid": _NARROW,
     "definition": _NARROW,
     "methods": _NARROW,
-    "general": PoolSize(top=12, publications=10, per_publication=1, per_side=0, records=6),
+    "general": PoolSize(top=20, publications=15, per_publication=2, per_side=0, records=10),
     "what_works": _WIDE,
     "how_to": _WIDE,
     "comparison": _WIDE,
