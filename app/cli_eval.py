@@ -72,6 +72,28 @@ def eval_run(
     typer.echo(f"wrote {', '.join(str(p) for p in written)}")
 
 
+@eval_app.command("calibrate")
+@user_errors
+def eval_calibrate(
+    questions: Annotated[list[Path], typer.Option("--questions", help="Question set (JSONL); give it once per set.")],
+    out: OutOption = None,
+    index: IndexOption = None,
+) -> None:
+    """Fit the abstention thresholds on question sets; print them and how each set fares (JSON)."""
+    from eval.calibrate import calibrate, read_evidence, write_calibration
+    from eval.questions import load_questions
+    from rag.pipeline import Pipeline
+
+    settings = make_settings(index)
+    sets = [(path.name, load_questions(path)) for path in questions]
+    pipeline = Pipeline.load(settings, Embedder(settings))
+    report = calibrate(read_evidence(sets, pipeline, settings.show_progress), settings)
+    summary = report.model_dump(mode="json", exclude={"questions"})
+    typer.echo(json.dumps(summary, indent=2))
+    if out is not None:
+        typer.echo(f"wrote {write_calibration(report, out)}")
+
+
 @eval_app.command("bench")
 @user_errors
 def eval_bench(

@@ -83,13 +83,15 @@ class Settings(BaseSettings):
         "extractive", description="Who writes the answer: extractive (offline) or an LLM backend."
     )
     max_answer_sentences: int = Field(10, ge=1, le=20, description="Most sentences in an answer.")
-    abstain_threshold: float = Field(0.45, ge=0.0, le=1.0, description="Below this evidence score the answer abstains.")
+    abstain_threshold: float = Field(
+        0.943, ge=0.0, le=3.0, description="Below this evidence score the answer abstains."
+    )
     scope_note_margin: float = Field(
-        1.25,
+        0.063,
         ge=0.0,
-        le=10.0,
-        description="The answer abstains when a scope note of the publication asked about scores this share of "
-        "its best finding.",
+        le=1.0,
+        description="The answer abstains when a scope note of the publication asked about shares this much more "
+        "of the question's word weight than its best findings.",
     )
     llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint or Ollama URL.")
     llm_model: str | None = Field(None, description="Chat model name for the LLM answerer.")

@@ -3,12 +3,14 @@
 An answer needs a finding that addresses the question. The answerer declines when:
 
 * no sentence of the roles asked for scores at least ``abstain_threshold``;
-* the question names something (a capitalised word) that no passage mentions;
+* the question names something (a capitalised word outside brackets) that no passage mentions;
 * the question asks for an amount of money and no leading sentence states one;
 * the publication asked about (the one the question names, else the one of the best finding)
-  says it lacks the detail: one of its scope notes scores at least ``scope_note_margin``
-  times its best finding, or shares a word of the question that its leading findings lack.
+  says it lacks the detail: one of its scope notes shares more of the question's words than
+  any of its leading findings, by at least ``scope_note_margin`` of the question's word weight,
+  or the best-ranked passage's note names a word of the question its leading findings lack.
 
+A comparison is not declined for one side's note: that side gets a gap instead (rag.forms).
 The two thresholds are fitted with ``icrag eval calibrate`` on the bundled question sets.
 """
 
@@ -18,6 +20,9 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from pydantic import Field
+
+from index.models import Record
 from index.settings import Settings
 from index.store import IndexStore
 from rag.intent import COUNTRY_NAMES
@@ -33,9 +38,27 @@ _MONEY_QUESTION = re.compile(
 _MONEY = re.compile(r"[£$€]\s?\d|\b\d[\d,.]*\s?(?:pounds|dollars|euros|million|billion|bn|k)\b", re.I)
 #: Capitalised words inside a question: names of places, programmes, organisations.
 _NAME = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][A-Za-z\-]{2,}\b")
-#: Leading findings checked for the words a scope note says are missing, and for an amount of money.
-LEADING = 3
+#: Examples in brackets ("(councils, GPs, hospitals)") illustrate; they are not what is asked about.
+_BRACKETED = re.compile(r"\([^)]*\)")
+#: Leading findings of the publication asked about, checked against its scope notes.
+LEADING = 8
+#: Findings whose words a best-ranked passage's note must name for it to decline, and money's depth.
+KEYWORD_LEADING = 3
 MONEY_DEPTH = 10
+
+
+class AbstentionEvidence(Record):
+    """What the abstention rules read from one question's candidates (reported by ``eval calibrate``)."""
+
+    best_score: float = Field(description="Score of the best sentence of the roles asked for (0 without one).")
+    note_margin: float = Field(
+        description="Share of the question's word weight a scope note of the publication asked about holds "
+        "beyond its best finding (negative: the findings hold more)."
+    )
+    unknown_name: bool = Field(description="The question names something no passage mentions.")
+    money_missing: bool = Field(description="It asks for an amount of money that no leading sentence states.")
+    note_names_gap: bool = Field(description="The best-ranked passage's note names a word its findings lack.")
+    comparison: bool = Field(description="The question is a comparison (declined by side, not whole).")
 
 
 class AbstentionRules:
@@ -56,29 +79,56 @@ class AbstentionRules:
 
     def abstains(self, query: Query, candidates: Sequence[ScoredSentence], eligible: Sequence[ScoredSentence]) -> bool:
         """Whether the evidence fails to cover the question."""
-        if not eligible or eligible[0].score < self.settings.abstain_threshold:
-            return True
-        if self.names_unknown_entity(query.text):
-            return True
-        if _MONEY_QUESTION.search(query.text) and not any(_MONEY.search(c.quote.text) for c in eligible[:MONEY_DEPTH]):
-            return True
-        return self.publication_lacks_it(query, candidates, eligible)
+        return decides(self.evidence(query, candidates, eligible), self.settings)
 
-    def publication_lacks_it(
+    def evidence(
         self, query: Query, candidates: Sequence[ScoredSentence], eligible: Sequence[ScoredSentence]
-    ) -> bool:
-        """Whether the publication asked about notes that it lacks what the question asks for."""
+    ) -> AbstentionEvidence:
+        """What the rules read from the candidates of one question."""
+        comparison = query.intent.intent == "comparison"
+        if not eligible:
+            return AbstentionEvidence(
+                best_score=0.0,
+                note_margin=0.0,
+                unknown_name=self.names_unknown_entity(query.text),
+                money_missing=bool(_MONEY_QUESTION.search(query.text)),
+                note_names_gap=False,
+                comparison=comparison,
+            )
         focal = set(query.named) or {eligible[0].source_id}
         notes = [c for c in candidates if c.is_scope_note and c.source_id in focal]
         findings = [c for c in eligible if c.source_id in focal]
+        return AbstentionEvidence(
+            best_score=eligible[0].score,
+            note_margin=self._note_margin(query, notes, findings[:LEADING]),
+            unknown_name=self.names_unknown_entity(query.text),
+            money_missing=bool(_MONEY_QUESTION.search(query.text))
+            and not any(_MONEY.search(c.quote.text) for c in eligible[:MONEY_DEPTH]),
+            note_names_gap=self._note_names_gap(query, notes, findings),
+            comparison=comparison,
+        )
+
+    def _note_margin(self, query: Query, notes: Sequence[ScoredSentence], findings: Sequence[ScoredSentence]) -> float:
+        """How much more of the question's word weight the best note holds than the best finding."""
+        asked = set(query.words) - self._bibliographic - self._question_words
+        total = sum(self.vocabulary.weight(t) for t in asked)
+        if not total or not notes:
+            return -1.0
+
+        def share(sentence: ScoredSentence) -> float:
+            return sum(self.vocabulary.weight(t) for t in asked & self.tokens(sentence.quote.text)) / total
+
+        return max(map(share, notes)) - max(map(share, findings), default=0.0)
+
+    def _note_names_gap(
+        self, query: Query, notes: Sequence[ScoredSentence], findings: Sequence[ScoredSentence]
+    ) -> bool:
+        """Whether the best-ranked passage of the publication notes a gap in words the question uses."""
         if not notes:
             return False
-        if not findings or notes[0].score >= self.settings.scope_note_margin * findings[0].score:
-            return True
-        # The best-ranked passage of the publication notes a gap in words the question uses.
-        top = max(notes + findings, key=lambda c: c.quote.hit.score).passage
+        top = max([*notes, *findings], key=lambda c: c.quote.hit.score).passage
         asked = set(query.words) - self._bibliographic - self._question_words
-        leading = {t for c in findings[:LEADING] for t in self.tokens(c.quote.text)}
+        leading = {t for c in findings[:KEYWORD_LEADING] for t in self.tokens(c.quote.text)}
         return any((asked & self.tokens(n.quote.text)) - leading for n in notes if n.passage is top)
 
     def tokens(self, text: str) -> set[str]:
@@ -87,7 +137,7 @@ class AbstentionRules:
 
     def names_unknown_entity(self, question: str) -> bool:
         """Whether the question names something (a capitalised word) the index never mentions."""
-        words = [w for w in _NAME.findall(question.strip()) if w.lower() not in self._known_places]
+        words = [w for w in _NAME.findall(_BRACKETED.sub(" ", question.strip())) if w.lower() not in self._known_places]
         if not words:
             return False
         return any(
@@ -95,3 +145,12 @@ class AbstentionRules:
             for tokens in self.vocabulary.tokenizer(words)
             for stem in tokens
         )
+
+
+def decides(evidence: AbstentionEvidence, settings: Settings) -> bool:
+    """Whether these readings decline the question under the settings' thresholds."""
+    if evidence.best_score < settings.abstain_threshold or evidence.unknown_name or evidence.money_missing:
+        return True
+    if evidence.comparison:
+        return False
+    return evidence.note_margin >= settings.scope_note_margin or evidence.note_names_gap

@@ -174,7 +174,27 @@ _GENERIC = frozenset(
     ]
 )
 #: Words of a question that never single out a publication's title.
-_GENERIC_QUESTION = frozenset("the and for with what how did does do say says said about each both from into".split())
+_GENERIC_QUESTION = frozenset(
+    [
+        "the",
+        "and",
+        "for",
+        "with",
+        "what",
+        "how",
+        "did",
+        "does",
+        "do",
+        "say",
+        "says",
+        "said",
+        "about",
+        "each",
+        "both",
+        "from",
+        "into",
+    ]
+)
 #: A metadata word names a side's publications only when this few publications have it.
 DISTINCTIVE_MAX_SOURCES = 3
 

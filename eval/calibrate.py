@@ -1,0 +1,148 @@
+"""``icrag eval calibrate``: fit the abstention thresholds on question sets, and show why.
+
+Each question's abstention evidence (rag.abstention) is read once; each threshold is then
+set, in turn, to the cut that best separates answerable from unanswerable questions
+(balanced accuracy: the mean of the share of unanswerable ones declined and the share of
+answerable ones answered), at the middle of the widest gap between the two groups' values so
+the cut is not pressed against any one question. Fitting uses the bundled dev, extra dev and
+policy dev sets; the public benchmarks are test sets and are never used.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from pydantic import Field
+from tqdm import tqdm
+
+from eval.questions import Question
+from index.models import Record
+from index.settings import Settings
+from rag.abstention import AbstentionEvidence, decides
+from rag.pipeline import Pipeline
+
+#: Rounds of fitting one threshold with the other held: two settle it.
+ROUNDS = 2
+
+
+class CalibrationItem(Record):
+    """One question with the evidence its abstention is decided on."""
+
+    set: str = Field(description="File name of the question set.")
+    id: str = Field(description="Question id.")
+    answerable: bool = Field(description="Whether the corpus holds the answer.")
+    evidence: AbstentionEvidence = Field(description="What the abstention rules read.")
+    declined: bool = Field(description="Whether it is declined under the fitted thresholds.")
+
+
+class SetResult(Record):
+    """How one question set fares under the fitted thresholds."""
+
+    set: str
+    unanswerable_declined: int
+    unanswerable: int
+    answerable_declined: int
+    answerable: int
+
+
+class CalibrationReport(Record):
+    """Fitted thresholds, how each set fares under them, and every question's evidence."""
+
+    abstain_threshold: float = Field(description="Fitted ICRAG_ABSTAIN_THRESHOLD.")
+    scope_note_margin: float = Field(description="Fitted ICRAG_SCOPE_NOTE_MARGIN.")
+    balanced_accuracy: float = Field(description="Mean of unanswerable declined and answerable answered, all sets.")
+    sets: list[SetResult]
+    questions: list[CalibrationItem]
+
+
+def read_evidence(
+    question_sets: Sequence[tuple[str, Sequence[Question]]], pipeline: Pipeline, progress: bool = False
+) -> list[tuple[str, Question, AbstentionEvidence]]:
+    """The abstention evidence of every question, read through the pipeline's own stages."""
+    extractive = pipeline.extractive
+    found = []
+    for name, questions in question_sets:
+        for question in tqdm(questions, desc=name, unit="q", disable=not progress):
+            query = pipeline.query(question.question)
+            candidates = extractive.score_sentences(query, pipeline.pool(query))
+            eligible = [c for c in candidates if c.eligible(query.roles)]
+            found.append((name, question, extractive.rules.evidence(query, candidates, eligible)))
+    return found
+
+
+def balanced_accuracy(items: Sequence[tuple[bool, bool]]) -> float:
+    """Mean of the share of unanswerable questions declined and of answerable ones answered.
+
+    Each item is (answerable, declined).
+    """
+    unanswerable = [declined for answerable, declined in items if not answerable]
+    answerable = [not declined for answerable, declined in items if answerable]
+    shares = [sum(group) / len(group) for group in (unanswerable, answerable) if group]
+    return sum(shares) / len(shares) if shares else 0.0
+
+
+def _fit(
+    evidence: Sequence[tuple[bool, AbstentionEvidence]],
+    settings: Settings,
+    name: str,
+    value: Callable[[AbstentionEvidence], float],
+) -> float:
+    """The threshold for one setting that best separates the questions, at the middle of its gap."""
+    values = sorted({value(e) for _, e in evidence})
+    cuts = [(a + b) / 2 for a, b in itertools.pairwise(values)] or [getattr(settings, name)]
+    field = Settings.model_fields[name].metadata
+    low = next((m.ge for m in field if hasattr(m, "ge")), None)
+    high = next((m.le for m in field if hasattr(m, "le")), None)
+    cuts = [c for c in cuts if (low is None or c >= low) and (high is None or c <= high)] or [getattr(settings, name)]
+
+    def score(cut: float) -> tuple[float, float]:
+        trial = settings.model_copy(update={name: cut})
+        accuracy = balanced_accuracy([(ok, decides(e, trial)) for ok, e in evidence])
+        gap = min((abs(value(e) - cut) for _, e in evidence), default=0.0)
+        return accuracy, gap
+
+    return max(cuts, key=score)
+
+
+def calibrate(found: Sequence[tuple[str, Question, AbstentionEvidence]], settings: Settings) -> CalibrationReport:
+    """Fit ``abstain_threshold`` and ``scope_note_margin`` and report every set under them."""
+    evidence = [(q.answerable, e) for _, q, e in found]
+    fitted = settings
+    for _ in range(ROUNDS):
+        threshold = _fit(evidence, fitted, "abstain_threshold", lambda e: e.best_score)
+        fitted = fitted.model_copy(update={"abstain_threshold": round(threshold, 3)})
+        margin = _fit(evidence, fitted, "scope_note_margin", lambda e: e.note_margin)
+        fitted = fitted.model_copy(update={"scope_note_margin": round(margin, 3)})
+    items = [
+        CalibrationItem(set=name, id=q.id, answerable=q.answerable, evidence=e, declined=decides(e, fitted))
+        for name, q, e in found
+    ]
+    sets = []
+    for name in dict.fromkeys(i.set for i in items):
+        own = [i for i in items if i.set == name]
+        sets.append(
+            SetResult(
+                set=name,
+                unanswerable_declined=sum(i.declined for i in own if not i.answerable),
+                unanswerable=sum(not i.answerable for i in own),
+                answerable_declined=sum(i.declined for i in own if i.answerable),
+                answerable=sum(i.answerable for i in own),
+            )
+        )
+    return CalibrationReport(
+        abstain_threshold=fitted.abstain_threshold,
+        scope_note_margin=fitted.scope_note_margin,
+        balanced_accuracy=balanced_accuracy([(i.answerable, i.declined) for i in items]),
+        sets=sets,
+        questions=items,
+    )
+
+
+def write_calibration(report: CalibrationReport, out_dir: Path) -> Path:
+    """calibration.json in the output folder."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "calibration.json"
+    path.write_text(report.model_dump_json(indent=2), encoding="utf-8")
+    return path
