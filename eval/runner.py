@@ -78,15 +78,14 @@ def candidate_pool(answer: Answer, store: IndexStore) -> Pool:
 def ask_and_rank(pipeline: Pipeline, question: str) -> tuple[Answer, list[str], float]:
     """The answer, the ids of the top RANK_DEPTH passages (best first) and the answer's wall time in ms.
 
-    The ranking is retrieved apart from the answer because recall@10 needs more passages than an
-    answer is given. Both calls embed the question; once Pipeline.query exists, build the query
-    once right after the timer starts (``query = pipeline.query(question)``) and pass it to both
-    calls instead of the text.
+    The question is read (embedded) once; the ranking is retrieved apart from the answer because
+    recall@10 needs more passages than an answer is given.
     """
     started = time.perf_counter()
-    answer = pipeline.ask(question)
+    query = pipeline.query(question)
+    answer = pipeline.ask(query)
     latency = (time.perf_counter() - started) * 1000
-    hits = pipeline.retrieve(question, top_k=RANK_DEPTH)
+    hits = pipeline.retrieve(query, top_k=RANK_DEPTH)
     return answer, [hit.passage.passage_id for hit in hits], latency
 
 
@@ -184,9 +183,10 @@ def run_questions(
 
 
 def _asked(question: Question) -> frozenset[Role] | None:
-    """The roles of text a question asks for, from its gold type (None for an unanswerable one)."""
+    """The roles of text a question asks for: its gold type's, and those its words name ("which
+    databases", "under what licence"); None for an unanswerable one."""
     intent = TYPE_INTENTS[question.type]
-    return asked_roles(intent) if intent is not None else None
+    return asked_roles(intent, question.question) if intent is not None else None
 
 
 def _out_of_reach(facts: list[str] | None, pool: Pool | None) -> list[str]:

@@ -90,7 +90,7 @@ class AbstentionRules:
             return AbstentionEvidence(
                 best_score=0.0,
                 note_margin=0.0,
-                unknown_name=self.names_unknown_entity(query.text),
+                unknown_name=self.names_unknown_entity(query.text, sides=comparison),
                 money_missing=bool(_MONEY_QUESTION.search(query.text)),
                 note_names_gap=False,
                 comparison=comparison,
@@ -101,7 +101,7 @@ class AbstentionRules:
         return AbstentionEvidence(
             best_score=eligible[0].score,
             note_margin=self._note_margin(query, notes, findings[:LEADING]),
-            unknown_name=self.names_unknown_entity(query.text),
+            unknown_name=self.names_unknown_entity(query.text, sides=comparison),
             money_missing=bool(_MONEY_QUESTION.search(query.text))
             and not any(_MONEY.search(c.quote.text) for c in eligible[:MONEY_DEPTH]),
             note_names_gap=self._note_names_gap(query, notes, findings),
@@ -135,9 +135,13 @@ class AbstentionRules:
         """Word stems of a text."""
         return set(self.vocabulary.tokenizer([text])[0])
 
-    def names_unknown_entity(self, question: str) -> bool:
-        """Whether the question names something (a capitalised word) the index never mentions."""
-        words = [w for w in _NAME.findall(_BRACKETED.sub(" ", question.strip())) if w.lower() not in self._known_places]
+    def names_unknown_entity(self, question: str, sides: bool = False) -> bool:
+        """Whether the question names something (a capitalised word) the index never mentions.
+
+        With ``sides``, countries are a comparison's sides: one without evidence is a gap, not a refusal.
+        """
+        known = set(COUNTRY_NAMES) if sides else self._known_places
+        words = [w for w in _NAME.findall(_BRACKETED.sub(" ", question.strip())) if w.lower() not in known]
         if not words:
             return False
         return any(

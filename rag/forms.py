@@ -34,6 +34,8 @@ GENERAL_SUPPORTING = 5
 #: Items under each realist heading, and per comparison side.
 REALIST_ITEMS = {"What works": 6, "In what circumstances": 2, "With what results": 2}
 SIDE_ITEMS = 4
+#: Share of the abstention threshold a side's best sentence must reach to speak for the side.
+SIDE_BAR = 0.8
 #: Publications compared when a comparison names no sides of its own.
 IMPLICIT_SIDES = 3
 #: Method sentences of the study asked about, and findings, after an evidence-strength line.
@@ -112,14 +114,21 @@ def spread(candidates: Sequence[ScoredSentence], floor: float) -> list[ScoredSen
     return first + [c for c in kept if c not in first]
 
 
-def fill(selection: Selection, pool: Sequence[ScoredSentence], items: int) -> list[ScoredSentence]:
-    """Up to ``items`` sentences from a pool, in its order, each with the sentences it needs to be read."""
+def fill(
+    selection: Selection, pool: Sequence[ScoredSentence], items: int, most: int | None = None
+) -> list[ScoredSentence]:
+    """Up to ``items`` sentences from a pool, in its order, each with the sentences it needs to be read,
+    and no more than ``most`` sentences in all."""
     taken: list[ScoredSentence] = []
     groups = 0
     for candidate in pool:
         if groups >= items or not selection.room():
             break
+        before = len(selection.chosen)
         group = selection.take(candidate)
+        if most is not None and len(taken) + len(group) > most:
+            del selection.chosen[before:]
+            continue
         taken.extend(group)
         groups += bool(group)
     return taken
@@ -152,7 +161,7 @@ def compose(
     elif form == "realist":
         sections, gaps = _realist(selection, eligible, floor)
     elif form == "comparison":
-        sections, gaps = _comparison(query, selection, eligible, store, floor)
+        sections, gaps = _comparison(query, selection, eligible, store, settings)
     else:
         bearing = _bearing(query, eligible)
         records = sorted({c.passage.passage_id for c in eligible if c.field and c.source_id in bearing})
@@ -203,15 +212,19 @@ def _realist(
 
 
 def _comparison(
-    query: Query, selection: Selection, eligible: Sequence[ScoredSentence], store: IndexStore, floor: float
+    query: Query, selection: Selection, eligible: Sequence[ScoredSentence], store: IndexStore, settings: Settings
 ) -> tuple[list[AnswerSection], list[Gap]]:
     """One block per side from the side's own publications; a side without evidence gets a gap note."""
-    sides = query.intent.sides or _implicit_sides(eligible, store)
+    sides = sides_of(query, eligible, store)
     sections: list[AnswerSection] = []
     gaps: list[Gap] = []
+    share = max(1, selection.room() // max(1, len(sides)))
     for side in sides:
-        own = [c for c in eligible if c.source_id in side.source_ids] if side.source_ids else list(eligible)
-        chosen = fill(selection, spread(own, floor), SIDE_ITEMS)
+        own = [c for c in eligible if c.source_id in side.source_ids]
+        # A side is answered from its own best evidence, however it ranks against the other side's,
+        # when that evidence comes near the bar a whole answer must clear.
+        bears = bool(own) and own[0].score >= SIDE_BAR * settings.abstain_threshold
+        chosen = fill(selection, spread(own, SELECTION_RATIO * own[0].score), SIDE_ITEMS, share) if bears else []
         if chosen:
             sections.append(_section(side.label, chosen))
         else:
@@ -219,8 +232,10 @@ def _comparison(
     return sections, gaps
 
 
-def _implicit_sides(eligible: Sequence[ScoredSentence], store: IndexStore) -> list[Side]:
-    """The publications that bear most on a comparison that names no sides, each a side."""
+def sides_of(query: Query, eligible: Sequence[ScoredSentence], store: IndexStore) -> list[Side]:
+    """A comparison's sides: those it names, else the publications that bear most on it, each a side."""
+    if query.intent.sides:
+        return query.intent.sides
     order = list(dict.fromkeys(c.source_id for c in eligible))[:IMPLICIT_SIDES]
     return [Side(label=store.manifest.sources[sid].short_cite if sid in store.manifest.sources else sid,
                  source_ids=[sid]) for sid in order]  # fmt: skip
@@ -274,8 +289,12 @@ def _assemble(
     records = {c.passage_id for c in citations if store.passages[store.position[c.passage_id]].record}
     bearing = len({c.source_id for c in eligible if c.score >= BEARING_RATIO * eligible[0].score})
     evidence = _profile(store, cited, sorted(records), bearing_count=bearing)
+    intent = query.intent
+    if form == "comparison":
+        intent = intent.model_copy(update={"sides": sides_of(query, eligible, store)})
     return Answer(
         question=query.text,
+        intent=intent,
         answer=_text(form, sections, gaps, lead or evidence.line, lead_first=bool(lead)),
         sentences=sentences,
         citations=citations,

@@ -118,6 +118,8 @@ _COUNTRY_RE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, COUNTRY_NAMES),
 #: Where a comparison's question splits into its sides.
 _SIDE_SPLIT = re.compile(r"\s+(?:compared (?:with|to)|versus|vs\.?|and|with|or|against)\s+", re.I)
 _WORD = re.compile(r"[a-z][a-z']+")
+#: Words written with a capital that do not open the text: the names in a part of a question.
+_PROPER = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][\w'’-]*")
 #: Words that say nothing about which publication a side means.
 _GENERIC = frozenset(
     [
@@ -171,28 +173,6 @@ _GENERIC = frozenset(
         "systems",
         "team",
         "teams",
-    ]
-)
-#: Words of a question that never single out a publication's title.
-_GENERIC_QUESTION = frozenset(
-    [
-        "the",
-        "and",
-        "for",
-        "with",
-        "what",
-        "how",
-        "did",
-        "does",
-        "do",
-        "say",
-        "says",
-        "said",
-        "about",
-        "each",
-        "both",
-        "from",
-        "into",
     ]
 )
 #: A metadata word names a side's publications only when this few publications have it.
@@ -268,13 +248,14 @@ class IntentReader:
         """
         countries = list(dict.fromkeys(m.group(1) for m in _COUNTRY_RE.finditer(question)))
         if len({COUNTRY_NAMES[c.lower()] for c in countries}) >= 2:
-            return [self._country_side(c, question) for c in countries]
+            sides = [self._country_side(c, question) for c in countries]
+            return [s for i, s in enumerate(sides) if s.label not in {t.label for t in sides[:i]}]
         parts = [p for p in _SIDE_SPLIT.split(question) if p.strip()]
         sides: list[Side] = []
         for part in parts:
             ids = self._named_in(part, named)
             if ids and all(set(ids) != set(s.source_ids) for s in sides):
-                sides.append(Side(label=_label(part), source_ids=ids))
+                sides.append(Side(label="; ".join(self._by_id[sid].short_cite for sid in ids), source_ids=ids))
         return sides if len(sides) >= 2 else []
 
     def places(self, question: str) -> list[list[str]]:
@@ -288,20 +269,15 @@ class IntentReader:
         country = COUNTRY_NAMES[mention.lower()]
         ids = [s.source_id for s in self.sources if s.country.lower() == country.lower()]
         part = next((p for p in _SIDE_SPLIT.split(question) if mention.lower() in p.lower()), question)
-        return Side(label=mention, source_ids=self._narrowed(part, ids))
+        return Side(label=country, source_ids=self._narrowed(part, ids) if ids else [])
 
     def _narrowed(self, part: str, ids: list[str]) -> list[str]:
         """The publications of a side that its words single out: by a design it names ("the English
-        review"), then by rare title words, then by the title words it shares most; all when none do."""
+        review"), then by rare title words; all of them when none do."""
         words = set(_words(part))
         designs = [sid for sid in ids if words & set(_words(self._by_id[sid].design))]
         ids = designs or ids
-        narrowed = self._distinctive(part, ids)
-        if narrowed:
-            return narrowed
-        shared = {sid: sum(self._idf[w] for w in (words - _GENERIC_QUESTION) & self._metadata[sid]) for sid in ids}
-        best = max(shared.values(), default=0.0)
-        return sorted(sid for sid, score in shared.items() if best > 0 and score == best) or ids
+        return self._distinctive(part, ids) or ids
 
     def _named_in(self, part: str, named: set[str]) -> list[str]:
         """Publications a part of a question names: by author, or by a word of few publications' titles."""
@@ -309,8 +285,13 @@ class IntentReader:
         return by_author or self._distinctive(part, [s.source_id for s in self.sources])
 
     def _distinctive(self, part: str, candidates: list[str]) -> list[str]:
-        """The candidates whose title, venue or authors share the part's rarest words."""
-        words = {w for w in _words(part) if w not in _GENERIC and 0 < self._df.get(w, 0) <= DISTINCTIVE_MAX_SOURCES}
+        """The candidates whose title, venue or authors share the part's rarest names.
+
+        Only words written with a capital inside the part count ("the AQuA report", "the NIHR
+        project"): a publication is named by a proper name, not by a common word of its title.
+        """
+        names = " ".join(_PROPER.findall(part))
+        words = {w for w in _words(names) if w not in _GENERIC and 0 < self._df.get(w, 0) <= DISTINCTIVE_MAX_SOURCES}
         scores = {sid: sum(self._idf[w] for w in words & self._metadata.get(sid, set())) for sid in candidates}
         best = max(scores.values(), default=0.0)
         return sorted(sid for sid, score in scores.items() if best > 0 and score == best)
@@ -321,9 +302,3 @@ class IntentReader:
 
 def _words(text: str) -> list[str]:
     return _WORD.findall(text.lower().replace("’", "'"))
-
-
-def _label(part: str) -> str:
-    """A short label for a side from its part of the question."""
-    words = part.strip(" ?.").split()
-    return " ".join(words[:8])

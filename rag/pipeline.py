@@ -87,7 +87,7 @@ class Pipeline:
         # An LLM reads the top_k best passages; the extractive answerer weighs the whole pool.
         answer = self.answerer.answer(query, hits if self.answerer is self.extractive else hits[: settings.top_k])
         done = time.perf_counter()
-        answer.intent = query.intent
+        answer.intent = answer.intent or query.intent
         answer.considered = [Considered(passage_id=h.passage.passage_id, source_id=h.passage.source_id) for h in hits]
         answer.timings_ms = {
             "embed": round((read - started) * 1000, 2),

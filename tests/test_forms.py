@@ -1,0 +1,156 @@
+"""rag.forms: answer forms on the tiny real index; computed text (headings, gap notes, the evidence
+line) is kept apart from the quoted sentences, and the evidence line counts what the answer cites."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import pytest
+
+from rag.forms import _plural, _profile
+from rag.models import Answer
+
+if TYPE_CHECKING:
+    from fixtures_rag import RagIndex
+
+pytest_plugins = ["fixtures_rag"]  # the twelve-passage index shared with the retrieval and answer tests
+
+NIGHT_SHIFTS = "How does night shift work affect nurses' fatigue?"
+POWER = "What works in working with power?"
+BOARDS = "What did clinical leaders contribute to partnership boards?"
+COMPARE = "Compare what Sims and Waring found about partnership boards."
+STRENGTH = "How strong is the evidence on clinical leaders and partnership boards?"
+ANSWERABLE = [NIGHT_SHIFTS, POWER, BOARDS, COMPARE, STRENGTH]
+LABELS = ("Context:", "Mechanism:", "Outcome:", "Summary:")
+
+
+@pytest.mark.parametrize(
+    ("noun", "n", "plural"),
+    [
+        ("case study", 2, "case studies"),
+        ("qualitative case study", 3, "qualitative case studies"),
+        ("survey", 2, "surveys"),
+        ("realist review", 2, "realist reviews"),
+        ("unknown design", 2, "unknown designs"),
+        ("realist review", 1, "realist review"),
+        ("case study", 1, "case study"),
+        ("interviews and literature review", 1, "interviews and literature review"),
+        ("mixed methods", 2, "mixed methods"),
+    ],
+)
+def test_plural(noun: str, n: int, plural: str) -> None:
+    assert _plural(noun, n) == plural
+
+
+def test_profile_counts_the_given_publications(rag_index: RagIndex) -> None:
+    store = rag_index.store
+    two = _profile(store, ["sims2021", "waring2023", "not-indexed"], [], bearing_count=2)
+    assert two.line == "Evidence: 2 of 3 publications (2 unknown designs; 2021–2023)."
+    assert (two.publications, two.records, two.bearing, two.indexed) == (2, 0, 2, 3)
+    assert two.designs == {"unknown design": 2} and two.years == ["2021", "2023"] and two.countries == []
+    one = _profile(store, ["sims2019"], [], bearing_count=1, bearing=True)
+    assert one.line == "1 of 3 publications bears on this question: 1 unknown design; 2019."
+    records = [p.passage_id for p in store.passages if p.record is not None and p.source_id == "sims2021"]
+    assert len(records) == 2
+    with_records = _profile(store, ["sims2021"], records, bearing_count=1)
+    assert with_records.line == "Evidence: 1 of 3 publications and 2 coded records (1 unknown design; 2021)."
+    assert with_records.records == 2
+    bearing = _profile(store, ["sims2021"], records[:1], bearing_count=1, bearing=True)
+    assert bearing.line == "1 of 3 publications and 1 coded record bear on this question: 1 unknown design; 2021."
+    nothing = _profile(store, [], [], bearing_count=0)
+    assert nothing.line == "Evidence: 0 of 3 publications."
+
+
+@pytest.fixture(scope="module")
+def answers(rag_index: RagIndex) -> dict[str, Answer]:
+    """Each answerable question's answer, asked once."""
+    return {question: rag_index.pipeline.ask(question) for question in ANSWERABLE}
+
+
+@pytest.mark.parametrize("question", ANSWERABLE)
+def test_evidence_line_counts_what_the_answer_cites(
+    question: str, answers: dict[str, Answer], rag_index: RagIndex
+) -> None:
+    answer = answers[question]
+    assert not answer.abstained and answer.citations
+    evidence = answer.evidence
+    assert evidence is not None
+    cited = {c.source_id for c in answer.citations}
+    store = rag_index.store
+    records = {c.passage_id for c in answer.citations if store.passages[store.position[c.passage_id]].record}
+    assert evidence.line.startswith("Evidence: ")
+    assert evidence.publications == len(cited)
+    assert evidence.records == len(records)
+    assert evidence.indexed == 3
+    assert evidence.line.startswith(f"Evidence: {len(cited)} of 3 publication")
+    assert evidence.years == sorted({store.manifest.sources[s].year for s in cited})
+    assert sum(evidence.designs.values()) == len(cited)
+    if records:
+        assert f" and {len(records)} coded record" in evidence.line
+    else:
+        assert "coded record" not in evidence.line
+
+
+@pytest.mark.parametrize("question", ANSWERABLE)
+def test_computed_text_is_never_a_cited_sentence(question: str, answers: dict[str, Answer]) -> None:
+    answer = answers[question]
+    assert answer.evidence is not None
+    computed = [answer.evidence.line, *(s.heading for s in answer.sections if s.heading)]
+    computed += [gap.note for gap in answer.gaps]
+    assert answer.sentences
+    for sentence in answer.sentences:
+        assert sentence.citations
+        assert not sentence.text.startswith(("Evidence:", *LABELS)), sentence.text
+        for text in computed:
+            assert text not in sentence.text and sentence.text not in text, (text, sentence.text)
+    assert [s for section in answer.sections for s in section.sentences] == answer.sentences
+
+
+@pytest.mark.parametrize("question", ANSWERABLE)
+def test_answer_text_holds_every_sentence_with_its_marker(question: str, answers: dict[str, Answer]) -> None:
+    answer = answers[question]
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    for sentence in answer.sentences:
+        marked = sentence.text + " " + "".join(f"[{n}]" for n in sentence.citations)
+        assert marked in answer.answer, marked
+        assert all(1 <= n <= len(answer.citations) for n in sentence.citations)
+    for section in answer.sections:
+        if section.heading:
+            assert f"{section.heading}:\n" in answer.answer
+    for gap in answer.gaps:
+        assert gap.note in answer.answer
+    assert answer.evidence is not None
+    if answer.form == "evidence_strength":
+        lead = answer.answer.split("\n\n")[0]
+        assert re.fullmatch(r"\d+ of 3 publications( and \d+ coded records?)? bears? on this question(: .+)?\.", lead)
+    else:
+        assert answer.answer.endswith(answer.evidence.line)
+
+
+def test_forms_follow_the_intent(answers: dict[str, Answer]) -> None:
+    assert answers[NIGHT_SHIFTS].form == "direct" and not answers[NIGHT_SHIFTS].sections[0].heading
+    assert answers[POWER].form == "realist"
+    assert [s.heading for s in answers[POWER].sections][0] == "What works"
+    assert answers[COMPARE].form == "comparison"
+    assert answers[STRENGTH].form == "evidence_strength"
+
+
+def test_comparison_blocks_quote_their_own_side(answers: dict[str, Answer]) -> None:
+    answer = answers[COMPARE]
+    assert len(answer.sections) >= 2
+    by_n = {c.n: c for c in answer.citations}
+    owners = [{by_n[n].source_id for s in section.sentences for n in s.citations} for section in answer.sections]
+    assert any(owner == {"waring2023"} for owner in owners)
+    assert any(owner and all(sid.startswith("sims") for sid in owner) for owner in owners)
+    for i, one in enumerate(owners):
+        assert all(not one & other for other in owners[i + 1 :])  # no publication speaks for two sides
+
+
+def test_realist_gaps_are_notes_not_sections(answers: dict[str, Answer]) -> None:
+    answer = answers[BOARDS]
+    assert answer.form == "realist"
+    headings = {s.heading for s in answer.sections}
+    for gap in answer.gaps:
+        assert gap.part not in headings
+        assert gap.note.startswith(f"{gap.part}: ")

@@ -1,0 +1,173 @@
+"""rag.intent: what a question asks for (its intent, comparison sides and roles), read from its wording."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.models import Role, SourceInfo
+from rag.intent import ROLES_ASKED, IntentReader, asked_roles, classify
+from rag.models import Intent
+
+#: Titles without country names or designs, so a side is chosen by its country alone.
+SOURCES = [
+    SourceInfo(
+        source_id="baylis2018",
+        authors="Baylis A; Trimble A",
+        year="2018",
+        title="Leading across health and social care: learning from chief officers",
+        country="Scotland",
+        design="practice report",
+    ),
+    SourceInfo(
+        source_id="hendry2021",
+        authors="Hendry A; Thompson M",
+        year="2021",
+        title="Reform of community services: what next?",
+        country="Scotland",
+        design="policy reflection",
+    ),
+    SourceInfo(
+        source_id="sims2021",
+        authors="Sims S; Fletcher S; Harris R",
+        year="2021",
+        title="What does success look like for leaders of integrated systems?",
+        country="England",
+        design="realist review",
+    ),
+    SourceInfo(
+        source_id="waring2023",
+        authors="Waring J; Bishop S",
+        year="2023",
+        title="What can clinical leaders contribute to governance?",
+        country="England",
+        design="qualitative study",
+    ),
+    SourceInfo(
+        source_id="nies2021",
+        authors="Nies H; Stekelenburg D",
+        year="2021",
+        title="A decade of lessons learned from integration strategies",
+        country="Netherlands",
+        design="policy analysis",
+    ),
+    SourceInfo(source_id="brewer2016", authors="Brewer M", year="2016", title="A scoping review", country=""),
+]
+SCOTTISH = ["baylis2018", "hendry2021"]
+ENGLISH = ["sims2021", "waring2023"]
+DUTCH = ["nies2021"]
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("What works in leading integrated care teams?", "what_works"),
+        ("What helps leaders build trust between partners?", "what_works"),
+        ("How can leaders improve collaboration across organisations?", "what_works"),
+        ("In what circumstances does shared leadership succeed?", "what_works"),
+        ("How should leaders set up a joint board?", "how_to"),
+        ("What should a new system leader do first?", "how_to"),
+        ("How to run a partnership meeting across council and NHS staff?", "how_to"),
+        ("How does the Scottish experience compare with the English one?", "comparison"),
+        ("Do Sims and Waring agree about clinical leadership?", "comparison"),
+        ("What is the difference between a system leader and a team leader?", "comparison"),
+        ("How strong is the evidence for shared leadership?", "evidence_strength"),
+        ("Is there evidence that pooled budgets reduce hospital admissions?", "evidence_strength"),
+        ("How many studies support working with power?", "evidence_strength"),
+        ("What is the quality of the evidence on clinical leadership?", "evidence_strength"),
+        ("How many components did the review identify?", "factoid"),
+        ("When was the realist review published?", "factoid"),
+        ("In which year did the programme start?", "factoid"),
+        ("Where was the study set?", "factoid"),
+        ("What is system leadership?", "definition"),
+        ("What is meant by working with power?", "definition"),
+        ("Define clarifying complexity.", "definition"),
+        ("What methods did the review use?", "methods"),
+        ("Which databases were searched?", "methods"),
+        ("How were the interviews analysed?", "methods"),
+        ("Who wrote the realist review?", "methods"),
+        ("What are the limitations of the study?", "methods"),
+        ("Tell me about clinical leadership in integrated care.", "general"),
+        ("Leaders of integrated care teams", "general"),
+        ("Summarise the review on joint working.", "general"),
+    ],
+)
+def test_classify(question: str, intent: Intent) -> None:
+    assert classify(question) == intent
+
+
+def test_every_intent_asks_for_findings() -> None:
+    for intent, roles in ROLES_ASKED.items():
+        assert {"finding", "context", "background"} <= roles, intent
+    assert "method" not in ROLES_ASKED["what_works"] and "bibliographic" not in ROLES_ASKED["general"]
+    assert {"method", "aim"} <= ROLES_ASKED["evidence_strength"]
+    assert {"method", "aim", "bibliographic"} <= ROLES_ASKED["methods"]
+
+
+@pytest.mark.parametrize(
+    ("intent", "question", "added"),
+    [
+        ("what_works", "What did leaders achieve, and how large was the sample?", {"method"}),
+        ("general", "What did the interviews with chief officers show?", {"method"}),
+        ("factoid", "Under what licence is the report available?", {"bibliographic"}),
+        ("general", "What was the review meant to do?", {"aim"}),
+        ("what_works", "What helps leaders build trust between partners?", set()),
+    ],
+)
+def test_asked_roles_adds_the_roles_a_question_names(intent: Intent, question: str, added: set[Role]) -> None:
+    assert asked_roles(intent, question) == ROLES_ASKED[intent] | added
+    assert asked_roles(intent) == ROLES_ASKED[intent]
+
+
+def test_asked_roles_without_cues_adds_nothing() -> None:
+    roles = asked_roles("general", "Tell me about leaders who shared budgets openly.")
+    assert roles == ROLES_ASKED["general"]
+    assert "method" not in roles and "bibliographic" not in roles
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("How does leading integrated care in Scotland compare with England?", [SCOTTISH, ENGLISH]),
+        ("How does leading integrated care in England compare with Scotland?", [ENGLISH, SCOTTISH]),
+        ("Compare the Scottish and English experience of leading integrated care.", [SCOTTISH, ENGLISH]),
+        ("How do Scottish and Dutch leaders differ?", [SCOTTISH, DUTCH]),
+    ],
+)
+def test_sides_of_a_comparison_naming_two_countries(question: str, expected: list[list[str]]) -> None:
+    reader = IntentReader(SOURCES)
+    sides = reader.sides(question, set())
+    assert [sorted(side.source_ids) for side in sides] == expected
+    assert all(side.label for side in sides)
+    read = reader.read(question, set())
+    assert read.intent == "comparison"
+    assert [sorted(side.source_ids) for side in read.sides] == expected
+
+
+def test_a_country_without_publications_is_a_side_with_none() -> None:
+    sides = IntentReader(SOURCES).sides("How does leadership in Scotland compare with France?", set())
+    assert [sorted(side.source_ids) for side in sides] == [SCOTTISH, []]
+
+
+def test_one_country_is_not_a_comparison_of_sides() -> None:
+    reader = IntentReader(SOURCES)
+    assert reader.sides("How does leadership in Scotland compare with other places?", set()) == []
+    assert reader.sides("Compare the leadership components.", set()) == []
+
+
+def test_sides_named_by_authors() -> None:
+    sides = IntentReader(SOURCES).sides("Compare Sims et al. with Waring et al.", {"sims2021", "waring2023"})
+    assert [side.source_ids for side in sides] == [["sims2021"], ["waring2023"]]
+
+
+def test_read_gives_sides_only_to_comparisons() -> None:
+    reader = IntentReader(SOURCES)
+    read = reader.read("What works in Scotland and England?", {"sims2021"})
+    assert read.intent == "what_works"
+    assert read.sides == []
+    assert read.named_sources == ["sims2021"]
+
+
+def test_places_lists_the_publications_of_each_known_country() -> None:
+    reader = IntentReader(SOURCES)
+    assert [sorted(ids) for ids in reader.places("What happened in Scotland and the Netherlands?")] == [SCOTTISH, DUTCH]
+    assert reader.places("What happened in France?") == []

@@ -1,0 +1,146 @@
+"""index.roles: the role of each sentence unit, from section headings, sentence cues and coded-record fields."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from index.chunking import split_document
+from index.loaders import load_file
+from index.models import Passage, Role
+from index.roles import passage_units, section_role, sentence_role
+from index.settings import Settings
+
+LABELS = ("Context:", "Mechanism:", "Outcome:", "Summary:")
+NOT_REPORTED = "Not reported in the summarised text"
+EVIDENCE_CSV = (
+    "record_id,component,context,mechanism,outcome,evidence_summary,source_id,section,included_study\n"
+    'R1,working with power,"Joint decisions between partners of unequal standing. Budgets were pooled.",'
+    f'{NOT_REPORTED},Smaller partners speak up in joint decisions,"Naming power openly helped. It built trust.",'
+    "sims2021,Findings,\n"
+    f"R2,clarifying complexity,{NOT_REPORTED},Clinical leaders map which target each service answers to,"
+    'Fewer duplicated reports,"Mapping targets cut duplicated reporting.",waring2023,Findings,\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("section", "role"),
+    [
+        ("Abstract-Methods", "method"),
+        ("Methods", "method"),
+        ("Study design and participants", "method"),
+        ("Bibliographic details", "bibliographic"),
+        ("Funding", "bibliographic"),
+        ("Not covered by this evidence base", "scope_note"),
+        ("Scope-note", "scope_note"),
+        ("Results", "finding"),
+        ("Abstract-Results", "finding"),
+        ("Conclusions", "finding"),
+        ("Background", "background"),
+        ("Aims", "aim"),
+        ("Abstract", None),
+        ("", None),
+    ],
+)
+def test_section_role(section: str, role: Role | None) -> None:
+    assert section_role(section) == role
+
+
+@pytest.mark.parametrize("section", [None, "finding", "method", "bibliographic", "aim", "background", "context"])
+def test_scope_note_cue_wins_over_any_section(section: Role | None) -> None:
+    text = "How leaders of integrated care teams are recruited is not covered by this evidence base."
+    assert sentence_role(text, section) == "scope_note"
+
+
+@pytest.mark.parametrize("section", [None, "finding", "method", "background"])
+def test_bibliographic_cue_wins_over_the_section(section: Role | None) -> None:
+    text = "The review appeared in the International Journal of Integrated Care with DOI 10.5334/ijic.5936."
+    assert sentence_role(text, section) == "bibliographic"
+
+
+def test_aim_and_method_cues_decide_under_a_section_that_does_not_say() -> None:
+    aim = "This review aimed to identify what leaders of integrated care teams do differently."
+    method = "We conducted semi-structured interviews with twenty managers of partnership boards."
+    plain = "Leaders who shared budgets openly reported more trust between partners."
+    assert sentence_role(aim, None) == "aim"
+    assert sentence_role(method, None) == "method"
+    assert sentence_role(plain, None) == "finding"
+
+
+def test_a_stated_section_is_not_overruled_by_sentence_cues() -> None:
+    aim = "This review aimed to identify what leaders of integrated care teams do differently."
+    assert sentence_role(aim, "method") == "method"  # a sentence under "Methods" is a method
+    assert sentence_role("Leaders shared budgets openly.", "background") == "background"
+    assert sentence_role("Leaders shared budgets openly.", "finding") == "finding"
+
+
+@pytest.fixture(scope="module")
+def record_passages(tmp_path_factory: pytest.TempPathFactory) -> list[Passage]:
+    """The two coded records of EVIDENCE_CSV as passages, loaded and split as the builder does."""
+    root = tmp_path_factory.mktemp("roles")
+    path = root / "evidence.csv"
+    path.write_text(EVIDENCE_CSV, encoding="utf-8")
+    settings = Settings(index_dir=root / "index", data_dir=root, cache_dir=root / "cache", show_progress=False)
+    passages = split_document(load_file(path, settings), settings)
+    assert len(passages) == 2 and all(p.record is not None and p.fields for p in passages)
+    return passages
+
+
+def units_with_text(passage: Passage) -> list[tuple[str, Role]]:
+    return [(passage.text[start:end], role) for start, end, role in passage_units(passage)]
+
+
+def test_record_units_are_field_values_without_labels(record_passages: list[Passage]) -> None:
+    for passage in record_passages:
+        assert all(label in passage.text for label in ("Context:", "Outcome:", "Summary:"))  # rendered with labels
+        units = passage_units(passage)
+        assert units
+        for start, end, _ in units:
+            text = passage.text[start:end]
+            assert 0 <= start < end <= len(passage.text)
+            assert text and text in passage.text
+            assert not any(label in text for label in LABELS), text
+            assert "\n" not in text  # no unit runs one field into the next
+
+
+def test_record_units_follow_their_fields(record_passages: list[Passage]) -> None:
+    first = units_with_text(record_passages[0])
+    assert first[0][1] == "bibliographic" and first[0][0].startswith("Coded evidence R1")
+    assert ("Joint decisions between partners of unequal standing.", "context") in first
+    assert ("Budgets were pooled.", "context") in first
+    assert (NOT_REPORTED, "scope_note") in first  # the mechanism says the evidence lacks it
+    assert ("Smaller partners speak up in joint decisions", "finding") in first
+    assert ("Naming power openly helped.", "finding") in first
+    assert ("It built trust.", "finding") in first
+    context = next(f for f in record_passages[0].fields if f.name == "context")
+    inside = [role for start, end, role in passage_units(record_passages[0]) if context.start <= start < context.end]
+    assert inside == ["context", "context"]
+
+
+def test_a_not_reported_context_is_a_scope_note(record_passages: list[Passage]) -> None:
+    second = units_with_text(record_passages[1])
+    assert (NOT_REPORTED, "scope_note") in second
+    assert ("Clinical leaders map which target each service answers to", "finding") in second
+    assert not any(role == "context" for _, role in second)
+
+
+def test_prose_units_take_the_section_role(tmp_path: Path) -> None:
+    path = tmp_path / "review.md"
+    path.write_text(
+        "# Review\n\n## Methods\nThe team searched five databases for studies of partnership boards. "
+        "Leaders who shared budgets were compared with those who did not.\n\n"
+        "## Abstract\nThis review aimed to find what leaders of integrated care do. "
+        "Leaders who shared budgets openly reported more trust between partners.\n",
+        encoding="utf-8",
+    )
+    settings = Settings(index_dir=tmp_path / "index", data_dir=tmp_path, cache_dir=tmp_path / "cache")
+    passages = {p.section: p for p in split_document(load_file(path, settings), settings)}
+    assert units_with_text(passages["Methods"]) == [
+        ("The team searched five databases for studies of partnership boards.", "method"),
+        ("Leaders who shared budgets were compared with those who did not.", "method"),
+    ]
+    assert units_with_text(passages["Abstract"]) == [
+        ("This review aimed to find what leaders of integrated care do.", "aim"),
+        ("Leaders who shared budgets openly reported more trust between partners.", "finding"),
+    ]
