@@ -248,8 +248,8 @@ class IntentReader:
         """
         countries = list(dict.fromkeys(m.group(1) for m in _COUNTRY_RE.finditer(question)))
         if len({COUNTRY_NAMES[c.lower()] for c in countries}) >= 2:
-            sides = [self._country_side(c, question) for c in countries]
-            return [s for i, s in enumerate(sides) if s.label not in {t.label for t in sides[:i]}]
+            by_country = [self._country_side(c, question) for c in countries]
+            return [s for i, s in enumerate(by_country) if s.label not in {t.label for t in by_country[:i]}]
         parts = [p for p in _SIDE_SPLIT.split(question) if p.strip()]
         sides: list[Side] = []
         for part in parts:

@@ -168,7 +168,13 @@ def test_run_questions_measures_shaped_answers(
     answers = iter([shaped(), shaped(), declined])  # in question order: the unanswerable one is declined
     monkeypatch.setattr(pipeline, "ask", lambda *args, **kwargs: next(answers))
     rows = [
-        {**QUESTIONS[0], "type": "comparison", "sources": ["smith2020", "jones2021", "lee2019"]},
+        # Worded without naming methods ("interview"), so the methods sentence is not asked for.
+        {
+            **QUESTIONS[0],
+            "question": "How do Smith and Jones compare on leading joint boards?",
+            "type": "comparison",
+            "sources": ["smith2020", "jones2021", "lee2019"],
+        },
         {**QUESTIONS[1], "sources": ["smith2020"]},
         QUESTIONS[2],
     ]
