@@ -100,7 +100,9 @@ def test_threshold_is_the_middle_between_the_groups_when_they_separate(settings:
     assert report.abstain_threshold == pytest.approx((0.7 + 1.0) / 2)
     assert report.scope_note_margin == settings.scope_note_margin  # no note margin to fit on
     assert report.balanced_accuracy == 1.0
-    assert [(s.set, s.unanswerable_declined, s.unanswerable, s.answerable_declined, s.answerable) for s in report.sets] == [
+    assert [
+        (s.set, s.unanswerable_declined, s.unanswerable, s.answerable_declined, s.answerable) for s in report.sets
+    ] == [
         ("dev.jsonl", 1, 1, 0, 2),
         ("extra.jsonl", 1, 1, 0, 1),
     ]
@@ -153,11 +155,24 @@ def test_groups_that_overlap_get_the_best_cut(settings: Settings) -> None:
         ("s.jsonl", question("a3", True), evidence(1.6)),
     ]
     report = calibrate(found, settings)
-    # Declining u1 and answering all three answerable questions (0.55) beats declining both
-    # unanswerable ones and losing a1 (1.15): 0.75 against 5/6; and 1.15 sits in the wider gap.
+    # Declining both unanswerable questions at the cost of a1 (cut 1.15: 5/6) beats answering every
+    # answerable one and declining only u1 (cut 0.55: 3/4).
     assert report.balanced_accuracy == pytest.approx(5 / 6)
     assert report.abstain_threshold == pytest.approx(1.15)
     assert report.sets[0].answerable_declined == 1 and report.sets[0].unanswerable_declined == 2
+
+
+def test_a_tie_goes_to_the_cut_in_the_widest_gap(settings: Settings) -> None:
+    found: list[Found] = [
+        ("s.jsonl", question("u1", False), evidence(0.2)),
+        ("s.jsonl", question("a1", True), evidence(0.5)),
+        ("s.jsonl", question("u2", False), evidence(0.6)),
+        ("s.jsonl", question("a2", True), evidence(1.0)),
+    ]
+    # Cuts 0.35 and 0.8 both reach 3/4; 0.8 is 0.2 from its nearest question, 0.35 only 0.15.
+    report = calibrate(found, settings)
+    assert report.balanced_accuracy == pytest.approx(0.75)
+    assert report.abstain_threshold == pytest.approx(0.8)
 
 
 def test_read_evidence_on_the_tiny_index(rag_index: RagIndex) -> None:
@@ -169,7 +184,8 @@ def test_read_evidence_on_the_tiny_index(rag_index: RagIndex) -> None:
     assert unanswerable.unknown_name and unanswerable.money_missing  # no passage names the VHA or money
     settings = rag_index.settings
     assert decides(unanswerable, settings)
-    assert decides(answerable, settings) is rag_index.pipeline.ask(NIGHT_SHIFTS).abstained is False
+    assert not decides(answerable, settings)
+    assert not rag_index.pipeline.ask(NIGHT_SHIFTS).abstained
 
 
 @pytest.fixture
@@ -207,11 +223,16 @@ def test_cli_eval_calibrate_prints_the_fitted_thresholds(icrag: Invoke, tmp_path
     assert written["abstain_threshold"] == summary["abstain_threshold"]
 
 
-def test_cli_eval_calibrate_without_out_prints_only_json(icrag: Invoke, tmp_path: Path) -> None:
-    questions = tmp_path / "tiny.jsonl"
-    questions.write_text("".join(json.dumps(q) + "\n" for q in QUESTIONS), encoding="utf-8")
-    result = icrag("eval", "calibrate", "--questions", str(questions), "--questions", str(questions))
+def test_cli_eval_calibrate_reports_each_set(icrag: Invoke, tmp_path: Path) -> None:
+    answerable, unanswerable = tmp_path / "answerable.jsonl", tmp_path / "unanswerable.jsonl"
+    answerable.write_text(json.dumps(QUESTIONS[0]) + "\n", encoding="utf-8")
+    unanswerable.write_text(json.dumps(QUESTIONS[1]) + "\n", encoding="utf-8")
+    result = icrag("eval", "calibrate", "--questions", str(answerable), "--questions", str(unanswerable))
     assert result.exit_code == 0, result.output
-    summary = json.loads(result.stdout)
-    assert [s["set"] for s in summary["sets"]] == ["tiny.jsonl"]  # the same file twice is one set by name
-    assert summary["sets"][0]["answerable"] == 2 and summary["sets"][0]["unanswerable"] == 2
+    summary = json.loads(result.stdout)  # without --out, only the JSON
+    assert summary["sets"] == [
+        {"set": "answerable.jsonl", "unanswerable_declined": 0, "unanswerable": 0, "answerable_declined": 0,
+         "answerable": 1},
+        {"set": "unanswerable.jsonl", "unanswerable_declined": 1, "unanswerable": 1, "answerable_declined": 0,
+         "answerable": 0},
+    ]  # fmt: skip

@@ -131,7 +131,7 @@ def test_answer_text_holds_every_sentence_with_its_marker(question: str, answers
 def test_forms_follow_the_intent(answers: dict[str, Answer]) -> None:
     assert answers[NIGHT_SHIFTS].form == "direct" and not answers[NIGHT_SHIFTS].sections[0].heading
     assert answers[POWER].form == "realist"
-    assert [s.heading for s in answers[POWER].sections][0] == "What works"
+    assert answers[POWER].sections[0].heading == "What works"
     assert answers[COMPARE].form == "comparison"
     assert answers[STRENGTH].form == "evidence_strength"
 

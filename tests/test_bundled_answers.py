@@ -1,0 +1,85 @@
+"""Every answer to the 75 bundled questions on the bundled index quotes its passages verbatim.
+
+Needs the index of the bundled corpus at .icrag/index (``make test`` builds it first with
+``make index``); skipped, as the browser test is, when it is missing or built with other settings.
+"""
+
+from __future__ import annotations
+
+import pytest
+from helpers import DATA_DIR, REPO_ROOT
+
+from eval.questions import Question, load_questions
+from index.embedding import Embedder
+from index.errors import IcragError
+from index.settings import Settings
+from index.store import check_compatible, read_manifest
+from rag.models import Answer
+from rag.pipeline import Pipeline
+
+pytestmark = pytest.mark.slow
+
+QUESTION_SETS = ["dev_questions.jsonl", "extra_dev_questions.jsonl", "policy_dev_questions.jsonl"]
+QUESTIONS: list[Question] = [q for name in QUESTION_SETS for q in load_questions(DATA_DIR / name)]
+LABELS = ("Context:", "Mechanism:", "Outcome:", "Summary:")
+
+
+def words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_the_bundled_sets_hold_75_questions() -> None:
+    assert len(QUESTIONS) == 75
+    assert len({q.id for q in QUESTIONS}) == 75
+
+
+@pytest.fixture(scope="module")
+def bundled(embedder: Embedder) -> Pipeline:
+    """A pipeline over the bundled index, as ``make index`` built it; the session's model."""
+    settings = Settings(
+        index_dir=REPO_ROOT / ".icrag" / "index",
+        data_dir=DATA_DIR,
+        cache_dir=REPO_ROOT / ".icrag" / "cache",
+        show_progress=False,
+    )
+    try:
+        check_compatible(read_manifest(settings.index_dir), settings, settings.index_dir)
+    except IcragError as exc:
+        pytest.skip(f"the bundled index is not usable ({exc}); build it with `make index`")
+    return Pipeline.load(settings, embedder)
+
+
+@pytest.fixture(scope="module")
+def answers(bundled: Pipeline) -> dict[str, Answer]:
+    """Each bundled question's answer, asked once."""
+    return {q.id: bundled.ask(q.question) for q in QUESTIONS}
+
+
+@pytest.mark.parametrize("question", QUESTIONS, ids=[q.id for q in QUESTIONS])
+def test_cited_sentences_are_verbatim_quotes(question: Question, answers: dict[str, Answer], bundled: Pipeline) -> None:
+    answer = answers[question.id]
+    if answer.abstained:
+        assert not answer.sentences and not answer.citations
+        return
+    assert answer.sentences and answer.citations
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    by_n = {c.n: c for c in answer.citations}
+    for sentence in answer.sentences:
+        assert sentence.text.strip(), question.id
+        assert not sentence.text.startswith(LABELS), (question.id, sentence.text)
+        assert sentence.citations, (question.id, sentence.text)
+        for n in sentence.citations:
+            assert words(sentence.text) in words(by_n[n].quote), (question.id, n, sentence.text, by_n[n].quote)
+    store = bundled.store
+    for citation in answer.citations:
+        passage = store.passages[store.position[citation.passage_id]]
+        assert passage.source_id == citation.source_id
+        document = store.documents[passage.doc_id]
+        assert document.text[citation.start : citation.end] == citation.quote, (question.id, citation.n)
+        assert passage.start <= citation.start < citation.end <= passage.end
+
+
+def test_most_answerable_questions_are_answered(answers: dict[str, Answer]) -> None:
+    answerable = [q for q in QUESTIONS if q.answerable]
+    answered = [q.id for q in answerable if not answers[q.id].abstained]
+    assert len(answered) > len(answerable) // 2, sorted(set(q.id for q in answerable) - set(answered))
