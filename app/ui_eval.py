@@ -22,14 +22,13 @@ from eval.compare import compare_reports, comparison_table, unique_labels
 from eval.metrics import CitedAnswer, SupportJudge, reference_claims
 from eval.questions import load_questions
 from eval.report import EvalReport, write_json
-from eval.runner import cited_answer, run_questions, write_eval_report
-from eval.scoring import AnswerLine, ScoreReport, load_answer_lines, score_answers
-from eval.scoring import cited_answer as cited_line
+from eval.runner import answer_citations, run_questions, write_eval_report
+from eval.scoring import AnswerLine, ScoreReport, line_citations, load_answer_lines, score_answers
 from eval.text import fact_found
 from index.errors import InputError
+from index.markers import strip_markers
 from index.settings import Settings
 from rag.pipeline import Pipeline
-from rag.support import strip_markers
 
 RUN_MODE = "Run a question set"
 SCORE_MODE = "Score an answers file"
@@ -132,12 +131,12 @@ def unsupported(cited: CitedAnswer | None, judge: SupportJudge) -> list[str]:
 
 def question_unsupported(pipeline: Pipeline, question: str, judge: SupportJudge) -> list[str]:
     """Unsupported sentences of the pipeline's answer to a question, asked again now."""
-    return unsupported(cited_answer(pipeline.ask(question), pipeline.store), judge)
+    return unsupported(answer_citations(pipeline.ask(question), pipeline.store), judge)
 
 
 def line_unsupported(line: AnswerLine, judge: SupportJudge, abstained: bool) -> list[str]:
     """Unsupported sentences of one scored answer (none for an abstention)."""
-    return [] if abstained else unsupported(cited_line(line), judge)
+    return [] if abstained else unsupported(line_citations(line), judge)
 
 
 def line_missing_facts(line: AnswerLine, judge: SupportJudge) -> list[str]:

@@ -15,10 +15,11 @@ from langchain_core.language_models import BaseChatModel
 from eval.metrics import SupportJudge
 from index.embedding import Embedder
 from index.errors import IcragError
+from index.markers import strip_markers
 from index.settings import Settings
 from rag.llm import chat_model, invoke, without_reasoning
 from rag.prompts import JUDGE_VERSION, SUPPORTED, UNSUPPORTED, judge_messages
-from rag.support import SupportScorer, strip_markers
+from rag.support import SupportScorer
 
 _VERDICTS = {SUPPORTED: True, UNSUPPORTED: False, f"NOT {SUPPORTED}": False}
 

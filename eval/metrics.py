@@ -19,10 +19,10 @@ import numpy as np
 from pydantic import ConfigDict, Field
 
 from eval.text import fact_found, span_found
+from index.markers import strip_markers
 from index.models import Record, Role
 from index.sentences import split_sentences
 from rag.models import Answer
-from rag.support import strip_markers
 
 RANK_DEPTH = 10
 #: Passages of icrag's ranking the one-sentence overlap baseline picks its sentence from (an answer's default top_k).

@@ -10,10 +10,10 @@ from pathlib import Path
 from tqdm import tqdm
 
 from eval.charts import latency_boxes, metric_bars
+from eval.cited import cited_answer
 from eval.metrics import (
     RANK_DEPTH,
     CitedAnswer,
-    CitedSentence,
     Pool,
     SupportJudge,
     abstention_scores,
@@ -46,22 +46,18 @@ from rag.models import Answer
 from rag.pipeline import Pipeline
 
 
-def cited_answer(answer: Answer, store: IndexStore) -> CitedAnswer | None:
-    """An icrag answer's sentences with the full texts of the passages they cite (None if abstained)."""
+def answer_citations(answer: Answer, store: IndexStore) -> CitedAnswer | None:
+    """An icrag answer's sentences with the full texts of the passages they cite (None if abstained).
+
+    A passage no longer in the index is cited by its quote.
+    """
     if answer.abstained:
         return None
-    by_number = {c.n: c for c in answer.citations}
-
-    def evidence(n: int) -> str:
-        citation = by_number.get(n)
-        if citation is None:
-            return ""  # a marker without a citation supports nothing
+    texts: dict[int, str] = {}
+    for citation in answer.citations:
         position = store.position.get(citation.passage_id)
-        return store.passages[position].text if position is not None else citation.quote
-
-    return CitedAnswer(
-        sentences=[CitedSentence(text=s.text, evidence=[evidence(n) for n in s.citations]) for s in answer.sentences]
-    )
+        texts[citation.n] = store.passages[position].text if position is not None else citation.quote
+    return cited_answer([(s.text, s.citations) for s in answer.sentences], texts)
 
 
 def candidate_pool(answer: Answer, store: IndexStore) -> Pool:
@@ -110,7 +106,7 @@ def run_questions(
     retrieval = retrieval_scores(rankings, [set(g) for g in golds])
     facts = [q.key_facts if q.answerable else None for q in questions]
     fact_scores = key_fact_recall([a.answer for a in answers], facts)
-    citations = citation_scores([cited_answer(a, store) for a in answers], judge)
+    citations = citation_scores([answer_citations(a, store) for a in answers], judge)
     abstained = [a.abstained for a in answers]
     abstention = abstention_scores(abstained, [q.answerable for q in questions])
     sources = [q.sources for q in questions]

@@ -3,7 +3,7 @@
 Each JSONL line holds a question, an answer and the contexts the answer cites, under icrag's
 names (question, answer, contexts, key_facts) or RAGAS's (user_input, response,
 retrieved_contexts, reference). ``[n]`` markers in the answer cite ``contexts[n-1]``; a marker
-group (``[1]``, ``[1, 2]``, ``[1][2]``) after a sentence's full stop belongs to that sentence,
+group (``[1]``, ``[1, 2]``, ``[1-3]``, ``[1][2]``) after a sentence's full stop belongs to that sentence,
 unless it opens a new line. An answer without markers has each sentence judged against all its contexts.
 icrag's own Answers (``icrag ask --json``) are read as they are: their ``sentences`` are scored
 as given, with the citation numbers each carries, and each citation's quote (not its whole
@@ -21,10 +21,10 @@ from typing import Any
 
 from pydantic import Field, ValidationError
 
+from eval.cited import cited_answer
 from eval.jsonl import first_error, read_jsonl
 from eval.metrics import (
     CitedAnswer,
-    CitedSentence,
     Score,
     SupportJudge,
     citation_scores,
@@ -33,10 +33,10 @@ from eval.metrics import (
 )
 from eval.questions import NOT_IN_CORPUS
 from index.errors import InputError
+from index.markers import GROUP_AFTER_COLON_RE, GROUP_RE, marker_numbers, strip_markers
 from index.models import Record
 from index.sentences import sentence_spans
 from rag.models import AnswerSentence
-from rag.support import strip_markers
 
 logger = logging.getLogger(__name__)
 
@@ -55,13 +55,6 @@ FIELD_ALIASES = {
     "sentences": "sentences",
 }
 
-#: The numbers inside one marker: ``1`` or ``1, 2``.
-_NUMBERS = r"\d+(?:\s*[,;]\s*\d+)*"
-_MARKER_RE = re.compile(rf"\[({_NUMBERS})\]")
-#: Markers one after another: ``[1]``, `` [1, 2]``, ``[1][2]``, ``[1] [2]``.
-_GROUP_RE = re.compile(rf"(?:\s*\[{_NUMBERS}\])+")
-#: A marker group right after a colon or semicolon on the same line: ``lists three habits: [1]``.
-_AFTER_COLON_RE = re.compile(rf"[:;](?:[ \t]*\[{_NUMBERS}\])+")
 #: Phrases with which answerers decline; used when a line does not say whether it abstained.
 _DECLINED_RE = re.compile(
     r"\b(?:not in the (?:corpus|evidence|context)|(?:does|do) not (?:contain|cover|say|mention)"
@@ -199,16 +192,16 @@ def marked_sentences(answer: str) -> list[tuple[str, list[int]]]:
     previous_end = 0
     for start, end in _marked_spans(answer):
         raw = answer[start:end]
-        lead = _GROUP_RE.match(raw)
+        lead = GROUP_RE.match(raw)
         if lead and sentences and "\n" not in answer[previous_end:start]:
-            sentences[-1][1].extend(_numbers(lead.group()))
+            sentences[-1][1].extend(marker_numbers(lead.group()))
             raw = raw[lead.end() :]
         previous_end = end
         text = strip_markers(raw)
         if any(ch.isalnum() for ch in text):
-            sentences.append((text, _numbers(raw)))
+            sentences.append((text, marker_numbers(raw)))
         elif sentences:
-            sentences[-1][1].extend(_numbers(raw))  # markers split off after the full stop
+            sentences[-1][1].extend(marker_numbers(raw))  # markers split off after the full stop
     return sentences
 
 
@@ -218,7 +211,7 @@ def _marked_spans(answer: str) -> list[tuple[int, int]]:
     ``The reviews differ: [1] harris2022: 36 papers. [2]``: the first marker cites the list's
     introduction, which the splitter would otherwise join to the list's first item.
     """
-    cuts = [0, *(m.end() for m in _AFTER_COLON_RE.finditer(answer)), len(answer)]
+    cuts = [0, *(m.end() for m in GROUP_AFTER_COLON_RE.finditer(answer)), len(answer)]
     return [
         (piece_start + start, piece_start + end)
         for piece_start, piece_end in itertools.pairwise(cuts)
@@ -226,43 +219,19 @@ def _marked_spans(answer: str) -> list[tuple[int, int]]:
     ]
 
 
-def _numbers(text: str) -> list[int]:
-    """The numbers the [n] markers of a text cite, in order."""
-    return [int(n) for group in _MARKER_RE.findall(text) for n in re.split(r"\s*[,;]\s*", group)]
-
-
-def cited_answer(line: AnswerLine) -> CitedAnswer:
-    """An answer's sentences with the contexts each cites ([n] -> contexts[n-1]).
+def line_citations(line: AnswerLine) -> CitedAnswer:
+    """An answer line's sentences with the contexts each cites ([n] -> contexts[n-1]).
 
     icrag's structured sentences are taken as given; otherwise the answer text is split.
     """
-    if line.sentences:
-        sentences = [(s.text, list(s.citations)) for s in line.sentences]
-        numbered = any(numbers for _, numbers in sentences)
-    else:
-        sentences = marked_sentences(line.answer)
-        numbered = bool(_MARKER_RE.search(line.answer))
-    if not numbered:
-        return CitedAnswer(
-            sentences=[CitedSentence(text=text, evidence=list(line.contexts)) for text, _ in sentences],
-            numbered=False,
-        )
-    # A marker past the end of the contexts cites nothing: it counts, and never supports.
-    return CitedAnswer(
-        sentences=[
-            CitedSentence(
-                text=text,
-                evidence=[line.contexts[n - 1] if 1 <= n <= len(line.contexts) else "" for n in dict.fromkeys(ns)],
-            )
-            for text, ns in sentences
-        ]
-    )
+    sentences = [(s.text, s.citations) for s in line.sentences] if line.sentences else marked_sentences(line.answer)
+    return cited_answer(sentences, dict(enumerate(line.contexts, start=1)))
 
 
 def score_answers(lines: Sequence[AnswerLine], judge: SupportJudge, answers_file: str = "") -> ScoreReport:
     """Citation support and precision, key-fact recall and abstentions of a set of answers."""
     abstained = [declined(line) for line in lines]
-    cited = [None if a else cited_answer(line) for line, a in zip(lines, abstained, strict=True)]
+    cited = [None if a else line_citations(line) for line, a in zip(lines, abstained, strict=True)]
     citations = citation_scores(cited, judge)
     texts = [strip_markers(line.answer) for line in lines]
     by_facts = key_fact_recall(texts, [line.key_facts for line in lines]).per_question

@@ -13,7 +13,8 @@ from functools import lru_cache
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
-from rag.support import numbers_in, strip_markers
+from index.markers import strip_markers
+from rag.support import numbers_in
 
 _TOKEN_RE = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+|%")
 _PERCENT_RE = re.compile(r"\bper\s?cent\b")

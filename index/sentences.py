@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import re
 
+from index.markers import BODY as MARKER_BODY
+
 _ABBREVIATIONS = {
     "al", "e.g", "i.e", "eg", "ie", "etc", "vs", "cf", "fig", "figs", "no", "nos", "vol", "pp", "p",
     "dr", "mr", "mrs", "ms", "prof", "st", "approx", "ca", "ed", "eds", "inc", "ltd", "co", "jr", "sr",
     "dept", "univ", "resp", "ref", "refs", "tab", "eq", "sec", "ch", "u.s", "u.k", "n.d",
 }  # fmt: skip
 
-# A candidate boundary: end punctuation (maybe followed by quotes, brackets or citation
-# markers such as [3] or [1,2]), then whitespace, then something that can open a sentence.
-_BOUNDARY = re.compile(r"([.!?])([\"'”’)\]]*(?:\s*\[\d+(?:[,–-]\s*\d+)*\])?)(\s+)(?=[\"'“‘(\[]?[A-Z0-9•\-])")
+# A candidate boundary: end punctuation (maybe followed by quotes, brackets or a citation
+# marker such as [3], [1,2] or [1-3]), then whitespace, then something that can open a sentence.
+_BOUNDARY = re.compile(rf"([.!?])([\"'”’)\]]*(?:\s*\[{MARKER_BODY}\])?)(\s+)(?=[\"'“‘(\[]?[A-Z0-9•\-])")
 _LINE_BREAK = re.compile(r"\n\s*")
 
 

@@ -32,6 +32,7 @@ from pydantic import SecretStr
 
 from index.embedding import Embedder
 from index.errors import IcragError
+from index.markers import take_markers
 from index.sentences import sentence_spans
 from index.settings import Settings
 from index.store import IndexStore
@@ -43,11 +44,8 @@ from rag.support import SupportScorer
 
 logger = logging.getLogger(__name__)
 
-_MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;–-]\s*\d+)*)\]")
 #: Reasoning models served through Ollama may think aloud before answering.
 _THINKING = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)
-#: A range marker such as [1-3] wider than this is read as its two ends, not expanded.
-_MAX_RANGE = 20
 _INSTALL_HINT = "install it with: pip install 'icrag[llm]'"
 
 
@@ -136,7 +134,7 @@ def parse_reply(reply: str) -> list[DraftSentence]:
     (``claim [1].`` or ``claim. [1]``); markdown bullets and emphasis are dropped.
     """
     lines = [display_text(line) for line in without_reasoning(reply).splitlines()]
-    text, markers = _take_markers("\n".join(line for line in lines if line))
+    text, markers = take_markers("\n".join(line for line in lines if line))
     spans = [span for span in sentence_spans(text) if any(ch.isalnum() for ch in text[span[0] : span[1]])]
     starts = [start for start, _ in spans]
     numbers: list[list[int]] = [[] for _ in spans]
@@ -147,30 +145,6 @@ def parse_reply(reply: str) -> list[DraftSentence]:
         DraftSentence(text[start:end], tuple(dict.fromkeys(found)))
         for (start, end), found in zip(spans, numbers, strict=True)
     ]
-
-
-def _take_markers(text: str) -> tuple[str, list[tuple[int, list[int]]]]:
-    """Text without its [n] markers, and each marker's numbers with its position in that text."""
-    pieces: list[str] = []
-    markers: list[tuple[int, list[int]]] = []
-    cursor = length = 0
-    for match in _MARKER.finditer(text):
-        pieces.append(text[cursor : match.start()])
-        length += match.start() - cursor
-        markers.append((length, _marker_numbers(match.group(1))))
-        cursor = match.end()
-    pieces.append(text[cursor:])
-    return "".join(pieces), markers
-
-
-def _marker_numbers(body: str) -> list[int]:
-    """Numbers of one marker's body: ``2`` -> [2], ``1, 3`` -> [1, 3], ``1-3`` -> [1, 2, 3]."""
-    numbers: list[int] = []
-    for part in re.split(r"\s*[,;]\s*", body):
-        ends = [int(n) for n in re.split(r"\s*[–-]\s*", part)]
-        low, high = ends[0], ends[-1]
-        numbers.extend(range(low, high + 1) if 0 <= high - low <= _MAX_RANGE else ends)
-    return numbers
 
 
 class LLMAnswerer:

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from index.embedding import Embedder
+from index.markers import strip_markers
 from index.sentences import split_sentences
 from rag.lexical import Tokenizer
 
@@ -41,7 +42,6 @@ _COMPOUND_RE = re.compile(
 )
 #: Sentences either side of the best-matching one whose numbers can support a claim.
 NUMBER_CONTEXT = 1
-_MARKER_RE = re.compile(r"\s*\[\d+(?:\s*[,;]\s*\d+)*\]")
 
 
 def numbers_in(text: str) -> set[str]:
@@ -57,11 +57,6 @@ def numbers_in(text: str) -> set[str]:
         if word in _NUMBER_WORDS:
             found.add(_NUMBER_WORDS[word])
     return found
-
-
-def strip_markers(text: str) -> str:
-    """A sentence without its [n] citation markers."""
-    return _MARKER_RE.sub("", text).strip()
 
 
 def normalise(text: str) -> str:

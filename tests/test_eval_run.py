@@ -11,7 +11,7 @@ from eval_fixtures import QUESTIONS, icrag, use_session_model, write_evidence, w
 
 from eval.judge import make_judge
 from eval.questions import Question
-from eval.runner import candidate_pool, cited_answer, run_questions
+from eval.runner import answer_citations, candidate_pool, run_questions
 from index.embedding import Embedder
 from index.store import IndexStore
 from rag.models import Answer, AnswerSection, AnswerSentence, Citation, Considered, QueryIntent, Side
@@ -91,7 +91,7 @@ def test_eval_run_limit_and_user_errors(
     assert result.exit_code == 2 and "no index" in result.output
 
 
-def test_cited_answer_uses_the_whole_cited_passage(index_dir: Path, make_settings: SettingsFactory) -> None:
+def test_answer_citations_use_the_whole_cited_passage(index_dir: Path, make_settings: SettingsFactory) -> None:
     store = IndexStore.load(index_dir, make_settings(index_dir=index_dir))
     passage = store.passages[0]
     citation = Citation(
@@ -109,10 +109,10 @@ def test_cited_answer_uses_the_whole_cited_passage(index_dir: Path, make_setting
         sentences=[AnswerSentence(text="Claim.", citations=[1]), AnswerSentence(text="Other claim.", citations=[2])],
         citations=[citation],
     )
-    cited = cited_answer(answer, store)
+    cited = answer_citations(answer, store)
     assert cited is not None
     assert [s.evidence for s in cited.sentences] == [[passage.text], [""]]
-    assert cited_answer(answer.model_copy(update={"abstained": True}), store) is None
+    assert answer_citations(answer.model_copy(update={"abstained": True}), store) is None
 
 
 def test_candidate_pool_holds_the_sentences_of_the_considered_passages(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from eval_fixtures import icrag, use_session_model, write_jsonl
 
-from eval.scoring import AnswerLine, cited_answer, declined
+from eval.scoring import AnswerLine, declined, line_citations
 from index.embedding import Embedder
 from rag.models import Answer, AnswerSentence, Citation
 
@@ -42,7 +42,7 @@ def test_markers_map_to_contexts_and_stray_markers_cite_nothing() -> None:
     line = AnswerLine(
         id="1", question="q", answer="First claim. [1, 2] Second claim [3]. Third [1][1].", contexts=["A", "B"]
     )
-    answer = cited_answer(line)
+    answer = line_citations(line)
     assert [s.text for s in answer.sentences] == ["First claim.", "Second claim.", "Third."]
     assert [s.evidence for s in answer.sentences] == [["A", "B"], [""], ["A"]]
     assert answer.numbered
@@ -82,7 +82,7 @@ def test_markers_map_to_contexts_and_stray_markers_cite_nothing() -> None:
 def test_a_trailing_marker_group_belongs_to_the_sentence_before_it(
     answer: str, texts: list[str] | None, evidence: list[list[str]]
 ) -> None:
-    cited = cited_answer(AnswerLine(id="1", question="q", answer=answer, contexts=["A", "B"]))
+    cited = line_citations(AnswerLine(id="1", question="q", answer=answer, contexts=["A", "B"]))
     if texts is not None:
         assert [s.text for s in cited.sentences] == texts
     assert [s.evidence for s in cited.sentences] == evidence
@@ -100,7 +100,7 @@ def test_structured_sentences_are_scored_as_given() -> None:
             AnswerSentence(text="Uncited.", citations=[]),
         ],
     )
-    cited = cited_answer(line)
+    cited = line_citations(line)
     assert cited.numbered
     assert [(s.text, s.evidence) for s in cited.sentences] == [
         ("Teams met weekly.", ["A"]),
@@ -139,7 +139,7 @@ def test_eval_score_reads_icrag_answers_sentence_by_sentence(
 
 
 def test_answers_without_markers_stand_against_all_contexts() -> None:
-    answer = cited_answer(AnswerLine(id="1", question="q", answer="One. Two.", contexts=["A", "B"]))
+    answer = line_citations(AnswerLine(id="1", question="q", answer="One. Two.", contexts=["A", "B"]))
     assert not answer.numbered
     assert [s.evidence for s in answer.sentences] == [["A", "B"], ["A", "B"]]
 

@@ -33,12 +33,12 @@ from index.builder import IndexBuilder
 from index.chunking import split_document
 from index.embedding import Embedder
 from index.errors import InputError
+from index.markers import strip_markers
 from index.models import Document, Passage, Record, Segment, SourceInfo
 from index.settings import Settings
 from index.store import IndexStore
 from rag.pipeline import Pipeline
 from rag.retrieval import DenseRetriever, LexicalRetriever
-from rag.support import strip_markers
 
 Unit = Literal["passage", "page", "document"]
 
