@@ -13,7 +13,7 @@ from html import escape
 from urllib.parse import quote
 
 from app.cli_answer import reference, render_answer
-from index.models import Passage
+from index.models import Passage, cite_authors
 from rag.models import Answer, AnswerSection, AnswerSentence, Citation
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~:$<>&])")
@@ -38,11 +38,8 @@ def doi_url(doi: str) -> str:
 
 
 def short_authors(authors: str) -> str:
-    """'Sims S; Fletcher S; ...' as 'Sims et al.'; one or two authors are kept whole."""
-    names = [a.strip() for a in authors.split(";") if a.strip()]
-    if len(names) > 2:
-        return f"{names[0].split()[0]} et al."
-    return " & ".join(names)
+    """'Sims S; Fletcher S; ...' as 'Sims et al.', 'Fillingham D; Weir B' as 'Fillingham & Weir'."""
+    return cite_authors(authors)
 
 
 def citation_label(citation: Citation) -> str:

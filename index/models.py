@@ -37,26 +37,38 @@ class SourceInfo(Record):
 
     @property
     def surnames(self) -> list[str]:
-        """The authors' surnames in order ("Sims S; Fletcher S" -> ["Sims", "Fletcher"]).
-
-        An author without initials is an organisation and keeps its whole name ("Social Care
-        Institute for Excellence"), so its first word is not taken for a person's name.
-        """
-        names = []
-        for author in (a.split() for a in self.authors.split(";")):
-            if author:
-                initials = len(author) > 1 and re.fullmatch(r"[A-Z][A-Z.\-]{0,3}", author[-1])
-                names.append(author[0] if initials or len(author) == 1 else " ".join(author))
-        return names
+        """The authors' surnames in order, as :func:`author_surnames` reads them."""
+        return author_surnames(self.authors)
 
     @property
     def short_cite(self) -> str:
         """How a reader names the publication: "Sims et al. (2021)", "Fillingham & Weir (2014)"."""
-        names = self.surnames
-        if not names:
+        who = cite_authors(self.authors)
+        if not who:
             return self.source_id
-        who = names[0] if len(names) == 1 else f"{names[0]} & {names[1]}" if len(names) == 2 else f"{names[0]} et al."
         return f"{who} ({self.year})" if self.year else who
+
+
+def author_surnames(authors: str) -> list[str]:
+    """The surnames of a semicolon-separated author list, in order ("Sims S; Fletcher S" -> ["Sims", "Fletcher"]).
+
+    An author without initials is an organisation and keeps its whole name ("Social Care
+    Institute for Excellence"), so its first word is not taken for a person's name.
+    """
+    names = []
+    for author in (a.split() for a in authors.split(";")):
+        if author:
+            initials = len(author) > 1 and re.fullmatch(r"[A-Z][A-Z.\-]{0,3}", author[-1])
+            names.append(author[0] if initials or len(author) == 1 else " ".join(author))
+    return names
+
+
+def cite_authors(authors: str) -> str:
+    """An author list as a reader cites it: "Sims", "Fillingham & Weir", "Sims et al."; empty for none."""
+    names = author_surnames(authors)
+    if len(names) > 2:
+        return f"{names[0]} et al."
+    return " & ".join(names)
 
 
 class EvidenceRecord(Record):

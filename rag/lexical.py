@@ -63,7 +63,8 @@ def lexical_text(passage: Passage) -> str:
     the bibliographic words let BM25 find the right publication's passages.
     """
     source = passage.source
-    surnames = " ".join(author.strip().split(" ")[0] for author in source.authors.split(";") if author.strip())
+    # An organisation adds only its first word, as a person adds one surname.
+    surnames = " ".join(name.split()[0] for name in source.surnames)
     return " ".join(part for part in (surnames, source.year, source.title, passage.section, passage.text) if part)
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from rag.models import RetrievedPassage
 
-PROMPT_VERSION = "answer-v1"
+PROMPT_VERSION = "answer-v2"
 #: Version of the support judge's prompts (evaluation), changed whenever their wording changes.
 JUDGE_VERSION = "judge-v1"
 
@@ -110,12 +110,10 @@ def defuse(text: str) -> str:
 
 
 def source_label(hit: RetrievedPassage) -> str:
-    """A one-line description of where a passage comes from, e.g. ``Smith (2020), Leading care, §Results``."""
+    """A one-line description of where a passage comes from, e.g. ``Smith et al. (2020), Leading care, §Results``."""
     passage = hit.passage
     source = passage.source
-    author = source.authors.split(";")[0].strip()
-    who = f"{author} ({source.year})" if author and source.year else author or passage.source_id
-    parts = [who, source.title, f"§{passage.section}" if passage.section else ""]
+    parts = [source.short_cite, source.title, f"§{passage.section}" if passage.section else ""]
     return ", ".join(" ".join(part.split()) for part in parts if part)
 
 

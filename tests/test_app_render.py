@@ -17,6 +17,7 @@ from app.ui_render import (
     evidence_card,
     highlighted_passage,
     label_text,
+    short_authors,
 )
 from app.ui_uploads import safe_filename
 from index.errors import InputError
@@ -103,6 +104,24 @@ def test_labels_escape_markdown_and_fold_lines() -> None:
 def test_citation_label_reads_as_a_reference() -> None:
     passage = make_passage("Text.")
     assert citation_label(cite(passage, 0, 5)) == "[1] Smith et al. (2021) · T <b> · § Results, p. 3"
+
+
+@pytest.mark.parametrize(
+    ("authors", "surnames", "cited"),
+    [
+        ("Sims S; Fletcher S; Brearley S", ["Sims", "Fletcher", "Brearley"], "Sims et al."),
+        ("Fillingham D; Weir B", ["Fillingham", "Weir"], "Fillingham & Weir"),
+        ("Brewer", ["Brewer"], "Brewer"),
+        ("Social Care Institute for Excellence (SCIE)", ["Social Care Institute for Excellence (SCIE)"],
+         "Social Care Institute for Excellence (SCIE)"),  # an organisation keeps its whole name
+        (" ; ", [], ""),
+    ],
+)  # fmt: skip
+def test_authors_are_cited_by_surname(authors: str, surnames: list[str], cited: str) -> None:
+    source = SourceInfo(source_id="s1", authors=authors, year="2021")
+    assert source.surnames == surnames
+    assert short_authors(authors) == cited
+    assert source.short_cite == (f"{cited} (2021)" if cited else "s1")
 
 
 def test_doi_urls() -> None:
