@@ -25,6 +25,8 @@ from rag.pipeline import Pipeline
 
 #: Rounds of fitting one threshold with the other held: two settle it.
 ROUNDS = 2
+#: How far past the lowest or highest value a cut that declines none, or all, is placed.
+OUTSIDE = 0.05
 
 
 class CalibrationItem(Record):
@@ -91,7 +93,9 @@ def _fit(
 ) -> float:
     """The threshold for one setting that best separates the questions, at the middle of its gap."""
     values = sorted({value(e) for _, e in evidence})
-    cuts = [(a + b) / 2 for a, b in itertools.pairwise(values)] or [getattr(settings, name)]
+    # Between every two neighbouring values, and past both ends (so every question may fall on one side).
+    outside = [values[0] - OUTSIDE, values[-1] + OUTSIDE] if values else []
+    cuts = [(a + b) / 2 for a, b in itertools.pairwise(values)] + outside or [getattr(settings, name)]
     field = Settings.model_fields[name].metadata
     low = next((m.ge for m in field if hasattr(m, "ge")), None)
     high = next((m.le for m in field if hasattr(m, "le")), None)

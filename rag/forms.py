@@ -41,6 +41,8 @@ IMPLICIT_SIDES = 3
 #: Method sentences of the study asked about, and findings, after an evidence-strength line.
 STRENGTH_METHODS = 5
 STRENGTH_FINDINGS = 3
+#: Sentences opening with "They", "It", ... followed back to the one that names their subject, at most.
+ANAPHOR_CHAIN = 3
 #: A sentence this similar (cosine) to one already chosen says the same thing.
 DUPLICATE_SIMILARITY = 0.9
 #: Sentences scoring under this share of the best one are left out of the answer.
@@ -84,14 +86,18 @@ class Selection:
         return group
 
     def readable_group(self, candidate: ScoredSentence) -> list[ScoredSentence]:
-        """A sentence with the sentence its "He"/"It" points back to, what a fragment continues, and its list."""
+        """A sentence with the sentences its "He"/"It" points back to, what a fragment continues, and its list."""
 
         def neighbour(sentence: ScoredSentence, offset: int) -> ScoredSentence | None:
             return self.by_unit.get((sentence.passage.passage_id, sentence.unit + offset))
 
         group = [candidate]
-        if candidate.opens_with_anaphor and (antecedent := neighbour(candidate, -1)) is not None:
-            group.insert(0, antecedent)
+        while (
+            group[0].opens_with_anaphor
+            and len(group) <= ANAPHOR_CHAIN
+            and (antecedent := neighbour(group[0], -1)) is not None
+        ):
+            group.insert(0, antecedent)  # "They brokered ..." after "They explained ..." after "Clinical leaders ..."
         while group[0].continues and (before := neighbour(group[0], -1)) is not None:
             group.insert(0, before)
         while group[-1].introduces_list and (follower := neighbour(group[-1], 1)) is not None:

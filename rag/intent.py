@@ -70,14 +70,6 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
         ),
     ),
     (
-        "definition",
-        re.compile(
-            r"^\s*(?:what|who) (?:is|are|was|were) (?:an? |the )?[\w' -]{1,60}\??$|\bdefin|\bmeant by\b|\bmeaning of\b"
-            r"|\bunfamiliar\b|\bwhat (?:is|was) the '?[\w -]+'? (?:approach|model|framework|programme)\b",
-            re.I,
-        ),
-    ),
-    (
         "what_works",
         re.compile(
             r"\bwhat works\b|\bwhat (?:has |have )?help|\bwhat (?:helps|helped|drives|enables|makes)\b|\beffective"
@@ -92,6 +84,14 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
         re.compile(
             r"\bhow (?:should|can|could|do|might|would) (?:we|i|leaders?|it|they|our|the)\b|\bwhat should\b"
             r"|\bbest way\b|\bhow to\b|\bput in place\b|\bguidance\b|\bsteps?\b|\brecommend",
+            re.I,
+        ),
+    ),
+    (
+        "definition",
+        re.compile(
+            r"^\s*(?:what|who) (?:is|are|was|were) (?:an? |the )?[\w' -]{1,60}\??$|\bdefin|\bmeant by\b|\bmeaning of\b"
+            r"|\bunfamiliar\b|\bwhat (?:is|was) the '?[\w -]+'? (?:approach|model|framework|programme)\b",
             re.I,
         ),
     ),
@@ -290,7 +290,7 @@ class IntentReader:
         Only words written with a capital inside the part count ("the AQuA report", "the NIHR
         project"): a publication is named by a proper name, not by a common word of its title.
         """
-        names = " ".join(_PROPER.findall(part))
+        names = " ".join(w for w in _PROPER.findall(part) if w.lower().rstrip("'’s") not in COUNTRY_NAMES)
         words = {w for w in _words(names) if w not in _GENERIC and 0 < self._df.get(w, 0) <= DISTINCTIVE_MAX_SOURCES}
         scores = {sid: sum(self._idf[w] for w in words & self._metadata.get(sid, set())) for sid in candidates}
         best = max(scores.values(), default=0.0)

@@ -236,3 +236,15 @@ def test_cli_eval_calibrate_reports_each_set(icrag: Invoke, tmp_path: Path) -> N
         {"set": "unanswerable.jsonl", "unanswerable_declined": 1, "unanswerable": 1, "answerable_declined": 0,
          "answerable": 0},
     ]  # fmt: skip
+
+
+def test_a_cut_below_every_answerable_question_is_tried(settings: Settings) -> None:
+    """The lowest-scoring question is answerable: the threshold goes under it, not between it and the next."""
+    found: list[Found] = [
+        ("dev.jsonl", question("a1", True), evidence(0.5)),
+        ("dev.jsonl", question("u1", False), evidence(0.9, unknown_name=True)),
+        ("dev.jsonl", question("a2", True), evidence(1.2)),
+    ]
+    report = calibrate(found, settings)
+    assert report.abstain_threshold < 0.5
+    assert report.balanced_accuracy == 1.0

@@ -171,3 +171,30 @@ def test_places_lists_the_publications_of_each_known_country() -> None:
     reader = IntentReader(SOURCES)
     assert [sorted(ids) for ids in reader.places("What happened in Scotland and the Netherlands?")] == [SCOTTISH, DUTCH]
     assert reader.places("What happened in France?") == []
+
+
+def test_a_country_named_by_its_adjective_keeps_all_its_publications() -> None:
+    """ "English" picks England's publications; a title saying "English NHS" does not narrow the side to it."""
+    titled = SourceInfo(
+        source_id="english_nhs",
+        authors="Lee K",
+        year="2023",
+        title="Architecture of the English NHS",
+        country="England",
+    )
+    reader = IntentReader([*SOURCES, titled])
+    sides = reader.sides("How do English and Scottish leaders of integrated care differ?", set())
+    assert [sorted(side.source_ids) for side in sides] == [sorted([*ENGLISH, "english_nhs"]), SCOTTISH]
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("What are the barriers to joint working between councils and the NHS?", "what_works"),
+        ("What is the best way to share a budget across partners?", "how_to"),
+    ],
+)
+def test_a_short_what_is_question_with_a_what_works_or_how_to_cue_is_not_a_definition(
+    question: str, intent: Intent
+) -> None:
+    assert classify(question) == intent
