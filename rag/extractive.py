@@ -47,7 +47,7 @@ DENSE_WEIGHT = 0.5
 LEXICAL_WEIGHT = 0.4
 RANK_WEIGHT = 0.6
 NOVELTY_WEIGHT = 0.15
-ANSWER_TYPE_BONUS = 0.1
+ANSWER_TYPE_BONUS = 0.2
 #: What-works questions want what helped and what came of it; sentences that say so get a bonus,
 #: and background (what a study starts from) a penalty.
 _EFFECT = re.compile(

@@ -15,6 +15,7 @@ findings, the best finding of each comes before a second one of any.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -49,6 +50,11 @@ DUPLICATE_SIMILARITY = 0.9
 SELECTION_RATIO = 0.55
 #: A publication bears on the question when its best finding scores this share of the best one.
 BEARING_RATIO = 0.85
+#: Words by which a question points at one study: "the ... project", "this review".
+_ONE_STUDY = re.compile(
+    r"\b(?:the|this|that)\s+(?:[\w'’-]+\s+){0,4}(?:study|project|model|case|programme|program|report|review|trial)\b",
+    re.I,
+)
 _INTENT_FORM: dict[str, Form] = {
     "what_works": "realist",
     "how_to": "realist",
@@ -161,6 +167,11 @@ def compose(
     gaps: list[Gap] = []
     lead = ""
     if form == "direct":
+        if query.named:
+            # A question about a publication is answered from it, others only after it.
+            eligible = [c for c in eligible if c.source_id in query.named] + [
+                c for c in eligible if c.source_id not in query.named
+            ]
         first = fill(selection, eligible, 1)
         rest = fill(selection, spread(eligible, floor), SUPPORTING if intent != "general" else GENERAL_SUPPORTING)
         sections = [_section("", first + rest)]
@@ -172,10 +183,12 @@ def compose(
         bearing = _bearing(query, eligible)
         records = sorted({c.passage.passage_id for c in eligible if c.field and c.source_id in bearing})
         lead = _profile(store, bearing, records, bearing_count=len(bearing), bearing=True).line
+        # A question about one study ("the COVID-19 Protect project", "the Swedish finding") is
+        # answered first by how that study was done, in its own order: design, sample, analysis, limits.
+        about_one = bool(query.named or query.places or _ONE_STUDY.search(query.text))
         focal = set(query.named) or {eligible[0].source_id}
-        # How a study was done reads in the study's own order: design, sample, analysis, limitations.
         methods = sorted(
-            (c for c in eligible if c.role == "method" and c.source_id in focal),
+            (c for c in eligible if about_one and c.role == "method" and c.source_id in focal),
             key=lambda c: (bool(c.field), c.passage.doc_id, c.passage.start + c.quote.start),
         )
         findings = [c for c in eligible if c.role != "method"]
