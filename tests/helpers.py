@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,6 +14,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = REPO_ROOT / "data"
 #: Real documents kept beside the repository; tests that need them skip when it is absent.
 SHARED_DIR = REPO_ROOT.parent / "shared"
+#: The ``icrag`` console script installed beside the interpreter running the tests.
+ICRAG = Path(sys.executable).parent / "icrag"
 
 SettingsFactory = Callable[..., Settings]
 BuilderFactory = Callable[[Settings], IndexBuilder]

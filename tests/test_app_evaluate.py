@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from app_fixtures import ANSWERABLE, errors, open_page
+from fixtures_app import ANSWERABLE, errors, open_page
 from streamlit.testing.v1 import AppTest
 
 from app.ui_eval import SCORE_MODE

@@ -19,7 +19,7 @@ import docx
 import openpyxl
 import pyarrow as pa
 import pytest
-from app_fixtures import ANSWERABLE, ask, open_page, upload
+from fixtures_app import ANSWERABLE, ask, open_page, upload
 from helpers import DATA_DIR
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner

@@ -1,7 +1,7 @@
 """Evidence selection and search, the Ask form across page switches, and Library uploads that share a name.
 
 Each test runs the app in-process with AppTest against a copy of the tiny real index of
-``app_fixtures`` (records R1, R2, R3 of smith2021).
+``fixtures_app`` (records R1, R2, R3 of smith2021).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import NoReturn
 
 import pytest
-from app_fixtures import ANSWERABLE, SOURCES_CSV, ask, errors, open_page, plain, upload
+from fixtures_app import ANSWERABLE, SOURCES_CSV, ask, errors, open_page, plain, upload
 from helpers import tree_digest
 from streamlit.testing.v1 import AppTest
 

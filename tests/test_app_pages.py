@@ -13,7 +13,7 @@ from html import escape
 from pathlib import Path
 
 import pytest
-from app_fixtures import ANSWERABLE, IMAGE, SCRIPT, UNANSWERABLE, ask, errors, open_page, plain, upload
+from fixtures_app import ANSWERABLE, IMAGE, SCRIPT, UNANSWERABLE, ask, errors, open_page, plain, upload
 from helpers import tree_digest
 from streamlit.testing.v1 import AppTest
 

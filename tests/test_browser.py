@@ -10,7 +10,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -19,8 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from app_fixtures import IMAGE, SCRIPT, build_corpus_index
-from helpers import DATA_DIR, REPO_ROOT
+from fixtures_app import IMAGE, SCRIPT, build_corpus_index
+from helpers import DATA_DIR, ICRAG, REPO_ROOT
 
 from index.embedding import Embedder
 from index.errors import IcragError
@@ -78,7 +77,7 @@ def served_app(settings: Settings, log: Path) -> Iterator[str]:
         "ICRAG_CACHE_DIR": str(settings.cache_dir),
         "ICRAG_SHOW_PROGRESS": "false",
     }
-    command = [str(Path(sys.executable).with_name("icrag")), "app", "--port", str(port)]
+    command = [str(ICRAG), "app", "--port", str(port)]
     with open(log, "w") as output:
         # A session of its own, so stopping it also stops the Streamlit server `icrag app` starts.
         server = subprocess.Popen(

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from helpers import BAD_INPUT_CASES, DATA_DIR, DOC_A, DOC_B, REPO_ROOT, make_bad_input, tree_digest, write_files
+from helpers import BAD_INPUT_CASES, DATA_DIR, DOC_A, DOC_B, ICRAG, make_bad_input, tree_digest, write_files
 from typer.testing import CliRunner, Result
 
 from app.cli import app
@@ -175,6 +175,7 @@ def test_missing_index_and_mismatched_settings(icrag: Invoke, index_dir: Path, t
     assert_one_line_error(invalid, "invalid setting chunk_size")
 
 
+@pytest.mark.slow  # starts the installed script in a subprocess
 @pytest.mark.parametrize("case", ["corrupt_pdf", "missing_path"])
 def test_installed_command_prints_one_line_and_exits_2(index_dir: Path, tmp_path: Path, case: str) -> None:
     """The real console script, so logging and warnings reach stderr as a user would see them."""
@@ -183,7 +184,7 @@ def test_installed_command_prints_one_line_and_exits_2(index_dir: Path, tmp_path
     environment = {k: v for k, v in os.environ.items() if not k.startswith("ICRAG_")}
     environment.update(ICRAG_CACHE_DIR=str(tmp_path / "cache"), ICRAG_DATA_DIR=str(tmp_path / "data"))
     completed = subprocess.run(
-        [str(REPO_ROOT / ".venv" / "bin" / "icrag"), "index", "add", str(path), "--index", str(index_dir)],
+        [str(ICRAG), "index", "add", str(path), "--index", str(index_dir)],
         capture_output=True,
         text=True,
         env=environment,

@@ -20,8 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from app_fixtures import build_corpus_index
-from helpers import DOC_A, DOC_B, DOC_C, REPO_ROOT, BuilderFactory, SettingsFactory, write_files
+from fixtures_app import build_corpus_index
+from helpers import DOC_A, DOC_B, DOC_C, ICRAG, BuilderFactory, SettingsFactory, write_files
 
 from index.embedding import Embedder
 from index.settings import Settings
@@ -29,7 +29,7 @@ from index.store import IndexStore, write_lock
 from rag.models import Answer
 from rag.pipeline import Pipeline
 
-ICRAG = REPO_ROOT / ".venv" / "bin" / "icrag"
+pytestmark = pytest.mark.slow  # threads and real icrag processes at once
 
 QUESTIONS = [
     "How do leaders of integrated care build a shared purpose?",

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from helpers import DOC_A, DOC_B, DOC_C, REPO_ROOT, BuilderFactory, SettingsFactory, tree_digest, write_files
+from helpers import DOC_A, DOC_B, DOC_C, ICRAG, REPO_ROOT, BuilderFactory, SettingsFactory, tree_digest, write_files
 from typer.testing import CliRunner
 
 from app.cli import app
@@ -38,7 +38,8 @@ from index.settings import Settings
 from index.store import IndexStore, recover, write_lock
 from rag.pipeline import Pipeline
 
-ICRAG = REPO_ROOT / ".venv" / "bin" / "icrag"
+pytestmark = pytest.mark.slow  # real icrag processes killed mid-write
+
 QUESTIONS = [
     "How do leaders build a shared purpose?",
     "night shift fatigue among nurses",

@@ -29,7 +29,7 @@ from unittest import mock
 
 import numpy as np
 import pytest
-from helpers import DOC_A, DOC_B, REPO_ROOT, make_bad_input, tree_digest, write_files
+from helpers import DOC_A, DOC_B, ICRAG, REPO_ROOT, make_bad_input, tree_digest, write_files
 from typer.testing import CliRunner
 
 from app.cli import app
@@ -52,7 +52,6 @@ from rag.exports import spreadsheet_safe, table_rows
 from rag.models import Citation
 
 ARTIFACT = REPO_ROOT / "artifacts" / "hostile_inputs.md"
-ICRAG = REPO_ROOT / ".venv" / "bin" / "icrag"
 
 EVIDENCE_HEADER = "record_id,component,context,mechanism,outcome,source_id"
 GOOD_ROW = (
@@ -956,7 +955,11 @@ def test_cases_are_many_and_distinct() -> None:
     assert all((case.error is None) != (case.check is None) for case in CASES)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+@pytest.mark.parametrize(
+    "case",
+    # The installed script starts a Python process of its own: slow.
+    [pytest.param(case, id=case.id, marks=[pytest.mark.slow] if case.via == "subprocess" else []) for case in CASES],
+)
 def test_hostile_input(case: Case, env: Env) -> None:
     before = tree_digest(env.index_dir)
     outcome = case.act(env)
