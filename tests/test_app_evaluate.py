@@ -21,6 +21,7 @@ from index.settings import Settings
 from index.store import IndexStore
 
 pytest_plugins = ["fixtures_app"]  # one index per module, a copy per test
+pytestmark = pytest.mark.slow  # AppTest reruns the whole app per interaction: seconds a test
 
 EXTRA_SET = "Bundled set (extra_dev_questions.jsonl)"
 CONTEXT = "Leaders of integrated care teams build a shared purpose across health and social care."

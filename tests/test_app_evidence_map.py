@@ -32,6 +32,7 @@ from rag import exports
 from rag.evidence_map import COMPONENTS, EvidenceMap
 
 pytest_plugins = ["fixtures_app"]  # the tiny corpus, for the tests that change the data
+pytestmark = pytest.mark.slow  # AppTest reruns the whole app per interaction: seconds a test
 
 CELL = ("creating the conditions", "England")
 

@@ -22,6 +22,7 @@ from index.settings import Settings
 from index.store import IndexStore, read_manifest
 
 pytest_plugins = ["fixtures_app"]  # one index per module, a copy per test
+pytestmark = pytest.mark.slow  # AppTest reruns the whole app per interaction: seconds a test
 
 # --- Evidence ---------------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from index.store import IndexStore, read_manifest
 from rag.retrieval import filter_value
 
 pytest_plugins = ["fixtures_app"]  # one index per module, a copy per test
+pytestmark = pytest.mark.slow  # AppTest reruns the whole app per interaction: seconds a test
 
 
 def bodies(at: AppTest) -> list[str]:

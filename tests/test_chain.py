@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from langchain_core.documents import Document
 from langchain_core.runnables import Runnable
 
@@ -47,6 +48,7 @@ def test_retriever_passes_top_k_and_filters_on(llm_pipeline: Pipeline) -> None:
     assert [d.metadata["source_id"] for d in documents] == ["wellbeing"]
 
 
+@pytest.mark.slow  # answers a batch of questions twice
 def test_answer_chain_invokes_and_batches_like_pipeline_ask(llm_pipeline: Pipeline) -> None:
     chain = answer_chain(llm_pipeline)
     assert isinstance(chain, Runnable)

@@ -159,6 +159,7 @@ def test_litqa2_key_pages_match_fuzzily_and_across_a_page_break() -> None:
     assert litqa2.key_pages(document, "Completely unrelated sentence about glucokinase conformations here.") == []
 
 
+@pytest.mark.slow  # whole evaluation runs
 def test_run_benchmark_compares_three_systems_on_the_same_passages(
     tmp_path: Path, embedder: Embedder, cache_dir: Path
 ) -> None:
@@ -178,6 +179,7 @@ def test_run_benchmark_compares_three_systems_on_the_same_passages(
     assert set(payload["systems"]["icrag"]) == keys
 
 
+@pytest.mark.slow  # whole evaluation runs
 def test_covidqa_answers_are_scored_against_the_annotated_span_beside_the_overlap_baseline(
     tmp_path: Path, embedder: Embedder, cache_dir: Path
 ) -> None:

@@ -49,6 +49,7 @@ def table(output: str) -> dict[str, list[str]]:
     return {cells[0].strip(): [c.strip() for c in cells[1:]] for cells in rows}
 
 
+@pytest.mark.slow  # whole evaluation runs
 def test_compare_shows_runs_side_by_side_with_the_settings_that_differ(
     tmp_path: Path,
     make_settings: SettingsFactory,

@@ -39,6 +39,7 @@ def index_dir(tmp_path: Path, make_settings: SettingsFactory, make_builder: Buil
     return settings.index_dir
 
 
+@pytest.mark.slow  # whole evaluation runs
 def test_eval_run_writes_the_report_contract(
     tmp_path: Path, index_dir: Path, monkeypatch: pytest.MonkeyPatch, embedder: Embedder
 ) -> None:
@@ -73,6 +74,7 @@ def test_eval_run_writes_the_report_contract(
     assert all(q["source_coverage"] is None and q["pool_source_coverage"] is None for q in report["per_question"])
 
 
+@pytest.mark.slow  # whole evaluation runs
 def test_eval_run_limit_and_user_errors(
     tmp_path: Path, index_dir: Path, monkeypatch: pytest.MonkeyPatch, embedder: Embedder
 ) -> None:
@@ -127,6 +129,7 @@ def test_candidate_pool_holds_the_sentences_of_the_considered_passages(
     assert candidate_pool(Answer(question="q", answer=""), store).sentences == []
 
 
+@pytest.mark.slow  # whole evaluation runs
 def test_run_questions_measures_shaped_answers(
     index_dir: Path, make_settings: SettingsFactory, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:

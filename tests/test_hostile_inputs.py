@@ -51,6 +51,7 @@ from index.store import IndexStore
 from rag.exports import spreadsheet_safe, table_rows
 from rag.models import Citation
 
+pytestmark = pytest.mark.slow  # over a hundred cases against a real index, some through the installed script
 ARTIFACT = REPO_ROOT / "artifacts" / "hostile_inputs.md"
 
 EVIDENCE_HEADER = "record_id,component,context,mechanism,outcome,source_id"
@@ -955,11 +956,7 @@ def test_cases_are_many_and_distinct() -> None:
     assert all((case.error is None) != (case.check is None) for case in CASES)
 
 
-@pytest.mark.parametrize(
-    "case",
-    # The installed script starts a Python process of its own: slow.
-    [pytest.param(case, id=case.id, marks=[pytest.mark.slow] if case.via == "subprocess" else []) for case in CASES],
-)
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_hostile_input(case: Case, env: Env) -> None:
     before = tree_digest(env.index_dir)
     outcome = case.act(env)
