@@ -87,7 +87,7 @@ class Settings(BaseSettings):
         0.943, ge=0.0, le=3.0, description="Below this evidence score the answer abstains."
     )
     scope_note_margin: float = Field(
-        0.063,
+        0.026,
         ge=0.0,
         le=1.0,
         description="The answer abstains when a scope note of the publication asked about shares this much more "

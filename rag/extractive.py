@@ -59,6 +59,8 @@ _EFFECT = re.compile(
 EFFECT_BONUS = 0.06
 BACKGROUND_PENALTY = 0.06
 _WANTS_EFFECT = frozenset({"what_works", "how_to", "comparison"})
+#: The retrieval rank below which a passage's rank prior is 0.
+PRIOR_DEPTH = 60
 #: Share of the previous sentence's similarity a sentence opening with "It", "They", ... inherits.
 ANAPHOR_CARRY = 0.9
 
@@ -111,12 +113,17 @@ class ScoredSentence:
 
 
 def _rank_prior(hits: Sequence[RetrievedPassage]) -> dict[str, float]:
-    """Retrieval scores of the hits rescaled to [0, 1], so the fused ranking informs selection."""
+    """Retrieval scores rescaled to [0, 1] between the best hit and the ``PRIOR_DEPTH``-th best.
+
+    The scale does not depend on how wide the pool is: passages below that depth all get 0.
+    """
     if not hits:
         return {}
     scores = np.array([h.score for h in hits])
-    spread = float(scores.max() - scores.min())
-    scaled = (scores - scores.min()) / spread if spread > 1e-9 else np.ones_like(scores)
+    top = float(scores.max())
+    floor = float(np.sort(scores)[::-1][min(PRIOR_DEPTH, len(scores)) - 1])
+    spread = top - floor
+    scaled = np.clip((scores - floor) / spread, 0.0, 1.0) if spread > 1e-9 else np.ones_like(scores)
     return {h.passage.passage_id: float(v) for h, v in zip(hits, scaled, strict=True)}
 
 

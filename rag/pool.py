@@ -28,7 +28,7 @@ class PoolSize:
 
 #: Pool sizes by intent: a factoid needs the few best passages; what works needs every publication's best.
 _NARROW = PoolSize(top=8, publications=6, per_publication=1, per_side=0, records=0)
-_WIDE = PoolSize(top=40, publications=20, per_publication=3, per_side=8, records=20)
+_WIDE = PoolSize(top=80, publications=25, per_publication=5, per_side=8, records=40)
 POOL_SIZES: dict[Intent, PoolSize] = {
     "factoid": _NARROW,
     "definition": _NARROW,
