@@ -349,6 +349,13 @@ def _paragraph(sentences: list[str]) -> str:
     return out
 
 
+def evidence_of(store: IndexStore, citations: Sequence[Citation]) -> EvidenceProfile:
+    """The evidence profile and line of an answer's citations (for answers not composed here)."""
+    cited = list(dict.fromkeys(c.source_id for c in citations))
+    records = sorted({c.passage_id for c in citations if store.passages[store.position[c.passage_id]].record})
+    return _profile(store, cited, records, bearing_count=len(cited))
+
+
 def _profile(
     store: IndexStore, source_ids: Sequence[str], records: Sequence[str], bearing_count: int, bearing: bool = False
 ) -> EvidenceProfile:

@@ -37,7 +37,8 @@ from index.sentences import sentence_spans
 from index.settings import Settings
 from index.store import IndexStore
 from rag.citations import Quote, abstention, assemble, display_text, make_citation
-from rag.models import Answer, Citation, RetrievedPassage
+from rag.forms import evidence_of
+from rag.models import Answer, Citation, Intent, RetrievedPassage
 from rag.prompts import NOT_COVERED, PROMPT_VERSION, answer_messages
 from rag.query import Query
 from rag.support import SupportScorer
@@ -173,15 +174,18 @@ class LLMAnswerer:
     def answer(self, query: Query | str, hits: Sequence[RetrievedPassage]) -> Answer:
         """A checked, cited answer from the retrieved passages, or an abstention, naming its model and prompt."""
         question = query if isinstance(query, str) else query.text
-        answer = self._checked_answer(question, hits)
+        intent = "general" if isinstance(query, str) else query.intent.intent
+        answer = self._checked_answer(question, hits, intent)
+        if not answer.abstained:
+            answer.evidence = evidence_of(self.store, answer.citations)
         answer.answerer = self.name
         return answer
 
-    def _checked_answer(self, question: str, hits: Sequence[RetrievedPassage]) -> Answer:
+    def _checked_answer(self, question: str, hits: Sequence[RetrievedPassage], intent: Intent = "general") -> Answer:
         settings_hash = self.settings.settings_hash()
         if not hits:
             return abstention(question, hits, settings_hash)
-        reply = self.reply(question, hits)
+        reply = self.reply(question, hits, intent)
         if NOT_COVERED in reply.upper():
             return abstention(question, hits, settings_hash)
         checked = [c for draft in parse_reply(reply) if (c := self.check(draft, hits)) is not None]
@@ -195,9 +199,9 @@ class LLMAnswerer:
         ]
         return answer
 
-    def reply(self, question: str, hits: Sequence[RetrievedPassage]) -> str:
+    def reply(self, question: str, hits: Sequence[RetrievedPassage], intent: Intent = "general") -> str:
         """The model's raw reply to the answer prompt."""
-        system, user = answer_messages(question, hits, self.settings.max_answer_sentences)
+        system, user = answer_messages(question, hits, self.settings.max_answer_sentences, intent)
         return invoke(self.model, system, user)
 
     def check(self, draft: DraftSentence, hits: Sequence[RetrievedPassage]) -> CheckedSentence | None:

@@ -17,7 +17,7 @@ from langchain_core.outputs import ChatResult
 from index.errors import IcragError
 from rag.citations import abstention
 from rag.llm import DraftSentence, LLMAnswerer, chat_model, parse_reply
-from rag.models import RetrievedPassage
+from rag.models import Intent, RetrievedPassage
 from rag.pipeline import Pipeline
 from rag.prompts import NOT_COVERED, PROMPT_VERSION, PROMPTS, SYSTEM, answer_messages
 from rag.support import SupportScorer
@@ -285,3 +285,32 @@ def test_a_missing_backend_package_says_what_to_install(
     settings = make_settings(answerer=backend, llm_model="m", llm_base_url="http://localhost:9")
     with pytest.raises(IcragError, match=re.escape("pip install 'icrag[llm]'")):
         chat_model(settings)
+
+
+@pytest.mark.parametrize(
+    ("intent", "phrase"),
+    [
+        ("comparison", "each side of the comparison"),
+        ("what_works", "what works, in what circumstances, with what results"),
+        ("factoid", "states the answer first"),
+        ("evidence_strength", "design, sample, limitations"),
+    ],
+)
+def test_the_prompt_asks_for_the_form_of_the_questions_intent(intent: Intent, phrase: str) -> None:
+    system, _ = answer_messages("q", [], 3, intent)
+    assert phrase in system
+    others = {answer_messages("q", [], 3, other)[0] for other in ("comparison", "what_works", "factoid")}
+    assert len(others) == 3  # each form is its own instruction
+
+
+def test_a_language_model_answer_carries_the_evidence_line_of_what_it_cites(
+    llm_pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    night = number_of(llm_pipeline.retrieve(NIGHT_SHIFTS), NIGHT)
+    reply = f"Nurses working night shifts reported more fatigue than day staff [{night}]."
+    monkeypatch.setattr("rag.llm.chat_model", lambda settings: GenericFakeChatModel(messages=iter([reply])))
+    settings = llm_pipeline.settings.model_copy(update={"answerer": "openai", "llm_model": "m"})
+    answer = Pipeline(llm_pipeline.store, settings, llm_pipeline.embedder).ask(NIGHT_SHIFTS)
+    assert answer.evidence is not None and answer.evidence.line.startswith("Evidence: 1 of ")
+    assert answer.evidence.publications == len({c.source_id for c in answer.citations}) == 1
+    assert answer.intent is not None and answer.considered
