@@ -29,7 +29,10 @@ SCOPE_NOTE = re.compile(
 _BIBLIOGRAPHIC_CUE = re.compile(
     r"\bDOI\b|\bISSN\b|\bISBN\b|\bis titled\b|\bwas titled\b|\bthe authors are\b|\bpublished online\b"
     r"|\bpublished (?:in|by) (?:the )?[A-Z]|\bCreative Commons\b|\bcopyright\b|\blicen[cs]e[ds]? (?:under|as)\b"
-    r"|\bproject (?:number|reference)\b|\bfunded by\b|\bvolume \d|\bpp\. ?\d",
+    r"|\bproject (?:number|reference)\b|\bfunded by\b|\bvolume \d|\bpp\. ?\d"
+    # sentences about the document itself rather than what it found: "The title puts this ...", "This file records ..."
+    r"|^(?:The|Its|This) (?:title|abstract|file|record|front matter|reference list) "
+    r"(?:\w+ )?(?:puts|covers|records|gives|lists|is|was)\b",
     re.IGNORECASE,
 )
 #: Sentences that state what a study set out to do, under a heading that does not say.
