@@ -15,9 +15,6 @@ _MARKDOWN_NOISE = re.compile(
     re.MULTILINE,
 )
 
-#: How a sentence may end: a stop, a colon or semicolon before a list, or any of these inside quotes or brackets.
-_CLOSED = re.compile(r"[.!?:;…][\"'”’)\]]*$")
-
 
 @dataclass(frozen=True)
 class Quote:
@@ -63,16 +60,6 @@ def passage_citation(n: int, hit: RetrievedPassage) -> Citation:
 def display_text(quote: str) -> str:
     """A quoted sentence as it reads in an answer: markdown and coded-evidence labels dropped."""
     return " ".join(_MARKDOWN_NOISE.sub("", quote).split())
-
-
-def answer_text(quote: str) -> str:
-    """A quote as an answer sentence: :func:`display_text`, closed with a full stop where it has no end.
-
-    A coded-evidence line ("Outcome: Fewer duplicated reports") has none, and answers read
-    such lines run together with the next sentence.
-    """
-    text = display_text(quote)
-    return text if not text or _CLOSED.search(text) else text + "."
 
 
 def reference(citation: Citation) -> str:
