@@ -15,9 +15,10 @@ from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatResult
 
 from index.errors import IcragError
+from index.settings import Settings
 from rag.citations import abstention
 from rag.llm import DraftSentence, LLMAnswerer, chat_model, parse_reply
-from rag.models import Intent, RetrievedPassage
+from rag.models import Answer, Intent, RetrievedPassage
 from rag.pipeline import Pipeline
 from rag.prompts import NOT_COVERED, PROMPT_VERSION, PROMPTS, SYSTEM, answer_messages
 from rag.support import SupportScorer
@@ -231,14 +232,19 @@ def test_a_model_obeying_the_injection_is_not_shown(injected_pipeline: Pipeline)
     assert not answer.abstained and "PWNED" not in answer.answer
 
 
-def test_pipeline_answers_with_the_configured_chat_model(
-    llm_pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def chat_answer(llm_pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> tuple[Answer, Settings]:
+    """The night-shift answer of a pipeline whose chat model replies with one cited sentence."""
     night = number_of(llm_pipeline.retrieve(NIGHT_SHIFTS), NIGHT)
     reply = f"Nurses working night shifts reported more fatigue than day staff [{night}]."
     monkeypatch.setattr("rag.llm.chat_model", lambda settings: GenericFakeChatModel(messages=iter([reply])))
     settings = llm_pipeline.settings.model_copy(update={"answerer": "openai", "llm_model": "m"})
-    answer = Pipeline(llm_pipeline.store, settings, llm_pipeline.embedder).ask(NIGHT_SHIFTS)
+    return Pipeline(llm_pipeline.store, settings, llm_pipeline.embedder).ask(NIGHT_SHIFTS), settings
+
+
+def test_pipeline_answers_with_the_configured_chat_model(
+    llm_pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answer, settings = chat_answer(llm_pipeline, monkeypatch)
     assert answer.answer == "Nurses working night shifts reported more fatigue than day staff. [1]"
     assert answer.settings_hash == settings.settings_hash() != llm_pipeline.settings.settings_hash()
     assert (answer.answerer, llm_pipeline.ask(NIGHT_SHIFTS).answerer) == (f"openai:m ({PROMPT_VERSION})", "extractive")
@@ -306,11 +312,7 @@ def test_the_prompt_asks_for_the_form_of_the_questions_intent(intent: Intent, ph
 def test_a_language_model_answer_carries_the_evidence_line_of_what_it_cites(
     llm_pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    night = number_of(llm_pipeline.retrieve(NIGHT_SHIFTS), NIGHT)
-    reply = f"Nurses working night shifts reported more fatigue than day staff [{night}]."
-    monkeypatch.setattr("rag.llm.chat_model", lambda settings: GenericFakeChatModel(messages=iter([reply])))
-    settings = llm_pipeline.settings.model_copy(update={"answerer": "openai", "llm_model": "m"})
-    answer = Pipeline(llm_pipeline.store, settings, llm_pipeline.embedder).ask(NIGHT_SHIFTS)
+    answer, _ = chat_answer(llm_pipeline, monkeypatch)
     assert answer.evidence is not None and answer.evidence.line.startswith("Evidence: 1 of ")
     assert answer.evidence.publications == len({c.source_id for c in answer.citations}) == 1
     assert answer.intent is not None and answer.considered
