@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 #: Supporting sentences after a direct answer's first; a question of no clear intent may need more.
 SUPPORTING = 3
 GENERAL_SUPPORTING = 5
+#: Words a direct answer's supporting sentences may bring it to: a direct answer stays short.
+DIRECT_WORDS = 140
 #: Items under each realist heading, and per comparison side.
 REALIST_ITEMS = {"What works": 6, "In what circumstances": 2, "With what results": 2}
 SIDE_ITEMS = 4
@@ -127,10 +129,14 @@ def spread(candidates: Sequence[ScoredSentence], floor: float) -> list[ScoredSen
 
 
 def fill(
-    selection: Selection, pool: Sequence[ScoredSentence], items: int, most: int | None = None
+    selection: Selection,
+    pool: Sequence[ScoredSentence],
+    items: int,
+    most: int | None = None,
+    words: int | None = None,
 ) -> list[ScoredSentence]:
     """Up to ``items`` sentences from a pool, in its order, each with the sentences it needs to be read,
-    and no more than ``most`` sentences in all."""
+    and no more than ``most`` sentences or ``words`` words in all."""
     taken: list[ScoredSentence] = []
     groups = 0
     for candidate in pool:
@@ -138,7 +144,9 @@ def fill(
             break
         before = len(selection.chosen)
         group = selection.take(candidate)
-        if most is not None and len(taken) + len(group) > most:
+        too_many = most is not None and len(taken) + len(group) > most
+        too_long = words is not None and _length(taken + group) > words
+        if too_many or too_long:
             del selection.chosen[before:]
             continue
         taken.extend(group)
@@ -173,7 +181,8 @@ def compose(
                 c for c in eligible if c.source_id not in query.named
             ]
         first = fill(selection, eligible, 1)
-        rest = fill(selection, spread(eligible, floor), SUPPORTING if intent != "general" else GENERAL_SUPPORTING)
+        supporting = SUPPORTING if intent != "general" else GENERAL_SUPPORTING
+        rest = fill(selection, spread(eligible, floor), supporting, words=max(0, DIRECT_WORDS - _length(first)))
         sections = [_section("", first + rest)]
     elif form == "realist":
         sections, gaps = _realist(selection, eligible, floor)
@@ -269,6 +278,11 @@ def _bearing(query: Query, eligible: Sequence[ScoredSentence]) -> list[str]:
         best.setdefault(candidate.source_id, candidate.score)
     top = eligible[0].score
     return [sid for sid, score in best.items() if score >= BEARING_RATIO * top]
+
+
+def _length(sentences: Sequence[ScoredSentence]) -> int:
+    """Words in the quotes of some sentences."""
+    return sum(len(s.quote.text.split()) for s in sentences)
 
 
 def _section(heading: str, chosen: Sequence[ScoredSentence]) -> AnswerSection:
