@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 SUPPORTING = 3
 GENERAL_SUPPORTING = 5
 #: Words a direct answer's supporting sentences may bring it to: a direct answer stays short.
-DIRECT_WORDS = 140
+DIRECT_WORDS = 120
 #: Items under each realist heading, and per comparison side.
 REALIST_ITEMS = {"What works": 6, "In what circumstances": 2, "With what results": 2}
 SIDE_ITEMS = 4
