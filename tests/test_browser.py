@@ -220,7 +220,7 @@ def test_every_page_on_the_bundled_index(browser: Browser, tmp_path: Path) -> No
         table = page.locator("[data-testid=stDataFrame]").first
         table.scroll_into_view_if_needed()
         # The grid draws on a canvas; the accessible table inside it holds each row's text and number.
-        row = table.locator("tr[role=row]", has=page.locator("td", has_text=re.compile(r"^R08$")))
+        row = table.locator("tr[role=row]", has=page.locator("td", has_text=re.compile(r"^S08$")))
         below_first = int(row.get_attribute("aria-rowindex") or 0) - 2  # row 1 is the header
         table.locator("td[role=gridcell]").first.focus()  # the grid's cursor, on the first row
         for _ in range(below_first):
@@ -228,7 +228,7 @@ def test_every_page_on_the_bundled_index(browser: Browser, tmp_path: Path) -> No
         page.keyboard.press("Shift+Space")  # selects the cursor's row
         page.get_by_text("Review passages on this finding").wait_for(timeout=WAIT_MS)
         settle(page)
-        assert page.get_by_role("heading", name=re.compile(r"^R08 · ")).count() == 1
+        assert page.get_by_role("heading", name=re.compile(r"^S08 · ")).count() == 1
         assert_no_failures(page)
         screenshot(page, shots / "evidence.png")
 
