@@ -76,6 +76,12 @@ class ScoredSentence:
     role: Role
     field: str  # the coded record field it quotes ("context", "mechanism", ...), or "" for prose
     lexical: float  # share of the question's word weight it shares
+    prior: float  # the part of its score that comes from its passage's retrieval rank
+
+    @property
+    def content_score(self) -> float:
+        """Its score without its passage's rank: how well the sentence itself matches the question."""
+        return self.score - self.prior
 
     @property
     def passage(self) -> Passage:
@@ -170,9 +176,7 @@ class ExtractiveAnswerer:
         for hit in hits:
             passage = hit.passage
             position = self.store.position[passage.passage_id]
-            spans = self.store.unit_spans[position]
-            roles = self.store.unit_roles[position]
-            vectors = self.store.units_of(position)
+            spans, roles, vectors = self.store.sentences(position)
             token_sets = self.unit_tokens(position, [passage.text[s:e] for s, e in spans])
             previous_dense = 0.0
             for unit, ((start, end), role, vector, tokens) in enumerate(
@@ -199,7 +203,10 @@ class ExtractiveAnswerer:
                 if query.intent.intent in _WANTS_EFFECT:
                     score += EFFECT_BONUS * bool(_EFFECT.search(text)) - BACKGROUND_PENALTY * (role == "background")
                 field = _field_of(passage, start)
-                scored.append(ScoredSentence(Quote(hit, start, end), unit, score, vector, role, field, lexical))
+                rank_part = RANK_WEIGHT * prior[passage.passage_id]
+                scored.append(
+                    ScoredSentence(Quote(hit, start, end), unit, score, vector, role, field, lexical, rank_part)
+                )
         scored.sort(key=lambda s: -s.score)
         return scored
 

@@ -37,8 +37,8 @@ DIRECT_WORDS = 120
 #: Items under each realist heading, and per comparison side.
 REALIST_ITEMS = {"What works": 6, "In what circumstances": 2, "With what results": 2}
 SIDE_ITEMS = 4
-#: Share of the abstention threshold a side's best sentence must reach to speak for the side.
-SIDE_BAR = 0.8
+#: Share of the best sentence's match (rank aside) a side's best sentence must reach to speak for the side.
+SIDE_BAR = 0.6
 #: Publications compared when a comparison names no sides of its own.
 IMPLICIT_SIDES = 3
 #: Method sentences of the study asked about, and findings, after an evidence-strength line.
@@ -187,7 +187,7 @@ def compose(
     elif form == "realist":
         sections, gaps = _realist(selection, eligible, floor)
     elif form == "comparison":
-        sections, gaps = _comparison(query, selection, eligible, store, settings)
+        sections, gaps = _comparison(query, selection, eligible, store)
     else:
         bearing = _bearing(query, eligible)
         records = sorted({c.passage.passage_id for c in eligible if c.field and c.source_id in bearing})
@@ -240,7 +240,7 @@ def _realist(
 
 
 def _comparison(
-    query: Query, selection: Selection, eligible: Sequence[ScoredSentence], store: IndexStore, settings: Settings
+    query: Query, selection: Selection, eligible: Sequence[ScoredSentence], store: IndexStore
 ) -> tuple[list[AnswerSection], list[Gap]]:
     """One block per side from the side's own publications; a side without evidence gets a gap note."""
     sides = sides_of(query, eligible, store)
@@ -249,9 +249,9 @@ def _comparison(
     share = max(1, selection.room() // max(1, len(sides)))
     for side in sides:
         own = [c for c in eligible if c.source_id in side.source_ids]
-        # A side is answered from its own best evidence, however it ranks against the other side's,
-        # when that evidence comes near the bar a whole answer must clear.
-        bears = bool(own) and own[0].score >= SIDE_BAR * settings.abstain_threshold
+        # A side is answered from its own best evidence, however its passages rank against the other
+        # side's: its best sentence must match the question nearly as well as the best one overall does.
+        bears = bool(own) and max(c.content_score for c in own) >= SIDE_BAR * eligible[0].content_score
         chosen = fill(selection, spread(own, SELECTION_RATIO * own[0].score), SIDE_ITEMS, share) if bears else []
         if chosen:
             sections.append(_section(side.label, chosen))

@@ -194,7 +194,7 @@ _ROLE_CUES: tuple[tuple[Role, re.Pattern[str]], ...] = (
         re.compile(
             r"\bmethod|\bdesign|\bsampl|\binterview|\bsurvey|\bdata\b|\bdatabases?\b|\bsearch|\bstakeholder"
             r"|\bprotocol|\blimitation|\bparticipants?\b|\banaly[sz]|\brecords?\b|\binclude[ds]?\b|\bextract"
-            r"|\bconfigurations\b|\bcarried out\b|\bstud(?:y|ies|ied)\b|\bpapers\b|\barticles\b"
+            r"|\bconfigurations\b|\bcarried out\b"
             r"|\bevidence (?:was|were)\b",
             re.I,
         ),
