@@ -67,7 +67,7 @@ def candidate_pool(answer: Answer, store: IndexStore) -> Pool:
         position = store.position.get(considered.passage_id)
         if position is not None:
             text = store.passages[position].text
-            sentences += [text[start:end] for start, end in store.unit_spans[position]]
+            sentences += [text[start:end] for start, end in store.sentences(position).spans]
     return Pool(sources=sorted({c.source_id for c in answer.considered}), sentences=sentences)
 
 

@@ -7,7 +7,7 @@ import logging
 import stat
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -22,7 +22,8 @@ from index.models import Document, Manifest, Passage, Record, SkippedFile, Sourc
 from index.roles import ROLE_CODE, passage_units
 from index.sentences import word_window_spans
 from index.settings import Settings
-from index.store import NO_ROLE, SENTENCE, WINDOW, IndexStore, check_compatible, read_manifest, write_lock
+from index.store import IndexStore, check_compatible, read_manifest, write_lock
+from index.units import NO_ROLE, SENTENCE, WINDOW, Unit
 
 logger = logging.getLogger(__name__)
 
@@ -49,8 +50,20 @@ class _Indexed:
     document: Document
     passages: list[Passage]
     vectors: np.ndarray
-    units: list[np.ndarray]
-    spans: list[list[tuple[int, int, int, int]]]
+    unit_vectors: list[np.ndarray]
+    units: list[list[Unit]]
+
+
+@dataclass(frozen=True)
+class _Change:
+    """One new version of an index: what stays, what is (re)embedded, and what it cites and skipped."""
+
+    kept: list[_Indexed]
+    sources: dict[str, SourceInfo]
+    added: list[Document] = field(default_factory=list)
+    failed: list[SkippedFile] = field(default_factory=list)
+    previous: IndexStore | None = None
+    earlier_skipped: Sequence[SkippedFile] = ()
 
 
 class IndexBuilder:
@@ -88,7 +101,7 @@ class IndexBuilder:
             if not documents:
                 problems = "; ".join(f.problem for f in failed)
                 raise InputError(data_dir, "none of the evidence files could be read: " + problems)
-            report = self._write([], documents, sources, failed)
+            report = self._write(_Change(kept=[], added=documents, sources=sources, failed=failed))
         report.seconds = time.perf_counter() - started
         return report
 
@@ -123,7 +136,11 @@ class IndexBuilder:
             tried = {p.name for p in evidence}
             earlier = [f for f in store.manifest.skipped if f.path not in tried] if store else []
             kept = self._kept(store, {d.doc_id for d in changed})
-            report = self._write(kept, changed, sources, failed, store, earlier)
+            report = self._write(
+                _Change(
+                    kept=kept, added=changed, sources=sources, failed=failed, previous=store, earlier_skipped=earlier
+                )
+            )
         report.unchanged = unchanged
         report.seconds = time.perf_counter() - started
         return report
@@ -141,7 +158,10 @@ class IndexBuilder:
                 raise IndexMissingError(f"no index at {self.index_dir}; build one with `icrag index build`")
             sources = dict(store.manifest.sources)
             sources.update(read_sources(self.settings.data_dir / SOURCES_FILE))
-            report = self._write(self._kept(store, set()), [], sources, [], store, store.manifest.skipped)
+            kept = self._kept(store, set())
+            report = self._write(
+                _Change(kept=kept, sources=sources, previous=store, earlier_skipped=store.manifest.skipped)
+            )
         report.seconds = time.perf_counter() - started
         return report
 
@@ -159,7 +179,10 @@ class IndexBuilder:
                     unknown[0], f"no such document in the index (known: {', '.join(sorted(known)) or 'none'})"
                 )
             kept = self._kept(store, set(doc_ids))
-            report = self._write(kept, [], dict(store.manifest.sources), [], store, store.manifest.skipped)
+            sources = dict(store.manifest.sources)
+            report = self._write(
+                _Change(kept=kept, sources=sources, previous=store, earlier_skipped=store.manifest.skipped)
+            )
         report.removed = list(doc_ids)
         report.seconds = time.perf_counter() - started
         return report
@@ -229,32 +252,30 @@ class IndexBuilder:
             if doc_id in dropped:
                 continue
             rows = [i for i, p in enumerate(store.passages) if p.doc_id == doc_id]
-            units = [store.all_units_of(i) for i in rows]
+            units = [store.units_of(i) for i in rows]
             kept.append(
                 _Indexed(
                     document,
                     [store.passages[i] for i in rows],
                     store.vectors[rows],
                     [vectors for vectors, _ in units],
-                    [spans for _, spans in units],
+                    [described for _, described in units],
                 )
             )
         return kept
 
-    def _embed(
-        self, passages: list[Passage]
-    ) -> tuple[np.ndarray, list[np.ndarray], list[list[tuple[int, int, int, int]]]]:
-        """Vectors of passages and of their units, with the units' (start, end, kind), in one pass.
+    def _embed(self, passages: list[Passage]) -> tuple[np.ndarray, list[np.ndarray], list[list[Unit]]]:
+        """Vectors of passages and of their units, with the units themselves, in one pass.
 
         Units are the passage's sentences, each with its role, and, for passages longer than a
         window, its 64-word windows: retrieval scores a passage by its best sentence and its best window.
         """
-        spans = [
-            [(s, e, SENTENCE, ROLE_CODE[role]) for s, e, role in passage_units(p)]
-            + [(s, e, WINDOW, NO_ROLE) for s, e in word_window_spans(p.text)]
+        described = [
+            [Unit(s, e, SENTENCE, ROLE_CODE[role]) for s, e, role in passage_units(p)]
+            + [Unit(s, e, WINDOW, NO_ROLE) for s, e in word_window_spans(p.text)]
             for p in passages
         ]
-        unit_texts = [[p.text[s:e] for s, e, _, _ in units] for p, units in zip(passages, spans, strict=True)]
+        unit_texts = [[p.text[u.start : u.end] for u in units] for p, units in zip(passages, described, strict=True)]
         flat = [p.text for p in passages] + [t for texts in unit_texts for t in texts]
         matrix = self.embedder.embed(flat)
         vectors, rest = matrix[: len(passages)], matrix[len(passages) :]
@@ -262,37 +283,31 @@ class IndexBuilder:
         for texts in unit_texts:
             units.append(rest[offset : offset + len(texts)])
             offset += len(texts)
-        return vectors, units, spans
+        return vectors, units, described
 
     def in_memory(
         self, documents: list[Document], passages: list[Passage], sources: dict[str, SourceInfo]
     ) -> IndexStore:
         """An index of given passages held in memory only, embedded exactly as on disk (benchmarks)."""
-        vectors, units, spans = self._embed(passages)
+        vectors, unit_vectors, units = self._embed(passages)
         return IndexStore.create(
             self.settings,
-            self.settings.embedding_model,
-            self.embedder.dimension,
-            documents,
-            passages,
-            vectors,
-            units,
-            spans,
-            sources,
+            model_name=self.settings.embedding_model,
+            dimension=self.embedder.dimension,
+            documents=documents,
+            passages=passages,
+            vectors=vectors,
+            unit_vectors=unit_vectors,
+            units=units,
+            sources=sources,
         )
 
-    def _write(
-        self,
-        kept: list[_Indexed],
-        new_documents: list[Document],
-        sources: dict[str, SourceInfo],
-        failed: list[SkippedFile],
-        previous: IndexStore | None = None,
-        earlier_skipped: Sequence[SkippedFile] = (),
-    ) -> BuildReport:
+    def _write(self, change: _Change) -> BuildReport:
+        """Embed the added documents, merge them with the kept ones and save the new version."""
+        sources, failed = change.sources, change.failed
         readable: list[Document] = []
         new_passages: list[Passage] = []
-        for document in new_documents:
+        for document in change.added:
             passages = split_document(document, self.settings, sources)
             if passages:
                 readable.append(document)
@@ -300,37 +315,34 @@ class IndexBuilder:
             else:
                 problem = f"{document.path}: no passages of readable text"
                 failed = [*failed, SkippedFile(path=document.path, checksum=document.checksum, problem=problem)]
-        if new_documents and not readable:
+        if change.added and not readable:
             raise IcragError("; ".join(f.problem for f in failed))
-        new_documents = readable
-        vectors, units, spans = self._embed(new_passages)
+        kept = change.kept
+        vectors, unit_vectors, units = self._embed(new_passages)
         dimension = self.embedder.dimension if not kept else kept[0].vectors.shape[1]
-        if previous is not None and previous.manifest.dimension != dimension:
+        if change.previous is not None and change.previous.manifest.dimension != dimension:
             raise IndexMismatchError("embedding dimension changed; rebuild the index with `icrag index build`")
-        documents = [k.document for k in kept] + new_documents
+        documents = [k.document for k in kept] + readable
         # Kept passages take the current bibliographic records, as a rebuild would give them.
         passages = [
             p.model_copy(update={"source": sources.get(p.source_id, p.source)}) for k in kept for p in k.passages
         ] + new_passages
-        matrix = np.concatenate([k.vectors for k in kept] + [vectors.reshape(-1, dimension)], axis=0)
-        unit_vectors = [u for k in kept for u in k.units] + units
-        unit_spans = [s for k in kept for s in k.spans] + spans
         store = IndexStore.create(
             self.settings,
-            self.settings.embedding_model,
-            dimension,
-            documents,
-            passages,
-            matrix,
-            unit_vectors,
-            unit_spans,
-            sources,
-            [*earlier_skipped, *failed],
+            model_name=self.settings.embedding_model,
+            dimension=dimension,
+            documents=documents,
+            passages=passages,
+            vectors=np.concatenate([k.vectors for k in kept] + [vectors.reshape(-1, dimension)], axis=0),
+            unit_vectors=[u for k in kept for u in k.unit_vectors] + unit_vectors,
+            units=[u for k in kept for u in k.units] + units,
+            sources=sources,
+            skipped=[*change.earlier_skipped, *failed],
         )
         store.save(self.index_dir)
         return BuildReport(
             index_dir=str(self.index_dir),
-            added=[d.doc_id for d in new_documents],
+            added=[d.doc_id for d in readable],
             failed=[f.problem for f in failed],
             n_documents=len(documents),
             n_passages=len(passages),

@@ -6,6 +6,7 @@ Layout of an index folder::
     vectors.npy       passage vectors, row i belongs to passages.jsonl line i
     units.npy         vectors of the units of every passage (sentences, then word windows), in passage order
     unit_spans.npy    (passage position, start, end, kind, role) of each unit, offsets into the passage text
+                      (read by column name through index.units.Units)
     faiss.index       the FAISS index over those vectors
     passages.jsonl    one Passage per line, sorted by (doc_id, start)
     documents.jsonl   one Document per line (full text, for showing quotes in context)
@@ -35,17 +36,10 @@ from pydantic import ValidationError
 
 from index.errors import IndexBusyError, IndexCorruptError, IndexMismatchError, IndexMissingError, InputError
 from index.models import Document, DocumentEntry, Manifest, Passage, Role, SkippedFile, SourceInfo
-from index.roles import ROLES
 from index.settings import Settings
+from index.units import SENTENCE, Sentences, Unit, Units, role_of
 
 logger = logging.getLogger(__name__)
-
-#: Kinds of unit embedded besides whole passages.
-SENTENCE, WINDOW = 0, 1
-#: The role code of a unit that has none (a word window is not quoted).
-NO_ROLE = -1
-#: Columns of the unit table.
-UNIT_COLUMNS = ("owner", "start", "end", "kind", "role")
 
 #: Layout and content version; bump it whenever ingestion or chunking changes what an index holds.
 FORMAT_VERSION = 7
@@ -77,7 +71,7 @@ class IndexStore:
         vectors: np.ndarray,
         documents: dict[str, Document],
         unit_vectors: np.ndarray,
-        unit_table: np.ndarray,
+        units: Units,
         faiss_index: faiss.Index | None = None,
     ) -> None:
         if len(passages) != vectors.shape[0]:
@@ -88,47 +82,47 @@ class IndexStore:
         self.documents = documents
         self.faiss_index = faiss_index if faiss_index is not None else build_faiss(vectors, manifest.settings)
         self.position = {p.passage_id: i for i, p in enumerate(passages)}
-        if unit_table.shape != (unit_vectors.shape[0], len(UNIT_COLUMNS)):
-            raise IndexCorruptError(f"{unit_table.shape[0]} units but {unit_vectors.shape[0]} unit vectors")
+        if len(units) != unit_vectors.shape[0]:
+            raise IndexCorruptError(f"{len(units)} units but {unit_vectors.shape[0]} unit vectors")
         self.unit_vectors = unit_vectors
-        #: One row per unit vector: passage position, start, end (in the passage text), kind, role code.
-        self.unit_table = unit_table
-        #: Sentence units of each passage, as (start, end) offsets into the passage text.
-        self.unit_spans: list[list[tuple[int, int]]] = [[] for _ in passages]
-        #: Role of each sentence unit, in the order of ``unit_spans``.
-        self.unit_roles: list[list[Role]] = [[] for _ in passages]
+        #: What each unit vector is: its passage position, offsets in the passage text, kind and role.
+        self.units = units
         self._rows: list[list[int]] = [[] for _ in passages]
-        for row, (owner, start, end, kind, role) in enumerate(unit_table.tolist()):
+        self._spans: list[list[tuple[int, int]]] = [[] for _ in passages]
+        self._roles: list[list[Role]] = [[] for _ in passages]
+        self._sentence_rows: list[list[int]] = [[] for _ in passages]
+        columns = (units.owner, units.start, units.end, units.kind, units.role)
+        for row, (owner, start, end, kind, role) in enumerate(zip(*(c.tolist() for c in columns), strict=True)):
             self._rows[owner].append(row)
             if kind == SENTENCE:
-                self.unit_spans[owner].append((start, end))
-                self.unit_roles[owner].append(ROLES[role] if 0 <= role < len(ROLES) else "finding")
+                self._sentence_rows[owner].append(row)
+                self._spans[owner].append((start, end))
+                self._roles[owner].append(role_of(role))
 
     @classmethod
     def create(
         cls,
         settings: Settings,
+        *,
         model_name: str,
         dimension: int,
         documents: list[Document],
         passages: list[Passage],
         vectors: np.ndarray,
         unit_vectors: list[np.ndarray],
-        unit_spans: list[list[tuple[int, int, int, int]]],
+        units: list[list[Unit]],
         sources: dict[str, SourceInfo],
         skipped: list[SkippedFile] | None = None,
     ) -> IndexStore:
         """Assemble a store in canonical order, so equal inputs give equal indexes.
 
-        ``unit_vectors[i]`` and ``unit_spans[i]`` (start, end, kind, role code) describe the units of ``passages[i]``.
+        ``unit_vectors[i]`` and ``units[i]`` describe the units of ``passages[i]``.
         """
         order = sorted(range(len(passages)), key=lambda i: (passages[i].doc_id, passages[i].start))
         passages = [passages[i] for i in order]
         vectors = np.ascontiguousarray(vectors[order], dtype=np.float32).reshape(len(passages), dimension)
-        units = [unit_vectors[i].reshape(-1, dimension) for i in order]
-        unit_matrix = np.concatenate(units, axis=0) if units else np.zeros((0, dimension), dtype=np.float32)
-        table = [(new, *span) for new, old in enumerate(order) for span in unit_spans[old]]
-        unit_table = np.array(table, dtype=np.int64).reshape(-1, len(UNIT_COLUMNS))
+        matrices = [unit_vectors[i].reshape(-1, dimension) for i in order]
+        unit_matrix = np.concatenate(matrices, axis=0) if matrices else np.zeros((0, dimension), dtype=np.float32)
         counts: dict[str, int] = {}
         for passage in passages:
             counts[passage.doc_id] = counts.get(passage.doc_id, 0) + 1
@@ -158,18 +152,19 @@ class IndexStore:
             vectors,
             {d.doc_id: d for d in documents},
             np.ascontiguousarray(unit_matrix, dtype=np.float32),
-            unit_table,
+            Units.of_passages([units[i] for i in order]),
         )
 
-    def units_of(self, position: int) -> np.ndarray:
-        """Vectors of the sentence units of the passage at a position (order of ``unit_spans``)."""
-        rows = [r for r in self._rows[position] if self.unit_table[r, 3] == SENTENCE]
-        return self.unit_vectors[rows]
+    def sentences(self, passage: Passage | int) -> Sentences:
+        """The sentence units of a passage (or of the passage at a position): what an answer may quote."""
+        position = passage if isinstance(passage, int) else self.position[passage.passage_id]
+        rows = self._sentence_rows[position]
+        return Sentences(self._spans[position], self._roles[position], self.unit_vectors[rows])
 
-    def all_units_of(self, position: int) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
-        """Vectors and (start, end, kind, role code) of every unit of the passage at a position."""
+    def units_of(self, position: int) -> tuple[np.ndarray, list[Unit]]:
+        """Vectors and descriptions of every unit of the passage at a position, to carry into a new index."""
         rows = self._rows[position]
-        return self.unit_vectors[rows], [(s, e, k, r) for s, e, k, r in self.unit_table[rows, 1:].tolist()]
+        return self.unit_vectors[rows], self.units.select(rows)
 
     def search(self, query_vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-k (scores, passage positions) per query row; positions are -1 when fewer exist."""
@@ -194,7 +189,7 @@ class IndexStore:
             arrays = (
                 ("vectors.npy", self.vectors),
                 ("units.npy", self.unit_vectors),
-                ("unit_spans.npy", self.unit_table),
+                ("unit_spans.npy", self.units.table()),
             )
             for name, array in arrays:
                 with open(tmp / name, "wb") as handle:
@@ -252,7 +247,8 @@ class IndexStore:
             ) from exc
         if not _consistent(manifest, passages, vectors, unit_vectors, unit_table, faiss_index):
             raise IndexCorruptError(f"index at {index_dir} is inconsistent; rebuild it with `icrag index build`")
-        return cls(manifest, passages, vectors, {d.doc_id: d for d in documents}, unit_vectors, unit_table, faiss_index)
+        units = Units.from_table(unit_table)
+        return cls(manifest, passages, vectors, {d.doc_id: d for d in documents}, unit_vectors, units, faiss_index)
 
 
 def _consistent(
@@ -267,16 +263,11 @@ def _consistent(
     n, width = len(passages), manifest.dimension
     if n != manifest.n_passages or faiss_index.ntotal != n or faiss_index.d != width:
         return False
-    if (
-        vectors.shape != (n, width)
-        or unit_vectors.ndim != 2
-        or unit_table.ndim != 2
-        or unit_table.shape[1:] != (len(UNIT_COLUMNS),)
-    ):
+    if vectors.shape != (n, width) or unit_vectors.ndim != 2 or not Units.fits(unit_table):
         return False
     if len(unit_vectors) and unit_vectors.shape[1] != width:
         return False
-    owners = unit_table[:, 0]
+    owners = Units.from_table(unit_table).owner
     return not len(owners) or bool(owners.min() >= 0 and owners.max() < n and np.all(np.diff(owners) >= 0))
 
 

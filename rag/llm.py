@@ -230,7 +230,7 @@ class LLMAnswerer:
 
     def _units(self, hit: RetrievedPassage) -> list[tuple[int, int]]:
         """Sentence units of a passage; the whole passage when it has none."""
-        spans = self.store.unit_spans[self.store.position[hit.passage.passage_id]]
+        spans = self.store.sentences(hit.passage).spans
         return spans or [(0, len(hit.passage.text))]
 
     @staticmethod

@@ -15,7 +15,8 @@ from index.embedding import Embedder
 from index.errors import InputError
 from index.models import Passage
 from index.settings import Settings
-from index.store import SENTENCE, WINDOW, IndexStore
+from index.store import IndexStore
+from index.units import SENTENCE, WINDOW
 from rag.lexical import BM25Index, lexical_text, word_windows
 from rag.models import RetrievedPassage
 from rag.query import SourceMatcher
@@ -136,9 +137,8 @@ class HybridRetriever:
         self._window_owner = np.repeat(np.arange(len(windows)), [len(group) for group in windows])
         self.sources = SourceMatcher(list(store.manifest.sources.values()) or [p.source for p in store.passages])
         self._source_ids = np.array([p.source_id for p in store.passages])
-        kinds = store.unit_table[:, 3] if len(store.unit_table) else np.zeros(0, np.int64)
-        self._sentence_rows = np.flatnonzero(kinds == SENTENCE)
-        self._window_rows = np.flatnonzero(kinds == WINDOW)
+        self._sentence_rows = np.flatnonzero(store.units.kind == SENTENCE)
+        self._window_rows = np.flatnonzero(store.units.kind == WINDOW)
 
     def dense_scores(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per passage: best cosine similarity to one of its sentences, and to one of its windows.
@@ -148,7 +148,7 @@ class HybridRetriever:
         """
         passage_sims = self.store.vectors @ query
         unit_sims = self.store.unit_vectors @ query if len(self.store.unit_vectors) else np.zeros(0, np.float32)
-        owners = self.store.unit_table[:, 0] if len(self.store.unit_table) else np.zeros(0, np.int64)
+        owners = self.store.units.owner
         best_sentence = _max_per_owner(unit_sims[self._sentence_rows], owners[self._sentence_rows], passage_sims)
         best_window = _max_per_owner(unit_sims[self._window_rows], owners[self._window_rows], passage_sims)
         return best_sentence, best_window

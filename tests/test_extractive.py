@@ -164,7 +164,7 @@ def test_no_answer_ends_a_sentence_with_a_colon_and_stops(
         assert i + 1 < len(answer.sentences), answer.answer
         after = answer.citations[answer.sentences[i + 1].citations[0] - 1]
         position = store.position[quote.passage_id]
-        spans = store.unit_spans[position]
+        spans = store.sentences(position).spans
         offset = store.passages[position].start
         units = [quotable_span(store.passages[position].text, *span) for span in spans]
         following = units[units.index((quote.start - offset, quote.end - offset)) + 1]

@@ -167,10 +167,7 @@ def test_each_quote_is_the_passage_sentence_that_supports_the_claim(llm_pipeline
     hits = llm_pipeline.retrieve(question)
     purpose = number_of(hits, "shared purpose")
     passage = hits[purpose - 1].passage
-    first, second = (
-        passage.text[start:end]
-        for start, end in llm_pipeline.store.unit_spans[llm_pipeline.store.position[passage.passage_id]]
-    )
+    first, second = (passage.text[start:end] for start, end in llm_pipeline.store.sentences(passage).spans)
     reply = f"Leaders spend long periods on relationships with partners before changing structures [{purpose}]."
     answer = answerer(llm_pipeline, reply).answer(question, hits)
     assert [c.quote for c in answer.citations] == [second]

@@ -16,7 +16,8 @@ from index.embedding import Embedder
 from index.errors import InputError
 from index.models import Passage
 from index.settings import Settings
-from index.store import SENTENCE, WINDOW, IndexStore
+from index.store import IndexStore
+from index.units import SENTENCE, WINDOW
 from rag.lexical import Tokenizer, lexical_text
 from rag.models import RetrievedPassage
 from rag.query import SourceMatcher
@@ -303,10 +304,10 @@ def test_max_per_source_keeps_the_best_passage_of_each_publication(rag_index: Ra
 
 def brute_force_units(store: IndexStore, query: np.ndarray, kind: int) -> np.ndarray:
     """Per passage, the best unit-vector similarity of one unit kind; the passage vector where it has none."""
-    table = store.unit_table
+    units = store.units
     best = np.empty(len(store.passages))
     for position in range(len(store.passages)):
-        rows = [r for r in range(len(table)) if table[r, 0] == position and table[r, 3] == kind]
+        rows = [r for r in range(len(units)) if units.owner[r] == position and units.kind[r] == kind]
         vectors = store.unit_vectors[rows] if rows else store.vectors[position : position + 1]
         best[position] = max(float(np.dot(vector, query)) for vector in vectors)
     return best
@@ -315,7 +316,7 @@ def brute_force_units(store: IndexStore, query: np.ndarray, kind: int) -> np.nda
 @pytest.mark.parametrize("question", QUESTIONS)
 def test_dense_scores_are_the_best_unit_similarities(rag_index: RagIndex, embedder: Embedder, question: str) -> None:
     store = rag_index.store
-    windowed = set(store.unit_table[store.unit_table[:, 3] == WINDOW, 0].tolist())
+    windowed = set(store.units.owner[store.units.kind == WINDOW].tolist())
     assert 0 < len(windowed) < len(store.passages)  # both branches of the window signal are exercised
     query = embedder.embed_query(question)
     sentence, window = hybrid(rag_index, embedder).dense_scores(query)

@@ -16,6 +16,7 @@ from index.embedding import Embedder
 from index.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
 from index.settings import BUNDLED_MODEL, INDEX_FIELDS
 from index.store import FORMAT_VERSION, IndexStore, read_manifest, recover
+from index.units import NO_ROLE, SENTENCE, WINDOW, Unit, Units
 
 
 @pytest.fixture
@@ -46,6 +47,24 @@ def test_faiss_search_equals_brute_force_inner_product(built: IndexStore, querie
     assert "night shifts" in best[1]
 
 
+def test_units_name_the_columns_of_the_matrix_on_disk() -> None:
+    units = Units.of_passages([[Unit(0, 5, SENTENCE, 2)], [], [Unit(1, 9, WINDOW, NO_ROLE), Unit(0, 4, SENTENCE, 0)]])
+    assert units.table().tolist() == [[0, 0, 5, SENTENCE, 2], [2, 1, 9, WINDOW, NO_ROLE], [2, 0, 4, SENTENCE, 0]]
+    assert (units.owner.tolist(), units.kind.tolist()) == ([0, 2, 2], [SENTENCE, WINDOW, SENTENCE])
+    assert units.select([1, 2]) == [Unit(1, 9, WINDOW, NO_ROLE), Unit(0, 4, SENTENCE, 0)]
+    np.testing.assert_array_equal(Units.from_table(units.table()).table(), units.table())
+
+
+def test_sentences_of_a_passage_are_its_sentence_units(built: IndexStore) -> None:
+    for position, passage in enumerate(built.passages):
+        spans, roles, vectors = built.sentences(passage)
+        assert spans == built.sentences(position).spans
+        assert len(spans) == len(roles) == len(vectors) > 0
+        rows = np.flatnonzero((built.units.owner == position) & (built.units.kind == SENTENCE))
+        assert spans == list(zip(built.units.start[rows].tolist(), built.units.end[rows].tolist(), strict=True))
+        np.testing.assert_array_equal(vectors, built.unit_vectors[rows])
+
+
 def test_search_clamps_k_to_the_index_size(built: IndexStore, queries: np.ndarray) -> None:
     scores, positions = built.search(queries[0], 1000)
     assert positions.shape == scores.shape == (1, len(built.passages))
@@ -64,7 +83,7 @@ def test_save_and_load_round_trip(
     assert loaded.manifest == built.manifest
     np.testing.assert_array_equal(loaded.vectors, built.vectors)
     np.testing.assert_array_equal(loaded.unit_vectors, built.unit_vectors)
-    assert loaded.unit_spans == built.unit_spans
+    np.testing.assert_array_equal(loaded.units.table(), built.units.table())
     for got, expected in zip(loaded.search(queries, 4), built.search(queries, 4), strict=True):
         np.testing.assert_array_equal(got, expected)
     assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name or p.name.endswith(".old")]  # no leftovers

@@ -222,8 +222,7 @@ def sentences_of(passages: Sequence[Passage], store: IndexStore) -> list[str]:
     """The texts of the passages' sentence units, in ranking and reading order."""
     texts: list[str] = []
     for passage in passages:
-        spans = store.unit_spans[store.position[passage.passage_id]]
-        texts += [passage.text[start:end] for start, end in spans]
+        texts += [passage.text[start:end] for start, end in store.sentences(passage).spans]
     return texts
 
 
