@@ -15,7 +15,7 @@ import typer
 from typer.exceptions import TyperException
 
 from app.cli_answer import ask, search
-from app.cli_common import IndexOption, JsonOption, make_settings, one_line, user_errors
+from app.cli_common import IndexOption, JsonOption, make_embedder, make_settings, one_line, user_errors
 from app.cli_eval import eval_app
 from app.cli_evidence import evidence_app
 from index.errors import InputError
@@ -64,7 +64,7 @@ def index_build(
     from index.builder import IndexBuilder
 
     settings = make_settings(index, data)
-    report = IndexBuilder(settings).build(settings.data_dir, force=force)
+    report = IndexBuilder(settings, make_embedder(settings)).build(settings.data_dir, force=force)
     _print_report(report, as_json, "up to date" if not report.written else "built")
 
 
@@ -83,7 +83,8 @@ def index_add(
             raise InputError(
                 path, "is a folder, not a regular file; to index a folder use `icrag index build --data FOLDER`"
             )
-    report = IndexBuilder(make_settings(index)).add(paths)
+    settings = make_settings(index)
+    report = IndexBuilder(settings, make_embedder(settings)).add(paths)
     _print_report(report, as_json, "updated" if report.written else "unchanged")
 
 
@@ -97,7 +98,8 @@ def index_remove(
     """Remove documents from the index."""
     from index.builder import IndexBuilder
 
-    report = IndexBuilder(make_settings(index)).remove(doc_ids)
+    settings = make_settings(index)
+    report = IndexBuilder(settings, make_embedder(settings)).remove(doc_ids)
     _print_report(report, as_json, "updated")
 
 
@@ -112,15 +114,18 @@ def index_info(index: IndexOption = None, as_json: JsonOption = False) -> None:
     manifest = store.manifest
     per_source = Counter(p.source_id for p in store.passages)
     records = Counter(p.source_id for p in store.passages if p.record is not None)
+    query_encoder = make_embedder(settings).query_encoder()
     if as_json:
         payload = manifest.model_dump(mode="json")
         payload["passages_per_source"] = dict(sorted(per_source.items()))
         payload["records_per_source"] = dict(sorted(records.items()))
         payload["uncatalogued_sources"] = [sid for sid, source in manifest.sources.items() if not _has_record(source)]
+        payload["query_encoder"] = query_encoder
         typer.echo(json.dumps(payload, indent=2))
         return
     typer.echo(f"index       {settings.index_dir}")
     typer.echo(f"model       {manifest.embedding_model} (dimension {manifest.dimension})")
+    typer.echo(f"query encoder: {query_encoder}")
     typer.echo(f"built       {manifest.created_at} by icrag {manifest.icrag_version}")
     typer.echo(f"settings    {manifest.settings_hash}  {json.dumps(manifest.settings, default=str)}")
     typer.echo(f"passages    {manifest.n_passages}")

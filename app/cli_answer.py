@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from app.cli_common import IndexOption, JsonOption, make_settings, user_errors
+from app.cli_common import IndexOption, JsonOption, make_embedder, make_settings, user_errors
 from index.errors import InputError
 from rag.citations import reference
 from rag.models import Answer, Citation, RetrievedPassage
@@ -45,7 +45,7 @@ def ask(
     from rag.pipeline import Pipeline
 
     settings = make_settings(index, show_progress=False)
-    answer = Pipeline.load(settings).ask(question, top_k=top_k, filters=parse_filters(filters))
+    answer = Pipeline.load(settings, make_embedder(settings)).ask(question, top_k=top_k, filters=parse_filters(filters))
     typer.echo(answer.model_dump_json(indent=2) if as_json else render_answer(answer))
 
 
@@ -61,7 +61,7 @@ def search(
     from rag.pipeline import Pipeline
 
     settings = make_settings(index, show_progress=False)
-    hits = Pipeline.load(settings).retrieve(query, top_k=top_k, filters=parse_filters(filters))
+    hits = Pipeline.load(settings, make_embedder(settings)).retrieve(query, top_k=top_k, filters=parse_filters(filters))
     if as_json:
         typer.echo(json.dumps([hit.model_dump(mode="json") for hit in hits], indent=2))
     else:

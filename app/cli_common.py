@@ -12,6 +12,7 @@ from typing import Annotated, ParamSpec, TypeVar
 import typer
 from pydantic import ValidationError
 
+from index.embedding import Embedder
 from index.errors import IcragError, os_error_message
 from index.settings import Settings
 
@@ -59,6 +60,11 @@ def user_errors(func: Callable[P, R]) -> Callable[P, R]:
             raise fail("interrupted; the index is unchanged", 130) from None
 
     return wrapper
+
+
+def make_embedder(settings: Settings) -> Embedder:
+    """The embedder of a command: the one place the command line makes one, handed to what needs it."""
+    return Embedder(settings)
 
 
 def make_settings(index: Path | None = None, data: Path | None = None, **overrides: object) -> Settings:

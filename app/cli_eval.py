@@ -11,8 +11,7 @@ from typing import Annotated
 
 import typer
 
-from app.cli_common import IndexOption, make_settings, user_errors
-from index.embedding import Embedder
+from app.cli_common import IndexOption, make_embedder, make_settings, user_errors
 from index.errors import InputError
 
 eval_app = typer.Typer(
@@ -52,7 +51,7 @@ def eval_run(
 
     settings = make_settings(index)
     items = load_questions(questions)[:limit]
-    embedder = Embedder(settings)
+    embedder = make_embedder(settings)
     pipeline = Pipeline.load(settings, embedder)
     judge = make_judge(settings, embedder)
     report = run_questions(items, pipeline, judge, str(questions), settings.show_progress)
@@ -86,7 +85,7 @@ def eval_calibrate(
 
     settings = make_settings(index)
     sets = [(path.name, load_questions(path)) for path in questions]
-    pipeline = Pipeline.load(settings, Embedder(settings))
+    pipeline = Pipeline.load(settings, make_embedder(settings))
     report = calibrate(read_evidence(sets, pipeline, settings.show_progress), settings)
     summary = report.model_dump(mode="json", exclude={"questions"})
     typer.echo(json.dumps(summary, indent=2))
@@ -130,7 +129,7 @@ def eval_bench(
         raise InputError("--data", f"the {name.value} benchmark needs the data set folder, e.g. ../shared/external/...")
 
     settings = make_settings(index, cache_dir=cache or BENCH_CACHE)
-    embedder = Embedder(settings)
+    embedder = make_embedder(settings)
     if name is Benchmark.support:
         from eval.benchmarks.support import run_support_bench
         from eval.report import write_json
@@ -167,7 +166,7 @@ def _bench_speed(
 
     settings = make_settings(index, data)
     items = load_questions(questions or settings.data_dir / "dev_questions.jsonl")[:limit]
-    report = run_speed_bench(settings.data_dir, settings, items, repeat)
+    report = run_speed_bench(settings.data_dir, settings, make_embedder(settings), items, repeat)
     write_json(report, out)
     typer.echo(report.model_dump_json(indent=2))
 
@@ -192,7 +191,7 @@ def eval_score(
 
     settings = make_settings()
     lines = load_answer_lines(answers)
-    report = score_answers(lines, make_judge(settings, Embedder(settings)), str(answers))
+    report = score_answers(lines, make_judge(settings, make_embedder(settings)), str(answers))
     path = write_json(report, out or Path("reports/score"))
     typer.echo(json.dumps(report.answers.model_dump(), indent=2))
     typer.echo(f"wrote {path}")

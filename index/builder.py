@@ -69,9 +69,9 @@ class _Change:
 class IndexBuilder:
     """Turns evidence files into an index on disk; one instance per settings object."""
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder) -> None:
         self.settings = settings
-        self.embedder = embedder or Embedder(settings)
+        self.embedder = embedder
 
     @property
     def index_dir(self) -> Path:

@@ -24,6 +24,8 @@ logger = logging.getLogger(__name__)
 
 #: SQLite's names for a file that is not a database or is one no longer.
 _DAMAGED = {"SQLITE_NOTADB", "SQLITE_CORRUPT"}
+#: Why a model's queries go to sentence-transformers when the NumPy encoder declines it.
+_NOT_REPRODUCED = "the model is not mean pooling over a BERT encoder with safetensors weights and a fast tokenizer"
 
 
 def resolve_model_path(name: str) -> str:
@@ -104,6 +106,11 @@ class Embedder:
         self._query_encoder = MeanPoolingEncoder.for_model(
             resolve_model_path(self.model_name), settings.normalize_embeddings
         )
+        #: Why queries are not encoded in NumPy ("" while they are).
+        self.fallback_reason = "" if self._query_encoder is not None else _NOT_REPRODUCED
+        self._fallback_lock = threading.Lock()
+        if self.fallback_reason:
+            logger.info("queries are encoded with sentence-transformers: %s", self.fallback_reason)
 
     def _default_cache(self, settings: Settings) -> EmbeddingCache:
         model_key = f"{self.model_name}|norm={settings.normalize_embeddings}"
@@ -179,10 +186,32 @@ class Embedder:
         index.query_encoder). They do so even once PyTorch is loaded for passages: one short
         query is faster in NumPy, and PyTorch's threads would contend with NumPy's for the cores.
         """
-        if self._query_encoder is not None:
-            try:
-                return self._query_encoder.encode([query])[0]
-            except Exception as exc:  # weights or tokenizer it cannot read: the reference path can
-                logger.warning("light query encoder failed (%s); encoding queries with sentence-transformers", exc)
-                self._query_encoder = None
-        return self.encode([query])[0]
+        vector = self._light_query(query)
+        return vector if vector is not None else self.encode([query])[0]
+
+    def query_encoder(self) -> str:
+        """Which encoder reads queries, tried on a probe so a broken NumPy encoder shows here, not mid-answer."""
+        self._light_query("probe")
+        if self.fallback_reason:
+            return f"sentence-transformers (fallback: {self.fallback_reason})"
+        return "numpy"
+
+    def _light_query(self, query: str) -> np.ndarray | None:
+        """The query's vector from the NumPy encoder, or None once it has fallen back."""
+        encoder = self._query_encoder
+        if encoder is None:
+            return None
+        try:
+            return encoder.encode([query])[0]
+        except Exception as exc:  # weights or tokenizer it cannot read: the reference path can
+            self._fall_back(f"{type(exc).__name__}: {exc}")
+            return None
+
+    def _fall_back(self, reason: str) -> None:
+        """Encode queries with sentence-transformers from now on, saying why once (threads may fail together)."""
+        with self._fallback_lock:
+            if self._query_encoder is None:
+                return
+            self._query_encoder = None
+            self.fallback_reason = reason
+        logger.warning("light query encoder failed (%s); encoding queries with sentence-transformers", reason)

@@ -46,10 +46,9 @@ class Pipeline:
             self.answerer = LLMAnswerer.from_settings(settings, store, embedder)
 
     @classmethod
-    def load(cls, settings: Settings, embedder: Embedder | None = None) -> Pipeline:
+    def load(cls, settings: Settings, embedder: Embedder) -> Pipeline:
         """Load the index named by the settings and warm the embedding model."""
-        store = IndexStore.load(settings.index_dir, settings)
-        return cls.from_store(store, settings, embedder or Embedder(settings))
+        return cls.from_store(IndexStore.load(settings.index_dir, settings), settings, embedder)
 
     @classmethod
     def from_store(cls, store: IndexStore, settings: Settings, embedder: Embedder) -> Pipeline:

@@ -17,7 +17,7 @@ from index.models import Passage
 from index.settings import Settings
 from index.store import IndexStore
 from index.units import SENTENCE, WINDOW
-from rag.lexical import BM25Index, lexical_text, word_windows
+from rag.lexical import BM25Index, word_windows
 from rag.models import RetrievedPassage
 from rag.query import SourceMatcher
 
@@ -95,9 +95,9 @@ class DenseRetriever:
 class LexicalRetriever:
     """BM25 over stemmed passage words."""
 
-    def __init__(self, store: IndexStore, bm25: BM25Index | None = None) -> None:
+    def __init__(self, store: IndexStore, bm25: BM25Index) -> None:
         self.store = store
-        self.bm25 = bm25 or BM25Index([lexical_text(p) for p in store.passages])
+        self.bm25 = bm25
 
     def retrieve(self, question: str, k: int, filters: Mapping[str, str] | None = None) -> list[RetrievedPassage]:
         """Top k passages by BM25 score (passages with no matching word are left out)."""
@@ -125,13 +125,11 @@ class HybridRetriever:
     (when set) limits how many passages of one publication are returned.
     """
 
-    def __init__(
-        self, store: IndexStore, embedder: Embedder, settings: Settings, bm25: BM25Index | None = None
-    ) -> None:
+    def __init__(self, store: IndexStore, embedder: Embedder, settings: Settings, bm25: BM25Index) -> None:
         self.store = store
         self.embedder = embedder
         self.settings = settings
-        self.bm25 = bm25 or BM25Index([lexical_text(p) for p in store.passages])
+        self.bm25 = bm25
         windows = [word_windows(p.text, WINDOW_WORDS, WINDOW_STRIDE) for p in store.passages]
         self.window_bm25 = BM25Index([w for group in windows for w in group], k1=0.9, b=1.0)
         self._window_owner = np.repeat(np.arange(len(windows)), [len(group) for group in windows])

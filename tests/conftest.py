@@ -73,6 +73,6 @@ def make_builder(embedder: Embedder) -> BuilderFactory:
 
 @pytest.fixture
 def shared_model(monkeypatch: pytest.MonkeyPatch, embedder: Embedder) -> Iterator[None]:
-    """Make builders created without an embedder (the command line's) reuse the session's model."""
-    monkeypatch.setattr("index.builder.Embedder", lambda settings: embedder)
+    """Make the command line's embedder (it makes one per command) the session's loaded model."""
+    monkeypatch.setattr("app.cli_common.Embedder", lambda settings: embedder)
     yield

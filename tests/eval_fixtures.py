@@ -66,8 +66,7 @@ QUESTIONS = [
 
 def use_session_model(monkeypatch: pytest.MonkeyPatch, embedder: Embedder) -> None:
     """Make the command line's embedders the session's already loaded one."""
-    monkeypatch.setattr("app.cli_eval.Embedder", lambda settings: embedder)
-    monkeypatch.setattr("index.builder.Embedder", lambda settings: embedder)
+    monkeypatch.setattr("app.cli_common.Embedder", lambda settings: embedder)
 
 
 def write_evidence(folder: Path) -> Path:

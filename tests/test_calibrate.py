@@ -191,8 +191,7 @@ def test_read_evidence_on_the_tiny_index(rag_index: RagIndex) -> None:
 @pytest.fixture
 def icrag(monkeypatch: pytest.MonkeyPatch, embedder: Embedder, rag_index: RagIndex, cache_dir: Path) -> Invoke:
     """Run ``icrag`` in-process on the test index, as tests/test_cli_answer.py does; the session's model."""
-    monkeypatch.setattr("rag.pipeline.Embedder", lambda settings: embedder)
-    monkeypatch.setattr("app.cli_eval.Embedder", lambda settings: embedder)
+    monkeypatch.setattr("app.cli_common.Embedder", lambda settings: embedder)
     environment = {"ICRAG_CACHE_DIR": str(cache_dir), "ICRAG_SHOW_PROGRESS": "false"}
 
     def run(*args: str) -> Result:

@@ -62,7 +62,7 @@ CITATION_KEYS = {
 @pytest.fixture
 def icrag(monkeypatch: pytest.MonkeyPatch, embedder: Embedder, rag_index: RagIndex, cache_dir: Path) -> Invoke:
     """Run ``icrag`` in-process on the test index; the session's model encodes the questions."""
-    monkeypatch.setattr("rag.pipeline.Embedder", lambda settings: embedder)
+    monkeypatch.setattr("app.cli_common.Embedder", lambda settings: embedder)
     environment = {"ICRAG_CACHE_DIR": str(cache_dir)}
 
     def run(*args: str) -> Result:
@@ -189,7 +189,7 @@ def test_eval_score_reads_answers_as_icrag_ask_json_writes_them(
         assert result.exit_code == 0, result.output
         with answers.open("a", encoding="utf-8") as file:
             file.write(result.stdout)
-    monkeypatch.setattr("app.cli_eval.Embedder", lambda settings: embedder)
+    monkeypatch.setattr("app.cli_common.Embedder", lambda settings: embedder)
     out = tmp_path / "score"
     result = CliRunner().invoke(app, ["eval", "score", "--answers", str(answers), "--out", str(out)])
     assert result.exit_code == 0, result.output

@@ -15,8 +15,8 @@ from typer.testing import CliRunner, Result
 
 from app.cli import app
 from index.builder import IndexBuilder
-from index.embedding import Embedder
-from index.settings import Settings
+from index.embedding import Embedder, resolve_model_path
+from index.settings import BUNDLED_MODEL, Settings
 
 Invoke = Callable[..., Result]
 
@@ -87,6 +87,24 @@ def test_info_lists_documents_sources_and_counts(icrag: Invoke, index_dir: Path)
     assert sources.split()[:7] == ["a", "2021", "3", "passages", "1", "records", "Leading"]
     others = lines.index("other passages, without a bibliographic record (2)")
     assert lines[others + 1].split() == ["b", "2", "passages"]
+
+
+def test_info_says_which_encoder_reads_queries_and_why_it_fell_back(
+    icrag: Invoke, index_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = icrag("index", "info", "--index", str(index_dir))
+    assert "query encoder: numpy" in result.stdout.splitlines()
+    # Weights the NumPy encoder cannot read: queries go to sentence-transformers, and info says why.
+    model = tmp_path / "model"
+    bundled = Path(resolve_model_path(BUNDLED_MODEL))
+    shutil.copytree(bundled, model, ignore=shutil.ignore_patterns("model.safetensors", "*.bin", "onnx", "openvino"))
+    (model / "model.safetensors").write_bytes(b"not safetensors")
+    broken = Embedder(Settings(cache_dir=tmp_path / "cache", embedding_model=str(model)))
+    monkeypatch.setattr("app.cli_common.Embedder", lambda settings: broken)
+    result = icrag("index", "info", "--index", str(index_dir), "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["query_encoder"] == f"sentence-transformers (fallback: {broken.fallback_reason})"
+    assert broken.fallback_reason
 
 
 def test_info_json(icrag: Invoke, index_dir: Path) -> None:

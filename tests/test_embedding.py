@@ -82,7 +82,7 @@ def test_query_encoder_declines_models_it_would_not_reproduce(
 def test_weights_the_light_encoder_cannot_read_fall_back_to_sentence_transformers(
     tmp_path: Path, embedder: Embedder, make_settings: SettingsFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """bfloat16 weights have no NumPy type: the first query falls back, with a warning, and still embeds."""
+    """bfloat16 weights have no NumPy type: the first query falls back, with one warning, and still embeds."""
     torch = pytest.importorskip("torch")
     from safetensors.torch import load_file, save_file
 
@@ -93,9 +93,13 @@ def test_weights_the_light_encoder_cannot_read_fall_back_to_sentence_transformer
     assert MeanPoolingEncoder.for_model(str(folder), normalize=True) is not None
 
     light = Embedder(make_settings(embedding_model=str(folder)))
+    assert embedder.query_encoder() == "numpy"
     with caplog.at_level(logging.WARNING, logger="index.embedding"):
         vector = light.embed_query(QUESTIONS[1])
-    assert "light query encoder failed" in caplog.text
+        light.embed_query(QUESTIONS[0])
+    assert caplog.text.count("light query encoder failed") == 1
+    assert light.query_encoder().startswith("sentence-transformers (fallback: ")
+    assert light.fallback_reason in caplog.text
     np.testing.assert_allclose(vector, embedder.encode(QUESTIONS[1:2])[0], atol=2e-2)
 
 

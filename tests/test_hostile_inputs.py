@@ -156,9 +156,7 @@ def env(base_index: Path, tmp_path: Path, cache_dir: Path, embedder: Embedder, m
     index_dir = tmp_path / "index"
     shutil.copytree(base_index, index_dir)
     # The command line builds its own Embedder; the session's model stands in for it.
-    monkeypatch.setattr("index.builder.Embedder", lambda settings: embedder)
-    monkeypatch.setattr("rag.pipeline.Embedder", lambda settings: embedder)
-    monkeypatch.setattr("app.cli_eval.Embedder", lambda settings: embedder)
+    monkeypatch.setattr("app.cli_common.Embedder", lambda settings: embedder)
     return Env(tmp_path, index_dir, tmp_path / "incoming", cache_dir, embedder)
 
 
@@ -302,7 +300,7 @@ def ask_with_real_cache(cache_dir: Callable[[Env], Path]) -> Action:
     """``icrag ask`` with the command line's own Embedder, so that it opens the cache in ``cache_dir(env)``."""
 
     def act(env: Env) -> Outcome:
-        with mock.patch("rag.pipeline.Embedder", Embedder):
+        with mock.patch("app.cli_common.Embedder", Embedder):
             return env.icrag("ask", BASE_QUESTION, environment={"ICRAG_CACHE_DIR": str(cache_dir(env))})
 
     return act

@@ -69,7 +69,7 @@ def labels(hits: list[RetrievedPassage]) -> list[str]:
 def hybrid(rag_index: RagIndex, embedder: Embedder, **overrides: object) -> HybridRetriever:
     """A hybrid retriever over the test index, with some settings changed."""
     settings: Settings = rag_index.settings.model_copy(update=overrides)
-    return HybridRetriever(rag_index.store, embedder, settings)
+    return HybridRetriever(rag_index.store, embedder, settings, rag_index.pipeline.bm25)
 
 
 def test_the_index_is_the_one_these_tests_expect(rag_index: RagIndex) -> None:
@@ -138,7 +138,7 @@ def test_unknown_filter_key_is_an_input_error_naming_it(rag_index: RagIndex, emb
     with pytest.raises(InputError, match="--filter colour"):
         hybrid(rag_index, embedder).retrieve(QUESTIONS[0], 3, {"colour": "red"})
     with pytest.raises(InputError, match="--filter colour"):
-        LexicalRetriever(rag_index.store).retrieve(QUESTIONS[0], 3, {"colour": "red"})
+        LexicalRetriever(rag_index.store, rag_index.pipeline.bm25).retrieve(QUESTIONS[0], 3, {"colour": "red"})
 
 
 # --- named publications ----------------------------------------------------------------------
@@ -353,11 +353,12 @@ def test_lexical_retriever_leaves_out_passages_with_no_matching_word(rag_index: 
     words = set(tokenize([question])[0])
     matching = {p.passage_id for p in store.passages if words & set(tokenize([lexical_text(p)])[0])}
     assert 0 < len(matching) < len(store.passages)
-    hits = LexicalRetriever(store).retrieve(question, len(store.passages))
+    lexical = LexicalRetriever(store, rag_index.pipeline.bm25)
+    hits = lexical.retrieve(question, len(store.passages))
     assert {hit.passage.passage_id for hit in hits} == matching
     assert all(hit.score > 0 and hit.lexical_score == hit.score for hit in hits)
     assert [hit.score for hit in hits] == sorted((hit.score for hit in hits), reverse=True)
     assert labels(hits)[0] == "review:sims2019:Results"
-    filtered = LexicalRetriever(store).retrieve(question, 10, {"section": "methods"})
+    filtered = lexical.retrieve(question, 10, {"section": "methods"})
     assert labels(filtered) == ["review:sims2019:Methods"]
-    assert LexicalRetriever(store).retrieve("zebras and xylophones", 5) == []
+    assert lexical.retrieve("zebras and xylophones", 5) == []

@@ -98,9 +98,9 @@ def time_raw_encode(texts: Sequence[str], settings: Settings) -> float:
     return time.perf_counter() - started
 
 
-def time_warm_asks(questions: Sequence[Question], settings: Settings) -> list[float]:
+def time_warm_asks(questions: Sequence[Question], settings: Settings, embedder: Embedder) -> list[float]:
     """Milliseconds per Pipeline.ask, after loading the index and answering one question to warm up."""
-    pipeline = Pipeline.load(settings)
+    pipeline = Pipeline.load(settings, embedder)
     pipeline.ask(questions[0].question)
     latencies = []
     for question in questions:
@@ -130,7 +130,9 @@ def time_cold_answer(question: str, index_dir: Path) -> tuple[float | None, str]
     return elapsed, ""
 
 
-def run_speed_bench(data_dir: Path, settings: Settings, questions: Sequence[Question], repeats: int = 2) -> SpeedReport:
+def run_speed_bench(
+    data_dir: Path, settings: Settings, embedder: Embedder, questions: Sequence[Question], repeats: int = 2
+) -> SpeedReport:
     """Every speed measurement, one after the other so they do not compete for the CPU."""
     builds, raws = [], []
     for _ in range(repeats):
@@ -138,7 +140,7 @@ def run_speed_bench(data_dir: Path, settings: Settings, questions: Sequence[Ques
         builds.append(seconds)
         raws.append(time_raw_encode(texts, settings))
     build_seconds, raw_seconds = min(builds), min(raws)
-    latencies = time_warm_asks(questions, settings)
+    latencies = time_warm_asks(questions, settings, embedder)
     cold_ms, cold_error = time_cold_answer(questions[0].question, settings.index_dir)
     build_rate = len(texts) / build_seconds
     raw_rate = len(texts) / raw_seconds
