@@ -59,6 +59,8 @@ _EFFECT = re.compile(
 EFFECT_BONUS = 0.06
 BACKGROUND_PENALTY = 0.06
 _WANTS_EFFECT = frozenset({"what_works", "how_to", "comparison"})
+#: Fewest words a quoted sentence has: shorter fragments state nothing.
+MIN_WORDS = 3
 #: The retrieval rank below which a passage's rank prior is 0.
 PRIOR_DEPTH = 60
 #: Share of the previous sentence's similarity a sentence opening with "It", "They", ... inherits.
@@ -114,8 +116,11 @@ class ScoredSentence:
         return self.quote.text.rstrip().endswith((":", ";"))
 
     def eligible(self, roles: frozenset[Role]) -> bool:
-        """Whether it may stand in an answer to a question asking for these roles."""
-        return self.role in roles and self.field != "heading"
+        """Whether it may stand in an answer to a question asking for these roles.
+
+        A fragment of one or two words ("Co-leadership") names a topic; it states nothing.
+        """
+        return self.role in roles and self.field != "heading" and len(self.quote.text.split()) >= MIN_WORDS
 
 
 def _rank_prior(hits: Sequence[RetrievedPassage]) -> dict[str, float]:
