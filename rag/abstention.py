@@ -86,31 +86,34 @@ class AbstentionRules:
     ) -> AbstentionEvidence:
         """What the rules read from the candidates of one question."""
         comparison = query.intent.intent == "comparison"
+        unknown_name = self.names_unknown_entity(query.text, sides=comparison)
+        money_asked = bool(_MONEY_QUESTION.search(query.text))
         if not eligible:
             return AbstentionEvidence(
                 best_score=0.0,
                 note_margin=0.0,
-                unknown_name=self.names_unknown_entity(query.text, sides=comparison),
-                money_missing=bool(_MONEY_QUESTION.search(query.text)),
+                unknown_name=unknown_name,
+                money_missing=money_asked,
                 note_names_gap=False,
                 comparison=comparison,
             )
         focal = set(query.named) or {eligible[0].source_id}
         notes = [c for c in candidates if c.is_scope_note and c.source_id in focal]
         findings = [c for c in eligible if c.source_id in focal]
+        asked = set(query.words) - self._bibliographic - self._question_words
         return AbstentionEvidence(
             best_score=eligible[0].score,
-            note_margin=self._note_margin(query, notes, findings[:LEADING]),
-            unknown_name=self.names_unknown_entity(query.text, sides=comparison),
-            money_missing=bool(_MONEY_QUESTION.search(query.text))
-            and not any(_MONEY.search(c.quote.text) for c in eligible[:MONEY_DEPTH]),
-            note_names_gap=self._note_names_gap(query, notes, findings),
+            note_margin=self._note_margin(asked, notes, findings[:LEADING]),
+            unknown_name=unknown_name,
+            money_missing=money_asked and not any(_MONEY.search(c.quote.text) for c in eligible[:MONEY_DEPTH]),
+            note_names_gap=self._note_names_gap(asked, notes, findings),
             comparison=comparison,
         )
 
-    def _note_margin(self, query: Query, notes: Sequence[ScoredSentence], findings: Sequence[ScoredSentence]) -> float:
-        """How much more of the question's word weight the best note holds than the best finding."""
-        asked = set(query.words) - self._bibliographic - self._question_words
+    def _note_margin(
+        self, asked: set[str], notes: Sequence[ScoredSentence], findings: Sequence[ScoredSentence]
+    ) -> float:
+        """How much more of the asked words' weight the best note holds than the best finding."""
         total = sum(self.vocabulary.weight(t) for t in asked)
         if not total or not notes:
             return -1.0
@@ -121,13 +124,12 @@ class AbstentionRules:
         return max(map(share, notes)) - max(map(share, findings), default=0.0)
 
     def _note_names_gap(
-        self, query: Query, notes: Sequence[ScoredSentence], findings: Sequence[ScoredSentence]
+        self, asked: set[str], notes: Sequence[ScoredSentence], findings: Sequence[ScoredSentence]
     ) -> bool:
         """Whether the best-ranked passage of the publication notes a gap in words the question uses."""
         if not notes:
             return False
         top = max([*notes, *findings], key=lambda c: c.quote.hit.score).passage
-        asked = set(query.words) - self._bibliographic - self._question_words
         leading = {t for c in findings[:KEYWORD_LEADING] for t in self.tokens(c.quote.text)}
         return any((asked & self.tokens(n.quote.text)) - leading for n in notes if n.passage is top)
 

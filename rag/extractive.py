@@ -26,8 +26,6 @@ from rag.forms import compose
 from rag.models import Answer, RetrievedPassage
 from rag.query import Query, Vocabulary
 
-#: Text that states an amount of money.
-MONEY = re.compile(r"[£$€]\s?\d|\b\d[\d,.]*\s?(?:pounds|dollars|euros|million|billion|bn|k)\b", re.I)
 #: Text that states a count: a number standing alone, not a year ("2019") nor part of an id ("sims2021").
 _COUNT = re.compile(r"(?<![\w/.])(?!(?:19|20)\d\d\b)\d[\d,]*(?:\.\d+)?(?![\w/])%?")
 #: Text that has a date.

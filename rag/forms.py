@@ -29,6 +29,9 @@ from rag.query import Query
 if TYPE_CHECKING:
     from rag.extractive import ScoredSentence
 
+#: A block of an answer while it is composed: its computed heading ("" for none) and chosen sentences.
+Block = tuple[str, list["ScoredSentence"]]
+
 #: Supporting sentences after a direct answer's first; a question of no clear intent may need more.
 SUPPORTING = 3
 GENERAL_SUPPORTING = 5
@@ -78,8 +81,9 @@ class Selection:
         """How many more sentences the answer may hold."""
         return self.limit - len(self.chosen)
 
-    def take(self, candidate: ScoredSentence) -> list[ScoredSentence]:
-        """The candidate with the sentences it needs to be read, if new, readable and within the limit."""
+    def group_for(self, candidate: ScoredSentence) -> list[ScoredSentence]:
+        """The candidate with the sentences it needs to be read and that are not chosen yet; empty when it
+        is chosen already, repeats a chosen sentence, cannot be read whole or does not fit the limit."""
         if candidate in self.chosen or any(
             float(candidate.vector @ c.vector) > DUPLICATE_SIMILARITY for c in self.chosen
         ):
@@ -88,10 +92,7 @@ class Selection:
         if group[-1].introduces_list or group[0].continues or not all(s.eligible(self.roles) for s in group):  # type: ignore[arg-type]
             return []  # the list it opens or continues was not retrieved, or it leans on text not asked for
         group = [s for s in group if s not in self.chosen]
-        if len(group) > self.room():
-            return []
-        self.chosen.extend(group)
-        return group
+        return group if len(group) <= self.room() else []
 
     def readable_group(self, candidate: ScoredSentence) -> list[ScoredSentence]:
         """A sentence with the sentences its "He"/"It" points back to, what a fragment continues, and its list."""
@@ -142,15 +143,14 @@ def fill(
     for candidate in pool:
         if groups >= items or not selection.room():
             break
-        before = len(selection.chosen)
-        group = selection.take(candidate)
+        group = selection.group_for(candidate)
         too_many = most is not None and len(taken) + len(group) > most
         too_long = words is not None and _length(taken + group) > words
-        if too_many or too_long:
-            del selection.chosen[before:]
+        if not group or too_many or too_long:
             continue
+        selection.chosen.extend(group)
         taken.extend(group)
-        groups += bool(group)
+        groups += 1
     return taken
 
 
@@ -171,7 +171,7 @@ def compose(
         eligible = [c for c in eligible if c.field != "context"] or list(eligible)
     selection = Selection(candidates, query.roles, settings.max_answer_sentences)
     floor = SELECTION_RATIO * eligible[0].score
-    sections: list[AnswerSection] = []
+    blocks: list[Block] = []
     gaps: list[Gap] = []
     lead = ""
     if form == "direct":
@@ -183,11 +183,11 @@ def compose(
         first = fill(selection, eligible, 1)
         supporting = SUPPORTING if intent != "general" else GENERAL_SUPPORTING
         rest = fill(selection, spread(eligible, floor), supporting, words=max(0, DIRECT_WORDS - _length(first)))
-        sections = [_section("", first + rest)]
+        blocks = [("", first + rest)]
     elif form == "realist":
-        sections, gaps = _realist(selection, eligible, floor)
+        blocks, gaps = _realist(selection, eligible, floor)
     elif form == "comparison":
-        sections, gaps = _comparison(query, selection, eligible, store)
+        blocks, gaps = _comparison(query, selection, eligible, store)
     else:
         bearing = _bearing(query, eligible)
         records = sorted({c.passage.passage_id for c in eligible if c.field and c.source_id in bearing})
@@ -201,19 +201,17 @@ def compose(
             key=lambda c: (bool(c.field), c.passage.doc_id, c.passage.start + c.quote.start),
         )
         findings = [c for c in eligible if c.role != "method"]
-        sections = [
-            _section("How the evidence was gathered", fill(selection, methods, STRENGTH_METHODS)),
-            _section("What it found", fill(selection, spread(findings, floor), STRENGTH_FINDINGS)),
+        blocks = [
+            ("How the evidence was gathered", fill(selection, methods, STRENGTH_METHODS)),
+            ("What it found", fill(selection, spread(findings, floor), STRENGTH_FINDINGS)),
         ]
-        sections = [s for s in sections if s.sentences]
-    if not any(s.sentences for s in sections):
+        blocks = [block for block in blocks if block[1]]
+    if not any(chosen for _, chosen in blocks):
         return None
-    return _assemble(query, form, sections, gaps, selection.chosen, store, eligible, lead)
+    return _assemble(query, form, blocks, gaps, store, eligible, lead)
 
 
-def _realist(
-    selection: Selection, eligible: Sequence[ScoredSentence], floor: float
-) -> tuple[list[AnswerSection], list[Gap]]:
+def _realist(selection: Selection, eligible: Sequence[ScoredSentence], floor: float) -> tuple[list[Block], list[Gap]]:
     """What works (mechanisms and findings), in what circumstances (contexts), with what results (outcomes)."""
     works = [c for c in eligible if c.field in ("", "mechanism", "summary")]
     mechanisms = fill(selection, spread(works, floor), REALIST_ITEMS["What works"])
@@ -226,25 +224,25 @@ def _realist(
 
     contexts = fill(selection, of_field("context"), REALIST_ITEMS["In what circumstances"])
     outcomes = fill(selection, of_field("outcome"), REALIST_ITEMS["With what results"])
-    sections = [
-        _section("What works", mechanisms),
-        _section("In what circumstances", contexts),
-        _section("With what results", outcomes),
+    blocks: list[Block] = [
+        ("What works", mechanisms),
+        ("In what circumstances", contexts),
+        ("With what results", outcomes),
     ]
     gaps = [
-        Gap(part=s.heading, note=f"{s.heading}: the indexed evidence does not say.")
-        for s in sections[1:]
-        if not s.sentences
+        Gap(part=heading, note=f"{heading}: the indexed evidence does not say.")
+        for heading, chosen in blocks[1:]
+        if not chosen
     ]
-    return [s for s in sections if s.sentences], gaps
+    return [block for block in blocks if block[1]], gaps
 
 
 def _comparison(
     query: Query, selection: Selection, eligible: Sequence[ScoredSentence], store: IndexStore
-) -> tuple[list[AnswerSection], list[Gap]]:
+) -> tuple[list[Block], list[Gap]]:
     """One block per side from the side's own publications; a side without evidence gets a gap note."""
     sides = sides_of(query, eligible, store)
-    sections: list[AnswerSection] = []
+    blocks: list[Block] = []
     gaps: list[Gap] = []
     share = max(1, selection.room() // max(1, len(sides)))
     for side in sides:
@@ -254,10 +252,10 @@ def _comparison(
         bears = bool(own) and max(c.content_score for c in own) >= SIDE_BAR * eligible[0].content_score
         chosen = fill(selection, spread(own, SELECTION_RATIO * own[0].score), SIDE_ITEMS, share) if bears else []
         if chosen:
-            sections.append(_section(side.label, chosen))
+            blocks.append((side.label, chosen))
         else:
             gaps.append(Gap(part=side.label, note=f"{side.label}: the indexed evidence has nothing on this side."))
-    return sections, gaps
+    return blocks, gaps
 
 
 def sides_of(query: Query, eligible: Sequence[ScoredSentence], store: IndexStore) -> list[Side]:
@@ -270,24 +268,19 @@ def sides_of(query: Query, eligible: Sequence[ScoredSentence], store: IndexStore
 
 
 def _bearing(query: Query, eligible: Sequence[ScoredSentence]) -> list[str]:
-    """Publications whose best finding scores close to the best one (those named, if any)."""
-    if query.named:
-        return sorted(query.named)
-    best: dict[str, float] = {}
-    for candidate in eligible:
-        best.setdefault(candidate.source_id, candidate.score)
+    """The publications an evidence-strength answer counts: those named, else those close to the best."""
+    return sorted(query.named) if query.named else _close_to_best(eligible)
+
+
+def _close_to_best(eligible: Sequence[ScoredSentence]) -> list[str]:
+    """Publications with a finding scoring within ``BEARING_RATIO`` of the best one, best first."""
     top = eligible[0].score
-    return [sid for sid, score in best.items() if score >= BEARING_RATIO * top]
+    return list(dict.fromkeys(c.source_id for c in eligible if c.score >= BEARING_RATIO * top))
 
 
 def _length(sentences: Sequence[ScoredSentence]) -> int:
     """Words in the quotes of some sentences."""
     return sum(len(s.quote.text.split()) for s in sentences)
-
-
-def _section(heading: str, chosen: Sequence[ScoredSentence]) -> AnswerSection:
-    """A block of cited sentences (numbers filled in by _assemble)."""
-    return AnswerSection(heading=heading, sentences=[AnswerSentence(text=_words(c.quote.text)) for c in chosen])
 
 
 def _words(text: str) -> str:
@@ -297,39 +290,35 @@ def _words(text: str) -> str:
 def _assemble(
     query: Query,
     form: Form,
-    sections: list[AnswerSection],
+    blocks: list[Block],
     gaps: list[Gap],
-    chosen: list[ScoredSentence],
     store: IndexStore,
     eligible: Sequence[ScoredSentence],
     lead: str,
 ) -> Answer:
-    """Number the citations in order of first use and write the answer text."""
-    by_text = {_words(c.quote.text): c for c in chosen}
+    """Number the citations in order of first use and write the answer's sections and text."""
     citations: list[Citation] = []
     numbering: dict[tuple[str, int, int], int] = {}
-    sentences: list[AnswerSentence] = []
-    for section in sections:
-        for sentence in section.sentences:
-            quote = by_text[sentence.text].quote
+    sections: list[AnswerSection] = []
+    for heading, chosen in blocks:
+        cited: list[AnswerSentence] = []
+        for sentence in chosen:
+            quote = sentence.quote
             key = (quote.hit.passage.passage_id, quote.start, quote.end)
             if key not in numbering:
                 numbering[key] = len(citations) + 1
-                citations.append(make_citation(numbering[key], quote, by_text[sentence.text].role))
-            sentence.citations = [numbering[key]]
-            sentences.append(sentence)
-    cited = list(dict.fromkeys(c.source_id for c in citations))
-    records = {c.passage_id for c in citations if store.passages[store.position[c.passage_id]].record}
-    bearing = len({c.source_id for c in eligible if c.score >= BEARING_RATIO * eligible[0].score})
-    evidence = _profile(store, cited, sorted(records), bearing_count=bearing)
+                citations.append(make_citation(numbering[key], quote, sentence.role))
+            cited.append(AnswerSentence(text=_words(quote.text), citations=[numbering[key]]))
+        sections.append(AnswerSection(heading=heading, sentences=cited))
+    evidence = evidence_of(store, citations, bearing_count=len(_close_to_best(eligible)))
     intent = query.intent
     if form == "comparison":
         intent = intent.model_copy(update={"sides": sides_of(query, eligible, store)})
     return Answer(
         question=query.text,
         intent=intent,
-        answer=_text(form, sections, gaps, lead or evidence.line, lead_first=bool(lead)),
-        sentences=sentences,
+        answer=_text(sections, gaps, lead or evidence.line, lead_first=bool(lead)),
+        sentences=[sentence for section in sections for sentence in section.sentences],
         citations=citations,
         form=form,
         sections=sections,
@@ -338,7 +327,7 @@ def _assemble(
     )
 
 
-def _text(form: Form, sections: list[AnswerSection], gaps: list[Gap], line: str, lead_first: bool) -> str:
+def _text(sections: list[AnswerSection], gaps: list[Gap], line: str, lead_first: bool) -> str:
     """The answer as text: blocks of cited sentences under their headings, gap notes, the evidence line."""
     marked: Callable[[AnswerSentence], str] = lambda s: s.text + " " + "".join(f"[{n}]" for n in s.citations)  # noqa: E731
     blocks = [line] if lead_first else []
@@ -363,11 +352,12 @@ def _paragraph(sentences: list[str]) -> str:
     return out
 
 
-def evidence_of(store: IndexStore, citations: Sequence[Citation]) -> EvidenceProfile:
-    """The evidence profile and line of an answer's citations (for answers not composed here)."""
+def evidence_of(store: IndexStore, citations: Sequence[Citation], bearing_count: int | None = None) -> EvidenceProfile:
+    """The evidence profile and line of an answer's citations; publications bearing on the question
+    default to those cited (an LLM's answer says no more)."""
     cited = list(dict.fromkeys(c.source_id for c in citations))
     records = sorted({c.passage_id for c in citations if store.passages[store.position[c.passage_id]].record})
-    return _profile(store, cited, records, bearing_count=len(cited))
+    return _profile(store, cited, records, bearing_count=len(cited) if bearing_count is None else bearing_count)
 
 
 def _profile(

@@ -37,7 +37,8 @@ class Pipeline:
         self.bm25 = BM25Index([lexical_text(p) for p in store.passages])
         self.retriever = HybridRetriever(store, embedder, settings, self.bm25)
         self.vocabulary = Vocabulary([p.text for p in store.passages], self.bm25.tokenizer)
-        self.reader = QueryReader(store.passages, embedder, self.vocabulary)
+        # The retriever's matcher: a question names the publications its passages are boosted for.
+        self.reader = QueryReader(store.passages, embedder, self.vocabulary, self.retriever.sources)
         self.extractive = ExtractiveAnswerer(store, settings, self.vocabulary)
         self.answerer: Answerer = self.extractive
         if settings.answerer != "extractive":

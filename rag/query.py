@@ -107,13 +107,14 @@ class SourceMatcher:
 class QueryReader:
     """Turns question text into a :class:`Query` against one index's vocabulary and publications."""
 
-    def __init__(self, passages: Sequence[Passage], embedder: Embedder, vocabulary: Vocabulary) -> None:
+    def __init__(
+        self, passages: Sequence[Passage], embedder: Embedder, vocabulary: Vocabulary, sources: SourceMatcher
+    ) -> None:
         self.embedder = embedder
         self.vocabulary = vocabulary
         publications = {p.source.source_id: p.source for p in passages}
-        self.sources = SourceMatcher(list(publications.values()))
+        self.sources = sources
         self.intents = IntentReader(list(publications.values()))
-        self._question_words = frozenset(vocabulary.tokenizer([QUESTION_WORDS])[0])
         # Words that name a publication ("Harris et al. (2022)"): they pick the publication, not the answer.
         self._naming_words = {
             sid: set(vocabulary.tokenizer([f"{' '.join(source.surnames)} {source.year} et al"])[0])
