@@ -60,7 +60,7 @@ def answer_citations(answer: Answer, store: IndexStore) -> CitedAnswer | None:
     return cited_answer([(s.text, s.citations) for s in answer.sentences], texts)
 
 
-def candidate_pool(answer: Answer, store: IndexStore) -> Pool:
+def considered_pool(answer: Answer, store: IndexStore) -> Pool:
     """The publications and sentence texts of the passages an answer considered (what it could quote)."""
     sentences: list[str] = []
     for considered in answer.considered:
@@ -112,7 +112,7 @@ def run_questions(
     sources = [q.sources for q in questions]
     # An answerer that reports no pool at all is not measured on it; one that does is measured on every answer.
     pool_reported = any(a.considered for a in answers)
-    pools = [candidate_pool(a, store) if pool_reported else None for a in answers]
+    pools = [considered_pool(a, store) if pool_reported else None for a in answers]
     pool = pool_coverage(pools, sources, facts)
     shape = {
         "source_coverage": source_coverage(answers, sources),

@@ -137,9 +137,10 @@ def passage_units(passage: Passage) -> list[tuple[int, int, Role]]:
             section: Role = under if role == "finding" and under is not None and under in _NOT_FINDINGS else role
             for start, end in spans:
                 text = value[start:end]
-                found = sentence_role(text, section) if role in ("finding", "bibliographic") else role
-                units.append(
-                    (field.start + start, field.start + end, "scope_note" if SCOPE_NOTE.search(text) else found)
-                )
+                if role in ("finding", "bibliographic"):
+                    found = sentence_role(text, section)  # a scope note, publication details, aims or methods
+                else:
+                    found = "scope_note" if SCOPE_NOTE.search(text) else role
+                units.append((field.start + start, field.start + end, found))
         return units
     return [(s, e, sentence_role(passage.text[s:e], under)) for s, e in sentence_units(passage.text)]

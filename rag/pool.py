@@ -8,6 +8,7 @@ best coded records, so every publication that bears on a question can be heard.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rag.models import Intent, RetrievedPassage
@@ -52,10 +53,13 @@ def candidate_pool(query: Query, scores: FusedScores, top_k: int) -> list[Retrie
         by_source.setdefault(passages[position].source_id, []).append(position)
     for ranked in list(by_source.values())[: size.publications]:
         chosen.update(dict.fromkeys(ranked[: size.per_publication]))
+
+    def best_of(source_ids: Iterable[str]) -> list[int]:
+        """The passages of some publications, best fused score first."""
+        return sorted((p for sid in source_ids for p in by_source.get(sid, [])), key=lambda p: -scores.fused[p])
+
     for side in query.intent.sides:
-        own = [p for sid in side.source_ids for p in by_source.get(sid, [])]
-        own.sort(key=lambda p: -scores.fused[p])
-        chosen.update(dict.fromkeys(own[: size.per_side]))
+        chosen.update(dict.fromkeys(best_of(side.source_ids)[: size.per_side]))
     for source_id in query.named:
         chosen.update(dict.fromkeys(by_source.get(source_id, [])[: max(size.per_side, 2)]))
     if query.intent.intent == "evidence_strength":
@@ -63,8 +67,7 @@ def candidate_pool(query: Query, scores: FusedScores, top_k: int) -> list[Retrie
         for source_id in set(query.named) or set(list(by_source)[:1]):
             chosen.update(dict.fromkeys(by_source.get(source_id, [])))
     for source_ids in query.places:
-        own = sorted((p for sid in source_ids for p in by_source.get(sid, [])), key=lambda p: -scores.fused[p])
-        chosen.update(dict.fromkeys(own[: max(size.per_side, 3)]))
+        chosen.update(dict.fromkeys(best_of(source_ids)[: max(size.per_side, 3)]))
     if size.records:
         records = [p for p in order if passages[p].record is not None]
         chosen.update(dict.fromkeys(records[: size.records]))

@@ -11,7 +11,7 @@ from eval_fixtures import QUESTIONS, icrag, use_session_model, write_evidence, w
 
 from eval.judge import make_judge
 from eval.questions import Question
-from eval.runner import answer_citations, candidate_pool, run_questions
+from eval.runner import answer_citations, considered_pool, run_questions
 from index.embedding import Embedder
 from index.store import IndexStore
 from rag.models import Answer, AnswerSection, AnswerSentence, Citation, Considered, QueryIntent, Side
@@ -117,16 +117,16 @@ def test_answer_citations_use_the_whole_cited_passage(index_dir: Path, make_sett
     assert answer_citations(answer.model_copy(update={"abstained": True}), store) is None
 
 
-def test_candidate_pool_holds_the_sentences_of_the_considered_passages(
+def test_considered_pool_holds_the_sentences_of_the_considered_passages(
     index_dir: Path, make_settings: SettingsFactory
 ) -> None:
     store = IndexStore.load(index_dir, make_settings(index_dir=index_dir))
     passage = next(p for p in store.passages if "64 managers" in p.text)
     considered = [Considered(passage_id=passage.passage_id, source_id=passage.source_id)]
-    pool = candidate_pool(Answer(question="q", answer="", considered=considered), store)
+    pool = considered_pool(Answer(question="q", answer="", considered=considered), store)
     assert pool.sources == [passage.source_id]
     assert any("64 managers" in s for s in pool.sentences) and all(s in passage.text for s in pool.sentences)
-    assert candidate_pool(Answer(question="q", answer=""), store).sentences == []
+    assert considered_pool(Answer(question="q", answer=""), store).sentences == []
 
 
 @pytest.mark.slow  # whole evaluation runs
