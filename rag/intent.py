@@ -261,15 +261,18 @@ class IntentReader:
     def places(self, question: str) -> list[list[str]]:
         """For each country a question names, the publications set there (none for an unknown one)."""
         countries = dict.fromkeys(COUNTRY_NAMES[m.group(1).lower()] for m in _COUNTRY_RE.finditer(question))
-        found = [[s.source_id for s in self.sources if s.country.lower() == c.lower()] for c in countries]
-        return [ids for ids in found if ids]
+        return [ids for ids in map(self._of_country, countries) if ids]
 
     def _country_side(self, mention: str, question: str) -> Side:
         """A side naming a country: that country's publications, narrowed by other words of its part."""
         country = COUNTRY_NAMES[mention.lower()]
-        ids = [s.source_id for s in self.sources if s.country.lower() == country.lower()]
+        ids = self._of_country(country)
         part = next((p for p in _SIDE_SPLIT.split(question) if mention.lower() in p.lower()), question)
         return Side(label=country, source_ids=self._narrowed(part, ids) if ids else [])
+
+    def _of_country(self, country: str) -> list[str]:
+        """The publications set in a country, in index order."""
+        return [s.source_id for s in self.sources if s.country.lower() == country.lower()]
 
     def _narrowed(self, part: str, ids: list[str]) -> list[str]:
         """The publications of a side that its words single out: by a design it names ("the English
@@ -297,7 +300,8 @@ class IntentReader:
         return sorted(sid for sid, score in scores.items() if best > 0 and score == best)
 
     def _surnames(self, source_id: str) -> list[str]:
-        return next((s.surnames[:1] for s in self.sources if s.source_id == source_id), [])
+        source = self._by_id.get(source_id)
+        return source.surnames[:1] if source else []
 
 
 def _words(text: str) -> list[str]:
