@@ -63,14 +63,11 @@ def read_evidence(
     question_sets: Sequence[tuple[str, Sequence[Question]]], pipeline: Pipeline, progress: bool = False
 ) -> list[tuple[str, Question, AbstentionEvidence]]:
     """The abstention evidence of every question, read through the pipeline's own stages."""
-    extractive = pipeline.extractive
     found = []
     for name, questions in question_sets:
         for question in tqdm(questions, desc=name, unit="q", disable=not progress):
             query = pipeline.query(question.question)
-            candidates = extractive.score_sentences(query, pipeline.pool(query))
-            eligible = [c for c in candidates if c.eligible(query.roles)]
-            found.append((name, question, extractive.rules.evidence(query, candidates, eligible)))
+            found.append((name, question, pipeline.extractive.abstention_evidence(query, pipeline.pool(query))))
     return found
 
 

@@ -20,7 +20,7 @@ import numpy as np
 from index.models import Passage, Role
 from index.settings import Settings
 from index.store import IndexStore
-from rag.abstention import AbstentionRules
+from rag.abstention import AbstentionEvidence, AbstentionRules
 from rag.citations import Quote, abstention
 from rag.forms import compose
 from rag.models import Answer, RetrievedPassage
@@ -213,11 +213,21 @@ class ExtractiveAnswerer:
         scored.sort(key=lambda s: -s.score)
         return scored
 
+    def candidates(
+        self, query: Query, hits: Sequence[RetrievedPassage]
+    ) -> tuple[list[ScoredSentence], list[ScoredSentence]]:
+        """Every scored sentence of the pool, and those of the roles the question asks for, best first."""
+        candidates = self.score_sentences(query, hits)
+        return candidates, [c for c in candidates if c.eligible(query.roles)]
+
+    def abstention_evidence(self, query: Query, hits: Sequence[RetrievedPassage]) -> AbstentionEvidence:
+        """What the abstention rules read from a question's pool (``icrag eval calibrate`` fits on it)."""
+        return self.rules.evidence(query, *self.candidates(query, hits))
+
     def answer(self, query: Query, hits: Sequence[RetrievedPassage]) -> Answer:
         """A cited answer in the question's form from the pool, or an abstention."""
-        candidates = self.score_sentences(query, hits)
+        candidates, eligible = self.candidates(query, hits)
         settings_hash = self.settings.settings_hash()
-        eligible = [c for c in candidates if c.eligible(query.roles)]
         if self.rules.abstains(query, candidates, eligible):
             return abstention(query.text, hits[: self.settings.top_k], settings_hash)
         answer = compose(query, candidates, eligible, self.store, self.settings)
