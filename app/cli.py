@@ -18,7 +18,7 @@ from app.cli_answer import ask, search
 from app.cli_common import IndexOption, JsonOption, make_embedder, make_settings, one_line, user_errors
 from app.cli_eval import eval_app
 from app.cli_evidence import evidence_app
-from index.errors import InputError
+from app.cli_serve import serve
 from index.models import SourceInfo
 
 if TYPE_CHECKING:
@@ -71,21 +71,31 @@ def index_build(
 @index_app.command("add")
 @user_errors
 def index_add(
-    paths: Annotated[list[Path], typer.Argument(help="Files to add (PDF, HTML, Markdown, text, CSV, JSON).")],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Files to add (PDF, HTML, Markdown, text, CSV, JSON); a sources.csv is merged into the data folder's."
+        ),
+    ],
     index: IndexOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Add or replace documents; unchanged files are skipped."""
-    from index.builder import IndexBuilder
+    """Add or replace documents; unchanged files are skipped. A file whose document id another file holds is refused.
 
-    for path in paths:
-        if path.is_dir():
-            raise InputError(
-                path, "is a folder, not a regular file; to index a folder use `icrag index build --data FOLDER`"
-            )
+    With a sources.csv merged, --json prints {"report": ..., "sources": ...} instead of the report alone.
+    """
+    from index.library import Library, is_sources_file
+
     settings = make_settings(index)
-    report = IndexBuilder(settings, make_embedder(settings)).add(paths)
-    _print_report(report, as_json, "updated" if report.written else "unchanged")
+    change = Library(settings, make_embedder(settings)).add_paths(paths, role="cli")
+    if as_json and change.sources is not None:
+        typer.echo(change.model_dump_json(indent=2))
+        return
+    if change.sources is not None:
+        name = next(path.name for path in paths if is_sources_file(path.name))
+        typer.echo(one_line(change.sources.summary(name)))
+    if change.report is not None:
+        _print_report(change.report, as_json, "updated" if change.report.written else "unchanged")
 
 
 @index_app.command("remove")
@@ -95,12 +105,13 @@ def index_remove(
     index: IndexOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Remove documents from the index."""
-    from index.builder import IndexBuilder
+    """Remove documents from the index, and their files when they were uploaded in the app or through the API."""
+    from index.library import Library
 
     settings = make_settings(index)
-    report = IndexBuilder(settings, make_embedder(settings)).remove(doc_ids)
-    _print_report(report, as_json, "updated")
+    change = Library(settings, make_embedder(settings)).remove(doc_ids, role="cli")
+    if change.report is not None:
+        _print_report(change.report, as_json, "updated")
 
 
 @index_app.command("info")
@@ -193,6 +204,7 @@ def _print_report(report: BuildReport, as_json: bool, verb: str) -> None:
 
 app.command("ask")(ask)
 app.command("search")(search)
+app.command("serve")(serve)
 app.add_typer(eval_app, name="eval")
 app.add_typer(evidence_app, name="evidence")
 

@@ -4,33 +4,40 @@ from __future__ import annotations
 
 import json
 import textwrap
+from enum import StrEnum
 from typing import Annotated
 
 import typer
 
-from app.cli_common import IndexOption, JsonOption, make_embedder, make_settings, user_errors
+from app.cli_common import (
+    FilterOption,
+    IndexOption,
+    JsonOption,
+    make_embedder,
+    make_settings,
+    parse_filters,
+    user_errors,
+)
 from index.errors import InputError
+from rag.citation_export import export_references
 from rag.citations import reference
 from rag.models import Answer, Citation, RetrievedPassage
 
 TopKOption = Annotated[int | None, typer.Option("--top-k", min=1, max=100, help="Passages to retrieve.")]
-FilterOption = Annotated[
-    list[str] | None,
-    typer.Option("--filter", help="KEY=VALUE; keys: source_id, doc_id, component, kind, year, section."),
+
+
+class CiteChoice(StrEnum):
+    """Reference formats of ``icrag ask --cite`` (rag.citation_export.CITE_FORMATS)."""
+
+    ris = "ris"
+    bibtex = "bibtex"
+    csl = "csl"
+
+
+CiteOption = Annotated[
+    CiteChoice | None,
+    typer.Option("--cite", help="Print the cited publications as RIS, BibTeX or CSL-JSON instead of the answer."),
 ]
-
-
-def parse_filters(values: list[str] | None) -> dict[str, str]:
-    """``KEY=VALUE`` strings as a dict, or InputError naming the malformed one or a key given twice."""
-    filters: dict[str, str] = {}
-    for value in values or []:
-        key, sep, wanted = value.partition("=")
-        if not sep or not key.strip() or not wanted.strip():
-            raise InputError(f"--filter {value}", "expected KEY=VALUE, e.g. --filter component='working with power'")
-        if key.strip() in filters:
-            raise InputError(f"--filter {key.strip()}", "given more than once; a key takes one value")
-        filters[key.strip()] = wanted.strip()
-    return filters
 
 
 @user_errors
@@ -39,14 +46,25 @@ def ask(
     as_json: JsonOption = False,
     top_k: TopKOption = None,
     filters: FilterOption = None,
+    cite: CiteOption = None,
     index: IndexOption = None,
 ) -> None:
-    """Answer a question with numbered citations to the evidence."""
+    """Answer a question with numbered citations to the evidence.
+
+    With ``--cite`` only the cited publications are printed, in a reference manager's format, so
+    ``icrag ask "..." --cite ris > refs.ris`` saves them; an abstention prints no references.
+    """
     from rag.pipeline import Pipeline
 
+    if cite is not None and as_json:
+        raise InputError("--cite", "cannot be combined with --json; choose one format")
     settings = make_settings(index, show_progress=False)
-    answer = Pipeline.load(settings, make_embedder(settings)).ask(question, top_k=top_k, filters=parse_filters(filters))
-    typer.echo(answer.model_dump_json(indent=2) if as_json else render_answer(answer))
+    pipeline = Pipeline.load(settings, make_embedder(settings))
+    answer = pipeline.ask(question, top_k=top_k, filters=parse_filters(filters))
+    if cite is not None:
+        typer.echo(export_references(answer, pipeline.store.manifest.sources, cite.value), nl=False)
+    else:
+        typer.echo(answer.model_dump_json(indent=2) if as_json else render_answer(answer))
 
 
 @user_errors

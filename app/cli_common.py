@@ -13,7 +13,7 @@ import typer
 from pydantic import ValidationError
 
 from index.embedding import Embedder
-from index.errors import IcragError, os_error_message
+from index.errors import IcragError, InputError, os_error_message
 from index.settings import Settings
 
 P = ParamSpec("P")
@@ -21,6 +21,10 @@ R = TypeVar("R")
 
 IndexOption = Annotated[Path | None, typer.Option("--index", help="Index folder (default: .icrag/index).")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a readable summary.")]
+FilterOption = Annotated[
+    list[str] | None,
+    typer.Option("--filter", help="KEY=VALUE; keys: source_id, doc_id, component, kind, year, section."),
+]
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -75,3 +79,16 @@ def make_settings(index: Path | None = None, data: Path | None = None, **overrid
     if data is not None:
         values["data_dir"] = data
     return Settings(**values)  # type: ignore[arg-type]
+
+
+def parse_filters(values: list[str] | None) -> dict[str, str]:
+    """``KEY=VALUE`` strings as a dict, or InputError naming the malformed one or a key given twice."""
+    filters: dict[str, str] = {}
+    for value in values or []:
+        key, sep, wanted = value.partition("=")
+        if not sep or not key.strip() or not wanted.strip():
+            raise InputError(f"--filter {value}", "expected KEY=VALUE, e.g. --filter component='working with power'")
+        if key.strip() in filters:
+            raise InputError(f"--filter {key.strip()}", "given more than once; a key takes one value")
+        filters[key.strip()] = wanted.strip()
+    return filters

@@ -32,6 +32,7 @@ class Benchmark(StrEnum):
     litqa2 = "litqa2"
     support = "support"
     speed = "speed"
+    load = "load"
 
 
 @eval_app.command("run")
@@ -116,12 +117,24 @@ def eval_bench(
     repeat: Annotated[
         int, typer.Option("--repeat", min=1, help="speed: builds and raw encodings to time; the fastest counts.")
     ] = 2,
+    url: Annotated[str, typer.Option("--url", help="load: the running icrag serve (loopback only).")] = (
+        "http://127.0.0.1:8000"
+    ),
+    clients: Annotated[int, typer.Option("--clients", min=1, help="load: concurrent clients asking.")] = 8,
+    seconds: Annotated[float, typer.Option("--seconds", help="load: how long the clients ask.")] = 30.0,
+    churn: Annotated[
+        float | None,
+        typer.Option("--churn", help="load: a curator uploads or removes a document every this many seconds."),
+    ] = None,
 ) -> None:
     """Run a benchmark: retrieval systems compared on covidqa, pubmedqa or litqa2; support; speed.
 
     pubmedqa indexes whole abstracts; pubmedqa-contexts leaves out each abstract's conclusion.
     """
     out_dir = out or Path(f"reports/bench-{name.value}")
+    if name is Benchmark.load:
+        _bench_load(url, questions, limit, clients, seconds, churn, out_dir)
+        return
     if name is Benchmark.speed:
         _bench_speed(data, index, questions, limit, repeat, out_dir)
         return
@@ -167,6 +180,25 @@ def _bench_speed(
     settings = make_settings(index, data)
     items = load_questions(questions or settings.data_dir / "dev_questions.jsonl")[:limit]
     report = run_speed_bench(settings.data_dir, settings, make_embedder(settings), items, repeat)
+    write_json(report, out)
+    typer.echo(report.model_dump_json(indent=2))
+
+
+def _bench_load(
+    url: str, questions: Path | None, limit: int | None, clients: int, seconds: float, churn: float | None, out: Path
+) -> None:
+    """Drive a running server with readers (and a curator); tokens come from ICRAG_API_TOKENS as the server's do."""
+    from app.api_auth import tokens_by_role
+    from eval.benchmarks.load import run_load
+    from eval.questions import load_questions
+    from eval.report import write_json
+
+    settings = make_settings()
+    asked = [q.question for q in load_questions(questions or settings.data_dir / "dev_questions.jsonl")[:limit]]
+    tokens = tokens_by_role(settings.api_tokens)
+    reader = tokens.get("reader") or tokens.get("curator") or tokens.get("admin")
+    curator = tokens.get("curator") or tokens.get("admin")
+    report = run_load(url, asked, clients, seconds, reader, curator, churn)
     write_json(report, out)
     typer.echo(report.model_dump_json(indent=2))
 

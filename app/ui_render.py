@@ -9,13 +9,18 @@ parsed as Markdown), so documents always read as literal text.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from html import escape
 from urllib.parse import quote
 
 from app.cli_answer import reference, render_answer
-from index.models import Passage, cite_authors
+from index.models import Passage, SourceInfo, cite_authors
+from rag.citation_export import CITE_EXTENSIONS, CITE_FORMATS, CITE_MEDIA_TYPES, CiteFormat, export_references
 from rag.models import Answer, AnswerSection, AnswerSentence, Citation
 
+#: How each reference format is named on its download button.
+CITE_LABELS: dict[CiteFormat, str] = {"ris": "RIS", "bibtex": "BibTeX", "csl": "CSL-JSON"}
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~:$<>&])")
 
 _CARD_STYLE = (
@@ -153,6 +158,33 @@ def answer_markdown(answer: Answer) -> str:
 def answer_text(answer: Answer) -> str:
     """The answer and its references as plain text, exactly as ``icrag ask`` prints them."""
     return f"Q: {answer.question}\n\n{render_answer(answer)}\n"
+
+
+@dataclass(frozen=True)
+class ReferenceFile:
+    """One download of an answer's references: its button label, file name, media type and content."""
+
+    fmt: CiteFormat
+    label: str
+    file_name: str
+    mime: str
+    data: str
+
+
+def reference_files(answer: Answer, sources: Mapping[str, SourceInfo]) -> list[ReferenceFile]:
+    """The answer's references in every format a reference manager imports; none for an answer without citations."""
+    if answer.abstained or not answer.citations:
+        return []
+    return [
+        ReferenceFile(
+            fmt=fmt,
+            label=CITE_LABELS[fmt],
+            file_name=f"icrag-references{CITE_EXTENSIONS[fmt]}",
+            mime=CITE_MEDIA_TYPES[fmt],
+            data=export_references(answer, sources, fmt),
+        )
+        for fmt in CITE_FORMATS
+    ]
 
 
 def _page(page: int | None) -> str:

@@ -17,12 +17,16 @@ from pydantic import ValidationError
 from index.errors import InputError
 
 
-def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, object) for each object of the file; InputError for a missing file or bad JSON."""
-    if not path.is_file():
+def read_jsonl(path: Path, data: bytes | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each object of the file; InputError for a missing file or bad JSON.
+
+    ``data`` is the file's content when it arrived some other way than on disk (an upload to the
+    API); ``path`` then only names it in messages.
+    """
+    if data is None and not path.is_file():
         raise InputError(path, "no such file" if not path.exists() else "not a regular file")
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = path.read_text(encoding="utf-8-sig") if data is None else data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(path, f"not UTF-8 text (invalid byte at offset {exc.start})") from exc
     decoder = json.JSONDecoder()

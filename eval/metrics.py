@@ -229,14 +229,15 @@ class Latency(Record):
 
     p50: float | None = Field(description="Median.")
     p95: float | None = Field(description="95th percentile (linear interpolation).")
+    p99: float | None = Field(None, description="99th percentile (linear interpolation).")
 
 
 def latency_percentiles(milliseconds: Sequence[float]) -> Latency:
-    """p50 and p95 of a list of latencies (None for an empty list)."""
+    """p50, p95 and p99 of a list of latencies (None for an empty list)."""
     if not milliseconds:
         return Latency(p50=None, p95=None)
-    p50, p95 = np.percentile(np.asarray(milliseconds, dtype=float), [50, 95])
-    return Latency(p50=float(p50), p95=float(p95))
+    p50, p95, p99 = np.percentile(np.asarray(milliseconds, dtype=float), [50, 95, 99])
+    return Latency(p50=float(p50), p95=float(p95), p99=float(p99))
 
 
 def auroc(scores: Sequence[float], labels: Sequence[bool]) -> float:

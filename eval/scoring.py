@@ -115,11 +115,11 @@ class ScoreReport(Record):
 _ANSWER_ONLY = frozenset({"related", "timings_ms", "settings_hash", "answerer"})
 
 
-def load_answer_lines(path: Path) -> list[AnswerLine]:
-    """Answers from a JSONL file in either naming convention; InputError names the bad line."""
+def load_answer_lines(path: Path, data: bytes | None = None) -> list[AnswerLine]:
+    """Answers from a JSONL file (or its uploaded ``data``) in either naming; InputError names the bad line."""
     lines = []
     ignored: set[str] = set()
-    for number, item in read_jsonl(path):
+    for number, item in read_jsonl(path, data):
         lines.append(_parse_line(path, number, item, ignored))
     if ignored:
         logger.warning("%s: ignored field(s) %s", path, ", ".join(sorted(ignored)))

@@ -6,7 +6,7 @@ import hashlib
 import logging
 import stat
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
@@ -105,8 +105,16 @@ class IndexBuilder:
         report.seconds = time.perf_counter() - started
         return report
 
-    def add(self, paths: Sequence[Path]) -> BuildReport:
-        """Add or replace documents; unchanged files (same checksum) are skipped."""
+    def add(
+        self, paths: Sequence[Path], *, strict: bool = False, names: Mapping[Path, str] | None = None
+    ) -> BuildReport:
+        """Add or replace documents; unchanged files (same checksum) are skipped.
+
+        A file that cannot be read is skipped and reported, unless ``strict``: then the first such
+        file raises InputError before anything is written, so a batch goes in whole or not at all.
+        ``names`` says what to call files in problems when their paths mean nothing to the user
+        (an upload staged in a temporary folder); a file not in it is called by its path.
+        """
         started = time.perf_counter()
         with write_lock(self.index_dir):
             store = self._load_existing()
@@ -116,7 +124,7 @@ class IndexBuilder:
                 if path.name == SOURCES_FILE:
                     sources.update(read_sources(path))
             evidence = [p for p in paths if p.name != SOURCES_FILE]
-            documents, failed = self._load_all(evidence, sources)
+            documents, failed = self._load_all(evidence, sources, strict=strict, names=names or {})
             existing = {entry.doc_id: entry.checksum for entry in store.manifest.documents} if store else {}
             changed = [d for d in documents if existing.get(d.doc_id) != d.checksum]
             unchanged = [d.doc_id for d in documents if existing.get(d.doc_id) == d.checksum]
@@ -139,7 +147,8 @@ class IndexBuilder:
             report = self._write(
                 _Change(
                     kept=kept, added=changed, sources=sources, failed=failed, previous=store, earlier_skipped=earlier
-                )
+                ),
+                strict=strict,
             )
         report.unchanged = unchanged
         report.seconds = time.perf_counter() - started
@@ -224,20 +233,34 @@ class IndexBuilder:
         return len(manifest.documents), manifest.n_passages
 
     def _load_all(
-        self, paths: Sequence[Path], sources: dict[str, SourceInfo]
+        self,
+        paths: Sequence[Path],
+        sources: dict[str, SourceInfo],
+        *,
+        strict: bool = False,
+        names: Mapping[Path, str] | None = None,
     ) -> tuple[list[Document], list[SkippedFile]]:
+        """Read files into documents; the files that fail, with one-line problems naming them as ``names`` says."""
         documents: dict[str, Document] = {}
         failed: list[SkippedFile] = []
         for path in paths:
+            label = (names or {}).get(path)
             try:
                 document = load_file(path, self.settings, sources)
             except InputError as exc:
-                logger.info("skipped %s", exc)  # reported through BuildReport.failed, not twice
-                failed.append(SkippedFile(path=path.name, checksum=self._fingerprint(path), problem=str(exc)))
+                error = InputError(label, exc.problem) if label is not None and exc.path == str(path) else exc
+                if strict:
+                    raise error from None
+                logger.info("skipped %s", error)  # reported through BuildReport.failed, not twice
+                failed.append(SkippedFile(path=path.name, checksum=self._fingerprint(path), problem=str(error)))
                 continue
             if document.doc_id in documents:
-                problem = f"{path}: another file has the same document id '{document.doc_id}'"
-                failed.append(SkippedFile(path=path.name, checksum=document.checksum, problem=problem))
+                problem = f"another file has the same document id '{document.doc_id}'"
+                if strict:
+                    raise InputError(label or path, problem)
+                failed.append(
+                    SkippedFile(path=path.name, checksum=document.checksum, problem=f"{label or path}: {problem}")
+                )
                 continue
             documents[document.doc_id] = document
         return list(documents.values()), failed
@@ -302,8 +325,11 @@ class IndexBuilder:
             sources=sources,
         )
 
-    def _write(self, change: _Change) -> BuildReport:
-        """Embed the added documents, merge them with the kept ones and save the new version."""
+    def _write(self, change: _Change, strict: bool = False) -> BuildReport:
+        """Embed the added documents, merge them with the kept ones and save the new version.
+
+        With ``strict``, an added document without a passage raises InputError before anything is written.
+        """
         sources, failed = change.sources, change.failed
         readable: list[Document] = []
         new_passages: list[Passage] = []
@@ -312,6 +338,8 @@ class IndexBuilder:
             if passages:
                 readable.append(document)
                 new_passages.extend(passages)
+            elif strict:
+                raise InputError(document.path, "no passages of readable text")
             else:
                 problem = f"{document.path}: no passages of readable text"
                 failed = [*failed, SkippedFile(path=document.path, checksum=document.checksum, problem=problem)]

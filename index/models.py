@@ -13,6 +13,8 @@ DocKind = Literal["pdf", "html", "markdown", "text", "evidence"]
 Role = Literal["finding", "context", "background", "aim", "method", "bibliographic", "scope_note"]
 #: Fields of a coded-evidence record as rendered into its passage; "heading" is the record's first line.
 FieldName = Literal["heading", "context", "mechanism", "outcome", "summary"]
+#: The initials that end a person's name in an author list ("S", "MGM", "J-P"); see split_author.
+_INITIALS = re.compile(r"[A-Z][A-Z.\-]{0,3}")
 
 
 class Record(BaseModel):
@@ -56,11 +58,24 @@ def author_surnames(authors: str) -> list[str]:
     Institute for Excellence"), so its first word is not taken for a person's name.
     """
     names = []
-    for author in (a.split() for a in authors.split(";")):
-        if author:
-            initials = len(author) > 1 and re.fullmatch(r"[A-Z][A-Z.\-]{0,3}", author[-1])
-            names.append(author[0] if initials or len(author) == 1 else " ".join(author))
+    for author in authors.split(";"):
+        family, initials = split_author(author)
+        if family:
+            names.append(family.split()[0] if initials else family)
     return names
+
+
+def split_author(author: str) -> tuple[str, str]:
+    """One author of a list as (family name, initials): "Neiva Ganga R" -> ("Neiva Ganga", "R").
+
+    Initials are a last word of one capital and up to three more capitals, dots or hyphens; an
+    author without them is an organisation and comes back whole with empty initials, so reference
+    formats can keep it a literal name.
+    """
+    words = author.split()
+    if len(words) > 1 and _INITIALS.fullmatch(words[-1]):
+        return " ".join(words[:-1]), words[-1]
+    return " ".join(words), ""
 
 
 def cite_authors(authors: str) -> str:

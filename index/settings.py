@@ -28,7 +28,16 @@ INDEX_FIELDS = (
 )
 
 #: Fields that never influence results (locations, secrets, UI), left out of the settings hash.
-_UNHASHED_FIELDS = {"data_dir", "index_dir", "cache_dir", "llm_api_key", "show_progress", "app_port"}
+_UNHASHED_FIELDS = {
+    "data_dir",
+    "index_dir",
+    "cache_dir",
+    "llm_api_key",
+    "show_progress",
+    "app_port",
+    "api_tokens",
+    "api_rate_limit",
+}
 
 
 class Settings(BaseSettings):
@@ -107,6 +116,16 @@ class Settings(BaseSettings):
 
     # App
     app_port: int = Field(8501, ge=1, le=65535, description="Port of the Streamlit app.")
+
+    # HTTP API
+    api_tokens: SecretStr | None = Field(
+        None,
+        description="Comma-separated role:token pairs of the HTTP API, e.g. 'reader:abc,curator:def'; roles are "
+        "reader, curator and admin. Unset: the API is open, and only on 127.0.0.1.",
+    )
+    api_rate_limit: float = Field(
+        100.0, ge=0.0, description="Requests per second one token may make to one server process (0: no limit)."
+    )
 
     def index_signature(self) -> dict[str, object]:
         """The settings an index depends on, as stored in its manifest."""

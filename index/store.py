@@ -10,6 +10,7 @@ Layout of an index folder::
     faiss.index       the FAISS index over those vectors
     passages.jsonl    one Passage per line, sorted by (doc_id, start)
     documents.jsonl   one Document per line (full text, for showing quotes in context)
+    audit.jsonl       the library's log of changes (index.library), carried from version to version
 
 A new version is written to a sibling temporary folder and swapped in by renames under a
 lock file, so a crash at any moment leaves either the old or the new index, never a mix.
@@ -41,6 +42,9 @@ from index.units import SENTENCE, Sentences, Unit, Units, role_of
 
 logger = logging.getLogger(__name__)
 
+#: The library's append-only change log inside an index folder; not part of any one version.
+AUDIT_FILE = "audit.jsonl"
+
 #: Layout and content version; bump it whenever ingestion or chunking changes what an index holds.
 FORMAT_VERSION = 7
 
@@ -51,6 +55,8 @@ _RECOVERY_TIMEOUT_S = 120.0
 #: numpy parses .npy headers with ast.literal_eval, which CPython 3.11 cannot run in two threads
 #: at once (a spurious "SystemError: AST constructor recursion depth mismatch", python/cpython#106905).
 _NPY_LOCK = threading.Lock()
+#: Index folders whose write lock the current thread holds (see write_lock).
+_HELD = threading.local()
 
 
 def icrag_version() -> str:
@@ -200,6 +206,7 @@ class IndexStore:
             with open(tmp / "manifest.json", "w", encoding="utf-8") as handle:
                 handle.write(self.manifest.model_dump_json(indent=2))
                 _sync(handle)
+            _carry_audit_log(index_dir, tmp)
             _swap_in(tmp, index_dir)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -217,14 +224,14 @@ class IndexStore:
             if _interrupted(index_dir):
                 with write_lock(index_dir, timeout=_RECOVERY_TIMEOUT_S):
                     pass  # write_lock recovers once it holds the lock (or after the writer finished)
-            before = _version(index_dir)
+            before = index_version(index_dir)
             try:
                 store = cls._read(index_dir, settings)
             except (IndexMissingError, IndexCorruptError):
-                if attempt + 1 < _LOAD_ATTEMPTS and (_version(index_dir) != before or _interrupted(index_dir)):
+                if attempt + 1 < _LOAD_ATTEMPTS and (index_version(index_dir) != before or _interrupted(index_dir)):
                     continue  # swapped while reading: the error describes no version on disk
                 raise
-            if _version(index_dir) == before:
+            if index_version(index_dir) == before:
                 return store
         raise IndexBusyError(f"index at {index_dir} kept changing while it was read; try again")
 
@@ -322,6 +329,9 @@ def check_compatible(manifest: Manifest, settings: Settings, index_dir: Path) ->
 def write_lock(index_dir: Path, timeout: float = 600.0) -> Iterator[None]:
     """Serialise writers of one index across processes with a lock file beside it.
 
+    A thread that already holds the lock enters again at once (the library holds it around a
+    whole change, its builder takes it again): a second lock file handle would wait for itself.
+
     Raises:
         InputError: when ``index_dir`` is a folder that holds something other than an index,
             which a write would replace.
@@ -329,22 +339,35 @@ def write_lock(index_dir: Path, timeout: float = 600.0) -> Iterator[None]:
     if index_dir.name in ("", ".", ".."):
         raise InputError(index_dir, "an index needs a folder of its own, e.g. .icrag/index")
     index_dir.parent.mkdir(parents=True, exist_ok=True)
+    key = str(index_dir.resolve())
+    held: set[str] = _HELD.__dict__.setdefault("dirs", set())
+    if key in held:
+        yield
+        return
     lock = FileLock(str(index_dir.parent / f".{index_dir.name}.lock"))
     try:
         with lock.acquire(timeout=timeout):
-            recover(index_dir)
-            _refuse_foreign_folder(index_dir)
-            _remove_stale_temporaries(index_dir)
-            yield
+            held.add(key)
+            try:
+                recover(index_dir)
+                _refuse_foreign_folder(index_dir)
+                _remove_stale_temporaries(index_dir)
+                yield
+            finally:
+                held.discard(key)
     except Timeout as exc:
         raise IndexBusyError(f"index at {index_dir} is being written by another process; try again") from exc
 
 
 def _refuse_foreign_folder(index_dir: Path) -> None:
-    """Refuse to write over a file, or a folder with content but no manifest: it is not an index."""
+    """Refuse to write over a file, or a folder with content (besides an audit log) but no manifest: not an index."""
     if index_dir.exists() and not index_dir.is_dir():
         raise InputError(index_dir, "is a file, not an index folder")
-    if index_dir.is_dir() and not (index_dir / "manifest.json").exists() and any(index_dir.iterdir()):
+    if (
+        index_dir.is_dir()
+        and not (index_dir / "manifest.json").exists()
+        and any(path.name != AUDIT_FILE for path in index_dir.iterdir())
+    ):
         raise InputError(
             index_dir, "this folder holds files but no icrag index; choose an empty or new folder for the index"
         )
@@ -370,7 +393,7 @@ def _interrupted(index_dir: Path) -> bool:
     return _backup_path(index_dir).exists() and not (index_dir / "manifest.json").exists()
 
 
-def _version(index_dir: Path) -> tuple[int, int, int] | None:
+def index_version(index_dir: Path) -> tuple[int, int, int] | None:
     """What identifies one version of an index folder: a swap brings a new folder and a new manifest."""
     try:
         folder = index_dir.stat()
@@ -387,6 +410,21 @@ def _remove_stale_temporaries(index_dir: Path) -> None:
         if stale.name.startswith(prefix) and stale.is_dir():
             logger.info("removing %s, left by an interrupted write", stale)
             shutil.rmtree(stale, ignore_errors=True)
+
+
+def _carry_audit_log(index_dir: Path, tmp: Path) -> None:
+    """Give a new version the audit log of the one it replaces.
+
+    A hard link, so the two names are one file and nothing appended before the swap is lost;
+    a copy where the filesystem has no links (appends happen under the write lock, not beside it).
+    """
+    log = index_dir / AUDIT_FILE
+    if not log.is_file():
+        return
+    try:
+        os.link(log, tmp / AUDIT_FILE)
+    except OSError:
+        shutil.copy2(log, tmp / AUDIT_FILE)
 
 
 def _swap_in(tmp: Path, index_dir: Path) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from index.builder import IndexBuilder
 from index.settings import Settings
+from index.store import AUDIT_FILE
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = REPO_ROOT / "data"
@@ -84,11 +85,14 @@ def write_pdf(path: Path, pages: list[str]) -> Path:
 
 
 def tree_digest(folder: Path) -> dict[str, str]:
-    """SHA-256 of every file under a folder by relative path: equal digests mean untouched bytes."""
+    """SHA-256 of every file under a folder by relative path: equal digests mean untouched bytes.
+
+    An index's audit log is left out: it records refused and interrupted changes too, by design.
+    """
     return {
         str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
         for path in sorted(folder.rglob("*"))
-        if path.is_file()
+        if path.is_file() and path.name != AUDIT_FILE
     }
 
 

@@ -14,10 +14,10 @@ from fixtures_app import ANSWERABLE, SOURCES_CSV, ask, errors, open_page, plain,
 from helpers import tree_digest
 from streamlit.testing.v1 import AppTest
 
-from app.ui_uploads import add_sources
 from index.builder import IndexBuilder
 from index.embedding import Embedder
 from index.errors import IcragError
+from index.library import Library, SourcesMerge, Upload
 from index.settings import Settings
 from index.store import IndexStore, read_manifest
 
@@ -174,6 +174,13 @@ def test_uploaded_sources_csv_merges_publications_and_recites_the_index(settings
     ]
 
 
+def add_sources(library: Library, data: bytes) -> SourcesMerge:
+    """Merge an uploaded sources.csv as the Library page does."""
+    merge = library.add_uploads([Upload(name="sources.csv", data=data)], role="app").sources
+    assert merge is not None
+    return merge
+
+
 def test_sources_csv_is_put_back_when_the_index_cannot_be_brought_up_to_date(
     settings: Settings, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -183,7 +190,7 @@ def test_sources_csv_is_put_back_when_the_index_cannot_be_brought_up_to_date(
     monkeypatch.setattr(IndexBuilder, "update_sources", fail)
     before = tree_digest(settings.data_dir), tree_digest(settings.index_dir)
     with pytest.raises(IcragError, match="index is busy"):
-        add_sources(IndexBuilder(settings, embedder=embedder), "sources.csv", SOURCES_UPLOAD)
+        add_sources(Library(settings, embedder), SOURCES_UPLOAD)
     assert (tree_digest(settings.data_dir), tree_digest(settings.index_dir)) == before
 
 
@@ -191,10 +198,10 @@ def test_sources_csv_uploaded_before_any_index_waits_for_the_first_one(
     settings: Settings, embedder: Embedder, tmp_path: Path
 ) -> None:
     no_index = settings.model_copy(update={"index_dir": tmp_path / "no-index"})
-    merge = add_sources(IndexBuilder(no_index, embedder=embedder), "sources.csv", SOURCES_UPLOAD)
+    merge = add_sources(Library(no_index, embedder), SOURCES_UPLOAD)
     assert (merge.added, merge.updated, merge.unchanged) == (["doe2024"], ["smith2021"], [])
     assert "doe2024" in (settings.data_dir / "sources.csv").read_text()
-    assert not no_index.index_dir.exists()
+    assert [p.name for p in no_index.index_dir.iterdir()] == ["audit.jsonl"]  # no index, only the change's record
 
 
 def test_a_sources_upload_changes_citations_only_and_keeps_what_it_does_not_mention(
@@ -211,7 +218,7 @@ def test_a_sources_upload_changes_citations_only_and_keeps_what_it_does_not_ment
     with_notes = SOURCES_CSV.rstrip("\n").replace("licence", "licence,notes") + ',"keep me"\n'
     data_sources.write_text(with_notes + ',"Anon",,"A row without an id",,,,,\n', encoding="utf-8")
 
-    merge = add_sources(builder, "sources.csv", b"source_id,title\nsmith2021,A new title\n")
+    merge = add_sources(Library(settings, embedder), b"source_id,title\nsmith2021,A new title\n")
     assert (merge.added, merge.updated) == ([], ["smith2021"])
     store = IndexStore.load(settings.index_dir, settings)
     assert sorted(store.documents) == ["memo", "smith2021"]

@@ -61,7 +61,14 @@ def test_ask_answers_with_numbered_citations_and_evidence_cards(settings: Settin
         'href="https://doi.org/10.1234/jic.2021.7"',
     ]
     assert all(piece in card for piece in pieces), card
-    assert {b.key for b in at.get("download_button")} == {"ask_download_md", "ask_download_txt", "ask_download_docx"}
+    assert {b.key for b in at.get("download_button")} == {
+        "ask_download_md",
+        "ask_download_txt",
+        "ask_download_docx",
+        "ask_download_ris",
+        "ask_download_bibtex",
+        "ask_download_csl",
+    }
 
 
 def test_quote_is_highlighted_at_the_citation_offsets(settings: Settings) -> None:
@@ -108,6 +115,7 @@ def test_uncovered_question_abstains_with_related_evidence(settings: Settings) -
     assert "does not cover" in at.warning[0].value
     assert len(cards(at)) == len(answer.related)
     assert any("Related evidence" in m.value for m in at.markdown)
+    assert {b.key for b in at.get("download_button")} == {"ask_download_md", "ask_download_txt", "ask_download_docx"}
 
 
 def test_planted_markup_shows_as_literal_text(settings: Settings) -> None:

@@ -19,8 +19,8 @@ from app.ui_render import (
     label_text,
     short_authors,
 )
-from app.ui_uploads import safe_filename
 from index.errors import InputError
+from index.library import safe_filename
 from index.loaders import SUPPORTED_SUFFIXES
 from index.models import Passage, SourceInfo
 from rag.models import Answer, AnswerSentence, Citation

@@ -13,6 +13,7 @@ from typer.testing import CliRunner, Result
 
 from app.cli import app
 from index.embedding import Embedder
+from rag.citation_export import export_references
 from rag.models import Answer, RetrievedPassage
 
 if TYPE_CHECKING:
@@ -157,6 +158,40 @@ def test_ask_abstains_plainly_and_lists_related_evidence(icrag: Invoke) -> None:
     assert result.stdout.startswith("The indexed evidence does not cover this question.")
     assert "Related evidence (not cited as support):" in result.stdout
     assert "References:" not in result.stdout
+
+
+def test_ask_cite_prints_the_cited_publications_as_ris(icrag: Invoke, rag_index: RagIndex) -> None:
+    result = icrag("ask", NIGHT_SHIFTS, "--cite", "ris")
+    assert result.exit_code == 0, result.output
+    expected = rag_index.pipeline.ask(NIGHT_SHIFTS)
+    assert result.stdout == export_references(expected, rag_index.store.manifest.sources, "ris")
+    assert result.stdout.startswith(
+        "TY  - JOUR\nAU  - Sims, S.\nAU  - Brearley, S.\nTI  - Night shifts and fatigue in community nursing\n"
+        "PY  - 2019\nJO  - Journal of Nursing Management\nDO  - 10.1000/jnm.2019.1\nER  - \n"
+    )
+    cited = list(dict.fromkeys(c.source_id for c in expected.citations))
+    assert result.stdout.count("TY  - ") == len(cited) and "References:" not in result.stdout
+    assert result.stderr == ""
+
+
+def test_ask_cite_csl_is_json_of_each_cited_publication_once(icrag: Invoke, rag_index: RagIndex) -> None:
+    result = icrag("ask", NIGHT_SHIFTS, "--cite", "csl")
+    assert result.exit_code == 0, result.output
+    expected = rag_index.pipeline.ask(NIGHT_SHIFTS)
+    items = json.loads(result.stdout)
+    assert [item["id"] for item in items] == list(dict.fromkeys(c.source_id for c in expected.citations))
+    assert items[0]["author"] == [{"family": "Sims", "given": "S."}, {"family": "Brearley", "given": "S."}]
+
+
+def test_ask_cite_of_an_abstention_prints_nothing(icrag: Invoke) -> None:
+    result = icrag("ask", "How much money did the programme cost?", "--cite", "bibtex")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+
+
+def test_ask_cite_with_json_exits_2_with_one_line(icrag: Invoke) -> None:
+    result = icrag("ask", NIGHT_SHIFTS, "--cite", "bibtex", "--json")
+    assert_one_line_error(result, "--cite", "--json")
 
 
 def test_search_json_returns_ranked_passages(icrag: Invoke, rag_index: RagIndex) -> None:

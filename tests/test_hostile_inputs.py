@@ -41,10 +41,10 @@ from app.ui_render import (
     label_text,
     passage_block,
 )
-from app.ui_uploads import add_upload, uploads_dir
 from index.builder import IndexBuilder
 from index.embedding import Embedder, EmbeddingCache
 from index.errors import CacheError, InputError, os_error_message
+from index.library import Library, Upload
 from index.models import Passage, SourceInfo
 from index.settings import Settings
 from index.store import IndexStore
@@ -1086,28 +1086,24 @@ def test_answer_block_escapes_the_answer() -> None:
         ("日本語のメモ.md", "upload.md"),
     ],
 )
-def test_uploads_land_under_the_data_folder_with_safe_names(
-    name: str, stored: str, env: Env, make_builder: Callable[[Settings], IndexBuilder]
-) -> None:
-    builder = make_builder(env.settings())
+def test_uploads_land_under_the_data_folder_with_safe_names(name: str, stored: str, env: Env) -> None:
+    library = Library(env.settings(), env.embedder)
     text = "# Notes\n\nDistrict nurses and social workers planned discharges together every Friday morning.\n"
-    report = add_upload(builder, name, text.encode())
-    assert report.written
-    folder = uploads_dir(builder)
+    report = library.add_uploads([Upload(name=name, data=text.encode())], role="app").report
+    assert report is not None and report.written
+    folder = library.uploads_dir
     assert [p.name for p in folder.iterdir()] == [stored]
     assert folder.resolve() == (env.root / "data" / "uploads").resolve()
     assert sorted(p.name for p in env.root.iterdir() if not p.name.startswith(".")) == ["data", "index"]
 
 
-def test_oversized_upload_is_refused_before_anything_is_written(
-    env: Env, make_builder: Callable[[Settings], IndexBuilder]
-) -> None:
-    builder = make_builder(env.settings().model_copy(update={"max_file_mb": 0.01}))
+def test_oversized_upload_is_refused_before_anything_is_written(env: Env) -> None:
+    library = Library(env.settings().model_copy(update={"max_file_mb": 0.01}), env.embedder)
     before = tree_digest(env.index_dir)
     with pytest.raises(InputError, match=re.escape("big.md: file is 0.0 MB, over the 0.01 MB limit")):
-        add_upload(builder, "../big.md", b"x" * 20_000)
+        library.add_uploads([Upload(name="../big.md", data=b"x" * 20_000)], role="app")
     assert tree_digest(env.index_dir) == before
-    assert not uploads_dir(builder).exists()
+    assert not library.uploads_dir.exists()
 
 
 HOSTILE_RECORDS = evidence_csv(

@@ -14,6 +14,7 @@ from app.ui_render import (
     citation_label,
     evidence_card,
     label_text,
+    reference_files,
     short_authors,
 )
 from index.models import SourceInfo
@@ -109,6 +110,25 @@ def show_citations(citations: list[Citation], store: IndexStore, prefix: str) ->
             st.html(evidence_card(citation, passage))
 
 
+def show_reference_downloads(answer: Answer, sources: Mapping[str, SourceInfo]) -> None:
+    """Download buttons for the cited publications as RIS, BibTeX and CSL-JSON (none without citations)."""
+    files = reference_files(answer, sources)
+    if not files:
+        return
+    row = st.container(horizontal=True, vertical_alignment="center")
+    row.caption("Cited publications for a reference manager:")
+    for file in files:
+        row.download_button(
+            file.label,
+            file.data,
+            file_name=file.file_name,
+            mime=file.mime,
+            key=f"ask_download_{file.fmt}",
+            on_click="ignore",
+            icon=":material/format_quote:",
+        )
+
+
 def show_answer(answer: Answer, store: IndexStore) -> None:
     """The answer (or abstention), its evidence cards and the ways to take it away."""
     if answer.abstained:
@@ -154,6 +174,7 @@ def show_answer(answer: Answer, store: IndexStore) -> None:
         on_click="ignore",
         icon=":material/download:",
     )
+    show_reference_downloads(answer, store.manifest.sources)
     with st.expander("Copy the answer with its references", key="ask_copy"):
         st.code(answer_text(answer), language=None, wrap_lines=True)
 

@@ -13,11 +13,12 @@ import streamlit as st
 
 from app.ui_common import init_state, require_pipeline, settings_from_env, shown_errors
 from app.ui_map import MAP_AXES, clicked_cell, map_chart
-from app.ui_render import label_text, passage_block, short_authors
+from app.ui_render import label_text, passage_block
 from index.models import EvidenceRecord, Passage
 from rag.evidence_map import EvidenceMap, MapAxis, cell_of, evidence_map
 from rag.exports import evidence_csv, evidence_markdown, evidence_xlsx, table_rows
 from rag.pipeline import Pipeline
+from rag.records import RecordRow, coded_records
 
 #: Review passages shown for a selected record.
 RELATED_PASSAGES = 3
@@ -25,32 +26,16 @@ _FIELD_STYLE = "margin:.25rem 0 .5rem 0;white-space:pre-wrap"
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def record_row(passage: Passage, record: EvidenceRecord) -> dict[str, str]:
-    """A table row of a record: id, component, C, M, O and the publication."""
-    source = passage.source
-    who = short_authors(source.authors)
+def table_row(row: RecordRow) -> dict[str, str]:
+    """The table's columns of a listed record: id, component, C, M, O and the publication."""
     return {
-        "record": record.record_id,
-        "component": record.component,
-        "context": record.context,
-        "mechanism": record.mechanism,
-        "outcome": record.outcome,
-        "source": f"{who} ({source.year or 'n.d.'})" if who else record.source_id,
+        "record": row.record_id,
+        "component": row.component,
+        "context": row.context,
+        "mechanism": row.mechanism,
+        "outcome": row.outcome,
+        "source": row.source,
     }
-
-
-def matches(passage: Passage, record: EvidenceRecord, words: list[str]) -> bool:
-    """Whether every search word occurs in the record as the page shows it (case-insensitive).
-
-    The haystack is the table row plus the detail pane's fields, so any word a user can see,
-    such as a component, 'et al.' or a publication's title, finds the record.
-    """
-    source = passage.source
-    haystack = " ".join(
-        (*record_row(passage, record).values(), record.source_id, record.evidence_summary, record.included_study,
-         record.section, source.authors, source.year, source.title)
-    ).lower()  # fmt: skip
-    return all(word in haystack for word in words)
 
 
 def selected_position(shown_ids: list[str]) -> int | None:
@@ -217,15 +202,15 @@ def render() -> None:
     picked_components = first.multiselect("Components", components, key="ev_components", placeholder="All")
     picked_sources = second.multiselect("Publications", sources, key="ev_sources", placeholder="All")
     query = third.text_input("Search", key="ev_search", placeholder="words in any field, e.g. trust")
-    words = query.lower().split()
-    shown = [
-        (p, r)
+    candidates = {
+        p.passage_id: (p, r)
         for p, r in coded
         if (not picked_components or r.component in picked_components)
         and (not picked_sources or r.source_id in picked_sources)
         and (cell is None or cell_of(p, by) == cell)
-        and matches(p, r, words)
-    ]
+    }
+    rows = coded_records([p for p, _ in candidates.values()], search=query)
+    shown = [candidates[row.passage_id] for row in rows]
     if cell is not None:
         note, clear = st.columns([5, 1], vertical_alignment="center")
         note.info(label_text(f"Map cell: {cell[0]} × {cell[1]}"), icon=":material/filter_alt:")
@@ -237,7 +222,7 @@ def render() -> None:
         st.caption(f"{len(shown)} of {len(coded)} records")
         show_exports([p for p, _ in shown])
         st.dataframe(
-            table_rows(record_row(p, r) for p, r in shown),
+            table_rows(table_row(row) for row in rows),
             key="ev_table",
             on_select="rerun",
             selection_mode="single-row",
@@ -252,11 +237,11 @@ def render() -> None:
             },
         )
     with by_component:
-        for component in sorted({r.component for _, r in shown}, key=lambda c: (c == "general", c)):
-            rows = [record_row(p, r) for p, r in shown if r.component == component]
-            with st.expander(label_text(f"{component} ({len(rows)})"), key=f"ev_component_{component}"):
+        for component in sorted({row.component for row in rows}, key=lambda c: (c == "general", c)):
+            listed = [table_row(row) for row in rows if row.component == component]
+            with st.expander(label_text(f"{component} ({len(listed)})"), key=f"ev_component_{component}"):
                 st.dataframe(
-                    table_rows(rows),
+                    table_rows(listed),
                     key=f"ev_component_table_{component}",
                     hide_index=True,
                     column_order=["record", "context", "mechanism", "outcome", "source"],

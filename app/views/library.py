@@ -10,16 +10,8 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from app.ui_common import embedder, error_message, forget_pipeline, init_state, pipeline, settings_from_env
 from app.ui_render import label_text
-from app.ui_uploads import (
-    UPLOADS_FOLDER,
-    SourcesMerge,
-    add_sources,
-    add_upload,
-    is_sources_file,
-    remove_document,
-)
-from index.builder import IndexBuilder
 from index.errors import IcragError
+from index.library import UPLOADS_FOLDER, Library, SourcesMerge, Upload, is_sources_file
 from index.loaders import SOURCES_FILE, SUPPORTED_SUFFIXES
 from index.settings import Settings
 from index.store import IndexStore
@@ -79,52 +71,53 @@ def show_index(store: IndexStore) -> None:
 
 
 def add_files(settings: Settings, files: list[UploadedFile]) -> list[Notice]:
-    """Add uploads one by one with a progress bar; one notice per file."""
-    builder = IndexBuilder(settings, embedder=embedder(settings))
+    """Add uploads one by one with a progress bar; one notice per file, so one bad file does not stop the others.
+
+    Each file goes with the files of this batch accepted before it: they are indexed unchanged
+    and not read again, and a file stored like one of them is refused instead of replacing it.
+    """
+    library = Library(settings, embedder(settings))
     notices: list[Notice] = []
-    batch: dict[str, str] = {}
+    accepted: list[Upload] = []
     progress = st.progress(0.0, text="Adding documents…")
     # Publication details first, so documents uploaded with them are indexed citing them.
-    for i, upload in enumerate(sorted(files, key=lambda upload: not is_sources_file(upload.name))):
+    for i, file in enumerate(sorted(files, key=lambda file: not is_sources_file(file.name))):
         step = f"({i + 1} of {len(files)})"
+        upload = Upload(name=file.name, data=file.getvalue())
         try:
-            if is_sources_file(upload.name):
-                progress.progress(i / len(files), text=f"Merging {upload.name} and updating the index {step}…")
-                notices.append(sources_notice(upload.name, add_sources(builder, upload.name, upload.getvalue())))
+            if is_sources_file(file.name):
+                progress.progress(i / len(files), text=f"Merging {file.name} and updating the index {step}…")
+                merge = library.add_uploads([upload], role="app").sources
+                notices.extend([sources_notice(file.name, merge)] if merge else [])
                 continue
-            progress.progress(i / len(files), text=f"Reading and embedding {upload.name} {step}…")
-            report = add_upload(builder, upload.name, upload.getvalue(), batch)
+            progress.progress(i / len(files), text=f"Reading and embedding {file.name} {step}…")
+            report = library.add_uploads([*accepted, upload], role="app").report
         except IcragError as exc:
             notices.append(("error", error_message(exc)))
             continue
-        if report.written:
+        accepted.append(upload)
+        if report is not None and report.written:
             passages = f"{report.n_embedded} passage{'' if report.n_embedded == 1 else 's'}"
             notices.append(("success", f"Added {', '.join(report.added)}: {passages}."))
         else:
-            notices.append(("warning", f"{upload.name} is already indexed unchanged."))
+            notices.append(("warning", f"{file.name} is already indexed unchanged."))
     progress.progress(1.0, text="Done.")
     return notices
 
 
 def sources_notice(name: str, merge: SourcesMerge) -> Notice:
     """What a merged sources.csv changed, e.g. 'sources.csv: 2 publications added, 1 updated.'"""
-    added, updated = len(merge.added), len(merge.updated)
-    if not added and not updated:
-        listed = f"{len(merge.unchanged)} publication(s)"
-        return ("warning", f"{name}: nothing changed; its {listed} are already listed with these details.")
-    parts = [f"{n} {what}" for n, what in ((added, "added"), (updated, "updated")) if n]
-    number, rest = ", ".join(parts).split(" ", 1)
-    noun = "publication" if number == "1" else "publications"
-    return ("success", f"{name}: {number} {noun} {rest}.")
+    return ("success" if merge.changed else "warning", merge.summary(name))
 
 
 def remove(settings: Settings, doc_id: str) -> list[Notice]:
-    """Remove one document; one notice."""
+    """Remove one document, and its file when it was uploaded; one notice."""
     try:
-        report = remove_document(IndexBuilder(settings, embedder=embedder(settings)), doc_id)
+        report = Library(settings, embedder(settings)).remove([doc_id], role="app").report
     except IcragError as exc:
         return [("error", error_message(exc))]
-    return [("success", f"Removed {doc_id}; the index now has {report.n_passages} passages.")]
+    passages = report.n_passages if report is not None else 0
+    return [("success", f"Removed {doc_id}; the index now has {passages} passages.")]
 
 
 def apply(notices: list[Notice]) -> None:

@@ -1,0 +1,102 @@
+"""A real ``icrag serve`` on a free loopback port, for the API, load-bench and chat-client tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from helpers import ICRAG, REPO_ROOT
+
+from index.settings import Settings
+
+START_TIMEOUT_S = 120
+READER, CURATOR, ADMIN = "reader-token-1", "curator-token-2", "admin-token-3"
+TOKENS = f"reader:{READER},curator:{CURATOR},admin:{ADMIN}"
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def bearer(token: str) -> dict[str, str]:
+    """The Authorization header of a token."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+@dataclass
+class Server:
+    """A running server: its base URL, its process (the uvicorn supervisor with several workers) and log."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def workers(self) -> list[int]:
+        """PIDs of the worker processes (children of the supervisor; none with one in-process worker)."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        pids = [int(pid) for pid in children.read_text().split()] if children.exists() else []
+        return [pid for pid in pids if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text(errors="replace")]
+
+
+@contextmanager
+def served_api(settings: Settings, log: Path, workers: int = 1, tokens: str | None = TOKENS) -> Iterator[Server]:
+    """``icrag serve`` for these settings on a free port; yields once every worker answers ``/readyz``."""
+    port = free_port()
+    environment = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("ICRAG_")},
+        "ICRAG_INDEX_DIR": str(settings.index_dir),
+        "ICRAG_DATA_DIR": str(settings.data_dir),
+        "ICRAG_CACHE_DIR": str(settings.cache_dir),
+        "ICRAG_SHOW_PROGRESS": "false",
+        "OPENBLAS_NUM_THREADS": "1",
+    }
+    if tokens is not None:
+        environment["ICRAG_API_TOKENS"] = tokens
+    command = [str(ICRAG), "serve", "--port", str(port), "--workers", str(workers)]
+    with open(log, "w") as output:
+        process = subprocess.Popen(
+            command, env=environment, cwd=REPO_ROOT, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        server = Server(f"http://127.0.0.1:{port}", process, log)
+        try:
+            _wait_ready(server, workers, {} if tokens is None else bearer(READER))
+            yield server
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def _wait_ready(server: Server, workers: int, headers: dict[str, str]) -> None:
+    """Wait until the server answers /readyz, and each of several workers has loaded the index."""
+    deadline = time.monotonic() + START_TIMEOUT_S
+    ready = 0
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            pytest.fail(f"icrag serve exited with {server.process.returncode}:\n{server.log.read_text()}")
+        try:
+            response = httpx.get(f"{server.url}/readyz", headers=headers, timeout=5)
+            ready = ready + 1 if response.status_code == 200 else 0
+            # Requests spread over the workers; several answers in a row mean every worker is up.
+            if ready >= 4 * workers and server.log.read_text().count("Application startup complete") >= workers:
+                return
+        except httpx.HTTPError:
+            ready = 0
+        time.sleep(0.2)
+    pytest.fail(f"icrag serve did not get ready within {START_TIMEOUT_S}s:\n{server.log.read_text()}")
