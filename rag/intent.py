@@ -7,6 +7,7 @@ publications that speak for it, so every side is answered from its own evidence.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Sequence
@@ -177,6 +178,10 @@ _GENERIC = frozenset(
 )
 #: A metadata word names a side's publications only when this few publications have it.
 DISTINCTIVE_MAX_SOURCES = 3
+#: Word pairs a side shares with a publication's title before the title singles the publication out.
+TITLE_PAIRS_MIN = 2
+#: Words too common to make a title's word pair count on their own.
+_FUNCTION_WORDS = frozenset(["of", "the", "a", "an", "in", "on", "and", "for", "to", "with", "what", "how", "its"])
 
 
 def classify(question: str) -> Intent:
@@ -280,7 +285,19 @@ class IntentReader:
         words = set(_words(part))
         designs = [sid for sid in ids if words & set(_words(self._by_id[sid].design))]
         ids = designs or ids
-        return self._distinctive(part, ids) or ids
+        return self._distinctive(part, ids) or self._titled(part, ids) or ids
+
+    def _titled(self, part: str, candidates: list[str]) -> list[str]:
+        """The candidates whose title shares the most word pairs with the part ("the review of integrated
+        care system leadership"), when the best shares at least :data:`TITLE_PAIRS_MIN`; none otherwise.
+
+        Single title words are too common among publications on one topic to tell them apart; a
+        run of them, as a question describes a publication by its title, is not.
+        """
+        asked = _pairs(part)
+        scores = {sid: len(asked & _pairs(self._by_id[sid].title)) for sid in candidates}
+        best = max(scores.values(), default=0)
+        return [sid for sid in candidates if best >= TITLE_PAIRS_MIN and scores[sid] == best]
 
     def _named_in(self, part: str, named: set[str]) -> list[str]:
         """Publications a part of a question names: by author, or by a word of few publications' titles."""
@@ -302,6 +319,12 @@ class IntentReader:
     def _surnames(self, source_id: str) -> list[str]:
         source = self._by_id.get(source_id)
         return source.surnames[:1] if source else []
+
+
+def _pairs(text: str) -> set[tuple[str, str]]:
+    """Neighbouring word pairs of a text, leaving out pairs of only generic words ("of the")."""
+    words = _words(text)
+    return {(a, b) for a, b in itertools.pairwise(words) if not {a, b} <= _FUNCTION_WORDS}
 
 
 def _words(text: str) -> list[str]:

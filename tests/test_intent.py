@@ -198,3 +198,12 @@ def test_a_short_what_is_question_with_a_what_works_or_how_to_cue_is_not_a_defin
     question: str, intent: Intent
 ) -> None:
     assert classify(question) == intent
+
+
+def test_a_country_side_described_by_its_title_is_narrowed_to_that_publication() -> None:
+    reader = IntentReader(SOURCES)
+    question = "Compare the Scottish reform of community services with English work on integrated care."
+    sides = reader.sides(question, set())
+    assert sides[0].source_ids == ["hendry2021"]  # "reform of community services"
+    one_pair = reader.sides("Compare Scottish work on community reform with English work.", set())
+    assert sorted(one_pair[0].source_ids) == SCOTTISH  # a single shared pair singles nothing out
