@@ -197,7 +197,7 @@ _ROLE_CUES: tuple[tuple[Role, re.Pattern[str]], ...] = (
     (
         "method",
         re.compile(
-            r"\bmethod|\bdesign|\bsampl|\binterview|\bsurvey|\bdata\b|\bdatabases?\b|\bsearch|\bstakeholder"
+            r"\bmethod|\bdesigns?\b|\bsampl|\binterview|\bsurvey|\bdata\b|\bdatabases?\b|\bsearch|\bstakeholder"
             r"|\bprotocol|\blimitation|\bparticipants?\b|\banaly[sz]|\brecords?\b|\binclude[ds]?\b|\bextract"
             r"|\bconfigurations\b|\bcarried out\b"
             r"|\bevidence (?:was|were)\b",
@@ -206,7 +206,7 @@ _ROLE_CUES: tuple[tuple[Role, re.Pattern[str]], ...] = (
     ),
     (
         "aim",
-        re.compile(r"\baims?\b|\bobjectives?\b|\bpurpose\b|\bset out\b|\bmeant to\b|\bintended\b|\bgoals?\b", re.I),
+        re.compile(r"\baims?\b|\bobjectives?\b|\bpurpose of\b|\bits purpose\b|\bset out\b|\bmeant to\b|\bintended\b|\bgoals?\b", re.I),
     ),
     (
         "bibliographic",

@@ -207,3 +207,11 @@ def test_a_country_side_described_by_its_title_is_narrowed_to_that_publication()
     assert sides[0].source_ids == ["hendry2021"]  # "reform of community services"
     one_pair = reader.sides("Compare Scottish work on community reform with English work.", set())
     assert sorted(one_pair[0].source_ids) == SCOTTISH  # a single shared pair singles nothing out
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What should governance of a new system be designed to do?", "How do leaders build a shared purpose?"],
+)
+def test_everyday_words_near_a_role_cue_ask_for_no_extra_role(question: str) -> None:
+    assert asked_roles("how_to", question) == ROLES_ASKED["how_to"]
