@@ -14,12 +14,12 @@ import logging
 import os
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, MutableMapping
+from collections.abc import AsyncIterator, MutableMapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import Field
@@ -28,14 +28,16 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api_auth import ApiError, Authenticator, Caller, RateLimiter, Role, parse_tokens
+from app.api_auth import ApiError, Authenticator, RateLimiter, parse_tokens
+from app.api_common import INDEX_HEADER, Admin, Curator, Reader
 from app.api_metrics import CONTENT_TYPE_LATEST, DOCUMENTS, ERRORS, LATENCY, PASSAGES, REQUESTS, exposition
+from app.api_openai import router as chat_router
 from eval.judge import make_judge
 from eval.metrics import SupportJudge
 from eval.scoring import ScoreReport, load_answer_lines, score_answers
 from index.embedding import Embedder
 from index.errors import IcragError, IndexBusyError, InputError
-from index.library import DocumentSummary, Library, LibraryChange, Upload
+from index.library import AuditEntry, DocumentSummary, Library, LibraryChange, Upload
 from index.models import Record, SourceInfo
 from index.settings import Settings
 from index.store import icrag_version
@@ -51,8 +53,6 @@ logger = logging.getLogger(__name__)
 MAX_UPLOAD_FILES = 8
 #: Largest body of a request that is not an upload (questions, answers files to score), in bytes.
 MAX_JSON_BYTES = 8 * 1024 * 1024
-#: Header naming the index version an answer or search result came from.
-INDEX_HEADER = "X-Icrag-Index"
 
 
 class AskRequest(Record):
@@ -149,6 +149,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     api.state.service = service  # read by the role dependencies
     _add_error_handlers(api)
     _add_routes(api, service)
+    api.include_router(chat_router)  # OpenAI-compatible; its refusals take that protocol's shape
     api.add_middleware(_BodyLimit, limit=_body_limit(settings))
     api.add_middleware(_Metrics)  # outermost: refusals are counted too
     return api
@@ -157,24 +158,6 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
 def _body_limit(settings: Settings) -> int:
     """Largest request body: a full upload request, or a JSON body, whichever is larger."""
     return max(MAX_JSON_BYTES, int(settings.max_file_mb * 1024 * 1024 * MAX_UPLOAD_FILES) + 1024 * 1024)
-
-
-def _needs(role: Role) -> Callable[..., Caller]:
-    """A route dependency: the caller, when their token has ``role`` and is within its rate limit."""
-
-    def dependency(request: Request, authorization: Annotated[str | None, Header()] = None) -> Caller:
-        service: Service = request.app.state.service
-        caller = service.auth.require(authorization, role)
-        if not service.auth.open:  # the limit is per token; an open server on loopback has none
-            service.limiter.check(caller.key)
-        return caller
-
-    return dependency
-
-
-Reader = Annotated[Caller, Depends(_needs("reader"))]
-Curator = Annotated[Caller, Depends(_needs("curator"))]
-Admin = Annotated[Caller, Depends(_needs("admin"))]
 
 
 def _add_routes(api: FastAPI, service: Service) -> None:
@@ -260,9 +243,9 @@ def _add_routes(api: FastAPI, service: Service) -> None:
         return coded_records(service.pipeline().store.passages, filters, search)
 
     @api.get("/v1/audit", tags=["library"])
-    def audit(_: Admin) -> list[Any]:
-        """The library's audit log: one entry per change, with its role, files and checksums."""
-        return [entry.model_dump(mode="json") for entry in service.library.audit_log()]
+    def audit(_: Admin) -> list[AuditEntry]:
+        """The library's audit log: a started line and an ending line per change, with role, files and checksums."""
+        return service.library.audit_log()
 
     @api.post(
         "/v1/score",

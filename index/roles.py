@@ -69,7 +69,13 @@ _SECTION_ROLES: tuple[tuple[re.Pattern[str], Role], ...] = (
         ),
         "method",
     ),
-    (re.compile(r"\baims?\b|objective|purpose|review question|research question|why the work", re.I), "aim"),
+    # "Purpose" opens an aims heading ("Abstract-Purpose"); "Shared purpose" names a topic.
+    (
+        re.compile(
+            r"\baims?\b|objective|(?:^|[-/>:]\s*)purpose\b|review question|research question|why the work", re.I
+        ),
+        "aim",
+    ),
     (
         re.compile(r"background|introduction|rationale|framing|policy context|gap in|building on|description", re.I),
         "background",
