@@ -3,10 +3,18 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+SCALE_STAMP := $(VENV)/.installed-scale
 
-.PHONY: install index run test test-fast lint clean
+.PHONY: install install-scale index run test test-fast lint clean
 
 install: $(STAMP)
+
+# The scale extra (PostgreSQL + pgvector, Ray) is for tests and clusters; `make run` does without it.
+install-scale: $(SCALE_STAMP)
+
+$(SCALE_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,llm,scale]"
+	touch $(SCALE_STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +30,7 @@ run: index
 	$(BIN)/icrag app
 
 # The bundled index lets the browser test visit every page on the real corpus.
-test: index
+test: index install-scale
 	$(BIN)/python -m pytest
 
 test-fast: install

@@ -15,10 +15,20 @@ import typer
 from typer.exceptions import TyperException
 
 from app.cli_answer import ask, search
-from app.cli_common import IndexOption, JsonOption, make_embedder, make_settings, one_line, user_errors
+from app.cli_common import (
+    IndexOption,
+    JsonOption,
+    make_embedder,
+    make_settings,
+    one_line,
+    postgres_target,
+    publish_to_postgres,
+    user_errors,
+)
 from app.cli_eval import eval_app
 from app.cli_evidence import evidence_app
 from app.cli_serve import serve
+from index.errors import InputError
 from index.models import SourceInfo
 
 if TYPE_CHECKING:
@@ -59,13 +69,37 @@ def index_build(
     index: IndexOption = None,
     force: Annotated[bool, typer.Option("--force", help="Rebuild even if the index is up to date.")] = False,
     as_json: JsonOption = False,
+    on_ray: Annotated[
+        bool, typer.Option("--ray", help="Read, split and embed on a Ray cluster (needs the scale extra).")
+    ] = False,
+    address: Annotated[
+        str | None,
+        typer.Argument(
+            help="With --ray: the cluster, 'auto' or HOST:PORT; without one a local Ray is started.",
+            show_default=False,
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", min=1, help="With --ray: embedding actors (default: one per GPU, else per node)."),
+    ] = None,
 ) -> None:
-    """Index every evidence file in a folder (skipped when nothing changed)."""
-    from index.builder import IndexBuilder
-
+    """Index every evidence file in a folder (skipped when nothing changed); `--ray [ADDRESS]` builds on a cluster."""
     settings = make_settings(index, data)
-    report = IndexBuilder(settings, make_embedder(settings)).build(settings.data_dir, force=force)
+    postgres = postgres_target(settings)  # with ICRAG_BACKEND=pgvector: a bad DSN fails before any embedding
+    if not on_ray and (address is not None or workers is not None):
+        raise InputError(address or "--workers", "a cluster address and --workers go with --ray")
+    if on_ray:
+        from index.ray_build import build_on_ray
+
+        report = build_on_ray(settings, address, data_dir=settings.data_dir, force=force, workers=workers)
+    else:
+        from index.builder import IndexBuilder
+
+        report = IndexBuilder(settings, make_embedder(settings)).build(settings.data_dir, force=force)
     _print_report(report, as_json, "up to date" if not report.written else "built")
+    if postgres is not None:
+        publish_to_postgres(postgres, settings, as_json)
 
 
 @index_app.command("add")

@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -15,6 +15,9 @@ from pydantic import ValidationError
 from index.embedding import Embedder
 from index.errors import IcragError, InputError, os_error_message
 from index.settings import Settings
+
+if TYPE_CHECKING:
+    from index.pgvector_store import PgVectorStore
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -92,3 +95,25 @@ def parse_filters(values: list[str] | None) -> dict[str, str]:
             raise InputError(f"--filter {key.strip()}", "given more than once; a key takes one value")
         filters[key.strip()] = wanted.strip()
     return filters
+
+
+def postgres_target(settings: Settings) -> PgVectorStore | None:
+    """Where ``icrag index build`` also writes the index: PostgreSQL with ICRAG_BACKEND=pgvector, else nowhere."""
+    if settings.backend != "pgvector":
+        return None
+    from index.pgvector_store import PgVectorStore
+
+    return PgVectorStore.from_settings(settings)
+
+
+def publish_to_postgres(postgres: PgVectorStore, settings: Settings, as_json: bool = False) -> None:
+    """Write the index folder's version to PostgreSQL unless it is there already, and say so (stderr with --json)."""
+    from index.store import IndexStore
+
+    written = postgres.sync(IndexStore.load(settings.index_dir, settings))
+    status = (
+        f"wrote {written.n_passages} passages and {written.n_units} units in {written.seconds:.1f}s"
+        if written.written
+        else "up to date"
+    )
+    typer.echo(f"{written.where}: {status}", err=as_json)

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import SecretStr
 
 from app.cli_common import IndexOption, make_embedder, make_settings, user_errors
 from index.errors import InputError
+from index.settings import Settings
 
 eval_app = typer.Typer(
     help="Evaluate answers, compare runs, benchmark retrieval and measure speed.", no_args_is_help=True
@@ -21,6 +24,13 @@ eval_app = typer.Typer(
 OutOption = Annotated[Path | None, typer.Option("--out", help="Folder for report.json, report.md and charts.")]
 LimitOption = Annotated[int | None, typer.Option("--limit", min=1, help="Use only the first N questions.")]
 BENCH_CACHE = Path(".icrag/bench-cache")
+
+
+class Backend(StrEnum):
+    """Storage backends of ``--backend`` (see index.backend)."""
+
+    faiss = "faiss"
+    pgvector = "pgvector"
 
 
 class Benchmark(StrEnum):
@@ -126,6 +136,22 @@ def eval_bench(
         float | None,
         typer.Option("--churn", help="load: a curator uploads or removes a document every this many seconds."),
     ] = None,
+    backend: Annotated[
+        Backend | None,
+        typer.Option(
+            "--backend",
+            case_sensitive=False,
+            help="covidqa, pubmedqa, litqa2: where icrag's candidates come from (default ICRAG_BACKEND, else faiss).",
+        ),
+    ] = None,
+    pg_dsn: Annotated[
+        str | None,
+        typer.Option(
+            "--pg-dsn",
+            help="With --backend pgvector: the PostgreSQL to use (default ICRAG_PG_DSN, else a throwaway embedded "
+            "server).",
+        ),
+    ] = None,
 ) -> None:
     """Run a benchmark: retrieval systems compared on covidqa, pubmedqa or litqa2; support; speed.
 
@@ -141,7 +167,9 @@ def eval_bench(
     if data is None:
         raise InputError("--data", f"the {name.value} benchmark needs the data set folder, e.g. ../shared/external/...")
 
-    settings = make_settings(index, cache_dir=cache or BENCH_CACHE)
+    settings = make_settings(
+        index, cache_dir=cache or BENCH_CACHE, backend=backend.value if backend else None, pg_dsn=pg_dsn
+    )
     embedder = make_embedder(settings)
     if name is Benchmark.support:
         from eval.benchmarks.support import run_support_bench
@@ -164,10 +192,25 @@ def eval_bench(
     }
     bench = loaders[name](data, settings, docs)
     bench = bench.model_copy(update={"questions": bench.questions[:limit]})
-    report = run_benchmark(bench, embedder, str(data), settings.show_progress)
+    with _postgres_for(bench.settings) as bench_settings:
+        bench = bench.model_copy(update={"settings": bench_settings})
+        report = run_benchmark(bench, embedder, str(data), settings.show_progress)
     written = write_bench_report(report, out_dir)
     typer.echo(bench_markdown(report))
     typer.echo(f"wrote {', '.join(str(p) for p in written)}")
+
+
+@contextmanager
+def _postgres_for(settings: Settings) -> Iterator[Settings]:
+    """The settings a benchmark runs with: with the pgvector backend and no DSN, a throwaway embedded server's."""
+    if settings.backend != "pgvector" or settings.pg_dsn is not None:
+        yield settings
+        return
+    from index.pg_server import EmbeddedPostgres
+
+    with EmbeddedPostgres() as server:
+        typer.echo(f"started an embedded PostgreSQL on 127.0.0.1:{server.port} for this run", err=True)
+        yield settings.model_copy(update={"pg_dsn": SecretStr(server.dsn)})
 
 
 def _bench_speed(

@@ -203,6 +203,7 @@ class BenchReport(Record):
         "data sets with annotated answer spans.",
     )
     settings_hash: str
+    backend: str = Field("faiss", description="Where icrag's candidates came from: faiss or pgvector.")
     data: str
     per_question: list[BenchQuestionResult]
     created_at: str = Field(default_factory=now)
@@ -337,7 +338,8 @@ def bench_markdown(report: BenchReport) -> str:
         f"# Benchmark `{report.benchmark}`",
         "",
         f"{report.n_questions} questions over {report.n_passages} passages from {report.n_documents} documents "
-        f"(gold unit: {report.unit}); data `{report.data}`, settings {report.settings_hash}, {report.created_at}.",
+        f"(gold unit: {report.unit}); data `{report.data}`, backend {report.backend}, settings {report.settings_hash}, "
+        f"{report.created_at}.",
         "",
         *_table(report.table()),
         "",

@@ -6,7 +6,7 @@ import hashlib
 import logging
 import stat
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
@@ -243,11 +243,10 @@ class IndexBuilder:
         """Read files into documents; the files that fail, with one-line problems naming them as ``names`` says."""
         documents: dict[str, Document] = {}
         failed: list[SkippedFile] = []
-        for path in paths:
+        for path, document in zip(paths, self._read(paths, sources), strict=True):
             label = (names or {}).get(path)
-            try:
-                document = load_file(path, self.settings, sources)
-            except InputError as exc:
+            if isinstance(document, InputError):
+                exc = document
                 error = InputError(label, exc.problem) if label is not None and exc.path == str(path) else exc
                 if strict:
                     raise error from None
@@ -264,6 +263,25 @@ class IndexBuilder:
                 continue
             documents[document.doc_id] = document
         return list(documents.values()), failed
+
+    def _read(self, paths: Sequence[Path], sources: dict[str, SourceInfo]) -> Iterator[Document | InputError]:
+        """Each file as a Document, or the InputError it gave, in order and one at a time (a strict batch stops early).
+
+        A hook: the Ray build (index.ray_build) reads its files on a cluster instead.
+        """
+        for path in paths:
+            try:
+                yield load_file(path, self.settings, sources)
+            except InputError as exc:
+                yield exc
+
+    def _split(self, document: Document, sources: dict[str, SourceInfo]) -> list[Passage]:
+        """A document's passages (a hook, like ``_read``)."""
+        return split_document(document, self.settings, sources)
+
+    def _units(self, passages: Sequence[Passage]) -> list[list[Unit]]:
+        """Each passage's units: its sentences with their roles, then its word windows (a hook, like ``_read``)."""
+        return [passage_unit_list(p) for p in passages]
 
     @staticmethod
     def _kept(store: IndexStore | None, dropped: set[str]) -> list[_Indexed]:
@@ -293,11 +311,7 @@ class IndexBuilder:
         Units are the passage's sentences, each with its role, and, for passages longer than a
         window, its 64-word windows: retrieval scores a passage by its best sentence and its best window.
         """
-        described = [
-            [Unit(s, e, SENTENCE, ROLE_CODE[role]) for s, e, role in passage_units(p)]
-            + [Unit(s, e, WINDOW, NO_ROLE) for s, e in word_window_spans(p.text)]
-            for p in passages
-        ]
+        described = self._units(passages)
         unit_texts = [[p.text[u.start : u.end] for u in units] for p, units in zip(passages, described, strict=True)]
         flat = [p.text for p in passages] + [t for texts in unit_texts for t in texts]
         matrix = self.embedder.embed(flat)
@@ -334,7 +348,7 @@ class IndexBuilder:
         readable: list[Document] = []
         new_passages: list[Passage] = []
         for document in change.added:
-            passages = split_document(document, self.settings, sources)
+            passages = self._split(document, sources)
             if passages:
                 readable.append(document)
                 new_passages.extend(passages)
@@ -377,6 +391,13 @@ class IndexBuilder:
             n_embedded=len(new_passages),
             written=True,
         )
+
+
+def passage_unit_list(passage: Passage) -> list[Unit]:
+    """The units of one passage, in the order their vectors are stored."""
+    return [Unit(s, e, SENTENCE, ROLE_CODE[role]) for s, e, role in passage_units(passage)] + [
+        Unit(s, e, WINDOW, NO_ROLE) for s, e in word_window_spans(passage.text)
+    ]
 
 
 def _sources_changed(manifest: Manifest, sources: dict[str, SourceInfo]) -> bool:

@@ -37,7 +37,12 @@ _UNHASHED_FIELDS = {
     "app_port",
     "api_tokens",
     "api_rate_limit",
+    "pg_dsn",
+    "pg_collection",
 }
+#: Fields of the pgvector backend that can change results; left out of the hash while the backend is FAISS,
+#: so FAISS answers keep the hash they had before there was a choice of backend.
+_PGVECTOR_FIELDS = {"backend", "pg_candidates"}
 
 
 class Settings(BaseSettings):
@@ -60,10 +65,41 @@ class Settings(BaseSettings):
     )
     embedding_batch_size: int = Field(32, ge=1, le=1024, description="Texts per encode batch.")
     normalize_embeddings: bool = Field(True, description="L2-normalise vectors (cosine = inner product).")
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        "auto",
+        description="Where passages are embedded: cuda (a GPU, in bf16), cpu (fp32), or auto (cuda when PyTorch "
+        "sees a GPU). Queries are encoded on the CPU either way.",
+    )
     faiss_factory: str = Field(
         "Flat", description="FAISS index_factory string; 'Flat' is exact search, 'HNSW32' approximate."
     )
     show_progress: bool = Field(True, description="Show progress bars on long work.")
+
+    # Storage backend (see index.backend)
+    backend: Literal["faiss", "pgvector"] = Field(
+        "faiss",
+        description="Where retrieval finds candidates: the embedded FAISS index (exhaustive, one machine) or "
+        "PostgreSQL with pgvector (HNSW and full-text search, shared by many servers; needs pg_dsn).",
+    )
+    pg_dsn: SecretStr | None = Field(
+        None,
+        description="PostgreSQL connection string of the pgvector backend, e.g. "
+        "postgresql://icrag:secret@db:5432/icrag; servers that only answer may point at a read replica.",
+    )
+    pg_collection: str = Field(
+        "icrag",
+        min_length=1,
+        max_length=63,
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="Name the index is stored under in PostgreSQL, so several indexes can share one database.",
+    )
+    pg_candidates: int = Field(
+        200,
+        ge=10,
+        le=1000,
+        description="Passages the pgvector backend proposes per channel (nearest passages, nearest sentences and "
+        "windows, best full-text matches); fusion ranks their union.",
+    )
 
     # Ingestion and chunking
     chunk_size: int = Field(900, ge=100, le=20_000, description="Largest passage, in characters.")
@@ -137,7 +173,10 @@ class Settings(BaseSettings):
 
     def result_settings(self) -> dict[str, object]:
         """Every setting that can change a result, JSON-ready: what reports record beside their hash."""
-        return self.model_dump(mode="json", exclude=_UNHASHED_FIELDS)
+        exclude = _UNHASHED_FIELDS | (_PGVECTOR_FIELDS if self.backend == "faiss" else set())
+        if self.device == "auto":
+            exclude = exclude | {"device"}  # the default keeps the hash it had before there was a device choice
+        return self.model_dump(mode="json", exclude=exclude)
 
     def settings_hash(self) -> str:
         """Short hash of every setting that can change a result."""

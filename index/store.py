@@ -308,8 +308,11 @@ def read_manifest(index_dir: Path) -> Manifest:
         raise IndexCorruptError(f"{path}: unreadable manifest; rebuild with `icrag index build`") from exc
 
 
-def check_compatible(manifest: Manifest, settings: Settings, index_dir: Path) -> None:
-    """Raise IndexMismatchError naming the first setting on which index and settings differ."""
+def check_compatible(manifest: Manifest, settings: Settings, index_dir: Path | str) -> None:
+    """Raise IndexMismatchError naming the first setting on which index and settings differ.
+
+    ``index_dir`` names the index in messages: its folder, or where in PostgreSQL it is stored.
+    """
     if manifest.format_version != FORMAT_VERSION:
         raise IndexMismatchError(
             f"index at {index_dir} has format {manifest.format_version}, this icrag reads {FORMAT_VERSION}; "

@@ -206,7 +206,11 @@ _ROLE_CUES: tuple[tuple[Role, re.Pattern[str]], ...] = (
     ),
     (
         "aim",
-        re.compile(r"\baims?\b|\bobjectives?\b|\bpurpose of\b|\bits purpose\b|\bset out\b|\bmeant to\b|\bintended\b|\bgoals?\b", re.I),
+        re.compile(
+            r"\baims?\b|\bobjectives?\b|\bpurpose of\b|\bits purpose\b|\bset out\b|\bmeant to\b|\bintended\b"
+            r"|\bgoals?\b",
+            re.I,
+        ),
     ),
     (
         "bibliographic",

@@ -6,6 +6,7 @@ import time
 from collections.abc import Mapping
 from typing import Protocol
 
+from index.backend import SearchBackend
 from index.embedding import Embedder
 from index.settings import Settings
 from index.store import IndexStore
@@ -14,7 +15,7 @@ from rag.lexical import BM25Index, lexical_text
 from rag.models import Answer, Considered, RetrievedPassage
 from rag.pool import candidate_pool
 from rag.query import MAX_QUESTION_CHARS, Query, QueryReader, Vocabulary, clean_question
-from rag.retrieval import HybridRetriever
+from rag.retrieval import CandidateRetriever, HybridRetriever
 
 __all__ = ["MAX_QUESTION_CHARS", "Answerer", "Pipeline", "clean_question"]
 
@@ -30,12 +31,20 @@ class Answerer(Protocol):
 class Pipeline:
     """Loads an index once, then reads, retrieves and answers many questions (thread-safe reads)."""
 
-    def __init__(self, store: IndexStore, settings: Settings, embedder: Embedder) -> None:
+    def __init__(
+        self, store: IndexStore, settings: Settings, embedder: Embedder, backend: SearchBackend | None = None
+    ) -> None:
         self.store = store
         self.settings = settings
         self.embedder = embedder
+        self.backend = backend
         self.bm25 = BM25Index([lexical_text(p) for p in store.passages])
-        self.retriever = HybridRetriever(store, embedder, settings, self.bm25)
+        # Without a backend every passage is scored (the embedded FAISS index); with one, its candidates.
+        self.retriever = (
+            HybridRetriever(store, embedder, settings, self.bm25)
+            if backend is None
+            else CandidateRetriever(store, embedder, settings, self.bm25, backend)
+        )
         self.vocabulary = Vocabulary([p.text for p in store.passages], self.bm25.tokenizer)
         # The retriever's matcher: a question names the publications its passages are boosted for.
         self.reader = QueryReader(store.passages, embedder, self.vocabulary, self.retriever.sources)
@@ -48,15 +57,31 @@ class Pipeline:
 
     @classmethod
     def load(cls, settings: Settings, embedder: Embedder) -> Pipeline:
-        """Load the index named by the settings and warm the embedding model."""
+        """Load the index named by the settings and warm the embedding model.
+
+        With ``backend=pgvector`` the index comes from PostgreSQL (psycopg is imported only then)
+        and retrieval asks the database for candidates.
+        """
+        if settings.backend == "pgvector":
+            from index.pgvector_store import PgVectorStore
+
+            store, backend = PgVectorStore.from_settings(settings).open(settings)
+            return cls.from_store(store, settings, embedder, backend)
         return cls.from_store(IndexStore.load(settings.index_dir, settings), settings, embedder)
 
     @classmethod
-    def from_store(cls, store: IndexStore, settings: Settings, embedder: Embedder) -> Pipeline:
-        """A pipeline over an index already in memory (benchmarks, tests)."""
-        pipeline = cls(store, settings, embedder)
+    def from_store(
+        cls, store: IndexStore, settings: Settings, embedder: Embedder, backend: SearchBackend | None = None
+    ) -> Pipeline:
+        """A pipeline over an index already in memory (benchmarks, tests), searching a backend when given."""
+        pipeline = cls(store, settings, embedder, backend)
         pipeline.embedder.embed_query("warm up")
         return pipeline
+
+    def close(self) -> None:
+        """Release the backend's connections (nothing to do for the embedded index)."""
+        if self.backend is not None:
+            self.backend.close()
 
     def query(self, question: str | Query) -> Query:
         """The question read once: cleaned, embedded, tokenised, its intent and sides found."""

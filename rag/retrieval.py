@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from index.backend import SearchBackend
 from index.embedding import Embedder
 from index.errors import InputError
 from index.models import Passage
@@ -25,6 +26,9 @@ logger = logging.getLogger(__name__)
 
 #: BM25 window size and stride, in words: short windows reward question words occurring together.
 WINDOW_WORDS, WINDOW_STRIDE = 32, 16
+
+#: Seed of the fixed sample a candidate retriever measures dense statistics on (any fixed value).
+SAMPLE_SEED = 0
 
 #: Keys accepted by ``--filter KEY=VALUE`` and the app's filters.
 FILTER_KEYS = ("source_id", "doc_id", "component", "kind", "year", "section")
@@ -67,6 +71,14 @@ def _top(scores: np.ndarray, k: int, mask: np.ndarray | None) -> np.ndarray:
 def _zscore(values: np.ndarray) -> np.ndarray:
     std = float(values.std())
     return (values - values.mean()) / std if std > 1e-9 else np.zeros_like(values)
+
+
+def _standardise(values: np.ndarray, population: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """``values`` z-normalised by the (weighted) mean and standard deviation of a population's values."""
+    population = population.astype(np.float64)
+    mean = float(np.average(population, weights=weights))
+    std = float(np.sqrt(np.average((population - mean) ** 2, weights=weights)))
+    return (values - mean) / std if std > 1e-9 else np.zeros(len(values))
 
 
 class DenseRetriever:
@@ -201,6 +213,106 @@ class HybridRetriever:
         full = np.full(len(passages), -np.inf)
         full[allowed] = fused
         return FusedScores(self.store, allowed[np.lexsort((allowed, -fused))], full, dense, lexical)
+
+
+class CandidateRetriever(HybridRetriever):
+    """:class:`HybridRetriever`'s fusion, ranking only the candidates a storage backend proposes.
+
+    The backend (PostgreSQL + pgvector) finds the nearest passages, the passages of the nearest
+    sentences and windows, and the best full-text matches; passages of a publication the question
+    names join them, as the source boost would lift them. Each candidate's four signals are then
+    computed exactly as the exhaustive path computes them (its units' vectors against the question,
+    BM25 with the whole index's statistics).
+
+    Each signal is z-normalised as the exhaustive path does it, by its mean and spread over every
+    allowed passage, not over the candidates alone (they are the top of each signal; their own
+    spread would change how the signals weigh against each other, and with it answers). BM25
+    scores every passage in memory anyway, so its statistics are exact; the dense ones come from
+    the candidates plus a fixed sample of the other passages, weighted up to their number (exact
+    when the sample holds them all). The scan that grows with the corpus stays in the database.
+    """
+
+    def __init__(
+        self, store: IndexStore, embedder: Embedder, settings: Settings, bm25: BM25Index, backend: SearchBackend
+    ) -> None:
+        super().__init__(store, embedder, settings, bm25)
+        self.backend = backend
+        #: Unit rows of passage i are ``_unit_start[i]:_unit_start[i + 1]`` (units are stored in passage order).
+        self._unit_start = np.searchsorted(store.units.owner, np.arange(len(store.passages) + 1))
+        #: A fixed shuffle of the passages: the dense statistics' sample is its first non-candidates.
+        self._shuffled = np.random.default_rng(SAMPLE_SEED).permutation(len(store.passages))
+
+    def candidates(self, question: str, query: np.ndarray, allowed: np.ndarray | None) -> np.ndarray:
+        """Sorted positions of the passages the backend proposes (among the allowed ones, when filtered)."""
+        k = self.settings.pg_candidates
+        allowed_list = None if allowed is None else allowed.tolist()
+        found = [*self.backend.dense_candidates(query, k, allowed_list)]
+        found.append(self.backend.lexical_candidates(question, k, allowed_list))
+        positions = {p for candidates in found for p in candidates.positions}
+        named = self.sources.match(question)
+        if named:
+            positions.update(np.flatnonzero(np.isin(self._source_ids, list(named))).tolist())
+        chosen = np.array(sorted(positions), dtype=np.int64)
+        if allowed is not None:
+            chosen = chosen[np.isin(chosen, allowed)]
+        return chosen
+
+    def sample(self, excluded: np.ndarray, allowed: np.ndarray | None, size: int) -> np.ndarray:
+        """Up to ``size`` allowed passages outside ``excluded``, the same ones for every question with the same sets."""
+        keep = ~np.isin(self._shuffled, excluded)
+        if allowed is not None:
+            keep &= np.isin(self._shuffled, allowed)
+        return self._shuffled[keep][:size]
+
+    def candidate_dense_scores(self, query: np.ndarray, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`HybridRetriever.dense_scores` of some passages only (zero elsewhere), from their units' vectors."""
+        store = self.store
+        passage_sims = np.zeros(len(store.passages), dtype=np.float32)
+        passage_sims[positions] = store.vectors[positions] @ query
+        starts, ends = self._unit_start[positions], self._unit_start[positions + 1]
+        lengths = ends - starts
+        offsets = np.cumsum(lengths) - lengths
+        rows = np.arange(int(lengths.sum()), dtype=np.int64) + np.repeat(starts - offsets, lengths)
+        unit_sims = store.unit_vectors[rows] @ query if len(rows) else np.zeros(0, np.float32)
+        owners, kinds = store.units.owner[rows], store.units.kind[rows]
+        sentence, window = kinds == SENTENCE, kinds == WINDOW
+        best_sentence = _max_per_owner(unit_sims[sentence], owners[sentence], passage_sims)
+        best_window = _max_per_owner(unit_sims[window], owners[window], passage_sims)
+        return best_sentence, best_window
+
+    def fused(self, question: str, query: np.ndarray, filters: Mapping[str, str] | None = None) -> FusedScores | None:
+        """Fused scores of the candidates the filters allow (None when there are none)."""
+        passages = self.store.passages
+        mask = filter_mask(passages, filters)
+        allowed = None if mask is None else np.flatnonzero(mask)
+        if allowed is not None and not len(allowed):
+            return None
+        positions = self.candidates(question, query, allowed)
+        if not len(positions):
+            return None
+        n_allowed = len(passages) if allowed is None else len(allowed)
+        sample = self.sample(positions, allowed, self.settings.pg_candidates)
+        measured = np.concatenate([positions, sample])
+        # Each sampled passage stands for (other passages / sample size) of them in the dense statistics.
+        weights = np.ones(len(measured))
+        weights[len(positions) :] = (n_allowed - len(positions)) / max(1, len(sample))
+        dense, dense_window = self.candidate_dense_scores(np.asarray(query, dtype=np.float32), np.sort(measured))
+        lexical = self.bm25.scores(question)
+        window = self.window_scores(question)
+        everyone = np.arange(len(passages)) if allowed is None else allowed
+        settings = self.settings
+        fused = (
+            settings.dense_weight * _standardise(dense[positions], dense[measured], weights)
+            + settings.dense_window_weight * _standardise(dense_window[positions], dense_window[measured], weights)
+            + settings.lexical_weight * _standardise(lexical[positions], lexical[everyone])
+            + settings.window_weight * _standardise(window[positions], window[everyone])
+        )
+        named = self.sources.match(question)
+        if named:
+            fused += settings.source_boost * np.isin(self._source_ids[positions], list(named))
+        full = np.full(len(passages), -np.inf)
+        full[positions] = fused
+        return FusedScores(self.store, positions[np.lexsort((positions, -fused))], full, dense, lexical)
 
 
 class FusedScores:

@@ -286,6 +286,10 @@ def test_speed_benchmark_on_a_tiny_corpus(
     questions = write_jsonl(tmp_path / "questions.jsonl", QUESTIONS)
     options = ["--data", str(data), "--index", str(index), "--questions", str(questions), "--repeat", "1"]
     report = bench("speed", tmp_path, cache_dir, *options)
+    import torch  # loaded by the benchmark already
+
     assert report["n_passages"] == 3 and report["n_texts"] >= 3
     assert report["ratio"] > 0 and report["n_asks"] == 3 and report["repeats"] == 1
+    assert report["device"] == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert report["passage_rate"] == report["n_passages"] / report["build_seconds"]
     assert report["cold_first_answer_ms"] is not None or report["cold_error"]

@@ -52,7 +52,7 @@ def test_eval_run_writes_the_report_contract(
     assert {"n_questions", "settings_hash", "retrieval", "answers", "latency_ms", "per_question"} <= set(report)
     assert set(report["retrieval"]) == RETRIEVAL_KEYS
     assert set(report["answers"]) == ANSWER_KEYS
-    assert set(report["latency_ms"]) == {"p50", "p95"}
+    assert set(report["latency_ms"]) == {"p50", "p95", "p99"}
     assert report["n_questions"] == len(report["per_question"]) == 3
     assert len(report["settings_hash"]) == 12
     by_id = {q["id"]: q for q in report["per_question"]}

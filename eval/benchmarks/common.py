@@ -137,8 +137,31 @@ def run_benchmark(data: BenchData, embedder: Embedder, data_path: str, progress:
     if not data.questions:
         skipped = f" ({len(data.skipped)} skipped: no gold evidence found)" if data.skipped else ""
         raise InputError(data_path, f"no questions to run in the {data.name} data{skipped}")
-    store = build_store(data, embedder)
-    pipeline = Pipeline.from_store(store, data.settings, embedder)
+    pipeline = open_pipeline(data, build_store(data, embedder), embedder)
+    try:
+        return _run(data, pipeline, embedder, data_path, progress)
+    finally:
+        pipeline.close()
+
+
+def open_pipeline(data: BenchData, store: IndexStore, embedder: Embedder) -> Pipeline:
+    """icrag over a benchmark's index: in memory, or with ``backend=pgvector`` written to PostgreSQL and read back.
+
+    The PostgreSQL round trip is the whole path a deployment takes (rows, manifest check, HNSW and
+    full-text candidates); the collection is named after the benchmark so an index beside it is untouched.
+    """
+    if data.settings.backend != "pgvector":
+        return Pipeline.from_store(store, data.settings, embedder)
+    from index.pgvector_store import PgVectorStore
+
+    postgres = PgVectorStore.from_settings(data.settings, collection=f"bench-{data.name}")
+    postgres.write(store)
+    loaded, backend = postgres.open(data.settings)
+    return Pipeline.from_store(loaded, data.settings, embedder, backend)
+
+
+def _run(data: BenchData, pipeline: Pipeline, embedder: Embedder, data_path: str, progress: bool) -> BenchReport:
+    """Rank every question with every system and answer it; the report."""
     golds = [set(q.gold) for q in data.questions]
     results: dict[str, SystemResult] = {}
     first_rank: dict[str, list[int | None]] = {}
@@ -180,6 +203,7 @@ def run_benchmark(data: BenchData, embedder: Embedder, data_path: str, progress:
             for name, score in scored.items()
         },
         settings_hash=data.settings.settings_hash(),
+        backend=data.settings.backend,
         data=data_path,
         per_question=[
             BenchQuestionResult(
