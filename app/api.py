@@ -83,6 +83,9 @@ class Health(Record):
     passages: int = Field(0, description="Passages in the loaded index.")
     error: str = Field("", description="Why the server cannot answer yet.")
     worker: int = Field(0, description="Process id of the worker that answered (several share one index).")
+    uploads_ready: bool = Field(
+        False, description="Whether the model that embeds uploads is loaded (it loads in the background at start)."
+    )
 
 
 class Service:
@@ -181,6 +184,7 @@ def _add_routes(api: FastAPI, service: Service) -> None:
             documents=len(pipeline.store.manifest.documents),
             passages=len(pipeline.store.passages),
             worker=os.getpid(),
+            uploads_ready=service.embedder.model_loaded,
         )
 
     @api.post("/v1/ask", tags=["answers"], response_model=Answer)

@@ -85,11 +85,11 @@ class FaissBackend:
             passage = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
         else:
             sims = store.vectors @ query
-            passage = [(int(i), float(sims[i])) for i in _best(sims, k, mask)]
+            passage = [(int(i), float(sims[i])) for i in top_positions(sims, k, mask)]
         unit_sims = store.unit_vectors @ query if len(store.unit_vectors) else np.zeros(0, np.float32)
         owners = store.units.owner
         unit_mask = None if mask is None else mask[owners]
-        units = [(int(owners[row]), float(unit_sims[row])) for row in _best(unit_sims, 2 * k, unit_mask)]
+        units = [(int(owners[row]), float(unit_sims[row])) for row in top_positions(unit_sims, 2 * k, unit_mask)]
         return [candidates_of("passage", passage), candidates_of("unit", units)]
 
     def lexical_candidates(self, text: str, k: int, allowed: Sequence[int] | None = None) -> Candidates:
@@ -99,7 +99,7 @@ class FaissBackend:
         scores = np.asarray(self.lexical.scores(text), dtype=np.float32)
         mask = _mask(len(self.store.passages), allowed)
         positive = scores > 0 if mask is None else mask & (scores > 0)
-        return candidates_of("lexical", [(int(i), float(scores[i])) for i in _best(scores, k, positive)])
+        return candidates_of("lexical", [(int(i), float(scores[i])) for i in top_positions(scores, k, positive)])
 
     def close(self) -> None:
         """Nothing to release: the store stays in memory."""
@@ -113,8 +113,8 @@ def _mask(n: int, allowed: Sequence[int] | None) -> np.ndarray | None:
     return mask
 
 
-def _best(scores: np.ndarray, k: int, mask: np.ndarray | None) -> np.ndarray:
-    """Indices of the k highest scores among allowed ones, best first (ties by index)."""
+def top_positions(scores: np.ndarray, k: int, mask: np.ndarray | None) -> np.ndarray:
+    """Positions of the k highest scores among allowed ones, best first (ties by position)."""
     if mask is not None:
         scores = np.where(mask, scores, -np.inf)
     k = min(k, int(np.isfinite(scores).sum()))

@@ -223,6 +223,11 @@ class Embedder:
         return EmbeddingCache(settings.cache_dir / "embeddings.sqlite", model_key)
 
     @property
+    def model_loaded(self) -> bool:
+        """Whether the document model is in memory (queries are encoded without it)."""
+        return self._model is not None
+
+    @property
     def model(self) -> SentenceTransformer:
         """The loaded sentence-transformers model (loaded once, thread-safely)."""
         if self._model is None:

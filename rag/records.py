@@ -10,41 +10,20 @@ from collections.abc import Mapping, Sequence
 
 from pydantic import Field
 
-from index.models import EvidenceRecord, Passage, Record
+from index.models import EvidenceRecord, Passage
 from rag.retrieval import filter_mask
 
 
-class RecordRow(Record):
-    """One coded record as it is listed: its C, M and O, and the publication it was coded from."""
+class RecordRow(EvidenceRecord):
+    """One coded record as it is listed: the record itself, the publication as cited and its passage."""
 
-    record_id: str = Field(description="Identifier of the row, e.g. 'S07'.")
-    component: str = Field(description="Leadership component, or 'general'.")
-    context: str = Field("", description="The C of the CMO configuration.")
-    mechanism: str = Field("", description="The M.")
-    outcome: str = Field("", description="The O.")
-    source_id: str = Field(description="Publication the record was coded from.")
     source: str = Field(description="The publication as a reader cites it, e.g. 'Sims et al. (2021)'.")
     passage_id: str = Field(description="The indexed passage that renders the record.")
-    evidence_summary: str = Field("", description="Plain-language summary of the finding.")
-    included_study: str = Field("", description="Primary study the review drew it from, if named.")
-    section: str = Field("", description="Section of the publication.")
 
     @classmethod
     def of(cls, passage: Passage, record: EvidenceRecord) -> RecordRow:
         """The row of a passage's coded record."""
-        return cls(
-            record_id=record.record_id,
-            component=record.component,
-            context=record.context,
-            mechanism=record.mechanism,
-            outcome=record.outcome,
-            source_id=record.source_id,
-            source=passage.source.short_cite,
-            passage_id=passage.passage_id,
-            evidence_summary=record.evidence_summary,
-            included_study=record.included_study,
-            section=record.section,
-        )
+        return cls(**record.model_dump(), source=passage.source.short_cite, passage_id=passage.passage_id)
 
 
 def coded_records(

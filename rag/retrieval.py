@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from index.backend import SearchBackend
+from index.backend import SearchBackend, top_positions
 from index.embedding import Embedder
 from index.errors import InputError
 from index.models import Passage
@@ -57,17 +57,6 @@ def filter_mask(passages: list[Passage], filters: Mapping[str, str] | None) -> n
     return mask
 
 
-def _top(scores: np.ndarray, k: int, mask: np.ndarray | None) -> np.ndarray:
-    """Positions of the k highest scores among allowed passages, best first (ties by position)."""
-    if mask is not None:
-        scores = np.where(mask, scores, -np.inf)
-    k = min(k, int(np.isfinite(scores).sum()))
-    if k <= 0:
-        return np.zeros(0, dtype=np.int64)
-    part = np.argpartition(-scores, k - 1)[:k]
-    return part[np.lexsort((part, -scores[part]))]
-
-
 def _zscore(values: np.ndarray) -> np.ndarray:
     std = float(values.std())
     return (values - values.mean()) / std if std > 1e-9 else np.zeros_like(values)
@@ -97,7 +86,7 @@ class DenseRetriever:
             pairs = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
         else:
             sims = self.store.vectors @ query
-            pairs = [(int(i), float(sims[i])) for i in _top(sims, k, mask)]
+            pairs = [(int(i), float(sims[i])) for i in top_positions(sims, k, mask)]
         return [
             RetrievedPassage(passage=self.store.passages[i], score=s, rank=r, dense_score=s)
             for r, (i, s) in enumerate(pairs, start=1)
@@ -120,7 +109,7 @@ class LexicalRetriever:
             RetrievedPassage(
                 passage=self.store.passages[i], score=float(scores[i]), rank=r, lexical_score=float(scores[i])
             )
-            for r, i in enumerate(_top(scores, k, positive), start=1)
+            for r, i in enumerate(top_positions(scores, k, positive), start=1)
         ]
 
 

@@ -14,13 +14,42 @@ from pathlib import Path
 
 import httpx
 import pytest
-from helpers import ICRAG, REPO_ROOT
+from helpers import DOC_A, DOC_B, ICRAG, REPO_ROOT, write_files
 
+from index.builder import IndexBuilder
+from index.embedding import Embedder
 from index.settings import Settings
 
 START_TIMEOUT_S = 120
 READER, CURATOR, ADMIN = "reader-token-1", "curator-token-2", "admin-token-3"
 TOKENS = f"reader:{READER},curator:{CURATOR},admin:{ADMIN}"
+
+
+EVIDENCE = (
+    "record_id,component,context,mechanism,outcome,source_id\n"
+    'R1,working with power,"Partners with unequal funding","Leaders name how status shapes who is heard",'
+    '"Smaller partners speak up in joint decisions",alpha2020\n'
+    'R2,inspiring intent to work together,"New integrated teams","Leaders tell a shared story of purpose",'
+    '"Staff commit to working together",beta2021\n'
+)
+SOURCES = (
+    "source_id,authors,year,title,venue,doi,design,country\n"
+    'alpha2020,"Smith J; Jones K",2020,Leadership of integrated care,Journal of Integrated Care,10.1/abc,'
+    "qualitative study,England\n"
+    'beta2021,"Social Care Institute for Excellence",2021,Rotas and wellbeing,SCIE reports,,survey,Scotland\n'
+)
+
+
+def tiny_index(root: Path, cache_dir: Path, embedder: Embedder) -> Settings:
+    """Two documents, two coded records and their publications, indexed with the session's model.
+
+    The server reuses the embedding cache, so it embeds nothing again.
+    """
+    data = root / "data"
+    write_files(data, {"alpha2020.md": DOC_A, "beta2021.md": DOC_B, "evidence.csv": EVIDENCE, "sources.csv": SOURCES})
+    settings = Settings(index_dir=root / "index", data_dir=data, cache_dir=cache_dir, show_progress=False)
+    IndexBuilder(settings, embedder).build(data)
+    return settings
 
 
 def free_port() -> int:

@@ -15,43 +15,23 @@ from pathlib import Path
 
 import httpx
 import pytest
-from api_server import ADMIN, CURATOR, READER, Server, bearer, served_api
-from helpers import BAD_INPUT_CASES, DOC_A, DOC_B, ICRAG, make_bad_input, tree_digest, write_files
+from api_server import ADMIN, CURATOR, READER, Server, bearer, served_api, tiny_index
+from helpers import BAD_INPUT_CASES, ICRAG, make_bad_input, tree_digest
 
 from eval.scoring import ScoreReport
-from index.builder import IndexBuilder
 from index.embedding import Embedder
 from index.settings import Settings
 from rag.models import Answer, RetrievedPassage
 
 pytestmark = pytest.mark.slow  # starts a server process that loads the model
 
-EVIDENCE = (
-    "record_id,component,context,mechanism,outcome,source_id\n"
-    'R1,working with power,"Partners with unequal funding","Leaders name how status shapes who is heard",'
-    '"Smaller partners speak up in joint decisions",alpha2020\n'
-    'R2,inspiring intent to work together,"New integrated teams","Leaders tell a shared story of purpose",'
-    '"Staff commit to working together",beta2021\n'
-)
-SOURCES = (
-    "source_id,authors,year,title,venue,doi,design,country\n"
-    'alpha2020,"Smith J; Jones K",2020,Leadership of integrated care,Journal of Integrated Care,10.1/abc,'
-    "qualitative study,England\n"
-    'beta2021,"Social Care Institute for Excellence",2021,Rotas and wellbeing,SCIE reports,,survey,Scotland\n'
-)
 QUESTION = "How do leaders build a shared purpose across organisations?"
 NEW_DOC = "# Discharge\n\nDistrict nurses and social workers planned hospital discharges together every Friday.\n"
 
 
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path, embedder: Embedder) -> Settings:
-    """A tiny index built with the session's model; the server reuses its embedding cache."""
-    root = tmp_path_factory.mktemp("api")
-    data = root / "data"
-    write_files(data, {"alpha2020.md": DOC_A, "beta2021.md": DOC_B, "evidence.csv": EVIDENCE, "sources.csv": SOURCES})
-    settings = Settings(index_dir=root / "index", data_dir=data, cache_dir=cache_dir, show_progress=False)
-    IndexBuilder(settings, embedder).build(data)
-    return settings
+    return tiny_index(tmp_path_factory.mktemp("api"), cache_dir, embedder)
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +58,7 @@ def test_health_needs_no_token_and_readiness_reports_the_index(server: Server) -
     assert ready["status"] == "ok"
     assert ready["documents"] == 3
     assert ready["index"]
+    assert isinstance(ready["uploads_ready"], bool)
 
 
 def test_ask_returns_the_answer_of_icrag_ask(server: Server) -> None:

@@ -12,31 +12,16 @@ from pathlib import Path
 import httpx
 import openai
 import pytest
-from api_server import READER, Server, bearer, served_api
-from helpers import DOC_A, DOC_B, write_files
+from api_server import READER, Server, bearer, served_api, tiny_index
 from langchain_openai import ChatOpenAI
 from openai.types.chat import ChatCompletionMessageParam
 
 from app.api_openai import stream_pieces
-from index.builder import IndexBuilder
 from index.embedding import Embedder
 from index.settings import Settings
 from rag.followup import conversation_question, is_follow_up
 from rag.query import MAX_QUESTION_CHARS
 
-EVIDENCE = (
-    "record_id,component,context,mechanism,outcome,source_id\n"
-    'R1,working with power,"Partners with unequal funding","Leaders name how status shapes who is heard",'
-    '"Smaller partners speak up in joint decisions",alpha2020\n'
-    'R2,inspiring intent to work together,"New integrated teams","Leaders tell a shared story of purpose",'
-    '"Staff commit to working together",beta2021\n'
-)
-SOURCES = (
-    "source_id,authors,year,title,venue,doi,design,country\n"
-    'alpha2020,"Smith J; Jones K",2020,Leadership of integrated care,Journal of Integrated Care,10.1/abc,'
-    "qualitative study,England\n"
-    'beta2021,"Social Care Institute for Excellence",2021,Rotas and wellbeing,SCIE reports,,survey,Scotland\n'
-)
 QUESTION = "How do leaders work with power in integrated care?"
 FOLLOW_UP = "What about night shifts?"
 
@@ -85,13 +70,7 @@ def test_stream_pieces_split_by_sentence_and_join_to_the_text() -> None:
 
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path, embedder: Embedder) -> Settings:
-    """A tiny index built with the session's model; the server reuses its embedding cache."""
-    root = tmp_path_factory.mktemp("chat")
-    data = root / "data"
-    write_files(data, {"alpha2020.md": DOC_A, "beta2021.md": DOC_B, "evidence.csv": EVIDENCE, "sources.csv": SOURCES})
-    settings = Settings(index_dir=root / "index", data_dir=data, cache_dir=cache_dir, show_progress=False)
-    IndexBuilder(settings, embedder).build(data)
-    return settings
+    return tiny_index(tmp_path_factory.mktemp("chat"), cache_dir, embedder)
 
 
 @pytest.fixture(scope="module")

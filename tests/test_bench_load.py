@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 
+import httpx
 import pytest
-from api_server import TOKENS, served_api
+from api_server import READER, TOKENS, bearer, served_api
 from helpers import DOC_A, DOC_B, ICRAG, REPO_ROOT, write_files
 
 from eval.benchmarks.load import LoadReport, check_target
@@ -53,6 +55,11 @@ def test_readers_get_no_errors_while_a_curator_changes_the_library(
     settings = Settings(index_dir=tmp_path / "index", data_dir=data, cache_dir=cache_dir, show_progress=False)
     IndexBuilder(settings, embedder).build(data)
     with served_api(settings, tmp_path / "serve.log") as server:
+        # The curator's first upload should not wait for the document model, still loading after start.
+        deadline = time.monotonic() + 120
+        while not httpx.get(f"{server.url}/readyz", headers=bearer(READER)).json()["uploads_ready"]:
+            assert time.monotonic() < deadline, "the document model did not load"
+            time.sleep(0.5)
         completed = subprocess.run(
             [str(ICRAG), "eval", "bench", "load", "--url", server.url, "--clients", "4", "--seconds", "12",
              "--churn", "2", "--questions", str(questions), "--out", str(tmp_path / "report")],
