@@ -19,7 +19,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Query, Request
+from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import Field
@@ -102,10 +102,14 @@ class Service:
 
     def pipeline(self) -> Pipeline:
         """The pipeline over the newest index, with the index size published as metrics."""
-        pipeline = self.live.current()
+        return self.versioned()[0]
+
+    def versioned(self) -> tuple[Pipeline, str]:
+        """The pipeline over the newest index and its version label, for the X-Icrag-Index header."""
+        pipeline, generation = self.live.versioned()
         PASSAGES.set(len(pipeline.store.passages))
         DOCUMENTS.set(len(pipeline.store.manifest.documents))
-        return pipeline
+        return pipeline, generation
 
     def judge(self) -> SupportJudge:
         """The support judge of ``icrag eval score``, made on first use."""
@@ -153,14 +157,14 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     _add_error_handlers(api)
     _add_routes(api, service)
     api.include_router(chat_router)  # OpenAI-compatible; its refusals take that protocol's shape
-    api.add_middleware(_BodyLimit, limit=_body_limit(settings))
+    api.add_middleware(_BodyLimit, upload_limit=_upload_limit(settings))
     api.add_middleware(_Metrics)  # outermost: refusals are counted too
     return api
 
 
-def _body_limit(settings: Settings) -> int:
-    """Largest request body: a full upload request, or a JSON body, whichever is larger."""
-    return max(MAX_JSON_BYTES, int(settings.max_file_mb * 1024 * 1024 * MAX_UPLOAD_FILES) + 1024 * 1024)
+def _upload_limit(settings: Settings) -> int:
+    """Largest upload request: as many files as one request may carry, each at the file limit."""
+    return int(settings.max_file_mb * 1024 * 1024 * MAX_UPLOAD_FILES) + 1024 * 1024
 
 
 def _add_routes(api: FastAPI, service: Service) -> None:
@@ -195,9 +199,9 @@ def _add_routes(api: FastAPI, service: Service) -> None:
         cite: Annotated[CiteFormat | None, Query(description="Return the answer's references in this format.")] = None,
     ) -> Answer | Response:
         """A cited answer, as ``icrag ask --json`` gives it; with ``cite``, its references as RIS, BibTeX or CSL."""
-        pipeline = service.pipeline()
+        pipeline, generation = service.versioned()
         answer = pipeline.ask(body.question, top_k=body.top_k, filters=body.filters)
-        headers = {INDEX_HEADER: service.live.generation}
+        headers = {INDEX_HEADER: generation}
         if cite is not None:
             text = export_references(answer, pipeline.store.manifest.sources, cite)
             return Response(text, media_type=CITE_MEDIA_TYPES[cite], headers=headers)
@@ -207,8 +211,9 @@ def _add_routes(api: FastAPI, service: Service) -> None:
     @api.post("/v1/search", tags=["answers"])
     def search(body: SearchRequest, response: Response, _: Reader) -> list[RetrievedPassage]:
         """The passages that best match a query, as ``icrag search --json`` lists them."""
-        hits = service.pipeline().retrieve(body.query, top_k=body.top_k, filters=body.filters)
-        response.headers[INDEX_HEADER] = service.live.generation
+        pipeline, generation = service.versioned()
+        hits = pipeline.retrieve(body.query, top_k=body.top_k, filters=body.filters)
+        response.headers[INDEX_HEADER] = generation
         return hits
 
     @api.get("/v1/documents", tags=["library"])
@@ -221,12 +226,14 @@ def _add_routes(api: FastAPI, service: Service) -> None:
         """Add or replace documents (multipart form field ``files``); a ``sources.csv`` is merged."""
         uploads = await _uploads(request)
         change = await run_in_threadpool(service.library.add_uploads, uploads, caller.role)
-        service.changed()
+        await run_in_threadpool(service.changed)  # loading the new index must not stall other requests
         return change
 
     @api.delete("/v1/documents/{doc_id}", tags=["library"])
     def remove_document(doc_id: str, caller: Curator) -> LibraryChange:
         """Remove a document, and its file when it was uploaded."""
+        if doc_id not in {document.doc_id for document in service.library.documents()}:
+            raise ApiError(404, f"no document '{doc_id}' in the index (GET /v1/documents lists them)")
         change = service.library.remove([doc_id], caller.role)
         service.changed()
         return change
@@ -260,13 +267,17 @@ def _add_routes(api: FastAPI, service: Service) -> None:
         """Score an answers file (the JSONL body) as ``icrag eval score`` does."""
         name = Path(request.query_params.get("name") or "answers.jsonl").name
         data = await request.body()
-        lines = load_answer_lines(Path(name), data)
-        return await run_in_threadpool(score_answers, lines, service.judge(), name)
+        return await run_in_threadpool(_score, service, name, data)
 
     @api.get("/metrics", tags=["service"], response_class=Response)
     def metrics(_: Reader) -> Response:
         """Prometheus metrics of every worker: requests by route and status, latency, errors, index size."""
         return Response(exposition(), media_type=CONTENT_TYPE_LATEST)
+
+
+def _score(service: Service, name: str, data: bytes) -> ScoreReport:
+    """Read and score an uploaded answers file (blocking work, run off the event loop)."""
+    return score_answers(load_answer_lines(Path(name), data), service.judge(), name)
 
 
 async def _uploads(request: Request) -> list[Upload]:
@@ -320,29 +331,37 @@ def _add_error_handlers(api: FastAPI) -> None:
 
 
 class _BodyLimit:
-    """Refuses a body over the limit: at once when Content-Length says so, else as soon as it grows past it."""
+    """Refuses a body over its route's limit: at once when Content-Length says so, else as soon as it grows past it.
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    Uploads may carry several files at ``max_file_mb`` each; every other body (a question, an
+    answers file) is held to :data:`MAX_JSON_BYTES`.
+    """
+
+    def __init__(self, app: ASGIApp, upload_limit: int) -> None:
         self.app = app
-        self.limit = limit
+        self.upload_limit = upload_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        upload = scope["method"] == "POST" and scope["path"].rstrip("/") == "/v1/documents"
+        limit = self.upload_limit if upload else MAX_JSON_BYTES
+        message = f"request body over the {limit / (1024 * 1024):g} MB limit"
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await _send_error(send, 413, f"request body over the {self.limit // (1024 * 1024)} MB limit")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await _send_error(send, 413, message)
             return
         seen = 0
 
         async def limited() -> Message:
             nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.limit:
-                raise ApiError(413, f"request body over the {self.limit // (1024 * 1024)} MB limit")
-            return message
+            received = await receive()
+            seen += len(received.get("body", b""))
+            if seen > limit:
+                # FastAPI passes an HTTPException from the body reader through to the handlers unchanged.
+                raise HTTPException(413, message)
+            return received
 
         await self.app(scope, limited, send)
 

@@ -60,8 +60,10 @@ def token_pairs(secret: SecretStr | None) -> list[tuple[Role, str]]:
         role, sep, token = pair.strip().partition(":")
         if not sep or not token.strip():
             raise InputError("ICRAG_API_TOKENS", f"pair {number} is not role:token")
-        if role not in _RANK:
-            raise InputError("ICRAG_API_TOKENS", f"pair {number} has unknown role {role!r} (use {', '.join(ROLES)})")
+        if role not in _RANK:  # the role is not quoted: a pair written the wrong way round would show its token
+            raise InputError("ICRAG_API_TOKENS", f"pair {number} has an unknown role (use {', '.join(ROLES)})")
+        if any(token.strip() == given for _, given in pairs):
+            raise InputError("ICRAG_API_TOKENS", f"pair {number} repeats an earlier token; give each token one role")
         pairs.append((role, token.strip()))
     return pairs
 

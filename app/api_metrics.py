@@ -29,8 +29,8 @@ LATENCY = Histogram(
     ["route"],
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
 )
-PASSAGES = Gauge("icrag_index_passages", "Passages in the loaded index.", multiprocess_mode="max")
-DOCUMENTS = Gauge("icrag_index_documents", "Documents in the loaded index.", multiprocess_mode="max")
+PASSAGES = Gauge("icrag_index_passages", "Passages in the loaded index.", multiprocess_mode="livemax")
+DOCUMENTS = Gauge("icrag_index_documents", "Documents in the loaded index.", multiprocess_mode="livemax")
 
 __all__ = ["CONTENT_TYPE_LATEST", "DOCUMENTS", "ERRORS", "LATENCY", "PASSAGES", "REQUESTS", "exposition"]
 

@@ -58,6 +58,8 @@ class _Served(Protocol):
 
     def pipeline(self) -> Pipeline: ...
 
+    def versioned(self) -> tuple[Pipeline, str]: ...
+
 
 class ProtocolError(Exception):
     """A refusal in the protocol's terms: status, message, and the ``type``, ``param`` and ``code`` SDKs read."""
@@ -463,8 +465,9 @@ def chat_completions(
     service = _served(request)
     _check_model(body.model, service.settings)
     question = question_of(body.messages)
-    answer = service.pipeline().ask(question)
-    headers = {INDEX_HEADER: service.live.generation}
+    pipeline, generation = service.versioned()
+    answer = pipeline.ask(question)
+    headers = {INDEX_HEADER: generation}
     if body.stream:
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
         events = _events(chunks(answer, body.model, include_usage))

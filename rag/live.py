@@ -31,7 +31,8 @@ class LivePipeline:
     def __init__(self, settings: Settings, embedder: Embedder) -> None:
         self.settings = settings
         self.embedder = embedder
-        self._pipeline: Pipeline | None = None
+        # The pipeline and its version label, replaced together so a reader never pairs one with the other's.
+        self._loaded: tuple[Pipeline, str] | None = None
         self._version: tuple[int, int, int] | None = None
         self._checked = 0.0
         self._problem: IcragError | None = None
@@ -40,29 +41,34 @@ class LivePipeline:
     @property
     def generation(self) -> str:
         """The loaded index version as a short label ('' before one is loaded), sent with every answer."""
-        version = self._version
-        return "" if version is None or self._pipeline is None else "-".join(str(part) for part in version)
+        loaded = self._loaded
+        return "" if loaded is None else loaded[1]
 
     def current(self) -> Pipeline:
         """The pipeline over the newest index; IndexMissingError (or the load's error) when there is none."""
+        return self.versioned()[0]
+
+    def versioned(self) -> tuple[Pipeline, str]:
+        """The pipeline over the newest index with its version label, taken together."""
         now = time.monotonic()
-        if now - self._checked >= CHECK_SECONDS or self._pipeline is None:
+        if now - self._checked >= CHECK_SECONDS or self._loaded is None:
             self.refresh()
-        if self._pipeline is None:
+        loaded = self._loaded
+        if loaded is None:
             raise self._problem or IndexMissingError(f"no index at {self.settings.index_dir}")
-        return self._pipeline
+        return loaded
 
     def refresh(self, force: bool = False) -> None:
         """Load the index if its version changed since the last load; one thread loads, the others carry on."""
-        if not self._lock.acquire(blocking=self._pipeline is None):
+        if not self._lock.acquire(blocking=self._loaded is None):
             return  # another request is loading; the old pipeline keeps answering meanwhile
         try:
             self._checked = time.monotonic()
             version = index_version(self.settings.index_dir)
-            if version == self._version and self._pipeline is not None and not force:
+            if version == self._version and self._loaded is not None and not force:
                 return
             if version is None:
-                if self._pipeline is None:
+                if self._loaded is None:
                     self._problem = IndexMissingError(
                         f"no index at {self.settings.index_dir}; build one with `icrag index build`"
                     )
@@ -73,7 +79,8 @@ class LivePipeline:
                 logger.warning("index not reloaded, still answering from the loaded version: %s", exc)
                 self._problem = exc
                 return
-            self._pipeline, self._version, self._problem = pipeline, version, None
+            self._loaded = (pipeline, "-".join(str(part) for part in version))
+            self._version, self._problem = version, None
             if index_version(self.settings.index_dir) != version:
                 self._checked = 0.0  # swapped during the load: look again on the next request
             logger.info("loaded index version %s", self.generation)

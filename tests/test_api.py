@@ -249,8 +249,8 @@ def test_bad_requests_are_json_errors(server: Server) -> None:
     assert missing.status_code == 404
     assert missing.json() == {"error": "Not Found"}
     unknown = call(server, "DELETE", "/v1/documents/no-such-doc", token=CURATOR)
-    assert unknown.status_code == 400
-    assert "no such document" in unknown.json()["error"]
+    assert unknown.status_code == 404
+    assert unknown.json() == {"error": "no document 'no-such-doc' in the index (GET /v1/documents lists them)"}
 
 
 def test_openapi_docs_are_served(server: Server) -> None:
@@ -270,3 +270,13 @@ def test_serving_beyond_loopback_without_tokens_is_refused(settings: Settings) -
     assert completed.returncode == 2
     assert completed.stderr.count("\n") == 1
     assert "no tokens" in completed.stderr
+
+
+def test_a_question_body_over_its_limit_is_refused_even_without_content_length(server: Server) -> None:
+    def chunks() -> Iterator[bytes]:
+        for _ in range(10):
+            yield b" " * (1024 * 1024)  # 10 MB of a JSON body, more than a question may be
+
+    response = call(server, "POST", "/v1/ask", content=chunks(), headers={"content-type": "application/json"})
+    assert response.status_code == 413
+    assert response.json()["error"].startswith("request body over the 8 MB limit")

@@ -21,7 +21,12 @@ def test_tokens_are_kept_as_digests_with_their_roles() -> None:
 
 @pytest.mark.parametrize(
     ("value", "problem"),
-    [("reader", "pair 1 is not role:token"), ("reader:abc,owner:xyz", "pair 2 has unknown role 'owner'")],
+    [
+        ("reader", "pair 1 is not role:token"),
+        ("reader:abc,owner:xyz", "pair 2 has an unknown role"),
+        ("xyz:reader", "pair 1 has an unknown role"),
+        ("reader:xyz,curator:xyz", "pair 2 repeats an earlier token"),
+    ],
 )
 def test_malformed_tokens_are_named_by_position_never_quoted(value: str, problem: str) -> None:
     with pytest.raises(InputError, match=problem) as caught:

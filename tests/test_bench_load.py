@@ -38,7 +38,9 @@ QUESTIONS = [
 ]
 
 
-@pytest.mark.parametrize("url", ["http://example.org:8000", "https://127.0.0.1:8000", "http://10.0.0.5"])
+@pytest.mark.parametrize(
+    "url", ["http://example.org:8000", "https://127.0.0.1:8000", "http://10.0.0.5", "http://127.evil.example"]
+)
 def test_only_loopback_http_servers_are_driven(url: str) -> None:
     with pytest.raises(InputError, match="not an http URL on loopback"):
         check_target(url)
