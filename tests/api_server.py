@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -14,10 +13,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from helpers import DOC_A, DOC_B, ICRAG, REPO_ROOT, write_files
+from helpers import DOC_A, DOC_B, ICRAG, REPO_ROOT, server_environment, write_files
 
 from index.builder import IndexBuilder
 from index.embedding import Embedder
+from index.network import free_port
 from index.settings import Settings
 
 START_TIMEOUT_S = 120
@@ -52,13 +52,6 @@ def tiny_index(root: Path, cache_dir: Path, embedder: Embedder) -> Settings:
     return settings
 
 
-def free_port() -> int:
-    """A loopback port nobody listens on now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def bearer(token: str) -> dict[str, str]:
     """The Authorization header of a token."""
     return {"Authorization": f"Bearer {token}"}
@@ -83,14 +76,7 @@ class Server:
 def served_api(settings: Settings, log: Path, workers: int = 1, tokens: str | None = TOKENS) -> Iterator[Server]:
     """``icrag serve`` for these settings on a free port; yields once every worker answers ``/readyz``."""
     port = free_port()
-    environment = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("ICRAG_")},
-        "ICRAG_INDEX_DIR": str(settings.index_dir),
-        "ICRAG_DATA_DIR": str(settings.data_dir),
-        "ICRAG_CACHE_DIR": str(settings.cache_dir),
-        "ICRAG_SHOW_PROGRESS": "false",
-        "OPENBLAS_NUM_THREADS": "1",
-    }
+    environment = server_environment(settings)
     if tokens is not None:
         environment["ICRAG_API_TOKENS"] = tokens
     command = [str(ICRAG), "serve", "--port", str(port), "--workers", str(workers)]

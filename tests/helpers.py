@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from index.builder import IndexBuilder
+from index.errors import IcragError
 from index.settings import Settings
-from index.store import AUDIT_FILE
+from index.store import AUDIT_FILE, check_compatible, read_manifest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = REPO_ROOT / "data"
@@ -82,6 +86,37 @@ def write_pdf(path: Path, pages: list[str]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     pdf.output(str(path))
     return path
+
+
+def bundled_settings() -> Settings:
+    """Settings of the bundled index as ``make index`` builds it: data/ into .icrag/index, with its cache."""
+    return Settings(
+        index_dir=REPO_ROOT / ".icrag" / "index",
+        data_dir=DATA_DIR,
+        cache_dir=REPO_ROOT / ".icrag" / "cache",
+        show_progress=False,
+    )
+
+
+def bundled_index_or_skip() -> Settings:
+    """The bundled index's settings, or a skip naming the fix when that index is missing or out of date."""
+    settings = bundled_settings()
+    try:
+        check_compatible(read_manifest(settings.index_dir), settings, settings.index_dir)
+    except IcragError as exc:
+        pytest.skip(f"the bundled index is not usable ({exc}); build it with `make index`")
+    return settings
+
+
+def server_environment(settings: Settings) -> dict[str, str]:
+    """The environment of an ``icrag app`` or ``icrag serve`` subprocess for these settings, no other ICRAG_*."""
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("ICRAG_")},
+        "ICRAG_INDEX_DIR": str(settings.index_dir),
+        "ICRAG_DATA_DIR": str(settings.data_dir),
+        "ICRAG_CACHE_DIR": str(settings.cache_dir),
+        "ICRAG_SHOW_PROGRESS": "false",
+    }
 
 
 def tree_digest(folder: Path) -> dict[str, str]:

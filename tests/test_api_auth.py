@@ -6,8 +6,8 @@ import pytest
 from pydantic import SecretStr
 
 from app.api_auth import ApiError, Authenticator, RateLimiter, parse_tokens, tokens_by_role
-from app.cli_serve import is_loopback
 from index.errors import InputError
+from index.network import is_loopback
 
 TOKENS = SecretStr("reader:r1,curator:c1,admin:a1,reader:r2")
 

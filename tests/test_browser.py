@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
@@ -20,12 +19,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 from fixtures_app import IMAGE, SCRIPT, build_corpus_index
-from helpers import DATA_DIR, ICRAG, REPO_ROOT
+from helpers import ICRAG, REPO_ROOT, bundled_index_or_skip, server_environment
 
 from index.embedding import Embedder
-from index.errors import IcragError
+from index.network import free_port
 from index.settings import Settings
-from index.store import check_compatible, read_manifest
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Dialog, Page
@@ -61,23 +59,11 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextmanager
 def served_app(settings: Settings, log: Path) -> Iterator[str]:
     """``icrag app --port N`` on a free port for these settings; its URL once it answers."""
     port = free_port()
-    environment = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("ICRAG_")},
-        "ICRAG_INDEX_DIR": str(settings.index_dir),
-        "ICRAG_DATA_DIR": str(settings.data_dir),
-        "ICRAG_CACHE_DIR": str(settings.cache_dir),
-        "ICRAG_SHOW_PROGRESS": "false",
-    }
+    environment = server_environment(settings)
     command = [str(ICRAG), "app", "--port", str(port)]
     with open(log, "w") as output:
         # A session of its own, so stopping it also stops the Streamlit server `icrag app` starts.
@@ -187,13 +173,7 @@ def test_planted_script_in_a_cited_passage_is_shown_as_text(
 @pytest.mark.slow
 def test_every_page_on_the_bundled_index(browser: Browser, tmp_path: Path) -> None:
     """What a first-time user sees on each page, on the real corpus (screenshots in artifacts/screenshots)."""
-    settings = Settings(
-        index_dir=REPO_ROOT / ".icrag" / "index", data_dir=DATA_DIR, cache_dir=REPO_ROOT / ".icrag" / "cache"
-    )
-    try:
-        check_compatible(read_manifest(settings.index_dir), settings, settings.index_dir)
-    except IcragError as exc:
-        pytest.skip(f"the bundled index is not usable ({exc}); build it with `make index`")
+    settings = bundled_index_or_skip()
     shots = ARTIFACTS / "screenshots"
     with served_app(settings, tmp_path / "app.log") as url:
         page = browser.new_page(viewport={"width": 1400, "height": 900})

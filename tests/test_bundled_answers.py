@@ -7,13 +7,10 @@ Needs the index of the bundled corpus at .icrag/index (``make test`` builds it f
 from __future__ import annotations
 
 import pytest
-from helpers import DATA_DIR, REPO_ROOT
+from helpers import DATA_DIR, bundled_index_or_skip
 
 from eval.questions import Question, load_questions
 from index.embedding import Embedder
-from index.errors import IcragError
-from index.settings import Settings
-from index.store import check_compatible, read_manifest
 from rag.models import Answer
 from rag.pipeline import Pipeline
 
@@ -36,17 +33,7 @@ def test_the_bundled_sets_hold_75_questions() -> None:
 @pytest.fixture(scope="module")
 def bundled(embedder: Embedder) -> Pipeline:
     """A pipeline over the bundled index, as ``make index`` built it; the session's model."""
-    settings = Settings(
-        index_dir=REPO_ROOT / ".icrag" / "index",
-        data_dir=DATA_DIR,
-        cache_dir=REPO_ROOT / ".icrag" / "cache",
-        show_progress=False,
-    )
-    try:
-        check_compatible(read_manifest(settings.index_dir), settings, settings.index_dir)
-    except IcragError as exc:
-        pytest.skip(f"the bundled index is not usable ({exc}); build it with `make index`")
-    return Pipeline.load(settings, embedder)
+    return Pipeline.load(bundled_index_or_skip(), embedder)
 
 
 @pytest.fixture(scope="module")

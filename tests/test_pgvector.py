@@ -18,7 +18,7 @@ import numpy as np
 import psycopg
 import pytest
 from eval_fixtures import icrag
-from helpers import DATA_DIR, DOC_A, DOC_B, DOC_C, REPO_ROOT, write_files
+from helpers import DATA_DIR, DOC_A, DOC_B, DOC_C, bundled_settings, write_files
 from pydantic import SecretStr
 from test_eval_benchmarks import write_squad
 
@@ -27,7 +27,8 @@ from index.builder import IndexBuilder
 from index.embedding import Embedder
 from index.errors import IcragError, IndexMismatchError, InputError
 from index.models import Manifest
-from index.pg_server import EmbeddedPostgres, free_port, running, wait_for_replay
+from index.network import free_port
+from index.pg_server import EmbeddedPostgres, running, wait_for_replay
 from index.pgvector_store import (
     COLLECTION_TABLE,
     EMBEDDING_TABLE,
@@ -242,12 +243,7 @@ def test_bad_connection_strings_and_servers_are_one_line_errors(
 @pytest.fixture(scope="module")
 def bundled(tmp_path_factory: pytest.TempPathFactory) -> tuple[IndexStore, Settings]:
     """The index of data/: the repository's .icrag/index when it is current, else built with its embedding cache."""
-    settings = Settings(
-        index_dir=REPO_ROOT / ".icrag" / "index",
-        data_dir=DATA_DIR,
-        cache_dir=REPO_ROOT / ".icrag" / "cache",
-        show_progress=False,
-    )
+    settings = bundled_settings()
     try:
         return IndexStore.load(settings.index_dir, settings), settings
     except IcragError:  # a clean clone: embedding the corpus takes minutes when the cache is empty too

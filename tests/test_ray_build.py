@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -29,6 +28,7 @@ from helpers import DATA_DIR, DOC_A, DOC_B, DOC_C, ICRAG, BuilderFactory, Settin
 
 from index.embedding import Embedder
 from index.errors import IcragError, InputError
+from index.network import free_port
 from index.ray_build import Cluster, _probe, build_on_ray, connect
 
 HOST = "127.0.0.2"
@@ -36,12 +36,6 @@ RAY = Path(sys.executable).with_name("ray")
 #: Ray refuses to let a second node join a cluster started from the command line unless auth is off.
 RAY_ENV = {"RAY_AUTH_MODE": "disabled"}
 cluster_test = [pytest.mark.ray, pytest.mark.slow]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 def processes_of(folder: Path) -> set[int]:
@@ -96,9 +90,9 @@ def ray_start(*args: str) -> None:
 def ray_cluster() -> Iterator[str]:
     """The address of a two-node Ray cluster on loopback, one CPU per node."""
     folder = Path(tempfile.mkdtemp(prefix="icrag-ray-", dir="/tmp"))  # short: Ray's socket paths must fit 107 bytes
-    port = free_port()
+    port = free_port(HOST)
     node = ["--node-ip-address", HOST, "--num-cpus", "1", "--object-store-memory", "100000000"]
-    node += ["--disable-usage-stats", "--dashboard-agent-listen-port", str(free_port())]
+    node += ["--disable-usage-stats", "--dashboard-agent-listen-port", str(free_port(HOST))]
     recorded: set[int] = set()
     try:
         ray_start(
@@ -110,11 +104,11 @@ def ray_cluster() -> Iterator[str]:
             "--include-dashboard",
             "false",
             "--dashboard-port",
-            str(free_port()),
+            str(free_port(HOST)),
             *node,
         )
         recorded = processes_of(folder)
-        node[-1] = str(free_port())
+        node[-1] = str(free_port(HOST))
         ray_start("--address", f"{HOST}:{port}", *node)
         recorded |= processes_of(folder)
         yield f"{HOST}:{port}"
@@ -258,7 +252,7 @@ def test_an_unreachable_cluster_is_one_line_and_leaves_the_index_intact(
     index = tmp_path / "index"
     make_builder(make_settings(index_dir=index, data_dir=data)).build(data)
     before = tree_digest(index)
-    address = f"{HOST}:{free_port()}"  # nothing listens there
+    address = f"{HOST}:{free_port(HOST)}"  # nothing listens there
     args = ["index", "build", "--data", str(data), "--index", str(index), "--force", "--ray", address]
     started = time.monotonic()
     done = run_icrag(*args, cwd=tmp_path, env={"ICRAG_CACHE_DIR": str(tmp_path / "cache")})

@@ -10,7 +10,6 @@ pointed at someone else's service.
 
 from __future__ import annotations
 
-import ipaddress
 import itertools
 import threading
 import time
@@ -25,6 +24,7 @@ from eval.metrics import Latency, latency_percentiles
 from eval.report import now
 from index.errors import InputError
 from index.models import Record
+from index.network import is_loopback
 
 MAX_CLIENTS = 256
 MAX_SECONDS = 600
@@ -72,21 +72,11 @@ def check_target(url: str) -> str:
     """The URL without a trailing slash, if it is an http URL on this machine's loopback; InputError otherwise."""
     parts = urlsplit(url)
     host = parts.hostname or ""
-    if parts.scheme != "http" or not _loopback(host):
+    if parts.scheme != "http" or not is_loopback(host):
         raise InputError(
             "--url", f"{url} is not an http URL on loopback (127.0.0.1); the bench only drives local servers"
         )
     return url.rstrip("/")
-
-
-def _loopback(host: str) -> bool:
-    """Whether a URL's host is loopback: 'localhost' or a loopback address, not a name like '127.x.org'."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def run_load(
