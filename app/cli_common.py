@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from collections.abc import Callable
 from functools import wraps
@@ -13,7 +12,7 @@ import typer
 from pydantic import ValidationError
 
 from index.embedding import Embedder
-from index.errors import IcragError, InputError, os_error_message
+from index.errors import IcragError, InputError, one_line, os_error_message
 from index.settings import Settings
 
 if TYPE_CHECKING:
@@ -28,12 +27,6 @@ FilterOption = Annotated[
     list[str] | None,
     typer.Option("--filter", help="KEY=VALUE; keys: source_id, doc_id, component, kind, year, section."),
 ]
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def one_line(text: str) -> str:
-    """Text fit for one line of a terminal: control characters (a newline in a file name) shown as escapes."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:

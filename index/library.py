@@ -41,7 +41,7 @@ from pydantic import Field, ValidationError
 
 from index.builder import BuildReport, IndexBuilder
 from index.embedding import Embedder
-from index.errors import IndexMissingError, InputError
+from index.errors import IndexMissingError, InputError, one_line
 from index.loaders import (
     SOURCE_COLUMNS,
     SOURCES_FILE,
@@ -61,7 +61,6 @@ logger = logging.getLogger(__name__)
 UPLOADS_FOLDER = "uploads"
 _MAX_STEM = 100
 _BYTES_PER_MB = 1024 * 1024
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _RENAME_OR_REMOVE = "rename the file or remove that document first"
 _RENAME = "rename the file to add it"
 
@@ -656,17 +655,12 @@ def _describe(change: LibraryChange, before: set[str], sources_name: str) -> str
 def _ending(started: AuditEntry, status: AuditStatus, detail: str) -> AuditEntry:
     """The line that ends a change: its id, role and action, with the outcome in one line."""
     return started.model_copy(
-        update={"time": _now(), "status": status, "files": [], "doc_ids": [], "detail": _one_line(detail)}
+        update={"time": _now(), "status": status, "files": [], "doc_ids": [], "detail": one_line(detail)}
     )
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
-def _one_line(text: str) -> str:
-    """Text fit for one log line: control characters (a newline in a file name) shown as escapes."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def _uploaded_table(name: str, data: bytes) -> tuple[list[str], list[dict[str, str]]]:
