@@ -177,14 +177,14 @@ def _add_routes(api: FastAPI, service: Service) -> None:
     def readyz(_: Reader) -> Health | JSONResponse:
         """The server can answer: an index is loaded."""
         try:
-            pipeline = service.pipeline()
+            pipeline, generation = service.versioned()
         except IcragError as exc:
             body = Health(status="unavailable", version=icrag_version(), error=str(exc), worker=os.getpid())
             return JSONResponse(body.model_dump(), status_code=503)
         return Health(
             status="ok",
             version=icrag_version(),
-            index=service.live.generation,
+            index=generation,
             documents=len(pipeline.store.manifest.documents),
             passages=len(pipeline.store.passages),
             worker=os.getpid(),

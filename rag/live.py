@@ -38,18 +38,11 @@ class LivePipeline:
         self._problem: IcragError | None = None
         self._lock = threading.Lock()
 
-    @property
-    def generation(self) -> str:
-        """The loaded index version as a short label ('' before one is loaded), sent with every answer."""
-        loaded = self._loaded
-        return "" if loaded is None else loaded[1]
-
-    def current(self) -> Pipeline:
-        """The pipeline over the newest index; IndexMissingError (or the load's error) when there is none."""
-        return self.versioned()[0]
-
     def versioned(self) -> tuple[Pipeline, str]:
-        """The pipeline over the newest index with its version label, taken together."""
+        """The pipeline over the newest index with its version label (sent with every answer), taken together.
+
+        IndexMissingError, or the load's error, when no index has been loaded.
+        """
         now = time.monotonic()
         if now - self._checked >= CHECK_SECONDS or self._loaded is None:
             self.refresh()
@@ -79,10 +72,11 @@ class LivePipeline:
                 logger.warning("index not reloaded, still answering from the loaded version: %s", exc)
                 self._problem = exc
                 return
-            self._loaded = (pipeline, "-".join(str(part) for part in version))
+            label = "-".join(str(part) for part in version)
+            self._loaded = (pipeline, label)
             self._version, self._problem = version, None
             if index_version(self.settings.index_dir) != version:
                 self._checked = 0.0  # swapped during the load: look again on the next request
-            logger.info("loaded index version %s", self.generation)
+            logger.info("loaded index version %s", label)
         finally:
             self._lock.release()

@@ -196,12 +196,18 @@ class HybridRetriever:
             + settings.lexical_weight * _zscore(lexical[allowed])
             + settings.window_weight * _zscore(self.window_scores(question)[allowed])
         )
+        return self._ranking(question, allowed, fused, dense, lexical)
+
+    def _ranking(
+        self, question: str, positions: np.ndarray, fused: np.ndarray, dense: np.ndarray, lexical: np.ndarray
+    ) -> FusedScores:
+        """The ranking of the scored passages, after the boost for publications the question names."""
         named = self.sources.match(question)
         if named:
-            fused += settings.source_boost * np.isin(self._source_ids[allowed], list(named))
-        full = np.full(len(passages), -np.inf)
-        full[allowed] = fused
-        return FusedScores(self.store, allowed[np.lexsort((allowed, -fused))], full, dense, lexical)
+            fused = fused + self.settings.source_boost * np.isin(self._source_ids[positions], list(named))
+        full = np.full(len(self.store.passages), -np.inf)
+        full[positions] = fused
+        return FusedScores(self.store, positions[np.lexsort((positions, -fused))], full, dense, lexical)
 
 
 class CandidateRetriever(HybridRetriever):
@@ -296,12 +302,7 @@ class CandidateRetriever(HybridRetriever):
             + settings.lexical_weight * _standardise(lexical[positions], lexical[everyone])
             + settings.window_weight * _standardise(window[positions], window[everyone])
         )
-        named = self.sources.match(question)
-        if named:
-            fused += settings.source_boost * np.isin(self._source_ids[positions], list(named))
-        full = np.full(len(passages), -np.inf)
-        full[positions] = fused
-        return FusedScores(self.store, positions[np.lexsort((positions, -fused))], full, dense, lexical)
+        return self._ranking(question, positions, fused, dense, lexical)
 
 
 class FusedScores:
