@@ -38,7 +38,12 @@ _BIBLIOGRAPHIC_CUE = re.compile(
 #: Sentences that state what a study set out to do, under a heading that does not say.
 _AIM_CUE = re.compile(
     r"^(?:The|This|Our|Its) (?:\w+ ){0,3}(?:aims?|objectives?|purpose|goals?)\b|\b(?:aimed|aims|sought|set out) to\b"
-    r"|\bthe (?:review|study|paper|article|report) (?:\w+ )?(?:asks|asked)\b|\bresearch question\b",
+    r"|\bthe (?:review|study|paper|article|report) (?:\w+ )?(?:asks|asked)\b|\bresearch question\b"
+    # what a study is about or was asked to do, not what it found: "This case study followed ...",
+    # "... worked on three questions", "... asked The King's Fund to help them ..."
+    r"|^(?:The|This) (?:case )?(?:study|paper|review|article|project) (?:follow(?:s|ed)|describes|explores|examines"
+    r"|investigates|looks at)\b|\bworked on (?:\w+ ){0,2}questions\b|\bgives an account of\b|\bis written for\b"
+    r"|\basked (?:the )?(?-i:[A-Z])[\w'’]*(?: (?-i:[A-Z])[\w'’]*)* to\b",
     re.IGNORECASE,
 )
 #: Sentences that describe how a study was done, under a heading that does not say.
@@ -46,7 +51,8 @@ _METHOD_CUE = re.compile(
     r"\b(?:we|they|the (?:authors|team|researchers|review|study)) (?:conducted|carried out|interviewed|searched"
     r"|recruited|analysed|analyzed|sampled|surveyed|used (?:a|an|the) \w+ (?:design|approach|method))\b"
     r"|\b(?:semi-structured|in-depth) interviews\b|\bthematic analysis\b|\bdata (?:were|was) (?:collected|analysed)\b"
-    r"|\bdatabases? (?:were|was) searched\b|\bpurposive(?:ly)? sampl",
+    r"|\bdatabases? (?:were|was) searched\b|\bpurposive(?:ly)? sampl"
+    r"|\b(?:draws|drew|(?:is|was|are|were) based) on\b",  # where its evidence comes from
     re.IGNORECASE,
 )
 #: Section headings and the role of the text under them, checked in order (first match wins).

@@ -135,13 +135,18 @@ def fill(
     items: int,
     most: int | None = None,
     words: int | None = None,
+    findings_first: bool = False,
 ) -> list[ScoredSentence]:
     """Up to ``items`` sentences from a pool, in its order, each with the sentences it needs to be read,
-    and no more than ``most`` sentences or ``words`` words in all."""
+    and no more than ``most`` sentences or ``words`` words in all.
+
+    With ``findings_first``, what the chosen sentences found is read before the background they
+    also quote: a reader who stops early has the findings.
+    """
+    groups: list[list[ScoredSentence]] = []
     taken: list[ScoredSentence] = []
-    groups = 0
     for candidate in pool:
-        if groups >= items or not selection.room():
+        if len(groups) >= items or not selection.room():
             break
         group = selection.group_for(candidate)
         too_many = most is not None and len(taken) + len(group) > most
@@ -150,8 +155,10 @@ def fill(
             continue
         selection.chosen.extend(group)
         taken.extend(group)
-        groups += 1
-    return taken
+        groups.append(group)
+    if findings_first:
+        groups.sort(key=lambda group: all(s.role == "background" for s in group))
+    return [sentence for group in groups for sentence in group]
 
 
 def compose(
@@ -214,7 +221,7 @@ def compose(
 def _realist(selection: Selection, eligible: Sequence[ScoredSentence], floor: float) -> tuple[list[Block], list[Gap]]:
     """What works (mechanisms and findings), in what circumstances (contexts), with what results (outcomes)."""
     works = [c for c in eligible if c.field in ("", "mechanism", "summary")]
-    mechanisms = fill(selection, spread(works, floor), REALIST_ITEMS["What works"])
+    mechanisms = fill(selection, spread(works, floor), REALIST_ITEMS["What works"], findings_first=True)
     records = {c.passage.passage_id for c in mechanisms if c.field}
 
     def of_field(name: str) -> list[ScoredSentence]:
@@ -250,7 +257,8 @@ def _comparison(
         # A side is answered from its own best evidence, however its passages rank against the other
         # side's: its best sentence must match the question nearly as well as the best one overall does.
         bears = bool(own) and max(c.content_score for c in own) >= SIDE_BAR * eligible[0].content_score
-        chosen = fill(selection, spread(own, SELECTION_RATIO * own[0].score), SIDE_ITEMS, share) if bears else []
+        pool = spread(own, SELECTION_RATIO * own[0].score)
+        chosen = fill(selection, pool, SIDE_ITEMS, share, findings_first=True) if bears else []
         if chosen:
             blocks.append((side.label, chosen))
         else:

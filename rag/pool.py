@@ -62,8 +62,8 @@ def candidate_pool(query: Query, scores: FusedScores, top_k: int) -> list[Retrie
         chosen.update(dict.fromkeys(best_of(side.source_ids)[: size.per_side]))
     for source_id in query.named:
         chosen.update(dict.fromkeys(by_source.get(source_id, [])[: max(size.per_side, 2)]))
-    if query.intent.intent == "evidence_strength":
-        # How strong a study's evidence is lies in its own design, sample and limitations.
+    if query.intent.intent == "evidence_strength" or (query.named and "method" in query.roles):
+        # How strong a study's evidence is, or how it was done, lies in its own design, sample and limitations.
         for source_id in set(query.named) or set(list(by_source)[:1]):
             chosen.update(dict.fromkeys(by_source.get(source_id, [])))
     for source_ids in query.places:

@@ -4,11 +4,12 @@ line) is kept apart from the quoted sentences, and the evidence line counts what
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import pytest
 
-from rag.forms import _plural, _profile
+from rag.forms import Selection, _plural, _profile, fill
 from rag.models import Answer
 
 if TYPE_CHECKING:
@@ -154,3 +155,20 @@ def test_realist_gaps_are_notes_not_sections(answers: dict[str, Answer]) -> None
     for gap in answer.gaps:
         assert gap.part not in headings
         assert gap.note.startswith(f"{gap.part}: ")
+
+
+def test_findings_are_read_before_the_background_chosen_with_them(rag_index: RagIndex) -> None:
+    """A reader who stops after the first items of a block has the findings, not the framing."""
+    pipeline = rag_index.pipeline
+    query = pipeline.query(BOARDS)
+    _, eligible = pipeline.extractive.candidates(query, pipeline.pool(query))
+    standalone = [c for c in eligible if not (c.opens_with_anaphor or c.continues or c.introduces_list)][:3]
+    assert len(standalone) == 3
+    framed = [replace(standalone[0], role="background"), *standalone[1:]]  # the best one frames the others
+
+    def chosen(findings_first: bool) -> list[str]:
+        selection = Selection(framed, query.roles, limit=5)
+        return [s.role for s in fill(selection, framed, 3, findings_first=findings_first)]
+
+    assert chosen(findings_first=False)[0] == "background"
+    assert chosen(findings_first=True)[-1] == "background" and chosen(findings_first=True)[0] != "background"

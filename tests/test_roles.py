@@ -71,6 +71,24 @@ def test_aim_and_method_cues_decide_under_a_section_that_does_not_say() -> None:
     assert sentence_role(plain, None) == "finding"
 
 
+@pytest.mark.parametrize(
+    ("text", "role"),
+    [
+        ("This case study followed efforts to improve an integrated care initiative in the Netherlands.", "aim"),
+        ("Over the following year, the chief officers worked on three questions:", "aim"),
+        ("The chief officers asked The King's Fund to help them develop their roles.", "aim"),
+        ("The report gives an account of the chief officers' approach.", "aim"),
+        ("It draws on research on system leadership and on policy guidance.", "method"),
+        ("The paper is based on interviews with systems leaders.", "method"),
+        ("Leaders asked staff to report problems early, which built trust.", "finding"),  # no name after "asked"
+        ("The review reports evidence for it as a potentially important part of leadership.", "finding"),
+    ],
+)
+def test_sentences_about_a_study_rather_than_its_findings(text: str, role: Role) -> None:
+    """What a study set out to do, was asked to do, or draws on is not what it found."""
+    assert sentence_role(text, None) == role
+
+
 def test_a_stated_section_is_not_overruled_by_sentence_cues() -> None:
     aim = "This review aimed to identify what leaders of integrated care teams do differently."
     assert sentence_role(aim, "method") == "method"  # a sentence under "Methods" is a method
