@@ -165,10 +165,11 @@ class ExtractiveAnswerer:
         self._tokens: dict[tuple[int, int], frozenset[str]] = {}
 
     def unit_tokens(self, position: int, texts: Sequence[str]) -> list[frozenset[str]]:
-        """Word stems of a passage's sentence units, tokenised once per process."""
+        """Word stems of a passage's sentence units, tokenised once per process; an abbreviation
+        brings the stems of its full words ("ICSs" shares "integrated care systems")."""
         if (position, 0) not in self._tokens:
             for unit, tokens in enumerate(self.vocabulary.tokenizer(texts) if texts else []):
-                self._tokens[(position, unit)] = frozenset(tokens)
+                self._tokens[(position, unit)] = self.vocabulary.abbreviations.with_full_words(tokens)
         return [self._tokens.get((position, unit), frozenset()) for unit in range(len(texts))]
 
     def score_sentences(self, query: Query, hits: Sequence[RetrievedPassage]) -> list[ScoredSentence]:

@@ -11,6 +11,7 @@ import Stemmer
 
 from index.models import Passage
 from index.sentences import word_window_spans
+from rag.abbreviations import Abbreviations
 
 # bm25s sets its logger to DEBUG on import, which would print on every index load.
 logging.getLogger("bm25s").setLevel(logging.WARNING)
@@ -31,10 +32,17 @@ class Tokenizer:
 
 
 class BM25Index:
-    """BM25 scores of every passage for a query; built in memory when an index is loaded."""
+    """BM25 scores of every passage for a query; built in memory when an index is loaded.
 
-    def __init__(self, texts: Sequence[str], k1: float = 1.2, b: float = 0.75) -> None:
+    A question's full words also match the short form the texts define for them ("integrated
+    care systems" finds "ICSs"); pass ``abbreviations`` to share another index's definitions.
+    """
+
+    def __init__(
+        self, texts: Sequence[str], k1: float = 1.2, b: float = 0.75, abbreviations: Abbreviations | None = None
+    ) -> None:
         self.tokenizer = Tokenizer()
+        self.abbreviations = abbreviations if abbreviations is not None else Abbreviations(texts, self.tokenizer)
         self.size = len(texts)
         self._bm25 = bm25s.BM25(k1=k1, b=b)
         corpus = self.tokenizer(texts) if texts else []
@@ -45,8 +53,9 @@ class BM25Index:
             self._vocab = set()
 
     def query_tokens(self, query: str) -> list[str]:
-        """Query tokens known to the index (unknown ones cannot score)."""
-        return [t for t in self.tokenizer([query])[0] if t in self._vocab]
+        """Query tokens known to the index (unknown ones cannot score), with the short forms of its full words."""
+        tokens = self.abbreviations.with_short_forms(self.tokenizer([query])[0])
+        return [t for t in tokens if t in self._vocab]
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every passage, in index order; all zeros when no token matches."""

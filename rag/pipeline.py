@@ -45,7 +45,7 @@ class Pipeline:
             if backend is None
             else CandidateRetriever(store, embedder, settings, self.bm25, backend)
         )
-        self.vocabulary = Vocabulary([p.text for p in store.passages], self.bm25.tokenizer)
+        self.vocabulary = Vocabulary([p.text for p in store.passages], self.bm25.tokenizer, self.bm25.abbreviations)
         # The retriever's matcher: a question names the publications its passages are boosted for.
         self.reader = QueryReader(store.passages, embedder, self.vocabulary, self.retriever.sources)
         self.extractive = ExtractiveAnswerer(store, settings, self.vocabulary)

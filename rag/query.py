@@ -16,6 +16,7 @@ import numpy as np
 from index.embedding import Embedder
 from index.errors import InputError
 from index.models import Passage, Role, SourceInfo
+from rag.abbreviations import Abbreviations
 from rag.intent import IntentReader, asked_roles
 from rag.lexical import Tokenizer
 from rag.models import QueryIntent
@@ -68,8 +69,10 @@ class Query:
 class Vocabulary:
     """Inverse document frequencies of stemmed words over an index's passages."""
 
-    def __init__(self, texts: Sequence[str], tokenizer: Tokenizer) -> None:
+    def __init__(self, texts: Sequence[str], tokenizer: Tokenizer, abbreviations: Abbreviations | None = None) -> None:
         self.tokenizer = tokenizer
+        #: The abbreviations the texts define: a sentence saying "ICSs" shares "integrated care systems".
+        self.abbreviations = abbreviations if abbreviations is not None else Abbreviations(texts, tokenizer)
         counts: dict[str, int] = {}
         for tokens in tokenizer(texts) if texts else []:
             for token in set(tokens):

@@ -132,7 +132,9 @@ class HybridRetriever:
         self.settings = settings
         self.bm25 = bm25
         windows = [word_windows(p.text, WINDOW_WORDS, WINDOW_STRIDE) for p in store.passages]
-        self.window_bm25 = BM25Index([w for group in windows for w in group], k1=0.9, b=1.0)
+        self.window_bm25 = BM25Index(
+            [w for group in windows for w in group], k1=0.9, b=1.0, abbreviations=bm25.abbreviations
+        )
         self._window_owner = np.repeat(np.arange(len(windows)), [len(group) for group in windows])
         self.sources = SourceMatcher(list(store.manifest.sources.values()) or [p.source for p in store.passages])
         self._source_ids = np.array([p.source_id for p in store.passages])
