@@ -40,7 +40,7 @@ _LEAD_IN = re.compile(r"^(?:[-*•]\s+|\d{1,2}[.)]\s+)?\*\*[^*\n]{1,60}\*\*\s+")
 _LIST_MARKER = re.compile(r"^(?:[-*•]|\d{1,2}[.)])\s+")
 #: How a sentence is scored: meaning, IDF-weighted shared words, the retrieval rank of its
 #: passage, and words the question does not already contain; plus a bonus when it states the
-#: kind of thing asked for (a count, a date).
+#: kind of thing asked for (a count, a date, advice).
 DENSE_WEIGHT = 0.5
 LEXICAL_WEIGHT = 0.4
 RANK_WEIGHT = 0.6
@@ -55,6 +55,14 @@ _EFFECT = re.compile(
     re.I,
 )
 EFFECT_BONUS = 0.06
+#: How-to questions ask for advice: sentences that say what should, must or needs to be done, or
+#: what a change requires or depends on, state the kind of thing asked for (the answer-type bonus).
+_ADVICE = re.compile(
+    r"\b(?:should|must|ought to|needs? to|needed to|require[sd]?|requirements?|recommend\w*|advis\w*|advice"
+    r"|preconditions?|prerequisites?|first step|key step|lessons?|depends? on|cannot be rushed|takes? time"
+    r"|it is (?:important|essential|vital|crucial|necessary) to)\b",
+    re.I,
+)
 BACKGROUND_PENALTY = 0.06
 _WANTS_EFFECT = frozenset({"what_works", "how_to", "comparison"})
 #: Fewest words a quoted sentence has: shorter fragments state nothing.
@@ -119,6 +127,16 @@ class ScoredSentence:
         A fragment of one or two words ("Co-leadership") names a topic; it states nothing.
         """
         return self.role in roles and self.field != "heading" and len(self.quote.text.split()) >= MIN_WORDS
+
+
+def answer_type_bonus(query: Query, text: str) -> float:
+    """``ANSWER_TYPE_BONUS`` when a sentence states the kind of thing asked for: a count, a date, advice."""
+    states = (
+        (query.wants_count and _COUNT.search(text))
+        or (query.wants_date and _DATE.search(text))
+        or (query.intent.intent == "how_to" and _ADVICE.search(text))
+    )
+    return ANSWER_TYPE_BONUS if states else 0.0
 
 
 def _rank_prior(hits: Sequence[RetrievedPassage]) -> dict[str, float]:
@@ -202,8 +220,7 @@ class ExtractiveAnswerer:
                     + RANK_WEIGHT * prior[passage.passage_id]
                     + NOVELTY_WEIGHT * novelty
                 )
-                if (query.wants_count and _COUNT.search(text)) or (query.wants_date and _DATE.search(text)):
-                    score += ANSWER_TYPE_BONUS
+                score += answer_type_bonus(query, text)
                 if query.intent.intent in _WANTS_EFFECT:
                     score += EFFECT_BONUS * bool(_EFFECT.search(text)) - BACKGROUND_PENALTY * (role == "background")
                 field = _field_of(passage, start)

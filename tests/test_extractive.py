@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from index.embedding import Embedder
-from rag.extractive import ExtractiveAnswerer, ScoredSentence, quotable_span
+from rag.extractive import ANSWER_TYPE_BONUS, ExtractiveAnswerer, ScoredSentence, answer_type_bonus, quotable_span
 from rag.forms import SELECTION_RATIO
 from rag.models import Answer
 from rag.pipeline import Pipeline
@@ -327,3 +327,23 @@ def test_a_scope_note_about_another_publication_does_not_decline(rag_index: RagI
     answer = answerer.answer(pipeline.query(about_waring), pipeline.pool(about_waring))
     assert not answer.abstained
     assert all(c.source_id == "waring2023" for c in answer.citations[:1])
+
+
+@pytest.mark.parametrize(
+    ("text", "advice"),
+    [
+        ("Expectations of speed should be realistic.", True),
+        ("Improving how professionals communicate is a key first step.", True),
+        ("Lasting integration cannot be rushed.", True),
+        ("Success depends on sustained effort by every partner.", True),
+        ("Clinical leaders helped partnership boards agree shared priorities.", False),
+        ("The survey of nurses ran across six trusts.", False),
+    ],
+)
+def test_advice_is_what_a_how_to_question_asks_for(rag_index: RagIndex, text: str, advice: bool) -> None:
+    """A how-to question's answer type is advice, as a count is a how-many question's."""
+    how_to = rag_index.pipeline.query("How should leaders run joint budget meetings?")
+    other = rag_index.pipeline.query("What did leaders find about joint budget meetings?")
+    assert how_to.intent.intent == "how_to" and other.intent.intent != "how_to"
+    assert (answer_type_bonus(how_to, text) == ANSWER_TYPE_BONUS) is advice
+    assert answer_type_bonus(other, text) == 0.0
