@@ -85,6 +85,7 @@ class ScoredSentence:
     field: str  # the coded record field it quotes ("context", "mechanism", ...), or "" for prose
     lexical: float  # share of the question's word weight it shares
     prior: float  # the part of its score that comes from its passage's retrieval rank
+    typed: bool = False  # it states the kind of thing asked for: a count, a date, advice
 
     @property
     def content_score(self) -> float:
@@ -220,13 +221,16 @@ class ExtractiveAnswerer:
                     + RANK_WEIGHT * prior[passage.passage_id]
                     + NOVELTY_WEIGHT * novelty
                 )
-                score += answer_type_bonus(query, text)
+                typed = answer_type_bonus(query, text)
+                score += typed
                 if query.intent.intent in _WANTS_EFFECT:
                     score += EFFECT_BONUS * bool(_EFFECT.search(text)) - BACKGROUND_PENALTY * (role == "background")
                 field = _field_of(passage, start)
                 rank_part = RANK_WEIGHT * prior[passage.passage_id]
                 scored.append(
-                    ScoredSentence(Quote(hit, start, end), unit, score, vector, role, field, lexical, rank_part)
+                    ScoredSentence(
+                        Quote(hit, start, end), unit, score, vector, role, field, lexical, rank_part, typed > 0
+                    )
                 )
         scored.sort(key=lambda s: -s.score)
         return scored

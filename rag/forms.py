@@ -187,7 +187,9 @@ def compose(
             eligible = [c for c in eligible if c.source_id in query.named] + [
                 c for c in eligible if c.source_id not in query.named
             ]
-        first = fill(selection, eligible, 1)
+        # A question asking for a count or a date is answered first by a sentence that states one.
+        typed = [c for c in eligible if c.typed and c.score >= floor]
+        first = fill(selection, typed, 1) or fill(selection, eligible, 1)
         supporting = SUPPORTING if intent != "general" else GENERAL_SUPPORTING
         rest = fill(selection, spread(eligible, floor), supporting, words=max(0, DIRECT_WORDS - _length(first)))
         blocks = [("", first + rest)]

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from rag.forms import Selection, _plural, _profile, fill
+from rag.forms import Selection, _plural, _profile, compose, fill
 from rag.models import Answer
 
 if TYPE_CHECKING:
@@ -172,3 +172,19 @@ def test_findings_are_read_before_the_background_chosen_with_them(rag_index: Rag
 
     assert chosen(findings_first=False)[0] == "background"
     assert chosen(findings_first=True)[-1] == "background" and chosen(findings_first=True)[0] != "background"
+
+
+def test_a_count_question_is_answered_first_by_a_sentence_stating_a_count(rag_index: RagIndex) -> None:
+    """The best match that states no number cannot answer "how many"; one that does comes first."""
+    pipeline = rag_index.pipeline
+    query = pipeline.query("How many hospital trusts took part in the nurse survey?")
+    assert query.wants_count
+    candidates, eligible = pipeline.extractive.candidates(query, pipeline.pool(query))
+    standalone = [c for c in eligible if not (c.opens_with_anaphor or c.continues or c.introduces_list)]
+    best, counted = standalone[0], standalone[1]  # pretend only the second states a count
+    relabel = {best: replace(best, typed=False), counted: replace(counted, typed=True)}
+    eligible = [relabel.get(c, replace(c, typed=False)) for c in eligible]
+    candidates = [relabel.get(c, c) for c in candidates]
+    answer = compose(query, candidates, eligible, pipeline.store, pipeline.settings)
+    assert answer is not None
+    assert answer.sentences[0].text == " ".join(counted.quote.text.split())
