@@ -71,6 +71,21 @@ def test_sentence_units_are_ordered_disjoint_clean_and_bounded(text: str, max_wo
         assert len(text[start:end].split()) <= max_words + min_words
 
 
+def test_a_short_list_item_is_a_unit_of_its_own() -> None:
+    """Two short items joined would be quoted as one sentence stating two publications' figures."""
+    text = (
+        "The reviews report evidence bases of different sizes:\n- **harris2022:** 36 included papers.\n"
+        "- **knight2024:** six CMOCs from 18 documents.\nA short note. It joins the sentence after it here."
+    )
+    units = [text[start:end] for start, end in sentence_units(text)]
+    assert units == [
+        "The reviews report evidence bases of different sizes:",
+        "- **harris2022:** 36 included papers.",
+        "- **knight2024:** six CMOCs from 18 documents.",
+        "A short note. It joins the sentence after it here.",
+    ]
+
+
 @PROPERTY
 @given(st.lists(st.sampled_from(["care", "team", "x", "3.5", "—", "[1]", "é"]), max_size=200), st.integers(1, 70))
 def test_word_windows_have_size_words_and_reach_both_ends(words: list[str], size: int) -> None:
