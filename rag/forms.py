@@ -209,7 +209,7 @@ def compose(
             (c for c in eligible if about_one and c.role == "method" and c.source_id in focal),
             key=lambda c: (bool(c.field), c.passage.doc_id, c.passage.start + c.quote.start),
         )
-        findings = [c for c in eligible if c.role != "method"]
+        findings = [c for c in eligible if c.role not in ("method", "aim", "bibliographic")]
         blocks = [
             ("How the evidence was gathered", fill(selection, methods, STRENGTH_METHODS)),
             ("What it found", fill(selection, spread(findings, floor), STRENGTH_FINDINGS)),

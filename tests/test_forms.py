@@ -188,3 +188,12 @@ def test_a_count_question_is_answered_first_by_a_sentence_stating_a_count(rag_in
     answer = compose(query, candidates, eligible, pipeline.store, pipeline.settings)
     assert answer is not None
     assert answer.sentences[0].text == " ".join(counted.quote.text.split())
+
+
+def test_what_an_evidence_strength_answer_found_holds_no_aims_or_methods(answers: dict[str, Answer]) -> None:
+    """What a study set out to do, or how, is not what it found."""
+    answer = answers[STRENGTH]
+    role = {c.n: c.role for c in answer.citations}
+    found = next(section for section in answer.sections if section.heading == "What it found")
+    assert found.sentences
+    assert all(role[n] in ("finding", "context", "background") for s in found.sentences for n in s.citations)
