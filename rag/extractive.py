@@ -33,8 +33,12 @@ _DATE = re.compile(
     r"(?<![\w/])(?:19|20)\d\d(?![\w/])|\b(?:January|February|March|April|May|June|July|August|September|"
     r"October|November|December)\b"
 )
-#: Sentences that open with a word pointing back to the sentence before ("He had ...", "It appeared ...").
-ANAPHOR = re.compile(r"^(?:He|She|It|They|This|These|That|Those|Its|Their|His|Her|Such)\b")
+#: Sentences that open with a word pointing back to the sentence before ("He had ...", "It appeared ...",
+#: "Second, ..." after "First, ...").
+ANAPHOR = re.compile(
+    r"^(?:He|She|It|They|This|These|That|Those|Its|Their|His|Her|Such)\b"
+    r"|^(?:Second|Secondly|Third|Thirdly|Fourth|Finally|Lastly|Moreover|Furthermore|In addition|Also),"
+)
 #: A list marker or bold lead-in label opening a sentence unit: structure, not words to quote.
 _LEAD_IN = re.compile(r"^(?:[-*•]\s+|\d{1,2}[.)]\s+)?\*\*[^*\n]{1,60}\*\*\s+")
 _LIST_MARKER = re.compile(r"^(?:[-*•]|\d{1,2}[.)])\s+")

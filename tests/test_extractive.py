@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 
 from index.embedding import Embedder
-from rag.extractive import ANSWER_TYPE_BONUS, ExtractiveAnswerer, ScoredSentence, answer_type_bonus, quotable_span
+from rag.extractive import (
+    ANAPHOR,
+    ANSWER_TYPE_BONUS,
+    ExtractiveAnswerer,
+    ScoredSentence,
+    answer_type_bonus,
+    quotable_span,
+)
 from rag.forms import SELECTION_RATIO
 from rag.models import Answer
 from rag.pipeline import Pipeline
@@ -347,3 +354,18 @@ def test_advice_is_what_a_how_to_question_asks_for(rag_index: RagIndex, text: st
     assert how_to.intent.intent == "how_to" and other.intent.intent != "how_to"
     assert (answer_type_bonus(how_to, text) == ANSWER_TYPE_BONUS) is advice
     assert answer_type_bonus(other, text) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("text", "leans"),
+    [
+        ("They brokered connections between partners.", True),
+        ("Second, what exists tends to fall back on established ways of thinking.", True),
+        ("Finally, leaders need time.", True),
+        ("Secondary care leaders joined the board.", False),
+        ("Theirs was a different approach.", False),
+    ],
+)
+def test_a_sentence_continuing_the_one_before_is_read_with_it(text: str, leans: bool) -> None:
+    """ "Second, ..." reads only after "First, ...", as "They ..." after the sentence naming them."""
+    assert bool(ANAPHOR.match(text)) is leans
