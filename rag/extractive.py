@@ -90,6 +90,7 @@ class ScoredSentence:
     lexical: float  # share of the question's word weight it shares
     prior: float  # the part of its score that comes from its passage's retrieval rank
     typed: bool = False  # it states the kind of thing asked for: a count, a date, advice
+    tokens: frozenset[str] = frozenset()  # its word stems, to tell a repeat in other words
 
     @property
     def content_score(self) -> float:
@@ -233,7 +234,7 @@ class ExtractiveAnswerer:
                 rank_part = RANK_WEIGHT * prior[passage.passage_id]
                 scored.append(
                     ScoredSentence(
-                        Quote(hit, start, end), unit, score, vector, role, field, lexical, rank_part, typed > 0
+                        Quote(hit, start, end), unit, score, vector, role, field, lexical, rank_part, typed > 0, tokens
                     )
                 )
         scored.sort(key=lambda s: -s.score)

@@ -51,6 +51,8 @@ STRENGTH_FINDINGS = 3
 ANAPHOR_CHAIN = 3
 #: A sentence this similar (cosine) to one already chosen says the same thing.
 DUPLICATE_SIMILARITY = 0.9
+#: ... or shares this share of the shorter one's word stems.
+REPEATED_WORDS = 0.6
 #: Sentences scoring under this share of the best one are left out of the answer.
 SELECTION_RATIO = 0.55
 #: A publication bears on the question when its best finding scores this share of the best one.
@@ -84,9 +86,7 @@ class Selection:
     def group_for(self, candidate: ScoredSentence) -> list[ScoredSentence]:
         """The candidate with the sentences it needs to be read and that are not chosen yet; empty when it
         is chosen already, repeats a chosen sentence, cannot be read whole or does not fit the limit."""
-        if candidate in self.chosen or any(
-            float(candidate.vector @ c.vector) > DUPLICATE_SIMILARITY for c in self.chosen
-        ):
+        if candidate in self.chosen or any(repeats(candidate, c) for c in self.chosen):
             return []
         group = self.readable_group(candidate)
         if group[-1].introduces_list or group[0].continues or not all(s.eligible(self.roles) for s in group):  # type: ignore[arg-type]
@@ -112,6 +112,14 @@ class Selection:
         while group[-1].introduces_list and (follower := neighbour(group[-1], 1)) is not None:
             group.append(follower)
         return group
+
+
+def repeats(sentence: ScoredSentence, chosen: ScoredSentence) -> bool:
+    """Whether a sentence says what a chosen one says: nearly the same meaning, or mostly its words."""
+    if float(sentence.vector @ chosen.vector) > DUPLICATE_SIMILARITY:
+        return True
+    shared = len(sentence.tokens & chosen.tokens)
+    return bool(sentence.tokens) and shared >= REPEATED_WORDS * min(len(sentence.tokens), len(chosen.tokens))
 
 
 def spread(candidates: Sequence[ScoredSentence], floor: float) -> list[ScoredSentence]:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from rag.forms import Selection, _plural, _profile, compose, fill
+from rag.forms import Selection, _plural, _profile, compose, fill, repeats
 from rag.models import Answer
 
 if TYPE_CHECKING:
@@ -197,3 +197,15 @@ def test_what_an_evidence_strength_answer_found_holds_no_aims_or_methods(answers
     found = next(section for section in answer.sections if section.heading == "What it found")
     assert found.sentences
     assert all(role[n] in ("finding", "context", "background") for s in found.sentences for n in s.citations)
+
+
+def test_a_sentence_mostly_in_the_words_of_a_chosen_one_is_a_repeat(rag_index: RagIndex) -> None:
+    """Prose and its coded record often say one thing twice, in words too different for the vectors."""
+    pipeline = rag_index.pipeline
+    query = pipeline.query(BOARDS)
+    _, eligible = pipeline.extractive.candidates(query, pipeline.pool(query))
+    first, second = eligible[0], next(c for c in eligible[1:] if float(c.vector @ eligible[0].vector) < 0.8)
+    chosen = replace(first, tokens=frozenset({"clinic", "leader", "board", "prioriti", "share"}))
+    assert repeats(replace(second, tokens=frozenset({"clinic", "leader", "board", "agre"})), chosen)
+    assert not repeats(replace(second, tokens=frozenset({"clinic", "leader", "council", "agre"})), chosen)
+    assert not repeats(replace(second, tokens=frozenset()), chosen)
