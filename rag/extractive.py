@@ -34,10 +34,10 @@ _DATE = re.compile(
     r"October|November|December)\b"
 )
 #: Sentences that open with a word pointing back to the sentence before ("He had ...", "It appeared ...",
-#: "Second, ..." after "First, ...").
+#: "Second, ..." after "First, ...": a later item of an enumeration).
 ANAPHOR = re.compile(
     r"^(?:He|She|It|They|This|These|That|Those|Its|Their|His|Her|Such)\b"
-    r"|^(?:Second|Secondly|Third|Thirdly|Fourth|Finally|Lastly|Moreover|Furthermore|In addition|Also),"
+    r"|^(?:Second|Secondly|Third|Thirdly|Fourth|Fourthly),"
 )
 #: A list marker or bold lead-in label opening a sentence unit: structure, not words to quote.
 _LEAD_IN = re.compile(r"^(?:[-*•]\s+|\d{1,2}[.)]\s+)?\*\*[^*\n]{1,60}\*\*\s+")

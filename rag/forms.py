@@ -51,7 +51,7 @@ STRENGTH_FINDINGS = 3
 ANAPHOR_CHAIN = 3
 #: A sentence this similar (cosine) to one already chosen says the same thing.
 DUPLICATE_SIMILARITY = 0.9
-#: ... or shares this share of the shorter one's word stems.
+#: ... or this share of its word stems are a chosen one's.
 REPEATED_WORDS = 0.6
 #: Sentences scoring under this share of the best one are left out of the answer.
 SELECTION_RATIO = 0.55
@@ -115,11 +115,14 @@ class Selection:
 
 
 def repeats(sentence: ScoredSentence, chosen: ScoredSentence) -> bool:
-    """Whether a sentence says what a chosen one says: nearly the same meaning, or mostly its words."""
+    """Whether a sentence says what a chosen one says: nearly the same meaning, or mostly its words
+    and no number of its own (a new number is a new fact, however alike the words)."""
     if float(sentence.vector @ chosen.vector) > DUPLICATE_SIMILARITY:
         return True
-    shared = len(sentence.tokens & chosen.tokens)
-    return bool(sentence.tokens) and shared >= REPEATED_WORDS * min(len(sentence.tokens), len(chosen.tokens))
+    new = sentence.tokens - chosen.tokens
+    if not sentence.tokens or any(ch.isdigit() for token in new for ch in token):
+        return False
+    return len(sentence.tokens) - len(new) >= REPEATED_WORDS * len(sentence.tokens)
 
 
 def spread(candidates: Sequence[ScoredSentence], floor: float) -> list[ScoredSentence]:

@@ -366,7 +366,8 @@ def test_advice_is_what_a_how_to_question_asks_for(rag_index: RagIndex, text: st
     [
         ("They brokered connections between partners.", True),
         ("Second, what exists tends to fall back on established ways of thinking.", True),
-        ("Finally, leaders need time.", True),
+        ("Third, studies often concentrate on the leader as a person.", True),
+        ("Moreover, leaders need time.", False),  # adds a point that reads on its own
         ("Secondary care leaders joined the board.", False),
         ("Theirs was a different approach.", False),
     ],

@@ -209,3 +209,4 @@ def test_a_sentence_mostly_in_the_words_of_a_chosen_one_is_a_repeat(rag_index: R
     assert repeats(replace(second, tokens=frozenset({"clinic", "leader", "board", "agre"})), chosen)
     assert not repeats(replace(second, tokens=frozenset({"clinic", "leader", "council", "agre"})), chosen)
     assert not repeats(replace(second, tokens=frozenset()), chosen)
+    assert not repeats(replace(second, tokens=frozenset({"clinic", "leader", "board", "36"})), chosen)  # a new figure
