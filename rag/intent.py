@@ -47,7 +47,8 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
         "comparison",
         re.compile(
             r"\bcompar|\bversus\b|\bvs\.?\s|\bdiffer(?:s|ed|ence|ences)?\b|\bsimilar|\bcontrast|\bagree\b|\bboth\b"
-            r"|\beach (?:organi[sz]e|do|say|find|describe|approach|handle)|\bwhereas\b",
+            r"|\beach (?:organi[sz]e|do|say|find|describe|approach|handle)|\bwhereas\b"
+            r"|\blike (?:the |that of |those of )?(?-i:[A-Z])",
             re.I,
         ),
     ),
@@ -76,7 +77,8 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
             r"\bwhat works\b|\bwhat (?:has |have )?help|\bwhat (?:helps|helped|drives|enables|makes)\b|\beffective"
             r"|\bsucce(?:ed|ss)|\bin what circumstances\b|\bachiev|\bworth\b|\bimprove|\bbetter\b|\bbarriers?\b"
             r"|\bfacilitat|\benabl|\bwhat (?:do|did) [\w ]{1,40} (?:contribute|do differently|add)\b|\bimpact\b"
-            r"|\bdetermine",
+            r"|\bdetermine|\bmakes? [\w' -]{1,40} work\b|\bwork well\b|\bgets? in the way\b|\bhinder|\bobstacles?\b"
+            r"|^\s*why\b",
             re.I,
         ),
     ),
@@ -84,7 +86,8 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
         "how_to",
         re.compile(
             r"\bhow (?:should|can|could|do|might|would) (?:we|i|leaders?|it|they|our|the)\b|\bwhat should\b"
-            r"|\bbest way\b|\bhow to\b|\bput in place\b|\bguidance\b|\bsteps?\b|\brecommend",
+            r"|\bbest way\b|\bhow to\b|\bput in place\b|\bguidance\b|\bsteps?\b|\brecommend|\blessons?\b"
+            r"|\bneeds? to do\b|\bprioriti[sz]e\b",
             re.I,
         ),
     ),
