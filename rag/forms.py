@@ -221,8 +221,10 @@ def compose(
             key=lambda c: (bool(c.field), c.passage.doc_id, c.passage.start + c.quote.start),
         )
         findings = [c for c in eligible if c.role not in ("method", "aim", "bibliographic")]
+        # What the study set out to do or followed ("one manager's attempt to ...") bounds how far it reaches.
+        aim = fill(selection, [c for c in eligible if about_one and c.role == "aim" and c.source_id in focal], 1)
         blocks = [
-            ("How the evidence was gathered", fill(selection, methods, STRENGTH_METHODS)),
+            ("How the evidence was gathered", aim + fill(selection, methods, STRENGTH_METHODS)),
             ("What it found", fill(selection, spread(findings, floor), STRENGTH_FINDINGS)),
         ]
         blocks = [block for block in blocks if block[1]]

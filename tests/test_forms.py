@@ -210,3 +210,12 @@ def test_a_sentence_mostly_in_the_words_of_a_chosen_one_is_a_repeat(rag_index: R
     assert not repeats(replace(second, tokens=frozenset({"clinic", "leader", "council", "agre"})), chosen)
     assert not repeats(replace(second, tokens=frozenset()), chosen)
     assert not repeats(replace(second, tokens=frozenset({"clinic", "leader", "board", "36"})), chosen)  # a new figure
+
+
+def test_how_one_study_gathered_its_evidence_opens_with_what_it_set_out_to_do(rag_index: RagIndex) -> None:
+    """ "The study followed five boards" bounds how far a finding reaches before any detail of method."""
+    answer = rag_index.pipeline.ask("How strong is the evidence from the study of partnership boards?")
+    assert answer.form == "evidence_strength"
+    role = {c.n: c.role for c in answer.citations}
+    gathered = next(section for section in answer.sections if section.heading == "How the evidence was gathered")
+    assert [role[n] for n in gathered.sentences[0].citations] == ["aim"]
