@@ -226,15 +226,15 @@ class ExtractiveAnswerer:
                     + RANK_WEIGHT * prior[passage.passage_id]
                     + NOVELTY_WEIGHT * novelty
                 )
-                typed = answer_type_bonus(query, text)
-                score += typed
+                bonus = answer_type_bonus(query, text)
+                score += bonus
                 if query.intent.intent in _WANTS_EFFECT:
                     score += EFFECT_BONUS * bool(_EFFECT.search(text)) - BACKGROUND_PENALTY * (role == "background")
                 field = _field_of(passage, start)
                 rank_part = RANK_WEIGHT * prior[passage.passage_id]
                 scored.append(
                     ScoredSentence(
-                        Quote(hit, start, end), unit, score, vector, role, field, lexical, rank_part, typed > 0, tokens
+                        Quote(hit, start, end), unit, score, vector, role, field, lexical, rank_part, bonus > 0, tokens
                     )
                 )
         scored.sort(key=lambda s: -s.score)

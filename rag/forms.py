@@ -198,7 +198,7 @@ def compose(
             eligible = [c for c in eligible if c.source_id in query.named] + [
                 c for c in eligible if c.source_id not in query.named
             ]
-        # A question asking for a count or a date is answered first by a sentence that states one.
+        # A question asking for a count, a date or advice is answered first by a sentence that states one.
         typed = [c for c in eligible if c.typed and c.score >= floor]
         first = fill(selection, typed, 1) or fill(selection, eligible, 1)
         supporting = SUPPORTING if intent != "general" else GENERAL_SUPPORTING
@@ -272,8 +272,11 @@ def _comparison(
         # A side is answered from its own best evidence, however its passages rank against the other
         # side's: its best sentence must match the question nearly as well as the best one overall does.
         bears = bool(own) and max(c.content_score for c in own) >= SIDE_BAR * eligible[0].content_score
-        pool = spread(own, SELECTION_RATIO * own[0].score)
-        chosen = fill(selection, pool, SIDE_ITEMS, share, findings_first=True) if bears else []
+        chosen = (
+            fill(selection, spread(own, SELECTION_RATIO * own[0].score), SIDE_ITEMS, share, findings_first=True)
+            if bears
+            else []
+        )
         if chosen:
             blocks.append((side.label, chosen))
         else:
