@@ -55,6 +55,11 @@ _METHOD_CUE = re.compile(
     r"|\b(?:draws|drew|(?:is|was|are|were) based) on\b",  # where its evidence comes from
     re.IGNORECASE,
 )
+#: Sentences that say they give the background, under a heading that does not say.
+_BACKGROUND_CUE = re.compile(
+    r"\b(?:explain|set out|give|gave|provide|describe)[sd]? (?:the |some )?background\b|\bby way of background\b",
+    re.IGNORECASE,
+)
 #: Section headings and the role of the text under them, checked in order (first match wins).
 _SECTION_ROLES: tuple[tuple[re.Pattern[str], Role], ...] = (
     (re.compile(r"not covered|scope[- ]note", re.I), "scope_note"),
@@ -129,6 +134,8 @@ def sentence_role(text: str, section: Role | None) -> Role:
         return "aim"
     if _METHOD_CUE.search(text):
         return "method"
+    if section is None and _BACKGROUND_CUE.search(text):
+        return "background"
     return section or "finding"
 
 

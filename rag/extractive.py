@@ -34,10 +34,11 @@ _DATE = re.compile(
     r"October|November|December)\b"
 )
 #: Sentences that open with a word pointing back to the sentence before ("He had ...", "It appeared ...",
-#: "Second, ..." after "First, ...": a later item of an enumeration).
+#: "Second, ..." after "First, ...": a later item of an enumeration; "According to the same report, ...").
 ANAPHOR = re.compile(
     r"^(?:He|She|It|They|This|These|That|Those|Its|Their|His|Her|Such)\b"
     r"|^(?:Second|Secondly|Third|Thirdly|Fourth|Fourthly),"
+    r"|^(?:According to|In|By|From|Under) (?:the same|this|that|these|those|such)\b"
 )
 #: A list marker or bold lead-in label opening a sentence unit: structure, not words to quote.
 _LEAD_IN = re.compile(r"^(?:[-*•]\s+|\d{1,2}[.)]\s+)?\*\*[^*\n]{1,60}\*\*\s+")

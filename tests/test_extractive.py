@@ -363,6 +363,9 @@ def test_advice_is_what_a_how_to_question_asks_for(rag_index: RagIndex, text: st
         ("Second, what exists tends to fall back on established ways of thinking.", True),
         ("Third, studies often concentrate on the leader as a person.", True),
         ("Moreover, leaders need time.", False),  # adds a point that reads on its own
+        ("According to the same announcement, the chief officers considered their roles.", True),
+        ("In this context, leaders shared budgets.", True),
+        ("In 2019 the boards met monthly.", False),
         ("Secondary care leaders joined the board.", False),
         ("Theirs was a different approach.", False),
     ],

@@ -82,6 +82,7 @@ def test_aim_and_method_cues_decide_under_a_section_that_does_not_say() -> None:
         ("The paper is based on interviews with systems leaders.", "method"),
         ("Leaders asked staff to report problems early, which built trust.", "finding"),  # no name after "asked"
         ("The review reports evidence for it as a potentially important part of leadership.", "finding"),
+        ("The Government's announcement of the report explains the background.", "background"),
     ],
 )
 def test_sentences_about_a_study_rather_than_its_findings(text: str, role: Role) -> None:
