@@ -78,9 +78,9 @@ _LIST_ITEM = re.compile(r"\s*(?:[-*•]|\d{1,2}[.)])\s")
 def sentence_units(text: str, max_words: int = 60, min_words: int = 8) -> list[tuple[int, int]]:
     """Spans embedded one by one for sentence-level scoring and extraction.
 
-    Sentences, with fragments under ``min_words`` joined to the next sentence (a list item stays
-    whole: joined, two items would read as one) and sentences over ``max_words`` cut at word
-    boundaries, so every unit fits the embedding model's window.
+    Sentences, with fragments under ``min_words`` joined to the next sentence (a list item, and
+    the words that open a list, stay whole: joined, two items would read as one) and sentences
+    over ``max_words`` cut at word boundaries, so every unit fits the embedding model's window.
     """
     units: list[tuple[int, int]] = []
     pending: int | None = None
@@ -88,8 +88,9 @@ def sentence_units(text: str, max_words: int = 60, min_words: int = 8) -> list[t
         if pending is not None:
             start, pending = pending, None
         words = list(re.finditer(r"\S+", text[start:end]))
-        if len(words) < min_words and not _LIST_ITEM.match(text, start):
-            pending = start  # a short list item is whole; another fragment reads with what follows
+        whole = _LIST_ITEM.match(text, start) or text[start:end].rstrip().endswith(":")
+        if len(words) < min_words and not whole:
+            pending = start  # a short list item, or what opens a list, is whole; another fragment reads on
             continue
         for i in range(0, len(words), max_words):
             piece = words[i : i + max_words]

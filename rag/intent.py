@@ -47,8 +47,7 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
         "comparison",
         re.compile(
             r"\bcompar|\bversus\b|\bvs\.?\s|\bdiffer(?:s|ed|ence|ences)?\b|\bsimilar|\bcontrast|\bagree\b|\bboth\b"
-            r"|\beach (?:organi[sz]e|do|say|find|describe|approach|handle)|\bwhereas\b"
-            r"|\blike (?:the |that of |those of )?(?-i:[A-Z])",
+            r"|\beach (?:organi[sz]e|do|say|find|describe|approach|handle)|\bwhereas\b",
             re.I,
         ),
     ),

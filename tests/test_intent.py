@@ -69,7 +69,7 @@ DUTCH = ["nies2021"]
         ("Why do integration pilots fail to scale up?", "what_works"),
         ("What lessons are there for new boards about leading across organisations?", "how_to"),
         ("What should a new chair prioritise in their first year?", "how_to"),
-        ("Is Sweden's experience of integrating care like the Netherlands'?", "comparison"),
+        ("What leadership approaches help systems succeed during a crisis like COVID-19?", "what_works"),
         ("What would you like to know about leaders?", "general"),
         ("How should leaders set up a joint board?", "how_to"),
         ("What should a new system leader do first?", "how_to"),

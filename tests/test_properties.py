@@ -74,12 +74,12 @@ def test_sentence_units_are_ordered_disjoint_clean_and_bounded(text: str, max_wo
 def test_a_short_list_item_is_a_unit_of_its_own() -> None:
     """Two short items joined would be quoted as one sentence stating two publications' figures."""
     text = (
-        "The reviews report evidence bases of different sizes:\n- **harris2022:** 36 included papers.\n"
+        "The main findings were:\n- **harris2022:** 36 included papers.\n"
         "- **knight2024:** six CMOCs from 18 documents.\nA short note. It joins the sentence after it here."
     )
     units = [text[start:end] for start, end in sentence_units(text)]
     assert units == [
-        "The reviews report evidence bases of different sizes:",
+        "The main findings were:",
         "- **harris2022:** 36 included papers.",
         "- **knight2024:** six CMOCs from 18 documents.",
         "A short note. It joins the sentence after it here.",
