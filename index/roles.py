@@ -52,14 +52,20 @@ _METHOD_CUE = re.compile(
     r"|recruited|analysed|analyzed|sampled|surveyed|used (?:a|an|the) \w+ (?:design|approach|method))\b"
     r"|\b(?:semi-structured|in-depth) interviews\b|\bthematic analysis\b|\bdata (?:were|was) (?:collected|analysed)\b"
     r"|\bdatabases? (?:were|was) searched\b|\bpurposive(?:ly)? sampl"
-    r"|\b(?:draws|drew|(?:is|was|are|were) based) on\b",  # where its evidence comes from
+    # where its evidence comes from: "It draws on ...", "The paper is based on interviews ..."
+    r"|\b(?:it|this|the (?:paper|report|review|study|analysis|article|summary|evaluation|blog|work))"
+    r" (?:draws|drew|(?:is|was) based) on\b",
     re.IGNORECASE,
 )
 #: Sentences that say they give the background, under a heading that does not say.
 _BACKGROUND_CUE = re.compile(
-    r"\b(?:explain|set out|give|gave|provide|describe)[sd]? (?:the |some )?background\b|\bby way of background\b",
+    r"\b(?:explain(?:s|ed)?|sets? out|gives?|gave|provided?s?|describe[sd]?) (?:the |some )?background\b"
+    r"|\bby way of background\b",
     re.IGNORECASE,
 )
+#: What a study found: a sentence saying so is a finding, however it opens ("The study followed 200
+#: patients and found ...").
+_FOUND = re.compile(r"\b(?:found|finds|showed|shows|revealed|reveals|concluded|concludes)\b", re.IGNORECASE)
 #: Section headings and the role of the text under them, checked in order (first match wins).
 _SECTION_ROLES: tuple[tuple[re.Pattern[str], Role], ...] = (
     (re.compile(r"not covered|scope[- ]note", re.I), "scope_note"),
@@ -130,9 +136,9 @@ def sentence_role(text: str, section: Role | None) -> Role:
         return "bibliographic"
     if section is not None and section in _STATED:
         return section
-    if _AIM_CUE.search(text):
+    if _AIM_CUE.search(text) and not _FOUND.search(text):
         return "aim"
-    if _METHOD_CUE.search(text):
+    if _METHOD_CUE.search(text) and not _FOUND.search(text):
         return "method"
     if section is None and _BACKGROUND_CUE.search(text):
         return "background"

@@ -71,32 +71,37 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:
     return (start, end) if end > start else None
 
 
-#: A list item's opening marker: "- ", "* ", "• ", "1. ", "2) ".
-_LIST_ITEM = re.compile(r"\s*(?:[-*•]|\d{1,2}[.)])\s")
+#: A list item: its opening marker ("- ", "* ", "• ", "1. ", "2) ") and at least one word after it.
+_LIST_ITEM = re.compile(r"\s*(?:[-*•]|\d{1,2}[.)])\s+\S")
 
 
 def sentence_units(text: str, max_words: int = 60, min_words: int = 8) -> list[tuple[int, int]]:
     """Spans embedded one by one for sentence-level scoring and extraction.
 
     Sentences, with fragments under ``min_words`` joined to the next sentence (a list item, and
-    the words that open a list, stay whole: joined, two items would read as one) and sentences
-    over ``max_words`` cut at word boundaries, so every unit fits the embedding model's window.
+    the words that open a list, stay whole: joined, two items would read as one; a fragment just
+    before a list item stands alone) and sentences over ``max_words`` cut at word boundaries, so
+    every unit fits the embedding model's window.
     """
     units: list[tuple[int, int]] = []
-    pending: int | None = None
+    pending: tuple[int, int] | None = None  # a fragment waiting to be read with what follows
     for start, end in sentence_spans(text):
         if pending is not None:
-            start, pending = pending, None
+            if _LIST_ITEM.match(text[start:end]):
+                units.append(pending)
+            else:
+                start = pending[0]  # a bare "1." or a short phrase reads with the sentence after it
+            pending = None
         words = list(re.finditer(r"\S+", text[start:end]))
-        whole = _LIST_ITEM.match(text, start) or text[start:end].rstrip().endswith(":")
+        whole = _LIST_ITEM.match(text[start:end]) or text[start:end].rstrip().endswith(":")
         if len(words) < min_words and not whole:
-            pending = start  # a short list item, or what opens a list, is whole; another fragment reads on
+            pending = (start, end)
             continue
         for i in range(0, len(words), max_words):
             piece = words[i : i + max_words]
             units.append((start + piece[0].start(), start + piece[-1].end()))
     if pending is not None:
-        tail = _trim(text, pending, len(text))
+        tail = _trim(text, pending[0], len(text))
         if tail and units and text[units[-1][1] : tail[0]].strip() == "":
             units[-1] = (units[-1][0], tail[1])
         elif tail:

@@ -20,6 +20,8 @@ _DEFINED = re.compile(r"\(([A-Z][A-Za-z&]{1,9})\)")
 #: Words an abbreviation skips: "Social Care Institute for Excellence (SCIE)".
 _SKIPPED = frozenset({"of", "and", "for", "the", "in", "on", "to", "&"})
 _WORD = re.compile(r"[A-Za-z][\w'’-]*")
+#: Words written in lower case: what a short form must not also be.
+_PLAIN_WORD = re.compile(r"\b[a-z]+\b")
 
 
 def long_form(before: str, short: str) -> str | None:
@@ -33,10 +35,10 @@ def long_form(before: str, short: str) -> str | None:
     for word in reversed(words):
         if not wanted:
             break
-        if word[0].lower() == wanted[-1]:
+        if matched and word.lower() in _SKIPPED:
+            matched.insert(0, word)  # "Accident and Emergency (A&E)": "and" gives no initial
+        elif word[0].lower() == wanted[-1]:
             wanted.pop()
-            matched.insert(0, word)
-        elif matched and word.lower() in _SKIPPED:
             matched.insert(0, word)
         else:
             return None
@@ -44,15 +46,25 @@ def long_form(before: str, short: str) -> str | None:
 
 
 def definitions(texts: Iterable[str]) -> dict[str, str]:
-    """Every abbreviation the texts define, with the words it stands for (the first definition wins)."""
+    """Every abbreviation the texts define, with the words it stands for (the first definition wins).
+
+    A short form the texts also use as an ordinary word ("Assertive Community Treatment (ACT)"
+    beside "act") is left out: lower-cased for matching, it would bring its full words to every "act".
+    """
     found: dict[str, str] = {}
+    plain: set[str] = set()
     for text in texts:
+        plain.update(_PLAIN_WORD.findall(text))
         for match in _DEFINED.finditer(text):
             short = match.group(1)
             words = long_form(text[max(0, match.start() - 200) : match.start()], short)
             if words and short not in found:
                 found[short] = words
-    return found
+    return {
+        short: words
+        for short, words in found.items()
+        if short.lower() not in plain and short.lower().removesuffix("s") not in plain
+    }
 
 
 class Abbreviations:

@@ -25,6 +25,7 @@ from index.store import IndexStore
 from rag.citations import make_citation
 from rag.models import Answer, AnswerSection, AnswerSentence, Citation, EvidenceProfile, Form, Gap, Side
 from rag.query import Query
+from rag.support import numbers_in
 
 if TYPE_CHECKING:
     from rag.extractive import ScoredSentence
@@ -119,10 +120,9 @@ def repeats(sentence: ScoredSentence, chosen: ScoredSentence) -> bool:
     and no number of its own (a new number is a new fact, however alike the words)."""
     if float(sentence.vector @ chosen.vector) > DUPLICATE_SIMILARITY:
         return True
-    new = sentence.tokens - chosen.tokens
-    if not sentence.tokens or any(ch.isdigit() for token in new for ch in token):
+    if not sentence.tokens or numbers_in(sentence.quote.text) - numbers_in(chosen.quote.text):
         return False
-    return len(sentence.tokens) - len(new) >= REPEATED_WORDS * len(sentence.tokens)
+    return len(sentence.tokens & chosen.tokens) >= REPEATED_WORDS * len(sentence.tokens)
 
 
 def spread(candidates: Sequence[ScoredSentence], floor: float) -> list[ScoredSentence]:

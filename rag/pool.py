@@ -8,6 +8,7 @@ best coded records, so every publication that bears on a question can be heard.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -27,6 +28,14 @@ class PoolSize:
     records: int  # best coded records
 
 
+#: Words that ask how a study was done, whatever the question's intent ("How large was the data collection").
+_HOW_DONE = re.compile(
+    r"\b(?:data collection|sample size|sampl(?:e|ed|ing)|interview(?:s|ed|ees)?|survey(?:s|ed)?|participants"
+    r"|respondents|recruit\w*|study design|methods?|methodology)\b"
+    r"|\bhow (?:was|were) (?:the |this |that )?[\w' -]{0,40}(?:study|review|evaluation|research) "
+    r"(?:done|carried out|conducted|designed)\b",
+    re.I,
+)
 #: Pool sizes by intent: a factoid needs the few best passages; what works needs every publication's best.
 _NARROW = PoolSize(top=8, publications=6, per_publication=1, per_side=0, records=0)
 _WIDE = PoolSize(top=80, publications=25, per_publication=5, per_side=8, records=40)
@@ -62,7 +71,7 @@ def candidate_pool(query: Query, scores: FusedScores, top_k: int) -> list[Retrie
         chosen.update(dict.fromkeys(best_of(side.source_ids)[: size.per_side]))
     for source_id in query.named:
         chosen.update(dict.fromkeys(by_source.get(source_id, [])[: max(size.per_side, 2)]))
-    if query.intent.intent == "evidence_strength" or (query.named and "method" in query.roles):
+    if query.intent.intent in ("evidence_strength", "methods") or _HOW_DONE.search(query.text):
         # How strong a study's evidence is, or how it was done, lies in its own design, sample and limitations.
         for source_id in set(query.named) or set(list(by_source)[:1]):
             chosen.update(dict.fromkeys(by_source.get(source_id, [])))

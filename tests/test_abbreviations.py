@@ -22,6 +22,7 @@ TEXTS = [
         ("The Social Care Institute for Excellence", "SCIE", "Social Care Institute for Excellence"),
         ("with the Advancing Quality Alliance", "AQuA", "Advancing Quality Alliance"),
         ("new Ontario Health Teams", "OHTs", "Ontario Health Teams"),
+        ("patients in Accident and Emergency", "A&E", "Accident and Emergency"),
     ],
 )
 def test_the_words_before_a_short_form_that_spell_it(before: str, short: str, full: str) -> None:
@@ -42,6 +43,12 @@ def test_no_long_form_when_the_initials_do_not_spell_it(before: str, short: str)
 
 def test_definitions_are_read_from_the_texts() -> None:
     assert definitions(TEXTS) == {"ICSs": "integrated care systems", "SCIE": "Social Care Institute for Excellence"}
+
+
+def test_a_short_form_that_is_also_an_ordinary_word_is_left_out() -> None:
+    texts = ["Assertive Community Treatment (ACT) teams visit daily.", "Leaders must act together."]
+    assert definitions(texts) == {}
+    assert definitions(texts[:1]) == {"ACT": "Assertive Community Treatment"}
 
 
 def test_a_short_form_brings_its_full_words_and_the_full_words_their_short_form() -> None:

@@ -84,6 +84,13 @@ def test_a_short_list_item_is_a_unit_of_its_own() -> None:
         "- **knight2024:** six CMOCs from 18 documents.",
         "A short note. It joins the sentence after it here.",
     ]
+    numbered = "1. First thing here is short.\n2. Second thing here."
+    assert [numbered[a:b] for a, b in sentence_units(numbered)] == [
+        "1. First thing here is short.",
+        "2. Second thing here.",
+    ]
+    inline = "Key points. - Item one. - Item two."
+    assert [inline[a:b] for a, b in sentence_units(inline)] == ["Key points.", "- Item one.", "- Item two."]
 
 
 @PROPERTY

@@ -83,6 +83,9 @@ def test_aim_and_method_cues_decide_under_a_section_that_does_not_say() -> None:
         ("Leaders asked staff to report problems early, which built trust.", "finding"),  # no name after "asked"
         ("The review reports evidence for it as a potentially important part of leadership.", "finding"),
         ("The Government's announcement of the report explains the background.", "background"),
+        ("The announcement explained the background.", "background"),
+        ("Success was based on trust between the partners.", "finding"),
+        ("The study followed 200 patients and found that admissions fell.", "finding"),
     ],
 )
 def test_sentences_about_a_study_rather_than_its_findings(text: str, role: Role) -> None:
