@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -13,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from helpers import DOC_A, DOC_B, ICRAG, REPO_ROOT, server_environment, write_files
+from helpers import DOC_A, DOC_B, ICRAG, REPO_ROOT, server_environment, stop_session, write_files
 
 from index.builder import IndexBuilder
 from index.embedding import Embedder
@@ -89,13 +87,7 @@ def served_api(settings: Settings, log: Path, workers: int = 1, tokens: str | No
             _wait_ready(server, workers, {} if tokens is None else bearer(READER))
             yield server
         finally:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+            stop_session(process)
 
 
 def _wait_ready(server: Server, workers: int, headers: dict[str, str]) -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import signal
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -203,3 +206,18 @@ def _image_only_pdf(path: Path) -> Path:
     pdf.image(image, x=10, y=10, w=120)
     pdf.output(str(path))
     return path
+
+
+def stop_session(process: subprocess.Popen[bytes]) -> None:
+    """Stop a server started with ``start_new_session`` and everything it started (workers, Streamlit).
+
+    SIGTERM to its process group, SIGKILL after 30 s; a group already gone is no error.
+    """
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()

@@ -6,9 +6,7 @@ download browsers here). Screenshots go to ``artifacts/`` for people to look at.
 
 from __future__ import annotations
 
-import os
 import re
-import signal
 import subprocess
 import time
 import urllib.request
@@ -19,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from fixtures_app import IMAGE, SCRIPT, build_corpus_index
-from helpers import ICRAG, REPO_ROOT, bundled_index_or_skip, server_environment
+from helpers import ICRAG, REPO_ROOT, bundled_index_or_skip, server_environment, stop_session
 
 from index.embedding import Embedder
 from index.network import free_port
@@ -75,12 +73,7 @@ def served_app(settings: Settings, log: Path) -> Iterator[str]:
             wait_for_health(url, server, log)
             yield url
         finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait()
+            stop_session(server)
 
 
 def wait_for_health(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
