@@ -71,8 +71,10 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:
     return (start, end) if end > start else None
 
 
-#: A list item: its opening marker ("- ", "* ", "• ", "1. ", "2) ") and at least one word after it.
-_LIST_ITEM = re.compile(r"\s*(?:[-*•]|\d{1,2}[.)])\s+\S")
+#: A list item's opening marker: "-", "*", "•", "1.", "2)".
+LIST_MARKER = r"(?:[-*•]|\d{1,2}[.)])"
+#: A list item: its opening marker and at least one word after it.
+_LIST_ITEM = re.compile(rf"\s*{LIST_MARKER}\s+\S")
 
 
 def sentence_units(text: str, max_words: int = 60, min_words: int = 8) -> list[tuple[int, int]]:

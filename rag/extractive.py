@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.models import Passage, Role
+from index.sentences import LIST_MARKER
 from index.settings import Settings
 from index.store import IndexStore
 from rag.abstention import AbstentionEvidence, AbstentionRules
@@ -41,8 +42,8 @@ ANAPHOR = re.compile(
     r"|^(?:According to|In|By|From|Under) (?:the same|this|that|these|those|such)\b"
 )
 #: A list marker or bold lead-in label opening a sentence unit: structure, not words to quote.
-_LEAD_IN = re.compile(r"^(?:[-*•]\s+|\d{1,2}[.)]\s+)?\*\*[^*\n]{1,60}\*\*\s+")
-_LIST_MARKER = re.compile(r"^(?:[-*•]|\d{1,2}[.)])\s+")
+_LEAD_IN = re.compile(rf"^(?:{LIST_MARKER}\s+)?\*\*[^*\n]{{1,60}}\*\*\s+")
+_LIST_MARKER = re.compile(rf"^{LIST_MARKER}\s+")
 #: How a sentence is scored: meaning, IDF-weighted shared words, the retrieval rank of its
 #: passage, and words the question does not already contain; plus a bonus when it states the
 #: kind of thing asked for (a count, a date, advice).

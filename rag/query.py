@@ -69,10 +69,10 @@ class Query:
 class Vocabulary:
     """Inverse document frequencies of stemmed words over an index's passages."""
 
-    def __init__(self, texts: Sequence[str], tokenizer: Tokenizer, abbreviations: Abbreviations | None = None) -> None:
+    def __init__(self, texts: Sequence[str], tokenizer: Tokenizer, abbreviations: Abbreviations) -> None:
         self.tokenizer = tokenizer
         #: The abbreviations the texts define: a sentence saying "ICSs" shares "integrated care systems".
-        self.abbreviations = abbreviations if abbreviations is not None else Abbreviations(texts, tokenizer)
+        self.abbreviations = abbreviations
         counts: dict[str, int] = {}
         for tokens in tokenizer(texts) if texts else []:
             for token in set(tokens):
