@@ -65,6 +65,7 @@ def split_document(
                     end=end,
                     source_id=segment.source_id,
                     section=segment.section,
+                    heading=segment.heading,
                     page=segment.page,
                     tags=segment.tags,
                     record=segment.record,

@@ -115,6 +115,9 @@ class Segment(Record):
     end: int = Field(ge=0, description="Character offset one past the span's end.")
     source_id: str = Field(description="Publication the span's facts come from.")
     section: str = Field("", description="Section heading the span sits under.")
+    heading: str = Field(
+        "", description="The file's own heading over the span, where a tag names the publication's section instead."
+    )
     page: int | None = Field(None, ge=1, description="1-based page number, for paged formats.")
     tags: list[str] = Field(default_factory=list, description="'source_id §Section' tags of the span.")
     record: EvidenceRecord | None = Field(None, description="Coded-evidence row the span renders.")
@@ -145,6 +148,7 @@ class Passage(Record):
     end: int = Field(ge=0, description="Offset one past the passage's end.")
     source_id: str = Field(description="Publication the facts come from.")
     section: str = Field("", description="Section heading.")
+    heading: str = Field("", description="The file's own heading over the passage, where it differs from section.")
     page: int | None = Field(None, description="1-based page number, for paged formats.")
     tags: list[str] = Field(default_factory=list, description="'source_id §Section' tags.")
     record: EvidenceRecord | None = Field(None, description="Coded-evidence row, if any.")

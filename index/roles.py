@@ -25,6 +25,9 @@ SCOPE_NOTE = re.compile(
     r"|\b(?:this|the) evidence base (?:covers|holds|contains|summari[sz]es)\b",
     re.IGNORECASE,
 )
+#: A bracketed aside: "setting up governance (the rest of this point is not given here)" is a
+#: finding with a note on what is missing, not a note alone.
+_ASIDE = re.compile(r"\([^()]*\)")
 #: Sentences that give publication details: who wrote it, where and when it appeared, its licence.
 _BIBLIOGRAPHIC_CUE = re.compile(
     r"\bDOI\b|\bISSN\b|\bISBN\b|\bis titled\b|\bwas titled\b|\bthe authors are\b|\bpublished online\b"
@@ -37,7 +40,7 @@ _BIBLIOGRAPHIC_CUE = re.compile(
 )
 #: Sentences that state what a study set out to do, under a heading that does not say.
 _AIM_CUE = re.compile(
-    r"^(?:The|This|Our|Its) (?:\w+ ){0,3}(?:aims?|objectives?|purpose|goals?)\b|\b(?:aimed|aims|sought|set out) to\b"
+    r"^(?:The|This|Our|Its) (?:\w+ ){0,3}(?:aims?|objectives?|purpose|goals?)\b|\b(?:aimed|aims|sought|sets? out) to\b"
     r"|\bthe (?:review|study|paper|article|report) (?:\w+ )?(?:asks|asked)\b|\bresearch question\b"
     # what a study is about or was asked to do, not what it found: "This case study followed ...",
     # "... worked on three questions", "... asked The King's Fund to help them ..."
@@ -98,7 +101,7 @@ _SECTION_ROLES: tuple[tuple[re.Pattern[str], Role], ...] = (
         "background",
     ),
     (
-        re.compile(r"result|finding|conclusion|discussion|key message|implication|component|outcome|lesson", re.I),
+        re.compile(r"result|finding|conclusion|discussion|key[- ]?message|implication|component|outcome|lesson", re.I),
         "finding",
     ),
 )
@@ -128,12 +131,19 @@ def section_role(section: str) -> Role | None:
     return None
 
 
+def is_scope_note(text: str) -> bool:
+    """Whether a sentence notes what the evidence base lacks, outside any bracketed aside."""
+    return bool(SCOPE_NOTE.search(_ASIDE.sub(" ", text)))
+
+
 def sentence_role(text: str, section: Role | None) -> Role:
     """The role of one sentence under a section of the given role."""
-    if SCOPE_NOTE.search(text):
+    if is_scope_note(text):
         return "scope_note"
     if _BIBLIOGRAPHIC_CUE.search(text):
         return "bibliographic"
+    if section == "aim" and not _AIM_CUE.search(text):
+        return "background"  # the problem a study starts from, under its "Purpose" heading
     if section is not None and section in _STATED:
         return section
     if _AIM_CUE.search(text) and not _FOUND.search(text):
@@ -151,7 +161,9 @@ def passage_units(passage: Passage) -> list[tuple[int, int, Role]]:
     A coded record's units are the sentences of each field's value, labels excluded, so a
     quote never carries "Context:" or runs one field into the next.
     """
-    under = section_role(passage.section)
+    # The file's own heading ("Findings") says what the text is; a tag's section ("Overview")
+    # says where in the publication it came from, and decides only where the heading does not.
+    under = section_role(passage.heading) or section_role(passage.section)
     if passage.fields:
         units: list[tuple[int, int, Role]] = []
         for field in passage.fields:
@@ -165,7 +177,7 @@ def passage_units(passage: Passage) -> list[tuple[int, int, Role]]:
                 if role in ("finding", "bibliographic"):
                     found = sentence_role(text, section)  # a scope note, publication details, aims or methods
                 else:
-                    found = "scope_note" if SCOPE_NOTE.search(text) else role
+                    found = "scope_note" if is_scope_note(text) else role
                 units.append((field.start + start, field.start + end, found))
         return units
     return [(s, e, sentence_role(passage.text[s:e], under)) for s, e in sentence_units(passage.text)]

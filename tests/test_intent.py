@@ -118,6 +118,8 @@ def test_every_intent_asks_for_findings() -> None:
         ("factoid", "Under what licence is the report available?", {"bibliographic"}),
         ("general", "What was the review meant to do?", {"aim"}),
         ("what_works", "What helps leaders build trust between partners?", set()),
+        ("definition", "What was the 'discovery' approach that the two organisations used?", {"method"}),
+        ("what_works", "What leadership approaches help systems succeed in a crisis?", set()),
     ],
 )
 def test_asked_roles_adds_the_roles_a_question_names(intent: Intent, question: str, added: set[Role]) -> None:

@@ -9,7 +9,7 @@ import pytest
 from index.chunking import split_document
 from index.loaders import load_file
 from index.models import Passage, Role
-from index.roles import passage_units, section_role, sentence_role
+from index.roles import is_scope_note, passage_units, section_role, sentence_role
 from index.settings import Settings
 
 LABELS = ("Context:", "Mechanism:", "Outcome:", "Summary:")
@@ -37,6 +37,8 @@ EVIDENCE_CSV = (
         ("Results", "finding"),
         ("Abstract-Results", "finding"),
         ("Conclusions", "finding"),
+        ("Key-messages", "finding"),
+        ("KeyMessages", "finding"),
         ("Background", "background"),
         ("Aims", "aim"),
         ("Abstract-Purpose", "aim"),
@@ -91,6 +93,21 @@ def test_aim_and_method_cues_decide_under_a_section_that_does_not_say() -> None:
 def test_sentences_about_a_study_rather_than_its_findings(text: str, role: Role) -> None:
     """What a study set out to do, was asked to do, or draws on is not what it found."""
     assert sentence_role(text, None) == role
+
+
+def test_a_note_in_brackets_leaves_a_finding_a_finding() -> None:
+    """A finding that notes in passing what is missing still states the finding."""
+    aside = "- setting up governance structures that speed up change (the rest of this point is not given here)."
+    assert not is_scope_note(aside)
+    assert sentence_role(aside, "finding") == "finding"
+    assert sentence_role("The rest of this point is not given here (see the full report).", "finding") == "scope_note"
+
+
+def test_under_an_aim_heading_only_aims_are_aims() -> None:
+    """A "Purpose" section also states the problem a study starts from: that framing is background."""
+    assert sentence_role("The paper sets out to identify the skills that system leaders need.", "aim") == "aim"
+    framing = "Leading across systems of care is described as a new and distinct role."
+    assert sentence_role(framing, "aim") == "background"
 
 
 def test_a_stated_section_is_not_overruled_by_sentence_cues() -> None:
@@ -169,3 +186,23 @@ def test_prose_units_take_the_section_role(tmp_path: Path) -> None:
         ("This review aimed to find what leaders of integrated care do.", "aim"),
         ("Leaders who shared budgets openly reported more trust between partners.", "finding"),
     ]
+
+
+def test_the_files_heading_decides_over_a_tags_section(tmp_path: Path) -> None:
+    """Under a tag naming the publication's section ("Overview"), the summary's own heading says what the text is."""
+    path = tmp_path / "summaries.md"
+    path.write_text(
+        "## charles2018 — A year of integrated care systems\n\n"
+        "### Context and design\nThe team interviewed people in eight systems over a year. [charles2018 §Overview]\n\n"
+        "### Findings\nMost systems now pool their budgets across partners. [charles2018 §Overview]\n\n"
+        "### Power\nPartners of unequal standing spoke up when power was named. [charles2018 §Abstract-Results]\n",
+        encoding="utf-8",
+    )
+    settings = Settings(index_dir=tmp_path / "index", data_dir=tmp_path, cache_dir=tmp_path / "cache")
+    passages = split_document(load_file(path, settings), settings)
+    assert [(p.section, p.heading) for p in passages] == [
+        ("Overview", "Context and design"),
+        ("Overview", "Findings"),
+        ("Abstract-Results", "Power"),
+    ]
+    assert [units_with_text(p)[0][1] for p in passages] == ["method", "finding", "finding"]

@@ -76,7 +76,12 @@ def _markdown_block(text: str, start: int, end: int, source_id: str, section: st
         if body_end > seg_start:
             segments.append(
                 Segment(
-                    start=seg_start, end=body_end, source_id=first.group(1), section=first.group(2).strip(), tags=tags
+                    start=seg_start,
+                    end=body_end,
+                    source_id=first.group(1),
+                    section=first.group(2).strip(),
+                    heading=section,
+                    tags=tags,
                 )
             )
     if pending is not None:
