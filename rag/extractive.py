@@ -77,6 +77,8 @@ MIN_WORDS = 3
 PRIOR_DEPTH = 60
 #: Share of the previous sentence's similarity a sentence opening with "It", "They", ... inherits.
 ANAPHOR_CARRY = 0.9
+#: Share of its list's opening sentence's similarity a list item inherits.
+LIST_CARRY = 0.9
 
 
 @dataclass(frozen=True, eq=False)
@@ -208,16 +210,22 @@ class ExtractiveAnswerer:
             position = self.store.position[passage.passage_id]
             spans, roles, vectors = self.store.sentences(position)
             token_sets = self.unit_tokens(position, [passage.text[s:e] for s, e in spans])
-            previous_dense = 0.0
+            previous_dense = lead_dense = 0.0
             for unit, ((start, end), role, vector, tokens) in enumerate(
                 zip(spans, roles, vectors, token_sets, strict=True)
             ):
+                item = bool(_LIST_MARKER.match(passage.text[start:end]))
                 start, end = quotable_span(passage.text, start, end)
                 text = passage.text[start:end]
                 dense = float(vector @ query.vector)
                 if ANAPHOR.match(text):
                     # Its subject is in the sentence before, so it is about what that one is about.
                     dense = max(dense, ANAPHOR_CARRY * previous_dense)
+                if item:
+                    # A list item is about what the sentence opening its list is about.
+                    dense = max(dense, LIST_CARRY * lead_dense)
+                else:
+                    lead_dense = dense
                 previous_dense = dense
                 lexical = sum(self.vocabulary.weight(t) for t in query.words & tokens) / q_weight
                 # Sentences that only echo the question's words carry no answer; new words might.

@@ -63,6 +63,8 @@ _ONE_STUDY = re.compile(
     r"\b(?:the|this|that)\s+(?:[\w'’-]+\s+){0,4}(?:study|project|model|case|programme|program|report|review|trial)\b",
     re.I,
 )
+#: A sentence naming what it draws on only as "the same" one: it cannot open what is quoted.
+_THE_SAME = re.compile(r"^(?:According to|In|By|From|Under|As in) the same\b")
 _INTENT_FORM: dict[str, Form] = {
     "what_works": "realist",
     "how_to": "realist",
@@ -90,8 +92,10 @@ class Selection:
         if candidate in self.chosen or any(repeats(candidate, c) for c in self.chosen):
             return []
         group = self.readable_group(candidate)
-        if group[-1].introduces_list or group[0].continues or not all(s.eligible(self.roles) for s in group):  # type: ignore[arg-type]
-            return []  # the list it opens or continues was not retrieved, or it leans on text not asked for
+        if group[-1].introduces_list or group[0].continues or _THE_SAME.match(group[0].quote.text):
+            return []  # the list it opens or continues, or what its "the same" points back to, is not in the pool
+        if not all(s.eligible(self.roles) for s in group):  # type: ignore[arg-type]
+            return []  # it leans on text not asked for
         group = [s for s in group if s not in self.chosen]
         return group if len(group) <= self.room() else []
 
@@ -268,10 +272,11 @@ def _comparison(
     gaps: list[Gap] = []
     share = max(1, selection.room() // max(1, len(sides)))
     for side in sides:
-        own = [c for c in eligible if c.source_id in side.source_ids]
         # A side is answered from its own best evidence, however its passages rank against the other
-        # side's: its best sentence must match the question nearly as well as the best one overall does.
-        bears = bool(own) and max(c.content_score for c in own) >= SIDE_BAR * eligible[0].content_score
+        # side's: its sentences are ordered by how well they match the question, not by the rank of their
+        # passage for the whole question, and its best must match nearly as well as the best one overall.
+        own = sorted((c for c in eligible if c.source_id in side.source_ids), key=lambda c: -c.content_score)
+        bears = bool(own) and own[0].content_score >= SIDE_BAR * eligible[0].content_score
         chosen = (
             fill(selection, spread(own, SELECTION_RATIO * own[0].score), SIDE_ITEMS, share, findings_first=True)
             if bears

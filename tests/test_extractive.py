@@ -373,3 +373,19 @@ def test_advice_is_what_a_how_to_question_asks_for(rag_index: RagIndex, text: st
 def test_a_sentence_continuing_the_one_before_is_read_with_it(text: str, leans: bool) -> None:
     """ "Second, ..." reads only after "First, ...", as "They ..." after the sentence naming them."""
     assert bool(ANAPHOR.match(text)) is leans
+
+
+def test_a_list_item_is_about_what_its_lists_opening_sentence_is_about(
+    rag_index: RagIndex, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "- Rotating the chair ..." alone does not say it is a habit of leaders who succeeded; its list's
+    opening sentence does, so the item is scored with that sentence's match."""
+    question = "What habits did leaders who succeeded in joint working rely on?"
+
+    def item_score() -> float:
+        scored = candidates(rag_index.pipeline, embedder, question)
+        return next(c.score for c in scored if c.quote.text.startswith("Rotating the chair"))
+
+    with_list = item_score()
+    monkeypatch.setattr("rag.extractive.LIST_CARRY", 0.0)
+    assert with_list > item_score()

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from rag.extractive import RANK_WEIGHT
 from rag.forms import DUPLICATE_SIMILARITY, Selection, _plural, _profile, compose, fill, repeats
 from rag.models import Answer
 
@@ -223,3 +224,37 @@ def test_how_one_study_gathered_its_evidence_opens_with_what_it_set_out_to_do(ra
     role = {c.n: c.role for c in answer.citations}
     gathered = next(section for section in answer.sections if section.heading == "How the evidence was gathered")
     assert [role[n] for n in gathered.sentences[0].citations] == ["aim"]
+
+
+def test_a_side_opens_with_its_best_match_whatever_its_passage_ranks(rag_index: RagIndex) -> None:
+    """The rank of a passage for the whole comparison says little about which of one side's sentences
+    answers it: a side's sentences come in the order of how well they match the question."""
+    pipeline = rag_index.pipeline
+    query = pipeline.query(COMPARE)
+    candidates, eligible = pipeline.extractive.candidates(query, pipeline.pool(query))
+    # Give the passages the reverse of their retrieval order: a side must still open with its best match.
+    flipped = [replace(c, score=c.content_score + RANK_WEIGHT - c.prior, prior=RANK_WEIGHT - c.prior) for c in eligible]
+    flipped.sort(key=lambda c: -c.score)
+    answer = compose(query, candidates, flipped, rag_index.store, pipeline.settings)
+    assert answer is not None and answer.form == "comparison"
+    by_n = {c.n: c for c in answer.citations}
+    for section in answer.sections:
+        first = by_n[section.sentences[0].citations[0]]
+        own = [c for c in eligible if c.source_id == first.source_id and c.role != "background"]
+        best = max(own, key=lambda c: c.content_score)
+        assert first.quote == best.quote.text, section.heading
+
+
+def test_a_sentence_naming_its_source_only_as_the_same_one_does_not_open_a_group(rag_index: RagIndex) -> None:
+    """ "According to the same announcement, ..." with its announcement outside the pool cannot be read."""
+    pipeline = rag_index.pipeline
+    query = pipeline.query(BOARDS)
+    candidates, eligible = pipeline.extractive.candidates(query, pipeline.pool(query))
+    first = next(c for c in eligible if c.unit == 0 and not c.continues)
+    selection = Selection(candidates, query.roles, 10)
+    assert selection.group_for(first)
+    passage = first.passage.model_copy(update={"text": "According to the same report, " + first.passage.text})
+    shifted = len("According to the same report, ")
+    hit = first.quote.hit.model_copy(update={"passage": passage})
+    dangling = replace(first, quote=replace(first.quote, hit=hit, start=0, end=first.quote.end + shifted))
+    assert not Selection([dangling], query.roles, 10).group_for(dangling)
