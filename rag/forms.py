@@ -18,7 +18,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from index.settings import Settings
 from index.store import IndexStore
@@ -54,6 +57,8 @@ ANAPHOR_CHAIN = 3
 DUPLICATE_SIMILARITY = 0.9
 #: ... or this share of its word stems are a chosen one's.
 REPEATED_WORDS = 0.6
+#: A coded record's line this similar (cosine) to a sentence of its publication restates it.
+PARAPHRASE_SIMILARITY = 0.8
 #: Sentences scoring under this share of the best one are left out of the answer.
 SELECTION_RATIO = 0.55
 #: A publication bears on the question when its best finding scores this share of the best one.
@@ -191,6 +196,8 @@ def compose(
     if form != "realist":
         # A record's context frames a finding; outside "In what circumstances" it is not one.
         eligible = [c for c in eligible if c.field != "context"] or list(eligible)
+        # Outside the realist headings a record's fields give no structure: quote the publication.
+        eligible = in_own_words(eligible)
     selection = Selection(candidates, query.roles, settings.max_answer_sentences)
     floor = SELECTION_RATIO * eligible[0].score
     blocks: list[Block] = []
@@ -237,6 +244,36 @@ def compose(
     return _assemble(query, form, blocks, gaps, store, eligible, lead)
 
 
+def in_own_words(eligible: Sequence[ScoredSentence]) -> list[ScoredSentence]:
+    """The sentences with each coded record's line that restates a sentence of its publication (cosine at
+    least ``PARAPHRASE_SIMILARITY``) replaced, at the line's place, by that sentence: the publication's
+    own words, fuller than the coder's, and a citation a reader can find in the publication."""
+    prose = [c for c in eligible if not c.field]
+    if not prose or len(prose) == len(eligible):
+        return list(eligible)
+    similarity = np.stack([c.vector for c in eligible]) @ np.stack([c.vector for c in prose]).T
+    taken: set[int] = set()
+    placed: list[ScoredSentence] = []
+    for row, sentence in enumerate(eligible):
+        twins = [
+            (float(similarity[row, col]), col)
+            for col, twin in enumerate(prose)
+            if sentence.field
+            and col not in taken
+            and twin.source_id == sentence.source_id
+            and twin.score < sentence.score
+            and similarity[row, col] >= PARAPHRASE_SIMILARITY
+        ]
+        if twins:
+            col = max(twins)[1]
+            taken.add(col)
+            placed.append(replace(prose[col], score=sentence.score, prior=sentence.prior))
+        else:
+            placed.append(sentence)
+    moved = {id(prose[col]) for col in taken}
+    return [c for c in placed if id(c) not in moved]
+
+
 def _realist(selection: Selection, eligible: Sequence[ScoredSentence], floor: float) -> tuple[list[Block], list[Gap]]:
     """What works (mechanisms and findings), in what circumstances (contexts), with what results (outcomes)."""
     works = [c for c in eligible if c.field in ("", "mechanism", "summary")]
@@ -273,10 +310,13 @@ def _comparison(
     share = max(1, selection.room() // max(1, len(sides)))
     for side in sides:
         # A side is answered from its own best evidence, however its passages rank against the other
-        # side's: its sentences are ordered by how well they match the question, not by the rank of their
-        # passage for the whole question, and its best must match nearly as well as the best one overall.
-        own = sorted((c for c in eligible if c.source_id in side.source_ids), key=lambda c: -c.content_score)
-        bears = bool(own) and own[0].content_score >= SIDE_BAR * eligible[0].content_score
+        # side's: its best sentence must match the question nearly as well as the best one overall does.
+        own = [c for c in eligible if c.source_id in side.source_ids]
+        if len({c.source_id for c in own}) == 1:
+            # Within one publication, the rank of a passage for the whole question says little about
+            # which of its sentences answers it: they come in the order of how well they match.
+            own.sort(key=lambda c: -c.content_score)
+        bears = bool(own) and max(c.content_score for c in own) >= SIDE_BAR * eligible[0].content_score
         chosen = (
             fill(selection, spread(own, SELECTION_RATIO * own[0].score), SIDE_ITEMS, share, findings_first=True)
             if bears

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from rag.extractive import RANK_WEIGHT
-from rag.forms import DUPLICATE_SIMILARITY, Selection, _plural, _profile, compose, fill, repeats
+from rag.forms import DUPLICATE_SIMILARITY, Selection, _plural, _profile, compose, fill, in_own_words, repeats
 from rag.models import Answer
 
 if TYPE_CHECKING:
@@ -227,8 +227,8 @@ def test_how_one_study_gathered_its_evidence_opens_with_what_it_set_out_to_do(ra
 
 
 def test_a_side_opens_with_its_best_match_whatever_its_passage_ranks(rag_index: RagIndex) -> None:
-    """The rank of a passage for the whole comparison says little about which of one side's sentences
-    answers it: a side's sentences come in the order of how well they match the question."""
+    """The rank of a passage for the whole comparison says little about which of one publication's
+    sentences answers it: a side of one publication opens with its best match."""
     pipeline = rag_index.pipeline
     query = pipeline.query(COMPARE)
     candidates, eligible = pipeline.extractive.candidates(query, pipeline.pool(query))
@@ -238,7 +238,9 @@ def test_a_side_opens_with_its_best_match_whatever_its_passage_ranks(rag_index: 
     answer = compose(query, candidates, flipped, rag_index.store, pipeline.settings)
     assert answer is not None and answer.form == "comparison"
     by_n = {c.n: c for c in answer.citations}
-    for section in answer.sections:
+    single = [side.label for side in query.intent.sides if len(side.source_ids) == 1]
+    assert single
+    for section in (s for s in answer.sections if s.heading in single):
         first = by_n[section.sentences[0].citations[0]]
         own = [c for c in eligible if c.source_id == first.source_id and c.role != "background"]
         best = max(own, key=lambda c: c.content_score)
@@ -258,3 +260,22 @@ def test_a_sentence_naming_its_source_only_as_the_same_one_does_not_open_a_group
     hit = first.quote.hit.model_copy(update={"passage": passage})
     dangling = replace(first, quote=replace(first.quote, hit=hit, start=0, end=first.quote.end + shifted))
     assert not Selection([dangling], query.roles, 10).group_for(dangling)
+
+
+def test_a_record_line_restating_its_publication_gives_way_to_the_publications_words(rag_index: RagIndex) -> None:
+    """Outside the realist headings a coded record's line that says what its publication says is quoted
+    in the publication's own words, at the place the line earned."""
+    pipeline = rag_index.pipeline
+    query = pipeline.query(COMPARE)
+    _, eligible = pipeline.extractive.candidates(query, pipeline.pool(query))
+    line = next(c for c in eligible if c.field in ("mechanism", "summary", "outcome"))
+    prose = next(c for c in eligible if not c.field and c.source_id == line.source_id and c.score < line.score)
+    restated = [replace(c, vector=line.vector) if c is prose else c for c in eligible]
+    placed = in_own_words(restated)
+    assert len(placed) == len(eligible) - 1  # the line gives way; its twin moves up
+    at = restated.index(line)
+    assert placed[at].quote == prose.quote and placed[at].score == line.score and not placed[at].field
+    assert sum(c.quote == prose.quote for c in placed) == 1  # moved, not copied
+    assert [c.score for c in placed] == sorted((c.score for c in placed), reverse=True)
+    unlike = [replace(c, vector=-line.vector) if not c.field else c for c in eligible]
+    assert in_own_words(unlike) == unlike  # a record line that restates nothing stays
