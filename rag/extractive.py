@@ -11,6 +11,7 @@ It abstains (rag.abstention) when no finding addresses the question.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -139,12 +140,30 @@ class ScoredSentence:
         return self.role in roles and self.field != "heading" and len(self.quote.text.split()) >= MIN_WORDS
 
 
+@functools.lru_cache(maxsize=256)
+def statement_of(term: str) -> re.Pattern[str]:
+    """Sentences that say what a term is: "<term> is/are/refers to ...", "<term> (...), a ..." or "... is <term>"."""
+    *head, last = re.split(r"[\s-]+", term.strip())
+    # "partnership boards" is also stated of "a partnership board"
+    plural = len(last) > 3 and last.endswith("s") and last[-2:-1].islower()
+    last_word = re.escape(last[:-1]) + "s?" if plural else re.escape(last)
+    words = r"[\s-]+".join([*(re.escape(word) for word in head), last_word])
+    return re.compile(
+        rf"\b(?:is|are|was|were|as|called|termed|known as)\s+(?:(?:an?|the)\s+)?{words}\b"
+        rf"|\b{words}\b\s*(?:\([^)]*\)\s*)?(?:,\s*(?:an?|the)\s|is\b|are\b|was\b|were\b|refers? to\b|means\b"
+        r"|denotes?\b|describes?\b|:|[—–])",
+        re.I,
+    )
+
+
 def answer_type_bonus(query: Query, text: str) -> float:
-    """``ANSWER_TYPE_BONUS`` when a sentence states the kind of thing asked for: a count, a date, advice."""
+    """``ANSWER_TYPE_BONUS`` when a sentence states the kind of thing asked for: a count, a date, advice,
+    or what the term of a "What is ...?" question is."""
     states = (
         (query.wants_count and _COUNT.search(text))
         or (query.wants_date and _DATE.search(text))
         or (query.intent.intent == "how_to" and _ADVICE.search(text))
+        or (query.term and statement_of(query.term).search(text))
     )
     return ANSWER_TYPE_BONUS if states else 0.0
 

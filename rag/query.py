@@ -31,6 +31,10 @@ _COUNT_QUESTION = re.compile(
 )
 #: Questions whose answer is a date.
 _DATE_QUESTION = re.compile(r"\b(?:when|what (?:year|date|month))\b", re.I)
+#: Questions asking what something is ("What is the main cause of ...?"): the answer says "... is <term>".
+_TERM_QUESTION = re.compile(
+    r"^\s*(?:what|who) (?:is|are|was|were) (?:(?:an?|the) )?(?P<term>[^?]{3,80}?)\s*\?*\s*$", re.I
+)
 
 
 def clean_question(question: str) -> str:
@@ -62,6 +66,8 @@ class Query:
     roles: frozenset[Role]
     wants_count: bool
     wants_date: bool
+    #: What a "What is X?" question asks to be told about (X), or "".
+    term: str = ""
     #: For each country the question names ("the Swedish finding"), the publications set there.
     places: tuple[tuple[str, ...], ...] = ()
 
@@ -138,6 +144,7 @@ class QueryReader:
             roles=asked_roles(intent.intent, text),
             wants_count=bool(_COUNT_QUESTION.search(text)),
             wants_date=bool(_DATE_QUESTION.search(text)),
+            term=re.split(r"[,;(]", term.group("term"))[0].strip() if (term := _TERM_QUESTION.match(text)) else "",
             places=tuple(tuple(ids) for ids in self.intents.places(text)),
         )
 

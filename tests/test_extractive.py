@@ -357,6 +357,28 @@ def test_advice_is_what_a_how_to_question_asks_for(rag_index: RagIndex, text: st
 
 
 @pytest.mark.parametrize(
+    ("text", "states"),
+    [
+        ("Partnership boards are committees where council and NHS partners decide together.", True),
+        ("A partnership board (the joint committee) is where partners decide together.", True),
+        ("The joint committee, known as the partnership board, meets monthly.", True),
+        ("Councils call this committee a partnership board.", False),
+        ("Waring studied partnership boards, a new kind of committee.", True),
+        ("Clinical leaders helped partnership boards agree shared priorities.", False),
+    ],
+)
+def test_what_a_what_is_question_asks_for_is_a_statement_of_its_term(
+    rag_index: RagIndex, text: str, states: bool
+) -> None:
+    """ "What are partnership boards?" is answered by a sentence saying what they are."""
+    query = rag_index.pipeline.query("What are partnership boards?")
+    assert query.term == "partnership boards"
+    assert rag_index.pipeline.query("What are partnership boards, in short?").term == "partnership boards"
+    assert rag_index.pipeline.query("How do partnership boards decide?").term == ""
+    assert (answer_type_bonus(query, text) == ANSWER_TYPE_BONUS) is states
+
+
+@pytest.mark.parametrize(
     ("text", "leans"),
     [
         ("They brokered connections between partners.", True),
