@@ -8,7 +8,9 @@ An answer needs a finding that addresses the question. The answerer declines whe
 * the publication asked about (the one the question names, else the one of the best finding)
   says it lacks the detail: one of its scope notes shares more of the question's words than
   any of its leading findings, by at least ``scope_note_margin`` of the question's word weight,
-  or the best-ranked passage's note names a word of the question its leading findings lack.
+  or the best-ranked passage's note names a word of the question its leading findings lack, or
+  one of its notes names what the question asks for ("What results ...?") and its leading
+  findings never do.
 
 A comparison is not declined for one side's note: that side gets a gap instead (rag.forms).
 The two thresholds are fitted with ``icrag eval calibrate`` on the bundled question sets.
@@ -40,6 +42,14 @@ _MONEY = re.compile(r"[£$€]\s?\d|\b\d[\d,.]*\s?(?:pounds|dollars|euros|millio
 _NAME = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][A-Za-z\-]{2,}\b")
 #: Examples in brackets ("(councils, GPs, hospitals)") illustrate; they are not what is asked about.
 _BRACKETED = re.compile(r"\([^)]*\)")
+#: The thing a "What/Which <thing> ...?" question asks for: the word after its question word, not a verb.
+_FOCUS = re.compile(
+    r"^\s*(?:what|which)\s+(?!(?:is|are|was|were|do|does|did|has|have|had|can|could|should|would|will|might"
+    # "Which studies found ...?" asks for the publications, which an answer's citations name
+    r"|may|must|stud(?:y|ies)|papers?|reviews?|reports?|publications?|articles?|authors?|sources?|evidence)\b)"
+    r"([a-z]+)",
+    re.I,
+)
 #: Leading findings of the publication asked about, checked against its scope notes.
 LEADING = 8
 #: Findings whose words a best-ranked passage's note must name for it to decline, and money's depth.
@@ -57,7 +67,10 @@ class AbstentionEvidence(Record):
     )
     unknown_name: bool = Field(description="The question names something no passage mentions.")
     money_missing: bool = Field(description="It asks for an amount of money that no leading sentence states.")
-    note_names_gap: bool = Field(description="The best-ranked passage's note names a word its findings lack.")
+    note_names_gap: bool = Field(
+        description="The best-ranked passage's note names a word its findings lack, or a note of the publication "
+        "asked about names what the question asks for ('What results ...') and its leading findings do not."
+    )
     comparison: bool = Field(description="The question is a comparison (declined by side, not whole).")
 
 
@@ -106,7 +119,7 @@ class AbstentionRules:
             note_margin=self._note_margin(asked, notes, findings[:LEADING]),
             unknown_name=unknown_name,
             money_missing=money_asked and not any(_MONEY.search(c.quote.text) for c in eligible[:MONEY_DEPTH]),
-            note_names_gap=self._note_names_gap(asked, notes, findings),
+            note_names_gap=self._note_names_gap(asked, notes, findings, self.focus(query.text)),
             comparison=comparison,
         )
 
@@ -124,14 +137,29 @@ class AbstentionRules:
         return max(map(share, notes)) - max(map(share, findings), default=0.0)
 
     def _note_names_gap(
-        self, asked: set[str], notes: Sequence[ScoredSentence], findings: Sequence[ScoredSentence]
+        self,
+        asked: set[str],
+        notes: Sequence[ScoredSentence],
+        findings: Sequence[ScoredSentence],
+        focus: set[str],
     ) -> bool:
-        """Whether the best-ranked passage of the publication notes a gap in words the question uses."""
+        """Whether the best-ranked passage of the publication notes a gap in words the question uses, or
+        any of its notes names what the question asks for (``focus``) and its leading findings do not."""
         if not notes:
             return False
         top = max([*notes, *findings], key=lambda c: c.quote.hit.score).passage
         leading = {t for c in findings[:KEYWORD_LEADING] for t in self.tokens(c.quote.text)}
-        return any((asked & self.tokens(n.quote.text)) - leading for n in notes if n.passage is top)
+        if any((asked & self.tokens(n.quote.text)) - leading for n in notes if n.passage is top):
+            return True
+        # "What results did ... achieve?": a note saying the results are not given, and no leading finding
+        # naming results, means the results asked for are not in the evidence, whatever else it says.
+        found = {t for c in findings[:LEADING] for t in self.tokens(c.quote.text)}
+        return bool(focus) and not focus & found and any(focus & self.tokens(n.quote.text) for n in notes)
+
+    def focus(self, question: str) -> set[str]:
+        """Word stems of what a "What <thing> ...?" question asks for ("What results ..." asks for results)."""
+        match = _FOCUS.match(question)
+        return self.tokens(match.group(1)) if match else set()
 
     def tokens(self, text: str) -> set[str]:
         """Word stems of a text."""

@@ -411,3 +411,18 @@ def test_a_list_item_is_about_what_its_lists_opening_sentence_is_about(
     with_list = item_score()
     monkeypatch.setattr("rag.extractive.LIST_CARRY", 0.0)
     assert with_list > item_score()
+
+
+def test_abstains_when_a_note_names_what_the_question_asks_for(
+    rag_index: RagIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "What selection process ...?" asks for selection; the publication notes how leaders are selected is
+    not covered, and none of its findings names selection, so what it says about those leaders does not answer."""
+    pipeline = rag_index.pipeline
+    question = "What selection process picks the leaders who share budgets openly with council and NHS partners?"
+    assert pipeline.ask(question).abstained
+    assert not pipeline.ask("What habits did leaders who succeeded in joint working rely on?").abstained
+    # "Which studies ...?" asks for the publications, which the answer's citations name.
+    assert not pipeline.ask("Which studies found that leaders who shared budgets openly built trust?").abstained
+    monkeypatch.setattr("rag.abstention._FOCUS", re.compile(r"(?!)"))
+    assert not pipeline.ask(question).abstained  # the note on what is asked for declined it
