@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from index.models import FieldName, Passage, Role
-from index.sentences import sentence_spans, sentence_units
+from index.sentences import LIST_MARKER, sentence_spans, sentence_units
 
 #: Stable codes of the roles as stored in an index's unit table (append only).
 ROLES: tuple[Role, ...] = ("finding", "context", "background", "aim", "method", "bibliographic", "scope_note")
@@ -46,7 +46,10 @@ _AIM_CUE = re.compile(
     # "... worked on three questions", "... asked The King's Fund to help them ..."
     r"|^(?:The|This) (?:case )?(?:study|paper|review|article|project) (?:follow(?:s|ed)|describes|explores|examines"
     r"|investigates|looks at)\b|\bworked on (?:\w+ ){0,2}questions\b|\bgives an account of\b|\bis written for\b"
-    r"|\basked (?:the )?(?-i:[A-Z])[\w'’]*(?: (?-i:[A-Z])[\w'’]*)* to\b",
+    r"|\basked (?:the )?(?-i:[A-Z])[\w'’]*(?: (?-i:[A-Z])[\w'’]*)* to\b"
+    # the question it asked and what it is: "Its overall question was how ...", "The paper reports a review of"
+    r"|\b(?:overall|main|central|guiding|review|research) questions? (?:was|were|is|are)\b"
+    r"|^(?:The|This) (?:paper|study|review|article|report) (?:reports|presents) (?:a|an)\b",
     re.IGNORECASE,
 )
 #: Sentences that describe how a study was done, under a heading that does not say.
@@ -66,6 +69,18 @@ _BACKGROUND_CUE = re.compile(
     r"|\bby way of background\b",
     re.IGNORECASE,
 )
+#: Sentences that argue or note a view: under an aims heading, the framing of the problem.
+_CLAIM = re.compile(
+    r"\b(?:argues?|argued|note[sd]? that|starts? from|started from|see[sn]? (?:\w+ ){1,5}as"
+    r"|presents? (?:\w+ ){1,4}as|(?:is|are|was|were) described as)\b",
+    re.IGNORECASE,
+)
+#: Words by which a sentence speaks of the study itself.
+_ABOUT_STUDY = re.compile(
+    r"\b(?:study|studies|paper|review|report|project|article|research|it|its|they|their|we|our)\b", re.IGNORECASE
+)
+#: A purpose stated as an infinitive, as in a list of objectives ("- to assess how effective ...").
+_PURPOSE = re.compile(rf"^(?:{LIST_MARKER}\s+)?to [a-z]+", re.IGNORECASE)
 #: What a study found: a sentence saying so is a finding, however it opens ("The study followed 200
 #: patients and found ...").
 _FOUND = re.compile(r"\b(?:found|finds|showed|shows|revealed|reveals|concluded|concludes)\b", re.IGNORECASE)
@@ -136,13 +151,22 @@ def is_scope_note(text: str) -> bool:
     return bool(SCOPE_NOTE.search(_ASIDE.sub(" ", text)))
 
 
+def is_framing(text: str) -> bool:
+    """Whether a sentence under an aims heading frames the problem rather than states the aim: it argues or
+    notes a view ("The authors argue that ...", "The review starts from a gap"), or it speaks of the world,
+    not of the study ("ICSs are complex ..."), and is no purpose ("- to assess ...")."""
+    if _CLAIM.search(text):
+        return True
+    return not _ABOUT_STUDY.search(text) and not _PURPOSE.match(text)
+
+
 def sentence_role(text: str, section: Role | None) -> Role:
     """The role of one sentence under a section of the given role."""
     if is_scope_note(text):
         return "scope_note"
     if _BIBLIOGRAPHIC_CUE.search(text):
         return "bibliographic"
-    if section == "aim" and not _AIM_CUE.search(text):
+    if section == "aim" and not _AIM_CUE.search(text) and is_framing(text):
         return "background"  # the problem a study starts from, under its "Purpose" heading
     if section is not None and section in _STATED:
         return section

@@ -108,6 +108,13 @@ def test_under_an_aim_heading_only_aims_are_aims() -> None:
     assert sentence_role("The paper sets out to identify the skills that system leaders need.", "aim") == "aim"
     framing = "Leading across systems of care is described as a new and distinct role."
     assert sentence_role(framing, "aim") == "background"
+    assert sentence_role("Its overall question was how leadership in ICSs works, and for whom.", "aim") == "aim"
+    assert sentence_role("The paper reports a rapid realist review of how ICSs are led.", "aim") == "aim"
+    assert sentence_role("The paper reports that leaders shared budgets.", None) == "finding"
+    assert sentence_role("- to assess how effective leadership-support programmes are;", "aim") == "aim"
+    assert sentence_role("They asked how well this form of collaboration works.", "aim") == "aim"
+    assert sentence_role("The review starts from a gap in the evidence on leaders.", "aim") == "background"
+    assert sentence_role("The authors note that systems face lasting challenges they must meet.", "aim") == "background"
 
 
 def test_a_stated_section_is_not_overruled_by_sentence_cues() -> None:
