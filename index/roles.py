@@ -112,7 +112,7 @@ _SECTION_ROLES: tuple[tuple[re.Pattern[str], Role], ...] = (
         "aim",
     ),
     (
-        re.compile(r"background|introduction|rationale|framing|policy context|gap in|building on|description", re.I),
+        re.compile(r"background|introduction|rationale|framing|\bcontext\b|gap in|building on|description", re.I),
         "background",
     ),
     (
@@ -139,11 +139,13 @@ _STATED: frozenset[Role | None] = frozenset({"aim", "method", "bibliographic", "
 
 
 def section_role(section: str) -> Role | None:
-    """The role a section heading gives its text, or None for a heading that does not say ("Abstract")."""
-    for pattern, role in _SECTION_ROLES:
-        if pattern.search(section):
-            return role
-    return None
+    """The role a section heading gives its text, or None for a heading that does not say ("Abstract").
+
+    A heading naming two ("Context and design", "Background and aim") is taken by the one it names first.
+    """
+    found = [(match.start(), order, role) for order, (pattern, role) in enumerate(_SECTION_ROLES)
+             if (match := pattern.search(section))]  # fmt: skip
+    return min(found)[2] if found else None
 
 
 def is_scope_note(text: str) -> bool:

@@ -44,6 +44,10 @@ EVIDENCE_CSV = (
         ("Abstract-Purpose", "aim"),
         ("Purpose and audience", "aim"),
         ("Shared purpose", None),
+        ("Context and design", "background"),  # a heading naming two roles is taken by the first
+        ("Design and setting", "method"),
+        ("Background and aim", "background"),
+        ("Links to other outputs and cited methodological works", "bibliographic"),
         ("Abstract", None),
         ("", None),
     ],
