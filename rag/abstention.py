@@ -35,19 +35,23 @@ if TYPE_CHECKING:
 
 #: Questions that ask for an amount of money, and text that states one.
 _MONEY_QUESTION = re.compile(
-    r"\b(?:how much (?:money|funding)|cost|costs|budget|spend|spent|price|award(?:ed)?)\b", re.I
+    r"\b(?:how much (?:money|funding)|cost|costs|budget|spend|spent|price|award(?:ed)?)\b"
+    r"|\b(?:what|how much) did (?:[\w'’-]+ ){1,6}pay\b",
+    re.I,
 )
 _MONEY = re.compile(r"[£$€]\s?\d|\b\d[\d,.]*\s?(?:pounds|dollars|euros|million|billion|bn|k)\b", re.I)
 #: Capitalised words inside a question: names of places, programmes, organisations.
 _NAME = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][A-Za-z\-]{2,}\b")
 #: Examples in brackets ("(councils, GPs, hospitals)") illustrate; they are not what is asked about.
 _BRACKETED = re.compile(r"\([^)]*\)")
-#: The thing a "What/Which <thing> ...?" question asks for: the word after its question word, not a verb.
+#: The thing a "What/Which/How many <thing> ...?" question asks for: the word after its question words, not a verb.
+_AUXILIARY = r"(?:is|are|was|were|do|does|did|has|have|had|can|could|should|would|will|might|may|must)\b"
 _FOCUS = re.compile(
-    r"^\s*(?:what|which)\s+(?!(?:is|are|was|were|do|does|did|has|have|had|can|could|should|would|will|might"
+    rf"^\s*(?:(?:what|which)\s+(?!{_AUXILIARY}"
     # "Which studies found ...?" asks for the publications, which an answer's citations name
-    r"|may|must|stud(?:y|ies)|papers?|reviews?|reports?|publications?|articles?|authors?|sources?|evidence)\b)"
-    r"([a-z]+)",
+    r"|(?:stud(?:y|ies)|papers?|reviews?|reports?|publications?|articles?|authors?|sources?|evidence)\b)([a-z]+)"
+    # "How many context-mechanism-outcome configurations did ...": the words up to its verb
+    rf"|how many\s+((?:(?!{_AUXILIARY})[\w-]+\s+){{0,3}}?[\w-]+)\s+{_AUXILIARY})",
     re.I,
 )
 #: Leading findings of the publication asked about, checked against its scope notes.
@@ -111,7 +115,12 @@ class AbstentionRules:
                 comparison=comparison,
             )
         focal = set(query.named) or {eligible[0].source_id}
-        notes = [c for c in candidates if c.is_scope_note and c.source_id in focal]
+        # A publication's notes, and notes elsewhere that name it ("the number of interviews in middleton2024").
+        notes = [
+            c
+            for c in candidates
+            if c.is_scope_note and (c.source_id in focal or any(sid in c.quote.text for sid in focal))
+        ]
         findings = [c for c in eligible if c.source_id in focal]
         asked = set(query.words) - self._bibliographic - self._question_words
         return AbstentionEvidence(
@@ -119,7 +128,7 @@ class AbstentionRules:
             note_margin=self._note_margin(asked, notes, findings[:LEADING]),
             unknown_name=unknown_name,
             money_missing=money_asked and not any(_MONEY.search(c.quote.text) for c in eligible[:MONEY_DEPTH]),
-            note_names_gap=self._note_names_gap(asked, notes, findings, self.focus(query.text)),
+            note_names_gap=self._note_names_gap(asked, notes, findings, self.focus(query.text), query.wants_count),
             comparison=comparison,
         )
 
@@ -142,9 +151,11 @@ class AbstentionRules:
         notes: Sequence[ScoredSentence],
         findings: Sequence[ScoredSentence],
         focus: set[str],
+        count: bool = False,
     ) -> bool:
         """Whether the best-ranked passage of the publication notes a gap in words the question uses, or
-        any of its notes names what the question asks for (``focus``) and its leading findings do not."""
+        any of its notes names what the question asks for (``focus``) and its leading findings do not
+        (for a count, do not with a number)."""
         if not notes:
             return False
         top = max([*notes, *findings], key=lambda c: c.quote.hit.score).passage
@@ -153,13 +164,13 @@ class AbstentionRules:
             return True
         # "What results did ... achieve?": a note saying the results are not given, and no leading finding
         # naming results, means the results asked for are not in the evidence, whatever else it says.
-        found = {t for c in findings[:LEADING] for t in self.tokens(c.quote.text)}
-        return bool(focus) and not focus & found and any(focus & self.tokens(n.quote.text) for n in notes)
+        found = {t for c in findings[:LEADING] if c.typed or not count for t in self.tokens(c.quote.text)}
+        return bool(focus) and not focus & found and any(focus <= self.tokens(n.quote.text) for n in notes)
 
     def focus(self, question: str) -> set[str]:
         """Word stems of what a "What <thing> ...?" question asks for ("What results ..." asks for results)."""
         match = _FOCUS.match(question)
-        return self.tokens(match.group(1)) if match else set()
+        return self.tokens(match.group(1) or match.group(2)) if match else set()
 
     def tokens(self, text: str) -> set[str]:
         """Word stems of a text."""

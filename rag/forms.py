@@ -209,8 +209,11 @@ def compose(
             eligible = [c for c in eligible if c.source_id in query.named] + [
                 c for c in eligible if c.source_id not in query.named
             ]
-        # A question asking for a count, a date or advice is answered first by a sentence that states one.
-        typed = [c for c in eligible if c.typed and c.score >= floor]
+        # A question asking for a count, a date or advice is answered first by a sentence that states one
+        # (of the publication it names: another's count is no answer about this one).
+        typed = [
+            c for c in eligible if c.typed and c.score >= floor and (not query.named or c.source_id in query.named)
+        ]
         first = fill(selection, typed, 1) or fill(selection, eligible, 1)
         supporting = SUPPORTING if intent != "general" else GENERAL_SUPPORTING
         rest = fill(selection, spread(eligible, floor), supporting, words=max(0, DIRECT_WORDS - _length(first)))

@@ -1,0 +1,92 @@
+"""rag.abstention and the direct form on a count a named publication does not give.
+
+A small index of its own: three studies of handovers, one stating its number of interviews, and a
+compiled overview whose note names a study whose number it lacks.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from helpers import write_files
+
+from index.builder import IndexBuilder
+from index.embedding import Embedder
+from index.settings import Settings
+from index.store import IndexStore
+from rag.pipeline import Pipeline
+
+SUMMARIES_MD = """# Handover studies
+
+## alpha2020 — Handovers on the ward
+
+### Results
+Alpha and colleagues interviewed ward managers about handovers between hospital and home care. Managers said shared handover notes reduced repeated assessments. [alpha2020 §Results]
+
+## beta2021 — Handovers at home
+
+### Results
+Beta and colleagues held 30 interviews with home care staff about handovers. Staff said handover calls helped them plan visits. [beta2021 §Results]
+
+## delta2019 — Handovers in the community
+
+### Results
+Delta and colleagues interviewed district nurses about handovers between hospital and home care. Nurses said handover calls made discharge safer. [delta2019 §Results]
+
+## Compiled overview
+
+### Size of the evidence
+- **Interview studies:** beta2021 held 30 interviews with home care staff.
+- **Not stated in the summarised text:** the number of interviews in delta2019.
+[beta2021 §Overview] [delta2019 §Overview]
+"""  # noqa: E501
+
+SOURCES_CSV = (
+    "source_id,authors,year,title,venue,doi,url,licence\n"
+    'alpha2020,"Alpha A; Ward W",2020,"Handovers on the ward",Journal of Care,,,\n'
+    'beta2021,"Beta B; Home H",2021,"Handovers at home",Journal of Care,,,\n'
+    'delta2019,"Delta D; Nurse N",2019,"Handovers in the community",Journal of Care,,,\n'
+)
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path, embedder: Embedder) -> Pipeline:
+    """A pipeline over the handover studies, with settings untouched by ICRAG_* variables."""
+    root = tmp_path_factory.mktemp("notes")
+    with pytest.MonkeyPatch.context() as env:
+        for name in [name for name in os.environ if name.startswith("ICRAG_")]:
+            env.delenv(name)
+        settings = Settings(index_dir=root / "index", data_dir=root / "data", cache_dir=cache_dir, show_progress=False)
+    write_files(settings.data_dir, {"summaries.md": SUMMARIES_MD, "sources.csv": SOURCES_CSV})
+    IndexBuilder(settings, embedder=embedder).build()
+    return Pipeline.from_store(IndexStore.load(settings.index_dir, settings), settings, embedder)
+
+
+def test_a_count_a_named_study_lacks_is_not_another_studys_count(pipeline: Pipeline) -> None:
+    """Beta's "30 interviews" does not answer how many interviews Alpha held: the answer opens with Alpha."""
+    answer = pipeline.ask("How many interviews did Alpha et al. hold about handovers?")
+    assert not answer.abstained
+    assert answer.citations[0].source_id == "alpha2020"
+    assert "30" not in answer.sentences[0].text
+
+
+def test_a_note_elsewhere_naming_the_study_declines_its_count(pipeline: Pipeline) -> None:
+    """The overview's note says Delta's number of interviews is not stated; none of Delta's findings gives one."""
+    assert pipeline.ask("How many interviews did Delta et al. hold about handovers?").abstained
+    assert not pipeline.ask("How many interviews did Beta et al. hold about handovers?").abstained
+
+
+@pytest.mark.parametrize(
+    ("question", "money"),
+    [
+        ("What did the council pay for the handover studies?", True),
+        ("How much money did the handover studies cost?", True),
+        ("Which programme paid for the handover studies?", False),  # asks who, not how much
+    ],
+)
+def test_a_question_asking_what_was_paid_asks_for_money(pipeline: Pipeline, question: str, money: bool) -> None:
+    query = pipeline.query(question)
+    evidence = pipeline.extractive.abstention_evidence(query, pipeline.pool(query))
+    assert evidence.money_missing is money
