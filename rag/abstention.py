@@ -54,6 +54,8 @@ _FOCUS = re.compile(
     rf"|how many\s+((?:(?!{_AUXILIARY})[\w-]+\s+){{0,3}}?[\w-]+)\s+{_AUXILIARY})",
     re.I,
 )
+#: A "Which <things> ...?" question: the last word before its verb is the kind of thing whose names it asks for.
+_WHICH = re.compile(rf"^\s*which\s+(?:(?!{_AUXILIARY})[\w-]+\s+){{0,3}}?([\w-]+)\s+{_AUXILIARY}", re.I)
 #: Leading findings of the publication asked about, checked against its scope notes.
 LEADING = 8
 #: Findings whose words a best-ranked passage's note must name for it to decline, and money's depth.
@@ -128,7 +130,9 @@ class AbstentionRules:
             note_margin=self._note_margin(asked, notes, findings[:LEADING]),
             unknown_name=unknown_name,
             money_missing=money_asked and not any(_MONEY.search(c.quote.text) for c in eligible[:MONEY_DEPTH]),
-            note_names_gap=self._note_names_gap(asked, notes, findings, self.focus(query.text), query.wants_count),
+            note_names_gap=self._note_names_gap(
+                asked, notes, findings, self.focus(query.text), query.wants_count, query.text
+            ),
             comparison=comparison,
         )
 
@@ -152,6 +156,7 @@ class AbstentionRules:
         findings: Sequence[ScoredSentence],
         focus: set[str],
         count: bool = False,
+        question: str = "",
     ) -> bool:
         """Whether the best-ranked passage of the publication notes a gap in words the question uses, or
         any of its notes names what the question asks for (``focus``) and its leading findings do not
@@ -165,7 +170,15 @@ class AbstentionRules:
         # "What results did ... achieve?": a note saying the results are not given, and no leading finding
         # naming results, means the results asked for are not in the evidence, whatever else it says.
         found = {t for c in findings[:LEADING] if c.typed or not count for t in self.tokens(c.quote.text)}
-        return bool(focus) and not focus & found and any(focus <= self.tokens(n.quote.text) for n in notes)
+        if focus and not focus & found and any(focus <= self.tokens(n.quote.text) for n in notes):
+            return True
+        # "Which three ICSs did ... study?" asks for their names: a note that the names are not given declines it.
+        named = _WHICH.match(question)
+        if not named:
+            return False
+        head = re.escape(named.group(1).rstrip("s"))
+        names_missing = re.compile(rf"\bnames? of (?:the |its |their )?(?:[\w'’-]+ ){{0,3}}{head}s?\b", re.I)
+        return any(names_missing.search(n.quote.text) for n in notes)
 
     def focus(self, question: str) -> set[str]:
         """Word stems of what a "What <thing> ...?" question asks for ("What results ..." asks for results)."""

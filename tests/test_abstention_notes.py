@@ -7,6 +7,7 @@ compiled overview whose note names a study whose number it lacks.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,9 @@ SUMMARIES_MD = """# Handover studies
 
 ### Results
 Alpha and colleagues interviewed ward managers about handovers between hospital and home care. Managers said shared handover notes reduced repeated assessments. [alpha2020 §Results]
+
+### Not covered by this evidence base
+The names of the wards are not summarised here. [alpha2020 §Scope-note]
 
 ## beta2021 — Handovers at home
 
@@ -90,3 +94,13 @@ def test_a_question_asking_what_was_paid_asks_for_money(pipeline: Pipeline, ques
     query = pipeline.query(question)
     evidence = pipeline.extractive.abstention_evidence(query, pipeline.pool(query))
     assert evidence.money_missing is money
+
+
+def test_a_which_question_is_declined_when_a_note_says_the_names_are_not_given(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "Which wards ...?" asks for the wards' names, which the note says are not given."""
+    question = "Which wards did Alpha et al. visit to interview managers about hospital and home care handovers?"
+    assert pipeline.ask(question).abstained
+    monkeypatch.setattr("rag.abstention._WHICH", re.compile(r"(?!)"))
+    assert not pipeline.ask(question).abstained  # the note on the names declined it
