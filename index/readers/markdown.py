@@ -12,6 +12,7 @@ from pathlib import Path
 
 from index.models import Segment
 from index.readers.textio import decode_text, paragraph_spans, unwrap_lines
+from index.sentences import sentence_units
 from index.settings import Settings
 
 _TAG_RE = re.compile(r"\[([A-Za-z0-9_.\-]+) §([^\]\n]+)\]")
@@ -54,6 +55,56 @@ def _heading_source(title: str) -> str | None:
     return None
 
 
+def _attributed(text: str, start: int, end: int, tags: list[tuple[str, str]], heading: str) -> list[Segment]:
+    """A tagged paragraph as segments: one for the publication its tags name, or, where the tags name
+    several (a comparison compiled across publications), its sentences grouped by the one publication each
+    names, by id ("bhat2022") or by the name its id starts with ("Middleton et al."); a sentence naming
+    none or several keeps all the tags, and the first tag's publication."""
+    sources = list(dict.fromkeys(source_id for source_id, _ in tags))
+    sections = dict(reversed(tags))  # a source's first tag gives its section
+    first = sources[0]
+
+    def segment(seg_start: int, seg_end: int, source_id: str | None) -> Segment:
+        """A span of the paragraph: of the one publication it names, or (None) of the paragraph's tags."""
+        return Segment(
+            start=seg_start,
+            end=seg_end,
+            source_id=source_id or first,
+            section=sections[source_id or first],
+            heading=heading,
+            tags=[f"{sid} §{sec}" for sid, sec in tags if source_id in (None, sid)],
+        )
+
+    if len(sources) == 1:
+        return [segment(start, end, None)]
+    names = _source_names(sources)
+    owners: list[tuple[int, int, str | None]] = []
+    for unit_start, unit_end in sentence_units(text[start:end]):
+        words = set(re.findall(r"[a-z0-9_]+", text[start + unit_start : start + unit_end].lower()))
+        named = {source_id for source_id, name in names.items() if source_id in words or name in words}
+        owners.append((unit_start, unit_end, named.pop() if len(named) == 1 else None))
+    # A sentence naming none that opens the paragraph ("Several publications raise power ...") leads into
+    # the sentence after it.
+    if len(owners) > 1 and owners[0][2] is None and owners[1][2] is not None:
+        owners[:2] = [(owners[0][0], owners[1][1], owners[1][2])]
+    groups: list[tuple[int, int, str | None]] = []
+    for unit_start, unit_end, owner in owners:
+        if groups and groups[-1][2] == owner:
+            groups[-1] = (groups[-1][0], start + unit_end, owner)
+        else:
+            groups.append((start + unit_start if groups else start, start + unit_end, owner))
+    return [segment(seg_start, seg_end, owner) for seg_start, seg_end, owner in groups]
+
+
+def _source_names(sources: list[str]) -> dict[str, str]:
+    """The name each source id starts with ("middleton" for middleton2024), where no other id shares it."""
+    stems = {source_id: re.split(r"[^a-z]", source_id.lower())[0] for source_id in sources}
+    counts: dict[str, int] = {}
+    for stem in stems.values():
+        counts[stem] = counts.get(stem, 0) + 1
+    return {source_id: stem for source_id, stem in stems.items() if len(stem) >= 3 and counts[stem] == 1}
+
+
 def _markdown_block(text: str, start: int, end: int, source_id: str, section: str) -> list[Segment]:
     """Paragraphs under one heading; untagged paragraphs join the next tagged one they lead into."""
     segments = []
@@ -70,20 +121,11 @@ def _markdown_block(text: str, start: int, end: int, source_id: str, section: st
             pending_end = para_end
             continue
         body_end = para_start + trailing.start()
-        tags = [f"{m.group(1)} §{m.group(2).strip()}" for m in _TAG_RE.finditer(paragraph[trailing.start() :])]
+        found = [(m.group(1), m.group(2).strip()) for m in _TAG_RE.finditer(paragraph[trailing.start() :])]
         seg_start = pending if pending is not None else para_start
         pending = None
         if body_end > seg_start:
-            segments.append(
-                Segment(
-                    start=seg_start,
-                    end=body_end,
-                    source_id=first.group(1),
-                    section=first.group(2).strip(),
-                    heading=section,
-                    tags=tags,
-                )
-            )
+            segments.extend(_attributed(text, seg_start, body_end, found, section))
     if pending is not None:
         segments.append(Segment(start=pending, end=pending_end, source_id=source_id, section=section))
     return segments
