@@ -56,6 +56,8 @@ _FOCUS = re.compile(
 )
 #: A "Which <things> ...?" question: the last word before its verb is the kind of thing whose names it asks for.
 _WHICH = re.compile(rf"^\s*which\s+(?:(?!{_AUXILIARY})[\w-]+\s+){{0,3}}?([\w-]+)\s+{_AUXILIARY}", re.I)
+#: How scope notes say that something is missing ("... is not covered by this evidence base").
+_NOTE_WORDING = "not covered by this evidence base; not summarised here; the summarised text does not include or state"
 #: Leading findings of the publication asked about, checked against its scope notes.
 LEADING = 8
 #: Findings whose words a best-ranked passage's note must name for it to decline, and money's depth.
@@ -92,6 +94,7 @@ class AbstentionRules:
             {t for tokens in vocabulary.tokenizer(bibliography) for t in tokens} if bibliography else set()
         )
         self._question_words = set(vocabulary.tokenizer([QUESTION_WORDS])[0])
+        self._note_words = set(vocabulary.tokenizer([_NOTE_WORDING])[0])
         # A country the index has publications from is known, however a question names it ("Spanish").
         countries = {p.source.country.lower() for p in store.passages}
         self._known_places = {word for word, country in COUNTRY_NAMES.items() if country.lower() in countries}
@@ -144,10 +147,12 @@ class AbstentionRules:
         if not total or not notes:
             return -1.0
 
-        def share(sentence: ScoredSentence) -> float:
-            return sum(self.vocabulary.weight(t) for t in asked & self.tokens(sentence.quote.text)) / total
+        def share(tokens: set[str]) -> float:
+            return sum(self.vocabulary.weight(t) for t in asked & tokens) / total
 
-        return max(map(share, notes)) - max(map(share, findings), default=0.0)
+        return max(share(self.note_tokens(n)) for n in notes) - max(
+            (share(self.tokens(f.quote.text)) for f in findings), default=0.0
+        )
 
     def _note_names_gap(
         self,
@@ -165,12 +170,12 @@ class AbstentionRules:
             return False
         top = max([*notes, *findings], key=lambda c: c.quote.hit.score).passage
         leading = {t for c in findings[:KEYWORD_LEADING] for t in self.tokens(c.quote.text)}
-        if any((asked & self.tokens(n.quote.text)) - leading for n in notes if n.passage is top):
+        if any((asked & self.note_tokens(n)) - leading for n in notes if n.passage is top):
             return True
         # "What results did ... achieve?": a note saying the results are not given, and no leading finding
         # naming results, means the results asked for are not in the evidence, whatever else it says.
         found = {t for c in findings[:LEADING] if c.typed or not count for t in self.tokens(c.quote.text)}
-        if focus and not focus & found and any(focus <= self.tokens(n.quote.text) for n in notes):
+        if focus and not focus & found and any(focus <= self.note_tokens(n) for n in notes):
             return True
         # "Which three ICSs did ... study?" asks for their names: a note that the names are not given declines it.
         named = _WHICH.match(question)
@@ -184,6 +189,11 @@ class AbstentionRules:
         """Word stems of what a "What <thing> ...?" question asks for ("What results ..." asks for results)."""
         match = _FOCUS.match(question)
         return self.tokens(match.group(1) or match.group(2)) if match else set()
+
+    def note_tokens(self, note: ScoredSentence) -> set[str]:
+        """Word stems of a scope note without those that make it one ("not covered by this evidence base"):
+        they say that something is missing, not what, and would match any question about evidence."""
+        return self.tokens(note.quote.text) - self._note_words
 
     def tokens(self, text: str) -> set[str]:
         """Word stems of a text."""

@@ -24,7 +24,10 @@ from rag.models import QueryIntent
 MAX_QUESTION_CHARS = 2_000
 _SURROGATE = re.compile("[\ud800-\udfff]")
 #: Words that shape a question rather than say what it is about.
-QUESTION_WORDS = "what which who whom whose how when where why do does did say says said find found"
+QUESTION_WORDS = (
+    "what which who whom whose how when where why do does did say says said find found"
+    " behind regarding concerning"  # "the evidence behind X" asks about X
+)
 #: Questions whose answer is a count or an amount.
 _COUNT_QUESTION = re.compile(
     r"\b(?:how (?:many|much|large|long|big|often)|number of|size|percentage|proportion)\b", re.IGNORECASE

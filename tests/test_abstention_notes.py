@@ -39,6 +39,9 @@ Beta and colleagues held 30 interviews with home care staff about handovers. Sta
 ### Results
 Delta and colleagues interviewed district nurses about handovers between hospital and home care. Nurses said handover calls made discharge safer. [delta2019 §Results]
 
+### Not covered by this evidence base
+How the district nurses were recruited is not covered by this evidence base. [delta2019 §Scope-note]
+
 ## Compiled overview
 
 ### Size of the evidence
@@ -104,3 +107,19 @@ def test_a_which_question_is_declined_when_a_note_says_the_names_are_not_given(
     assert pipeline.ask(question).abstained
     monkeypatch.setattr("rag.abstention._WHICH", re.compile(r"(?!)"))
     assert not pipeline.ask(question).abstained  # the note on the names declined it
+
+
+def test_the_wording_of_a_note_is_not_what_it_says_is_missing(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "... not covered by this evidence base" says that something is missing; its "evidence" is not the
+    evidence a question asks about."""
+    rules = pipeline.extractive.rules
+    query = pipeline.query("How strong is the evidence base from Delta et al. on district nurses?")
+    candidates, eligible = pipeline.extractive.candidates(query, pipeline.pool(query))
+    note = next(c for c in candidates if c.is_scope_note and c.source_id == "delta2019")
+    assert {"evid", "base", "cover"} <= rules.tokens(note.quote.text)
+    assert not {"evid", "base", "cover"} & rules.note_tokens(note)
+    margin = rules.evidence(query, candidates, eligible).note_margin
+    monkeypatch.setattr(rules, "_note_words", set())
+    assert margin < rules.evidence(query, candidates, eligible).note_margin
