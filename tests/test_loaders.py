@@ -127,6 +127,9 @@ def test_bundled_review_summaries_keep_every_paragraphs_tags(settings: Settings)
     # A compiled comparison's sentences go to the publication each names.
     middleton = next(p for p in passages if p.text.startswith("Middleton et al. identify a willingness"))
     assert (middleton.source_id, middleton.tags) == ("middleton2024", ["middleton2024 §Abstract-Results"])
+    # Ids sharing a name ("harris2020", "harris2022") are matched only in full.
+    size = next(p for p in passages if "**harris2022:** 36 included papers" in p.text)
+    assert size.source_id == "harris2022"
     hendry = next(p for p in passages if p.text.startswith("Several publications raise power"))
     assert hendry.source_id == "hendry2021"  # the opening sentence leads into the first it names
     assert hendry.text.endswith("takes time in Scotland's reform.")
@@ -394,3 +397,28 @@ def test_discover_skips_questions_readmes_and_unknown_files(tmp_path: Path) -> N
 )
 def test_doc_ids_are_stable_and_safe(name: str, expected: str) -> None:
     assert doc_id_for(Path(name)) == expected
+
+
+def test_a_compiled_paragraph_names_publications_sharing_a_name_by_their_ids(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """ "harris2020" and "harris2022" share the name Harris: a sentence goes to one only by its id."""
+    text = (
+        "## Comparison\n"
+        "The protocol (harris2020) planned workshops with stakeholders in every region. "
+        "The report (harris2022) included 36 papers on leading integrated care teams. "
+        "Harris et al. used realist methods throughout both pieces of work. "
+        "[harris2020 §Methods] [harris2022 §Results]\n"
+    )
+    path = write_files(tmp_path, {"compiled.md": text})["compiled.md"]
+    _, passages = passages_of(path, settings)
+    owners = {p.text.split(".")[0]: (p.source_id, p.tags) for p in passages}
+    assert owners["The protocol (harris2020) planned workshops with stakeholders in every region"] == (
+        "harris2020",
+        ["harris2020 §Methods"],
+    )
+    assert owners["The report (harris2022) included 36 papers on leading integrated care teams"] == (
+        "harris2022",
+        ["harris2022 §Results"],
+    )
+    assert owners["Harris et al"] == ("harris2020", ["harris2020 §Methods", "harris2022 §Results"])

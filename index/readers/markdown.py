@@ -81,7 +81,7 @@ def _attributed(text: str, start: int, end: int, tags: list[tuple[str, str]], he
     owners: list[tuple[int, int, str | None]] = []
     for unit_start, unit_end in sentence_units(text[start:end]):
         words = set(re.findall(r"[a-z0-9_]+", text[start + unit_start : start + unit_end].lower()))
-        named = {source_id for source_id, name in names.items() if source_id in words or name in words}
+        named = {source_id for source_id in sources if source_id.lower() in words or names.get(source_id) in words}
         owners.append((unit_start, unit_end, named.pop() if len(named) == 1 else None))
     # A sentence naming none that opens the paragraph ("Several publications raise power ...") leads into
     # the sentence after it.
