@@ -70,6 +70,14 @@ _ADVICE = re.compile(
     r"|it is (?:important|essential|vital|crucial|necessary) to)\b",
     re.I,
 )
+#: Evidence-strength questions ask how far the evidence can be trusted: sentences that appraise it
+#: ("thin", "limited", "tentative", "no control groups", "high-quality studies are rare") state that.
+_APPRAISAL = re.compile(
+    r"\b(?:thin|limited|little|scarce|sparse|rare|few|tentative|preliminary|weak|strong|robust|rigorous"
+    r"|high[- ]quality|low[- ]quality|middling|proven|small|control groups?|bias(?:ed)?|generali[sz]\w*"
+    r"|potentially important|evidence (?:is|was|base is)|quality (?:of|rating))\b",
+    re.I,
+)
 BACKGROUND_PENALTY = 0.06
 _WANTS_EFFECT = frozenset({"what_works", "how_to", "comparison"})
 #: Fewest words a quoted sentence has: shorter fragments state nothing.
@@ -164,6 +172,7 @@ def answer_type_bonus(query: Query, text: str) -> float:
         or (query.wants_date and _DATE.search(text))
         or (query.intent.intent == "how_to" and _ADVICE.search(text))
         or (query.term and statement_of(query.term).search(text))
+        or (query.intent.intent == "evidence_strength" and _APPRAISAL.search(text))
     )
     return ANSWER_TYPE_BONUS if states else 0.0
 

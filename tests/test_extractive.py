@@ -357,6 +357,26 @@ def test_advice_is_what_a_how_to_question_asks_for(rag_index: RagIndex, text: st
 
 
 @pytest.mark.parametrize(
+    ("text", "appraises"),
+    [
+        ("Good-quality research on leading integrated care is scarce.", True),
+        ("Two studies without control groups suggested that programmes helped.", True),
+        ("The authors call the components potentially important, which signals they are tentative.", True),
+        ("Clinical leaders helped partnership boards agree shared priorities.", False),
+    ],
+)
+def test_an_appraisal_of_the_evidence_is_what_an_evidence_strength_question_asks_for(
+    rag_index: RagIndex, text: str, appraises: bool
+) -> None:
+    """ "How strong is the evidence ...?" is answered by sentences that say how far it can be trusted."""
+    strength = rag_index.pipeline.query("How strong is the evidence on clinical leaders and partnership boards?")
+    other = rag_index.pipeline.query("What did clinical leaders contribute to partnership boards?")
+    assert strength.intent.intent == "evidence_strength" and other.intent.intent != "evidence_strength"
+    assert (answer_type_bonus(strength, text) == ANSWER_TYPE_BONUS) is appraises
+    assert answer_type_bonus(other, text) == 0.0
+
+
+@pytest.mark.parametrize(
     ("text", "states"),
     [
         ("Partnership boards are committees where council and NHS partners decide together.", True),
