@@ -143,7 +143,7 @@ def spread(candidates: Sequence[ScoredSentence], floor: float) -> list[ScoredSen
     top = kept[0].score
     leaders: dict[str, ScoredSentence] = {}
     for candidate in kept:
-        if candidate.score >= BEARING_RATIO * top:
+        if candidate.score >= BEARING_RATIO * top and candidate.role != "background":
             leaders.setdefault(candidate.source_id, candidate)
     first = list(leaders.values())
     return first + [c for c in kept if c not in first]

@@ -10,7 +10,17 @@ from typing import TYPE_CHECKING
 import pytest
 
 from rag.extractive import RANK_WEIGHT
-from rag.forms import DUPLICATE_SIMILARITY, Selection, _plural, _profile, compose, fill, in_own_words, repeats
+from rag.forms import (
+    DUPLICATE_SIMILARITY,
+    Selection,
+    _plural,
+    _profile,
+    compose,
+    fill,
+    in_own_words,
+    repeats,
+    spread,
+)
 from rag.models import Answer
 
 if TYPE_CHECKING:
@@ -279,3 +289,17 @@ def test_a_record_line_restating_its_publication_gives_way_to_the_publications_w
     assert [c.score for c in placed] == sorted((c.score for c in placed), reverse=True)
     unlike = [replace(c, vector=-line.vector) if not c.field else c for c in eligible]
     assert in_own_words(unlike) == unlike  # a record line that restates nothing stays
+
+
+def test_a_publication_earns_an_early_place_by_a_finding_not_by_its_background(rag_index: RagIndex) -> None:
+    """The best finding of each publication comes before a second of any; background is not a finding."""
+    pipeline = rag_index.pipeline
+    query = pipeline.query(COMPARE)
+    _, eligible = pipeline.extractive.candidates(query, pipeline.pool(query))
+    first = eligible[0]
+    same = next(c for c in eligible[1:] if c.source_id == first.source_id)
+    other = next(c for c in eligible if c.source_id != first.source_id)
+    ranked = [replace(first, score=1.0), replace(same, score=0.95), replace(other, score=0.9)]
+    assert [c.source_id for c in spread(ranked, 0.0)][:2] == [first.source_id, other.source_id]
+    ranked[2] = replace(other, score=0.9, role="background")
+    assert [c.source_id for c in spread(ranked, 0.0)][:2] == [first.source_id, first.source_id]
