@@ -252,28 +252,22 @@ def in_own_words(eligible: Sequence[ScoredSentence]) -> list[ScoredSentence]:
     least ``PARAPHRASE_SIMILARITY``) replaced, at the line's place, by that sentence: the publication's
     own words, fuller than the coder's, and a citation a reader can find in the publication."""
     prose = [c for c in eligible if not c.field]
-    if not prose or len(prose) == len(eligible):
+    lines = [row for row, c in enumerate(eligible) if c.field]
+    if not prose or not lines:
         return list(eligible)
-    similarity = np.stack([c.vector for c in eligible]) @ np.stack([c.vector for c in prose]).T
-    taken: set[int] = set()
-    placed: list[ScoredSentence] = []
-    for row, sentence in enumerate(eligible):
-        twins = [
-            (float(similarity[row, col]), col)
-            for col, twin in enumerate(prose)
-            if sentence.field
-            and col not in taken
-            and twin.source_id == sentence.source_id
-            and twin.score < sentence.score
-            and similarity[row, col] >= PARAPHRASE_SIMILARITY
-        ]
-        if twins:
-            col = max(twins)[1]
-            taken.add(col)
-            placed.append(replace(prose[col], score=sentence.score, prior=sentence.prior))
-        else:
-            placed.append(sentence)
-    moved = {id(prose[col]) for col in taken}
+    similarity = np.stack([eligible[row].vector for row in lines]) @ np.stack([c.vector for c in prose]).T
+    sources = np.array([c.source_id for c in prose])
+    scores = np.array([c.score for c in prose])
+    free = np.ones(len(prose), dtype=bool)
+    placed = list(eligible)
+    for i, row in enumerate(lines):
+        line = eligible[row]
+        fits = free & (sources == line.source_id) & (scores < line.score) & (similarity[i] >= PARAPHRASE_SIMILARITY)
+        if fits.any():
+            col = int(np.argmax(np.where(fits, similarity[i], -np.inf)))
+            free[col] = False
+            placed[row] = replace(prose[col], score=line.score, prior=line.prior)
+    moved = {id(prose[col]) for col in np.flatnonzero(~free)}
     return [c for c in placed if id(c) not in moved]
 
 
