@@ -35,13 +35,18 @@ if TYPE_CHECKING:
 
 #: Questions that ask for an amount of money, and text that states one.
 _MONEY_QUESTION = re.compile(
-    r"\b(?:how much (?:money|funding)|cost|costs|budget|spend|spent|price|award(?:ed)?)\b"
+    r"\b(?:how much (?:money|funding)|cost|costs|budget|spend|spent|price|award(?:ed)?|salar(?:y|ies)|wages?"
+    r"|earn(?:s|ed)?)\b"
     r"|\b(?:what|how much) did (?:[\w'’-]+ ){1,6}pay\b",
     re.I,
 )
 _MONEY = re.compile(r"[£$€]\s?\d|\b\d[\d,.]*\s?(?:pounds|dollars|euros|million|billion|bn|k)\b", re.I)
 #: Capitalised words inside a question: names of places, programmes, organisations.
 _NAME = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][A-Za-z\-]{2,}\b")
+#: A publication named by its first author ("Smith et al.", "Smith and colleagues").
+_ET_AL = re.compile(r"\b([A-Z][A-Za-z'’-]+) (?:et al\b|and colleagues\b)")
+#: A year a question names.
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 #: Examples in brackets ("(councils, GPs, hospitals)") illustrate; they are not what is asked about.
 _BRACKETED = re.compile(r"\([^)]*\)")
 #: The thing a "What/Which/How many <thing> ...?" question asks for: the word after its question words, not a verb.
@@ -95,6 +100,8 @@ class AbstentionRules:
         )
         self._question_words = set(vocabulary.tokenizer([QUESTION_WORDS])[0])
         self._note_words = set(vocabulary.tokenizer([_NOTE_WORDING])[0])
+        self._first_authors = {p.source.surnames[0].strip(",").lower() for p in store.passages if p.source.surnames}
+        self._years = {p.source.year for p in store.passages}
         # A country the index has publications from is known, however a question names it ("Spanish").
         countries = {p.source.country.lower() for p in store.passages}
         self._known_places = {word for word, country in COUNTRY_NAMES.items() if country.lower() in countries}
@@ -204,6 +211,12 @@ class AbstentionRules:
 
         With ``sides``, countries are a comparison's sides: one without evidence is a gap, not a refusal.
         """
+        # "Smith et al." names a publication by its first author: one no indexed publication has is unknown,
+        # as is a year the indexed text never mentions ("the 2008 financial crisis").
+        if any(author.lower() not in self._first_authors for author in _ET_AL.findall(question)):
+            return True
+        if any(year not in self.vocabulary.idf and year not in self._years for year in _YEAR.findall(question)):
+            return True
         known = set(COUNTRY_NAMES) if sides else self._known_places
         words = [w for w in _NAME.findall(_BRACKETED.sub(" ", question.strip())) if w.lower() not in known]
         if not words:

@@ -123,3 +123,27 @@ def test_the_wording_of_a_note_is_not_what_it_says_is_missing(
     margin = rules.evidence(query, candidates, eligible).note_margin
     monkeypatch.setattr(rules, "_note_words", set())
     assert margin < rules.evidence(query, candidates, eligible).note_margin
+
+
+@pytest.mark.parametrize(
+    ("question", "unknown"),
+    [
+        ("What did Ward et al. find about handovers between hospital and home care?", True),  # a second author
+        ("What did Beta et al. find about handovers between hospital and home care?", False),
+        ("What did Ward and colleagues find about handover calls?", True),
+        ("How did handovers between hospital and home care change after the 2008 reforms?", True),
+        ("How did handovers between hospital and home care change after 2021?", False),
+    ],
+)
+def test_a_publication_or_year_the_index_never_mentions_is_unknown(
+    pipeline: Pipeline, question: str, unknown: bool
+) -> None:
+    """ "Ward et al." names a first author no indexed publication has (Ward wrote one, second); 2008 is a year
+    neither a passage nor a publication's date mentions."""
+    query = pipeline.query(question)
+    assert pipeline.extractive.abstention_evidence(query, pipeline.pool(query)).unknown_name is unknown
+
+
+def test_a_question_about_pay_asks_for_money(pipeline: Pipeline) -> None:
+    query = pipeline.query("What salary do the ward managers in the handover studies earn?")
+    assert pipeline.extractive.abstention_evidence(query, pipeline.pool(query)).money_missing
