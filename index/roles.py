@@ -99,7 +99,8 @@ _SECTION_ROLES: tuple[tuple[re.Pattern[str], Role], ...] = (
     (
         re.compile(
             r"method|design|participants|sampl|ethics|stakeholder involvement|limitation|caveat|approach"
-            r"|search strateg|data (?:collection|analysis)|strength of evidence",
+            r"|search strateg|data (?:collection|analysis)|strength of evidence"
+            r"|(?:size|nature) (?:and nature )?of the evidence",
             re.I,
         ),
         "method",

@@ -44,6 +44,8 @@ EVIDENCE_CSV = (
         ("Abstract-Purpose", "aim"),
         ("Purpose and audience", "aim"),
         ("Shared purpose", None),
+        ("Nature of the evidence", "method"),
+        ("Size and nature of the evidence base", "method"),
         ("Context and design", "background"),  # a heading naming two roles is taken by the first
         ("Design and setting", "method"),
         ("Background and aim", "background"),
