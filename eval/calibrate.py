@@ -88,11 +88,19 @@ def _fit(
     name: str,
     value: Callable[[AbstentionEvidence], float],
 ) -> float:
-    """The threshold for one setting that best separates the questions, at the middle of its gap."""
-    values = sorted({value(e) for _, e in evidence})
+    """The threshold for one setting that best separates the questions, at the middle of its widest gap
+    between the questions it decides."""
+    every = sorted({value(e) for _, e in evidence})
+    if not every:
+        return float(getattr(settings, name))
+    # The questions this setting decides: another rule declines the rest whatever its value, or (a
+    # comparison's scope note) it never applies, so they say nothing about where its cut belongs.
+    lowest = settings.model_copy(update={name: every[0] - OUTSIDE})
+    highest = settings.model_copy(update={name: every[-1] + OUTSIDE})
+    decided = [e for _, e in evidence if decides(e, lowest) != decides(e, highest)] or [e for _, e in evidence]
+    values = sorted({value(e) for e in decided})
     # Between every two neighbouring values, and past both ends (so every question may fall on one side).
-    outside = [values[0] - OUTSIDE, values[-1] + OUTSIDE] if values else []
-    cuts = [(a + b) / 2 for a, b in itertools.pairwise(values)] + outside or [getattr(settings, name)]
+    cuts = [(a + b) / 2 for a, b in itertools.pairwise(values)] + [values[0] - OUTSIDE, values[-1] + OUTSIDE]
     field = Settings.model_fields[name].metadata
     low = next((m.ge for m in field if hasattr(m, "ge")), None)
     high = next((m.le for m in field if hasattr(m, "le")), None)
@@ -101,7 +109,7 @@ def _fit(
     def score(cut: float) -> tuple[float, float]:
         trial = settings.model_copy(update={name: cut})
         accuracy = balanced_accuracy([(ok, decides(e, trial)) for ok, e in evidence])
-        gap = min((abs(value(e) - cut) for _, e in evidence), default=0.0)
+        gap = min((abs(value(e) - cut) for e in decided), default=0.0)
         return accuracy, gap
 
     return max(cuts, key=score)

@@ -175,6 +175,21 @@ def test_a_tie_goes_to_the_cut_in_the_widest_gap(settings: Settings) -> None:
     assert report.abstain_threshold == pytest.approx(0.8)
 
 
+def test_questions_another_rule_decides_do_not_place_the_cut(settings: Settings) -> None:
+    """The margin is fitted midway between the questions it decides (a1 at 0.0, u1 at 0.6): not by c1, a
+    comparison (whose notes give gaps, never a refusal), nor u2, declined for naming something unknown."""
+    comparison = evidence(1.2, margin=0.3).model_copy(update={"comparison": True})
+    found: list[Found] = [
+        ("s.jsonl", question("a1", True), evidence(1.2, margin=0.0)),
+        ("s.jsonl", question("c1", True), comparison),
+        ("s.jsonl", question("u1", False), evidence(1.2, margin=0.6)),
+        ("s.jsonl", question("u2", False), evidence(1.2, margin=0.9, unknown_name=True)),
+    ]
+    report = calibrate(found, settings)
+    assert report.balanced_accuracy == 1.0
+    assert report.scope_note_margin == pytest.approx(0.3)
+
+
 def test_read_evidence_on_the_tiny_index(rag_index: RagIndex) -> None:
     questions = [Question.model_validate(q) for q in QUESTIONS]
     found = read_evidence([("tiny.jsonl", questions)], rag_index.pipeline)
