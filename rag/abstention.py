@@ -33,6 +33,9 @@ from rag.query import QUESTION_WORDS, Query, Vocabulary
 if TYPE_CHECKING:
     from rag.extractive import ScoredSentence
 
+    #: A sentence with its word stems.
+    Tokenised = tuple[ScoredSentence, set[str]]
+
 #: Questions that ask for an amount of money, and text that states one.
 _MONEY_QUESTION = re.compile(
     r"\b(?:how much (?:money|funding)|cost|costs|budget|spend|spent|price|award(?:ed)?|salar(?:y|ies)|wages?"
@@ -51,16 +54,18 @@ _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _BRACKETED = re.compile(r"\([^)]*\)")
 #: The thing a "What/Which/How many <thing> ...?" question asks for: the word after its question words, not a verb.
 _AUXILIARY = r"(?:is|are|was|were|do|does|did|has|have|had|can|could|should|would|will|might|may|must)\b"
+#: The words between a question word and its verb ("How many [key informants] did ..."), at most four.
+_BEFORE_VERB = rf"((?:(?!{_AUXILIARY})[\w-]+\s+){{0,3}}?[\w-]+)\s+{_AUXILIARY}"
 _FOCUS = re.compile(
     rf"^\s*(?:(?:what|which)\s+(?!{_AUXILIARY}"
     # "Which studies found ...?" asks for the publications, which an answer's citations name
     r"|(?:stud(?:y|ies)|papers?|reviews?|reports?|publications?|articles?|authors?|sources?|evidence)\b)([a-z]+)"
     # "How many context-mechanism-outcome configurations did ...": the words up to its verb
-    rf"|how many\s+((?:(?!{_AUXILIARY})[\w-]+\s+){{0,3}}?[\w-]+)\s+{_AUXILIARY})",
+    rf"|how many\s+{_BEFORE_VERB})",
     re.I,
 )
 #: A "Which <things> ...?" question: the last word before its verb is the kind of thing whose names it asks for.
-_WHICH = re.compile(rf"^\s*which\s+(?:(?!{_AUXILIARY})[\w-]+\s+){{0,3}}?([\w-]+)\s+{_AUXILIARY}", re.I)
+_WHICH = re.compile(rf"^\s*which\s+{_BEFORE_VERB}", re.I)
 #: How scope notes say that something is missing ("... is not covered by this evidence base").
 _NOTE_WORDING = "not covered by this evidence base; not summarised here; the summarised text does not include or state"
 #: Leading findings of the publication asked about, checked against its scope notes.
@@ -135,62 +140,59 @@ class AbstentionRules:
         ]
         findings = [c for c in eligible if c.source_id in focal]
         asked = set(query.words) - self._bibliographic - self._question_words
+        # Each note and leading finding tokenised once, for both rules that read them.
+        noted = [(note, self.note_tokens(note)) for note in notes]
+        leading = [(finding, self.tokens(finding.quote.text)) for finding in findings[:LEADING]]
         return AbstentionEvidence(
             best_score=eligible[0].score,
-            note_margin=self._note_margin(asked, notes, findings[:LEADING]),
+            note_margin=self._note_margin(asked, noted, leading),
             unknown_name=unknown_name,
             money_missing=money_asked and not any(_MONEY.search(c.quote.text) for c in eligible[:MONEY_DEPTH]),
-            note_names_gap=self._note_names_gap(
-                asked, notes, findings, self.focus(query.text), query.wants_count, query.text
-            ),
+            note_names_gap=self._note_names_gap(query, asked, noted, findings, leading),
             comparison=comparison,
         )
 
-    def _note_margin(
-        self, asked: set[str], notes: Sequence[ScoredSentence], findings: Sequence[ScoredSentence]
-    ) -> float:
-        """How much more of the asked words' weight the best note holds than the best finding."""
+    def _note_margin(self, asked: set[str], noted: Sequence[Tokenised], leading: Sequence[Tokenised]) -> float:
+        """How much more of the asked words' weight the best note holds than the best leading finding."""
         total = sum(self.vocabulary.weight(t) for t in asked)
-        if not total or not notes:
+        if not total or not noted:
             return -1.0
 
         def share(tokens: set[str]) -> float:
             return sum(self.vocabulary.weight(t) for t in asked & tokens) / total
 
-        return max(share(self.note_tokens(n)) for n in notes) - max(
-            (share(self.tokens(f.quote.text)) for f in findings), default=0.0
-        )
+        return max(share(tokens) for _, tokens in noted) - max((share(tokens) for _, tokens in leading), default=0.0)
 
     def _note_names_gap(
         self,
+        query: Query,
         asked: set[str],
-        notes: Sequence[ScoredSentence],
+        noted: Sequence[Tokenised],
         findings: Sequence[ScoredSentence],
-        focus: set[str],
-        count: bool = False,
-        question: str = "",
+        leading: Sequence[Tokenised],
     ) -> bool:
         """Whether the best-ranked passage of the publication notes a gap in words the question uses, or
-        any of its notes names what the question asks for (``focus``) and its leading findings do not
-        (for a count, do not with a number)."""
-        if not notes:
+        any of its notes names what the question asks for and its leading findings do not (for a count,
+        do not with a number), or says the names a "Which ...?" question asks for are not given."""
+        if not noted:
             return False
-        top = max([*notes, *findings], key=lambda c: c.quote.hit.score).passage
-        leading = {t for c in findings[:KEYWORD_LEADING] for t in self.tokens(c.quote.text)}
-        if any((asked & self.note_tokens(n)) - leading for n in notes if n.passage is top):
+        top = max([*(note for note, _ in noted), *findings], key=lambda c: c.quote.hit.score).passage
+        first = {t for _, tokens in leading[:KEYWORD_LEADING] for t in tokens}
+        if any((asked & tokens) - first for note, tokens in noted if note.passage is top):
             return True
         # "What results did ... achieve?": a note saying the results are not given, and no leading finding
         # naming results, means the results asked for are not in the evidence, whatever else it says.
-        found = {t for c in findings[:LEADING] if c.typed or not count for t in self.tokens(c.quote.text)}
-        if focus and not focus & found and any(focus <= self.note_tokens(n) for n in notes):
+        focus = self.focus(query.text)
+        found = {t for finding, tokens in leading if finding.typed or not query.wants_count for t in tokens}
+        if focus and not focus & found and any(focus <= tokens for _, tokens in noted):
             return True
         # "Which three ICSs did ... study?" asks for their names: a note that the names are not given declines it.
-        named = _WHICH.match(question)
-        if not named:
+        which = _WHICH.match(query.text)
+        if not which:
             return False
-        head = re.escape(named.group(1).rstrip("s"))
+        head = re.escape(which.group(1).split()[-1].rstrip("s"))
         names_missing = re.compile(rf"\bnames? of (?:the |its |their )?(?:[\w'’-]+ ){{0,3}}{head}s?\b", re.I)
-        return any(names_missing.search(n.quote.text) for n in notes)
+        return any(names_missing.search(note.quote.text) for note, _ in noted)
 
     def focus(self, question: str) -> set[str]:
         """Word stems of what a "What <thing> ...?" question asks for ("What results ..." asks for results)."""
