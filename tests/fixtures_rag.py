@@ -13,18 +13,14 @@ No passage states an amount of money or mentions the Veterans Health Administrat
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from helpers import write_files
+from helpers import RagIndex, build_index
 
-from index.builder import IndexBuilder
 from index.embedding import Embedder
-from index.settings import Settings
-from index.store import IndexStore
-from rag.pipeline import Pipeline
+
+__all__ = ["RagIndex", "rag_index"]  # RagIndex: the type the tests sharing this index annotate it with
 
 REVIEW_MD = """# Evidence summaries
 
@@ -94,29 +90,7 @@ FILES: dict[str, str | bytes] = {
 }
 
 
-@dataclass(frozen=True)
-class RagIndex:
-    """A built index: its folder, the settings that built it, and a pipeline over it."""
-
-    index_dir: Path
-    settings: Settings
-    pipeline: Pipeline
-
-    @property
-    def store(self) -> IndexStore:
-        """The index in memory."""
-        return self.pipeline.store
-
-
 @pytest.fixture(scope="session")
 def rag_index(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path, embedder: Embedder) -> RagIndex:
-    """The twelve-passage index, built once per session with settings untouched by ICRAG_* variables."""
-    root = tmp_path_factory.mktemp("rag")
-    with pytest.MonkeyPatch.context() as env:
-        for name in [name for name in os.environ if name.startswith("ICRAG_")]:
-            env.delenv(name)
-        settings = Settings(index_dir=root / "index", data_dir=root / "data", cache_dir=cache_dir, show_progress=False)
-    write_files(settings.data_dir, FILES)
-    IndexBuilder(settings, embedder=embedder).build()
-    store = IndexStore.load(settings.index_dir, settings)
-    return RagIndex(settings.index_dir, settings, Pipeline.from_store(store, settings, embedder))
+    """The twelve-passage index, built once per session."""
+    return build_index(tmp_path_factory.mktemp("rag"), FILES, cache_dir, embedder)

@@ -9,14 +9,17 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from index.builder import IndexBuilder
+from index.embedding import Embedder
 from index.errors import IcragError
 from index.settings import Settings
-from index.store import AUDIT_FILE, check_compatible, read_manifest
+from index.store import AUDIT_FILE, IndexStore, check_compatible, read_manifest
+from rag.pipeline import Pipeline
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = REPO_ROOT / "data"
@@ -221,3 +224,29 @@ def stop_session(process: subprocess.Popen[bytes]) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait()
+
+
+@dataclass(frozen=True)
+class RagIndex:
+    """A built index: its folder, the settings that built it, and a pipeline over it."""
+
+    index_dir: Path
+    settings: Settings
+    pipeline: Pipeline
+
+    @property
+    def store(self) -> IndexStore:
+        """The index in memory."""
+        return self.pipeline.store
+
+
+def build_index(root: Path, files: dict[str, str | bytes], cache_dir: Path, embedder: Embedder) -> RagIndex:
+    """An index of some files under ``root``, built with settings untouched by ICRAG_* variables."""
+    with pytest.MonkeyPatch.context() as env:
+        for name in [name for name in os.environ if name.startswith("ICRAG_")]:
+            env.delenv(name)
+        settings = Settings(index_dir=root / "index", data_dir=root / "data", cache_dir=cache_dir, show_progress=False)
+    write_files(settings.data_dir, files)
+    IndexBuilder(settings, embedder=embedder).build()
+    store = IndexStore.load(settings.index_dir, settings)
+    return RagIndex(settings.index_dir, settings, Pipeline.from_store(store, settings, embedder))

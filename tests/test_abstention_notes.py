@@ -6,17 +6,13 @@ compiled overview whose note names a study whose number it lacks.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import pytest
-from helpers import write_files
+from helpers import build_index
 
-from index.builder import IndexBuilder
 from index.embedding import Embedder
-from index.settings import Settings
-from index.store import IndexStore
 from rag.pipeline import Pipeline
 
 SUMMARIES_MD = """# Handover studies
@@ -60,15 +56,9 @@ SOURCES_CSV = (
 
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path, embedder: Embedder) -> Pipeline:
-    """A pipeline over the handover studies, with settings untouched by ICRAG_* variables."""
-    root = tmp_path_factory.mktemp("notes")
-    with pytest.MonkeyPatch.context() as env:
-        for name in [name for name in os.environ if name.startswith("ICRAG_")]:
-            env.delenv(name)
-        settings = Settings(index_dir=root / "index", data_dir=root / "data", cache_dir=cache_dir, show_progress=False)
-    write_files(settings.data_dir, {"summaries.md": SUMMARIES_MD, "sources.csv": SOURCES_CSV})
-    IndexBuilder(settings, embedder=embedder).build()
-    return Pipeline.from_store(IndexStore.load(settings.index_dir, settings), settings, embedder)
+    """A pipeline over the handover studies."""
+    files: dict[str, str | bytes] = {"summaries.md": SUMMARIES_MD, "sources.csv": SOURCES_CSV}
+    return build_index(tmp_path_factory.mktemp("notes"), files, cache_dir, embedder).pipeline
 
 
 def test_a_count_a_named_study_lacks_is_not_another_studys_count(pipeline: Pipeline) -> None:
