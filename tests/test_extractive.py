@@ -336,43 +336,42 @@ def test_a_scope_note_about_another_publication_does_not_decline(rag_index: RagI
     assert all(c.source_id == "waring2023" for c in answer.citations[:1])
 
 
-@pytest.mark.parametrize(
-    ("text", "advice"),
-    [
-        ("Expectations of speed should be realistic.", True),
-        ("Improving how professionals communicate is a key first step.", True),
-        ("Lasting integration cannot be rushed.", True),
-        ("Success depends on sustained effort by every partner.", True),
-        ("Clinical leaders helped partnership boards agree shared priorities.", False),
-        ("The survey of nurses ran across six trusts.", False),
-    ],
+HOW_TO = ("How should leaders run joint budget meetings?", "What did leaders find about joint budget meetings?")
+STRENGTH = (
+    "How strong is the evidence on clinical leaders and partnership boards?",
+    "What did clinical leaders contribute to partnership boards?",
 )
-def test_advice_is_what_a_how_to_question_asks_for(rag_index: RagIndex, text: str, advice: bool) -> None:
-    """A how-to question's answer type is advice, as a count is a how-many question's."""
-    how_to = rag_index.pipeline.query("How should leaders run joint budget meetings?")
-    other = rag_index.pipeline.query("What did leaders find about joint budget meetings?")
-    assert how_to.intent.intent == "how_to" and other.intent.intent != "how_to"
-    assert (answer_type_bonus(how_to, text) == ANSWER_TYPE_BONUS) is advice
-    assert answer_type_bonus(other, text) == 0.0
 
 
 @pytest.mark.parametrize(
-    ("text", "appraises"),
+    ("questions", "intent", "text", "states"),
     [
-        ("Good-quality research on leading integrated care is scarce.", True),
-        ("Two studies without control groups suggested that programmes helped.", True),
-        ("The authors call the components potentially important, which signals they are tentative.", True),
-        ("Clinical leaders helped partnership boards agree shared priorities.", False),
+        # A how-to question's answer type is advice, as a count is a how-many question's.
+        (HOW_TO, "how_to", "Expectations of speed should be realistic.", True),
+        (HOW_TO, "how_to", "Improving how professionals communicate is a key first step.", True),
+        (HOW_TO, "how_to", "Lasting integration cannot be rushed.", True),
+        (HOW_TO, "how_to", "Success depends on sustained effort by every partner.", True),
+        (HOW_TO, "how_to", "Clinical leaders helped partnership boards agree shared priorities.", False),
+        (HOW_TO, "how_to", "The survey of nurses ran across six trusts.", False),
+        # "How strong is the evidence ...?" is answered by sentences that say how far it can be trusted.
+        (STRENGTH, "evidence_strength", "Good-quality research on leading integrated care is scarce.", True),
+        (STRENGTH, "evidence_strength", "Two studies without control groups suggested that programmes helped.", True),
+        (
+            STRENGTH,
+            "evidence_strength",
+            "The authors call the components potentially important, which signals they are tentative.",
+            True,
+        ),
+        (STRENGTH, "evidence_strength", "Clinical leaders helped partnership boards agree shared priorities.", False),
     ],
 )
-def test_an_appraisal_of_the_evidence_is_what_an_evidence_strength_question_asks_for(
-    rag_index: RagIndex, text: str, appraises: bool
+def test_what_an_intent_asks_for_earns_the_answer_type_bonus(
+    rag_index: RagIndex, questions: tuple[str, str], intent: str, text: str, states: bool
 ) -> None:
-    """ "How strong is the evidence ...?" is answered by sentences that say how far it can be trusted."""
-    strength = rag_index.pipeline.query("How strong is the evidence on clinical leaders and partnership boards?")
-    other = rag_index.pipeline.query("What did clinical leaders contribute to partnership boards?")
-    assert strength.intent.intent == "evidence_strength" and other.intent.intent != "evidence_strength"
-    assert (answer_type_bonus(strength, text) == ANSWER_TYPE_BONUS) is appraises
+    """A sentence stating the kind of thing an intent asks for gets the bonus; for another question, none."""
+    asked, other = (rag_index.pipeline.query(question) for question in questions)
+    assert asked.intent.intent == intent and other.intent.intent != intent
+    assert (answer_type_bonus(asked, text) == ANSWER_TYPE_BONUS) is states
     assert answer_type_bonus(other, text) == 0.0
 
 

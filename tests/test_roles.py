@@ -130,14 +130,18 @@ def test_a_stated_section_is_not_overruled_by_sentence_cues() -> None:
     assert sentence_role("Leaders shared budgets openly.", "finding") == "finding"
 
 
+def passages_of(root: Path, name: str, text: str) -> list[Passage]:
+    """The passages of one file written under ``root``, loaded and split as the builder does."""
+    path = root / name
+    path.write_text(text, encoding="utf-8")
+    settings = Settings(index_dir=root / "index", data_dir=root, cache_dir=root / "cache", show_progress=False)
+    return split_document(load_file(path, settings), settings)
+
+
 @pytest.fixture(scope="module")
 def record_passages(tmp_path_factory: pytest.TempPathFactory) -> list[Passage]:
-    """The two coded records of EVIDENCE_CSV as passages, loaded and split as the builder does."""
-    root = tmp_path_factory.mktemp("roles")
-    path = root / "evidence.csv"
-    path.write_text(EVIDENCE_CSV, encoding="utf-8")
-    settings = Settings(index_dir=root / "index", data_dir=root, cache_dir=root / "cache", show_progress=False)
-    passages = split_document(load_file(path, settings), settings)
+    """The two coded records of EVIDENCE_CSV as passages."""
+    passages = passages_of(tmp_path_factory.mktemp("roles"), "evidence.csv", EVIDENCE_CSV)
     assert len(passages) == 2 and all(p.record is not None and p.fields for p in passages)
     return passages
 
@@ -181,16 +185,13 @@ def test_a_not_reported_context_is_a_scope_note(record_passages: list[Passage]) 
 
 
 def test_prose_units_take_the_section_role(tmp_path: Path) -> None:
-    path = tmp_path / "review.md"
-    path.write_text(
+    text = (
         "# Review\n\n## Methods\nThe team searched five databases for studies of partnership boards. "
         "Leaders who shared budgets were compared with those who did not.\n\n"
         "## Abstract\nThis review aimed to find what leaders of integrated care do. "
-        "Leaders who shared budgets openly reported more trust between partners.\n",
-        encoding="utf-8",
+        "Leaders who shared budgets openly reported more trust between partners.\n"
     )
-    settings = Settings(index_dir=tmp_path / "index", data_dir=tmp_path, cache_dir=tmp_path / "cache")
-    passages = {p.section: p for p in split_document(load_file(path, settings), settings)}
+    passages = {p.section: p for p in passages_of(tmp_path, "review.md", text)}
     assert units_with_text(passages["Methods"]) == [
         ("The team searched five databases for studies of partnership boards.", "method"),
         ("Leaders who shared budgets were compared with those who did not.", "method"),
@@ -203,16 +204,13 @@ def test_prose_units_take_the_section_role(tmp_path: Path) -> None:
 
 def test_the_files_heading_decides_over_a_tags_section(tmp_path: Path) -> None:
     """Under a tag naming the publication's section ("Overview"), the summary's own heading says what the text is."""
-    path = tmp_path / "summaries.md"
-    path.write_text(
+    text = (
         "## charles2018 — A year of integrated care systems\n\n"
         "### Context and design\nThe team interviewed people in eight systems over a year. [charles2018 §Overview]\n\n"
         "### Findings\nMost systems now pool their budgets across partners. [charles2018 §Overview]\n\n"
-        "### Power\nPartners of unequal standing spoke up when power was named. [charles2018 §Abstract-Results]\n",
-        encoding="utf-8",
+        "### Power\nPartners of unequal standing spoke up when power was named. [charles2018 §Abstract-Results]\n"
     )
-    settings = Settings(index_dir=tmp_path / "index", data_dir=tmp_path, cache_dir=tmp_path / "cache")
-    passages = split_document(load_file(path, settings), settings)
+    passages = passages_of(tmp_path, "summaries.md", text)
     assert [(p.section, p.heading) for p in passages] == [
         ("Overview", "Context and design"),
         ("Overview", "Findings"),
