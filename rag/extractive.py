@@ -36,11 +36,20 @@ _DATE = re.compile(
     r"October|November|December)\b"
 )
 #: Sentences that open with a word pointing back to the sentence before ("He had ...", "It appeared ...",
-#: "Second, ..." after "First, ...": a later item of an enumeration; "According to the same report, ...").
+#: "Second, ..." after "First, ...": a later item of an enumeration; "According to the same report, ...";
+#: "Even so, ..." and other connectives that concede or contrast).
 ANAPHOR = re.compile(
     r"^(?:He|She|It|They|This|These|That|Those|Its|Their|His|Her|Such)\b"
     r"|^(?:Second|Secondly|Third|Thirdly|Fourth|Fourthly),"
     r"|^(?:According to|In|By|From|Under) (?:the same|this|that|these|those|such)\b"
+    r"|^(?:Even so|Even then|Nevertheless|Nonetheless|Despite (?:this|that|these|those)|In contrast|By contrast"
+    r"|Conversely|Instead|Otherwise|Similarly|Likewise)\b"
+)
+#: Sentences that carry on from the one before: an anaphor, or a connective that adds to it or draws
+#: from it ("However, ...", "In addition, ...", "Meanwhile, ..."). Read after a direct answer, they finish it.
+CONTINUATION = re.compile(
+    ANAPHOR.pattern + r"|^(?:However|But|Yet|Still|Also|Again|Moreover|Furthermore|In addition|Additionally"
+    r"|Meanwhile|Therefore|Thus|Hence|As a result|Consequently|Indeed|In turn|In particular|Importantly)\b"
 )
 #: A list marker or bold lead-in label opening a sentence unit: structure, not words to quote.
 _LEAD_IN = re.compile(rf"^(?:{LIST_MARKER}\s+)?\*\*[^*\n]{{1,60}}\*\*\s+")
@@ -129,6 +138,11 @@ class ScoredSentence:
     def opens_with_anaphor(self) -> bool:
         """Whether it opens with "He", "It", ...: it reads only after the sentence before."""
         return bool(ANAPHOR.match(self.quote.text))
+
+    @property
+    def carries_on(self) -> bool:
+        """Whether it opens by carrying on from the sentence before ("However, ...", "This ...")."""
+        return bool(CONTINUATION.match(self.quote.text))
 
     @property
     def continues(self) -> bool:

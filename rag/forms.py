@@ -1,7 +1,8 @@
 """Answer forms: the shapes an extractive answer takes for each intent, from scored sentences.
 
 * direct (factoid, definition, methods, general): the sentence that states the answer first,
-  then at most ``SUPPORTING`` supporting sentences;
+  with the sentence after it when that one carries on from it ("However, ..."), then at most
+  ``SUPPORTING`` supporting sentences;
 * realist (what works, how to): findings across publications under "What works", the coded
   records' contexts under "In what circumstances" and their outcomes under "With what results";
 * comparison: one block per side, each from that side's own publications, or a gap note;
@@ -103,6 +104,17 @@ class Selection:
             return []  # it leans on text not asked for
         group = [s for s in group if s not in self.chosen]
         return group if len(group) <= self.room() else []
+
+    def continuation(self, chosen: Sequence[ScoredSentence]) -> list[ScoredSentence]:
+        """The sentence after the last chosen one, with what it needs, when it carries on from it
+        ("However, ...", "This ..."): it finishes what that one says. Empty when there is none."""
+        if not chosen:
+            return []
+        last = chosen[-1]
+        follower = self.by_unit.get((last.passage.passage_id, last.unit + 1))
+        if follower is None or not follower.carries_on:
+            return []
+        return self.group_for(follower)
 
     def readable_group(self, candidate: ScoredSentence) -> list[ScoredSentence]:
         """A sentence with the sentences its "He"/"It" points back to, what a fragment continues, and its list."""
@@ -215,6 +227,11 @@ def compose(
             c for c in eligible if c.typed and c.score >= floor and (not query.named or c.source_id in query.named)
         ]
         first = fill(selection, typed, 1) or fill(selection, eligible, 1)
+        # What carries on from the answer finishes it, before any other supporting sentence.
+        follower = selection.continuation(first)
+        if _length(first + follower) <= DIRECT_WORDS:
+            selection.chosen.extend(follower)
+            first += follower
         supporting = SUPPORTING if intent != "general" else GENERAL_SUPPORTING
         rest = fill(selection, spread(eligible, floor), supporting, words=max(0, DIRECT_WORDS - _length(first)))
         blocks = [("", first + rest)]

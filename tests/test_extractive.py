@@ -12,6 +12,7 @@ from index.embedding import Embedder
 from rag.extractive import (
     ANAPHOR,
     ANSWER_TYPE_BONUS,
+    CONTINUATION,
     ExtractiveAnswerer,
     ScoredSentence,
     answer_type_bonus,
@@ -404,6 +405,9 @@ def test_what_a_what_is_question_asks_for_is_a_statement_of_its_term(
         ("Second, what exists tends to fall back on established ways of thinking.", True),
         ("Third, studies often concentrate on the leader as a person.", True),
         ("Moreover, leaders need time.", False),  # adds a point that reads on its own
+        ("Even so, the participatory approach helped managers develop shared goals.", True),
+        ("Nevertheless, the boards kept meeting.", True),
+        ("By contrast, the Finnish managers saw few power imbalances.", True),
         ("According to the same announcement, the chief officers considered their roles.", True),
         ("In this context, leaders shared budgets.", True),
         ("In 2019 the boards met monthly.", False),
@@ -414,6 +418,23 @@ def test_what_a_what_is_question_asks_for_is_a_statement_of_its_term(
 def test_a_sentence_continuing_the_one_before_is_read_with_it(text: str, leans: bool) -> None:
     """ "Second, ..." reads only after "First, ...", as "They ..." after the sentence naming them."""
     assert bool(ANAPHOR.match(text)) is leans
+
+
+@pytest.mark.parametrize(
+    ("text", "carries_on"),
+    [
+        ("However, more than 90% of later strains had the mutation.", True),
+        ("Moreover, leaders need time.", True),
+        ("In addition, the boards met monthly.", True),
+        ("They brokered connections between partners.", True),
+        ("Meanwhile, 8 of the 11 patients were in a severe stage.", True),
+        ("Secondary care leaders joined the board.", False),
+        ("Howard et al. found the opposite.", False),
+    ],
+)
+def test_a_sentence_carrying_on_from_the_one_before_is_told_apart(text: str, carries_on: bool) -> None:
+    """ "However, ..." finishes what the sentence before it says; a sentence with its own subject does not."""
+    assert bool(CONTINUATION.match(text)) is carries_on
 
 
 def test_a_list_item_is_about_what_its_lists_opening_sentence_is_about(

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from rag import extractive
 from rag.extractive import RANK_WEIGHT
 from rag.forms import (
     DUPLICATE_SIMILARITY,
@@ -303,3 +304,36 @@ def test_a_publication_earns_an_early_place_by_a_finding_not_by_its_background(r
     assert [c.source_id for c in spread(ranked, 0.0)][:2] == [first.source_id, other.source_id]
     ranked[2] = replace(other, score=0.9, role="background")
     assert [c.source_id for c in spread(ranked, 0.0)][:2] == [first.source_id, first.source_id]
+
+
+def test_a_direct_answer_is_finished_by_the_sentence_that_carries_on_from_it(
+    rag_index: RagIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "However, ..." or "This ..." after the answering sentence finishes it: it comes next, before
+    any other supporting sentence; a following sentence with its own subject does not."""
+    pipeline = rag_index.pipeline
+    query = pipeline.query(NIGHT_SHIFTS)
+    candidates, eligible = pipeline.extractive.candidates(query, pipeline.pool(query))
+    answer = compose(query, candidates, eligible, pipeline.store, pipeline.settings)
+    assert answer is not None and answer.form == "direct"
+    first = next(c for c in eligible if " ".join(c.quote.text.split()) == answer.sentences[0].text)
+    follower = next(
+        c for c in candidates if c.passage.passage_id == first.passage.passage_id and c.unit == first.unit + 1
+    )
+    # The follower matches the question worst of all, so only carrying on can bring it in.
+    weakest = replace(follower, score=-1.0, prior=0.0)
+    candidates = [weakest if c is follower else c for c in candidates]
+    eligible = [c for c in eligible if c is not follower] + [weakest]
+    assert not weakest.carries_on
+    assert Selection(candidates, query.roles, 10).continuation([first]) == []
+    unfinished = compose(query, candidates, eligible, pipeline.store, pipeline.settings)
+    assert unfinished is not None
+    assert " ".join(weakest.quote.text.split()) not in [s.text for s in unfinished.sentences]
+    monkeypatch.setattr(extractive, "CONTINUATION", re.compile(re.escape(weakest.quote.text[:12])))
+    assert weakest.carries_on
+    finished = compose(query, candidates, eligible, pipeline.store, pipeline.settings)
+    assert finished is not None
+    assert [s.text for s in finished.sentences[:2]] == [
+        answer.sentences[0].text,
+        " ".join(weakest.quote.text.split()),
+    ]
