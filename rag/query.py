@@ -39,6 +39,13 @@ _TERM_QUESTION = re.compile(
     r"^\s*(?:what|who) (?:is|are|was|were) (?:(?:an?|the) )?(?P<term>[^?]{3,80}?)\s*\?*\s*$", re.I
 )
 
+#: Weight, in a question's vector, of the sentences that set the scene ("We already run a joined-up
+#: service for older people at home but it has stalled.") against those that ask ("What's the best way
+#: to go about improving it?"): what is asked decides what answers; the scene only what it is about.
+CONTEXT_WEIGHT = 0.3
+#: Where one sentence of a question ends and the next begins ("... it has stalled. What's ...").
+_SENTENCE_BREAK = re.compile(r"(?<=[.?!])\s+(?=[A-Z\"'‘“])")
+
 
 def clean_question(question: str) -> str:
     """A question fit to search with, or InputError for one that cannot be answered.
@@ -52,6 +59,15 @@ def clean_question(question: str) -> str:
     if len(text) > MAX_QUESTION_CHARS:
         raise InputError("question", f"is {len(text)} characters long; keep it under {MAX_QUESTION_CHARS}")
     return text
+
+
+def asking_and_scene(text: str) -> tuple[str, str]:
+    """A question's sentences that ask (those ending in "?", else the last one) and the others, which set
+    the scene; the scene is "" for a question of one sentence, or whose every sentence asks."""
+    sentences = _SENTENCE_BREAK.split(text.strip())
+    asking = [s for s in sentences if s.rstrip().endswith("?")] or sentences[-1:]
+    scene = [s for s in sentences if s not in asking]
+    return (" ".join(asking), " ".join(scene)) if scene else (text, "")
 
 
 @dataclass(frozen=True, eq=False)
@@ -140,7 +156,7 @@ class QueryReader:
         intent = self.intents.read(text, named)
         return Query(
             text=text,
-            vector=self.embedder.embed_query(text),
+            vector=self.vector(text),
             words=frozenset(self.content_words(text, named)),
             named=frozenset(named),
             intent=intent,
@@ -150,6 +166,18 @@ class QueryReader:
             term=re.split(r"[,;(]", term.group("term"))[0].strip() if (term := _TERM_QUESTION.match(text)) else "",
             places=tuple(tuple(ids) for ids in self.intents.places(text)),
         )
+
+    def vector(self, text: str) -> np.ndarray:
+        """The question's vector: the sentences that ask, with the scene set before them at ``CONTEXT_WEIGHT``.
+
+        Embedded whole, a long scene ("I'm drafting guidance for newly formed partnerships.") outweighs
+        the short question it leads to, and the answer matches the scene instead of what is asked.
+        """
+        asking, scene = asking_and_scene(text)
+        if not scene:
+            return self.embedder.embed_query(text)
+        vector = self.embedder.embed_query(asking) + CONTEXT_WEIGHT * self.embedder.embed_query(scene)
+        return (vector / np.linalg.norm(vector)).astype(np.float32)
 
     def content_words(self, text: str, named: set[str]) -> set[str]:
         """The question's word stems that an answer sentence should share.

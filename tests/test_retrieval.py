@@ -21,7 +21,7 @@ from index.units import SENTENCE, WINDOW
 from rag.lexical import Tokenizer, lexical_text
 from rag.models import RetrievedPassage
 from rag.pool import POOL_SIZES, PoolSize, candidate_pool
-from rag.query import SourceMatcher
+from rag.query import SourceMatcher, asking_and_scene
 from rag.retrieval import (
     DenseRetriever,
     FusedScores,
@@ -390,3 +390,39 @@ def test_a_question_about_how_a_named_study_was_done_pools_all_of_it(
         pooled = {h.passage.passage_id for h in candidate_pool(query, scores, top_k=1)}
     own = {p.passage_id for p in rag_index.store.passages if p.source_id == "sims2021"}
     assert (own <= pooled) is whole
+
+
+@pytest.mark.parametrize(
+    ("text", "asking", "scene"),
+    [
+        ("How many papers did the review include?", "How many papers did the review include?", ""),
+        (
+            "We run a joined-up service. It has stalled. What's the best way to improve it?",
+            "What's the best way to improve it?",
+            "We run a joined-up service. It has stalled.",
+        ),
+        ("Is it safe? How long does it protect?", "Is it safe? How long does it protect?", ""),
+        ("What did Sims et al. (2021) find? Keep it short.", "What did Sims et al. (2021) find?", "Keep it short."),
+        ("I lead a board. Tell me what helps", "Tell me what helps", "I lead a board."),
+    ],
+)
+def test_a_question_is_split_into_what_it_asks_and_the_scene_it_sets(text: str, asking: str, scene: str) -> None:
+    assert asking_and_scene(text) == (asking, scene)
+
+
+def test_a_long_scene_does_not_outweigh_the_question_it_leads_to(rag_index: RagIndex, embedder: Embedder) -> None:
+    """Embedded whole, a scene about night shifts would match the fatigue survey better than the
+    partnership boards the question asks about; read apart, the asking sentence leads."""
+    question = (
+        "Our community nurses work long night shifts and many of them report fatigue and poor sleep, "
+        "which worries our board. Who helped partnership boards agree priorities?"
+    )
+    boards = embedder.embed_query("Clinical leaders helped partnership boards agree shared priorities.")
+    fatigue = embedder.embed_query("Nurses working night shifts reported more fatigue and sleep problems.")
+    whole = embedder.embed_query(question)
+    assert whole @ fatigue > whole @ boards  # the premise: read whole, the scene wins
+    vector = rag_index.pipeline.query(question).vector
+    assert vector @ boards > vector @ fatigue
+    assert abs(float(np.linalg.norm(vector)) - 1.0) < 1e-5
+    single = "Who helped partnership boards agree priorities?"
+    assert np.allclose(rag_index.pipeline.query(single).vector, embedder.embed_query(single))
