@@ -88,6 +88,15 @@ _APPRAISAL = re.compile(
     re.I,
 )
 BACKGROUND_PENALTY = 0.06
+#: Background that frames a study by the gap in research it fills ("there is little evidence on how to
+#: support leaders", "it is unclear what kind of leadership is needed", "The review starts from a gap")
+#: says what is not known, not what works: a further penalty for questions asking what works.
+_RESEARCH_GAP = re.compile(
+    r"\b(?:little (?:research|evidence|is known)|(?:is|remains|was) unclear|(?:starts?|starting) from"
+    r"|a gap\b|gaps? in\b|lack of (?:research|evidence)|(?:argues?|notes?|says?) that (?:leadership|integrat\w+) is)",
+    re.I,
+)
+GAP_PENALTY = 0.15
 _WANTS_EFFECT = frozenset({"what_works", "how_to", "comparison"})
 #: Fewest words a quoted sentence has: shorter fragments state nothing.
 MIN_WORDS = 3
@@ -281,7 +290,12 @@ class ExtractiveAnswerer:
                 bonus = answer_type_bonus(query, text)
                 score += bonus
                 if query.intent.intent in _WANTS_EFFECT:
-                    score += EFFECT_BONUS * bool(_EFFECT.search(text)) - BACKGROUND_PENALTY * (role == "background")
+                    background = role == "background"
+                    score += (
+                        EFFECT_BONUS * bool(_EFFECT.search(text))
+                        - BACKGROUND_PENALTY * background
+                        - GAP_PENALTY * (background and bool(_RESEARCH_GAP.search(text)))
+                    )
                 field = _field_of(passage, start)
                 rank_part = RANK_WEIGHT * prior[passage.passage_id]
                 scored.append(

@@ -9,10 +9,13 @@ import numpy as np
 import pytest
 
 from index.embedding import Embedder
+from rag import extractive
 from rag.extractive import (
+    _RESEARCH_GAP,
     ANAPHOR,
     ANSWER_TYPE_BONUS,
     CONTINUATION,
+    GAP_PENALTY,
     ExtractiveAnswerer,
     ScoredSentence,
     answer_type_bonus,
@@ -466,3 +469,46 @@ def test_abstains_when_a_note_names_what_the_question_asks_for(
     assert not pipeline.ask("Which studies found that leaders who shared budgets openly built trust?").abstained
     monkeypatch.setattr("rag.abstention._FOCUS", re.compile(r"(?!)"))
     assert not pipeline.ask(question).abstained  # the note on what is asked for declined it
+
+
+@pytest.mark.parametrize(
+    ("text", "gap"),
+    [
+        ("There is little evidence on how to support those who lead integrated care teams.", True),
+        ("It is unclear what kind of leadership is needed.", True),
+        ("The review starts from a gap.", True),
+        ("The authors argue that leadership is especially important in integrated care systems.", True),
+        ("Leaders who shared budgets openly reported more trust between partners.", False),
+        ("Health and social care in England are moving towards integration.", False),
+    ],
+)
+def test_background_framing_a_gap_in_research_is_told_apart(text: str, gap: bool) -> None:
+    assert bool(_RESEARCH_GAP.search(text)) is gap
+
+
+@pytest.mark.parametrize(
+    ("question", "penalised"),
+    [("What works in working with power?", True), ("How many nurses took part in the survey?", False)],
+)
+def test_background_on_a_gap_in_research_is_no_answer_to_what_works(
+    rag_index: RagIndex, monkeypatch: pytest.MonkeyPatch, question: str, penalised: bool
+) -> None:
+    """What is not known is not what works: background stating a research gap loses ``GAP_PENALTY``
+    when the question asks what works, and nothing otherwise."""
+    pipeline = rag_index.pipeline
+    store = pipeline.extractive.store
+    sentences = store.sentences
+    # Every sentence is background here, so the only difference is whether it states a gap.
+    monkeypatch.setattr(
+        store,
+        "sentences",
+        lambda position: sentences(position)._replace(roles=["background"] * len(sentences(position).roles)),
+    )
+    query = pipeline.query(question)
+    hits = pipeline.pool(query)
+    before = {c.quote.text: c.score for c in pipeline.extractive.score_sentences(query, hits)}
+    target = next(iter(before))
+    monkeypatch.setattr(extractive, "_RESEARCH_GAP", re.compile(re.escape(target)))
+    after = {c.quote.text: c.score for c in pipeline.extractive.score_sentences(query, hits)}
+    assert after[target] == pytest.approx(before[target] - GAP_PENALTY * penalised)
+    assert all(after[text] == before[text] for text in before if text != target)
