@@ -127,7 +127,7 @@ class Settings(BaseSettings):
     answerer: Literal["extractive", "openai", "ollama"] = Field(
         "extractive", description="Who writes the answer: extractive (offline) or an LLM backend."
     )
-    max_answer_sentences: int = Field(10, ge=1, le=20, description="Most sentences in an answer.")
+    max_answer_sentences: int = Field(12, ge=1, le=20, description="Most sentences in an answer.")
     abstain_threshold: float = Field(
         0.859, ge=0.0, le=3.0, description="Below this evidence score the answer abstains."
     )

@@ -121,6 +121,7 @@ class ScoredSentence:
     lexical: float  # share of the question's word weight it shares
     prior: float  # the part of its score that comes from its passage's retrieval rank
     typed: bool = False  # it states the kind of thing asked for: a count, a date, advice
+    item: bool = False  # it is an item of a list ("- ...", "1. ...")
     tokens: frozenset[str] = frozenset()  # its word stems, to tell a repeat in other words
 
     @property
@@ -300,7 +301,17 @@ class ExtractiveAnswerer:
                 rank_part = RANK_WEIGHT * prior[passage.passage_id]
                 scored.append(
                     ScoredSentence(
-                        Quote(hit, start, end), unit, score, vector, role, field, lexical, rank_part, bonus > 0, tokens
+                        Quote(hit, start, end),
+                        unit,
+                        score,
+                        vector,
+                        role,
+                        field,
+                        lexical,
+                        rank_part,
+                        typed=bonus > 0,
+                        item=item,
+                        tokens=tokens,
                     )
                 )
         scored.sort(key=lambda s: -s.score)

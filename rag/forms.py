@@ -54,6 +54,8 @@ STRENGTH_METHODS = 5
 STRENGTH_FINDINGS = 3
 #: Sentences opening with "They", "It", ... followed back to the one that names their subject, at most.
 ANAPHOR_CHAIN = 3
+#: Items of a list brought by the sentence that opens it, at most.
+LIST_ITEMS = 6
 #: A sentence this similar (cosine) to one already chosen says the same thing.
 DUPLICATE_SIMILARITY = 0.9
 #: ... or this share of its word stems are a chosen one's.
@@ -131,8 +133,14 @@ class Selection:
             group.insert(0, antecedent)  # "They brokered ..." after "They explained ..." after "Clinical leaders ..."
         while group[0].continues and (before := neighbour(group[0], -1)) is not None:
             group.insert(0, before)
-        while group[-1].introduces_list and (follower := neighbour(group[-1], 1)) is not None:
+        # A sentence ending in a colon brings its list: every item, "1. ..." to "4. ...", up to LIST_ITEMS.
+        opened = items = 0
+        while items < LIST_ITEMS and (follower := neighbour(group[-1], 1)) is not None:
+            opened += group[-1].introduces_list
+            if not (group[-1].introduces_list or (opened and follower.item)):
+                break
             group.append(follower)
+            items += follower.item
         return group
 
 
@@ -291,7 +299,11 @@ def in_own_words(eligible: Sequence[ScoredSentence]) -> list[ScoredSentence]:
 def _realist(selection: Selection, eligible: Sequence[ScoredSentence], floor: float) -> tuple[list[Block], list[Gap]]:
     """What works (mechanisms and findings), in what circumstances (contexts), with what results (outcomes)."""
     works = [c for c in eligible if c.field in ("", "mechanism", "summary")]
-    mechanisms = fill(selection, spread(works, floor), REALIST_ITEMS["What works"], findings_first=True)
+    # What works leaves a sentence for a context and one for an outcome, when there are any: an answer
+    # with no room left for them would read as if the evidence were silent on its circumstances or results.
+    reserved = sum(any(c.field == name for c in eligible) for name in ("context", "outcome"))
+    most = max(1, selection.room() - reserved)
+    mechanisms = fill(selection, spread(works, floor), REALIST_ITEMS["What works"], most, findings_first=True)
     records = {c.passage.passage_id for c in mechanisms if c.field}
 
     def of_field(name: str) -> list[ScoredSentence]:
@@ -299,18 +311,16 @@ def _realist(selection: Selection, eligible: Sequence[ScoredSentence], floor: fl
         others = [c for c in eligible if c.field == name and c.passage.passage_id not in records]
         return own + spread(others, floor)
 
-    contexts = fill(selection, of_field("context"), REALIST_ITEMS["In what circumstances"])
-    outcomes = fill(selection, of_field("outcome"), REALIST_ITEMS["With what results"])
-    blocks: list[Block] = [
-        ("What works", mechanisms),
-        ("In what circumstances", contexts),
-        ("With what results", outcomes),
-    ]
-    gaps = [
-        Gap(part=heading, note=f"{heading}: the indexed evidence does not say.")
-        for heading, chosen in blocks[1:]
-        if not chosen
-    ]
+    blocks: list[Block] = [("What works", mechanisms)]
+    gaps: list[Gap] = []
+    for heading, field in (("In what circumstances", "context"), ("With what results", "outcome")):
+        room = selection.room()
+        reserved -= any(c.field == field for c in eligible)
+        chosen = fill(selection, of_field(field), REALIST_ITEMS[heading], max(1, room - reserved))
+        if chosen:
+            blocks.append((heading, chosen))
+        elif room:  # with no room left, silence here says nothing about the evidence
+            gaps.append(Gap(part=heading, note=f"{heading}: the indexed evidence does not say."))
     return [block for block in blocks if block[1]], gaps
 
 

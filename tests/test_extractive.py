@@ -42,6 +42,11 @@ ANSWERABLE = [
 #: The colon-introduced list of the test index and its first item, as an answer shows them.
 LIST_INTRO = "The review lists the three habits these leaders relied on in their daily work:"
 FIRST_ITEM = "Holding monthly budget meetings where council and NHS partners sat as equals."
+HABITS = (
+    FIRST_ITEM,
+    "Rotating the chair of the partnership board between the member organisations.",
+    "Publishing the minutes of every joint decision for staff and the public to read.",
+)
 NEAR_DUPLICATES = (
     "Clinical leaders helped partnership boards agree shared priorities for the local population.",
     "Clinical leaders helped the partnership boards to agree shared priorities for their local population.",
@@ -192,16 +197,18 @@ def test_the_talking_question_reaches_the_list_through_the_sentence_before_it(
 
 def test_a_sentence_already_chosen_does_not_use_up_the_sentence_limit(rag_index: RagIndex, embedder: Embedder) -> None:
     pipeline = rag_index.pipeline
-    settings = rag_index.settings.model_copy(update={"max_answer_sentences": 4})
+    # Room for five under "What works", with one left for a circumstance and one for a result.
+    settings = rag_index.settings.model_copy(update={"max_answer_sentences": 7})
     answerer = ExtractiveAnswerer(rag_index.store, settings, pipeline.vocabulary)
     question = "What habits did leaders who succeeded in joint working rely on?"
     answer = answerer.answer(pipeline.query(question), pipeline.pool(question))
     texts = [s.text for s in answer.sentences]
-    assert len(texts) == len(set(texts)) == 4
-    assert texts[:3] == [
+    assert len(texts) == len(set(texts)) >= 5
+    # The sentence opening the list brings every item of it.
+    assert texts[:5] == [
         "Leaders who succeeded in joint working kept partners talking between the formal board meetings.",
         LIST_INTRO,
-        FIRST_ITEM,
+        *HABITS,
     ]
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from rag import extractive
-from rag.extractive import RANK_WEIGHT
+from rag.extractive import RANK_WEIGHT, ExtractiveAnswerer
 from rag.forms import (
     DUPLICATE_SIMILARITY,
     Selection,
@@ -337,3 +337,17 @@ def test_a_direct_answer_is_finished_by_the_sentence_that_carries_on_from_it(
         answer.sentences[0].text,
         " ".join(weakest.quote.text.split()),
     ]
+
+
+@pytest.mark.parametrize("limit", [3, 4, 5])
+def test_what_works_leaves_room_for_the_circumstances_and_results(rag_index: RagIndex, limit: int) -> None:
+    """However short the answer must be, a realist answer with coded contexts and outcomes to hand quotes
+    one of each: a full "What works" would otherwise read as if the evidence were silent on them."""
+    pipeline = rag_index.pipeline
+    settings = rag_index.settings.model_copy(update={"max_answer_sentences": limit})
+    answerer = ExtractiveAnswerer(rag_index.store, settings, pipeline.vocabulary)
+    answer = answerer.answer(pipeline.query(POWER), pipeline.pool(POWER))
+    assert answer.form == "realist"
+    sizes = {section.heading: len(section.sentences) for section in answer.sections}
+    assert sizes == {"What works": limit - 2, "In what circumstances": 1, "With what results": 1}
+    assert not answer.gaps
