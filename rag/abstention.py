@@ -139,7 +139,11 @@ class AbstentionRules:
             if c.is_scope_note and (c.source_id in focal or any(sid in c.quote.text for sid in focal))
         ]
         findings = [c for c in eligible if c.source_id in focal]
-        asked = set(query.words) - self._bibliographic - self._question_words
+        asked = set(query.words) - self._question_words
+        # Words of titles and authors may only name a publication; but a question left with one word
+        # without them ("Why does leading integrated care take time?") is about those words.
+        if len(asked - self._bibliographic) >= 2:
+            asked -= self._bibliographic
         # Each note and leading finding tokenised once, for both rules that read them.
         noted = [(note, self.note_tokens(note)) for note in notes]
         leading = [(finding, self.tokens(finding.quote.text)) for finding in findings[:LEADING]]

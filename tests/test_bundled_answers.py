@@ -70,3 +70,13 @@ def test_most_answerable_questions_are_answered(answers: dict[str, Answer]) -> N
     answerable = [q for q in QUESTIONS if q.answerable]
     answered = [q.id for q in answerable if not answers[q.id].abstained]
     assert len(answered) > len(answerable) // 2, sorted(set(q.id for q in answerable) - set(answered))
+
+
+def test_a_question_mostly_in_the_words_of_titles_is_read_in_them(bundled: Pipeline) -> None:
+    """ "leading", "integrated", "care" and "time" are all words of some title; without them only "take" is
+    left, which a scope note ("what form it takes") happens to share. The question is about all its words."""
+    question = "Why does leading integrated care take time?"
+    rules = bundled.extractive.rules
+    query = bundled.query(question)
+    assert len(set(query.words) - rules._question_words - rules._bibliographic) == 1
+    assert not bundled.ask(query).abstained
