@@ -27,6 +27,7 @@ import numpy as np
 from index.settings import Settings
 from index.store import IndexStore
 from rag.citations import make_citation
+from rag.intent import plural
 from rag.models import Answer, AnswerSection, AnswerSentence, Citation, EvidenceProfile, Form, Gap, Side
 from rag.query import Query
 from rag.support import numbers_in
@@ -354,10 +355,14 @@ def _comparison(
 
 
 def sides_of(query: Query, eligible: Sequence[ScoredSentence], store: IndexStore) -> list[Side]:
-    """A comparison's sides: those it names, else the publications that bear most on it, each a side."""
+    """A comparison's sides: those it names, else the publications that bear most on it, each a side (of
+    the kind it names in the plural, "Do the reviews agree ...?", when two or more of that kind bear on it)."""
     if query.intent.sides:
         return query.intent.sides
-    order = list(dict.fromkeys(c.source_id for c in eligible))[:IMPLICIT_SIDES]
+    bearing = list(dict.fromkeys(c.source_id for c in eligible))
+    # "Do the reviews agree ...?" compares the reviews among them.
+    of_kind = [sid for sid in bearing if sid in query.of_kind]
+    order = (of_kind if len(of_kind) >= 2 else bearing)[:IMPLICIT_SIDES]
     return [Side(label=store.manifest.sources[sid].short_cite if sid in store.manifest.sources else sid,
                  source_ids=[sid]) for sid in order]  # fmt: skip
 
@@ -493,6 +498,4 @@ def _profile(
 
 
 def _plural(noun: str, n: int) -> str:
-    if n == 1 or noun.endswith("s"):
-        return noun
-    return noun[:-1] + "ies" if noun.endswith("y") and noun[-2:-1] not in "aeiou" else noun + "s"
+    return noun if n == 1 else plural(noun)

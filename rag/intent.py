@@ -271,6 +271,12 @@ class IntentReader:
                 sides.append(Side(label="; ".join(self._by_id[sid].short_cite for sid in ids), source_ids=ids))
         return sides if len(sides) >= 2 else []
 
+    def of_kind(self, question: str) -> list[str]:
+        """The publications of a kind the question names in the plural ("Do the reviews agree ...?" names
+        every publication whose design is a review), in index order; none when it names no kind."""
+        words = set(_words(question))
+        return [s.source_id for s in self.sources if (kind := _words(s.design)[-1:]) and plural(kind[0]) in words]
+
     def places(self, question: str) -> list[list[str]]:
         """For each country a question names, the publications set there (none for an unknown one)."""
         countries = dict.fromkeys(COUNTRY_NAMES[m.group(1).lower()] for m in _COUNTRY_RE.finditer(question))
@@ -327,6 +333,15 @@ class IntentReader:
     def _surnames(self, source_id: str) -> list[str]:
         source = self._by_id.get(source_id)
         return source.surnames[:1] if source else []
+
+
+def plural(noun: str) -> str:
+    """The plural of a noun phrase ("case study" -> "case studies", "realist synthesis" -> "realist syntheses")."""
+    if noun.endswith("sis"):
+        return noun[:-2] + "es"
+    if noun.endswith("s"):
+        return noun  # "mixed methods"
+    return noun[:-1] + "ies" if noun.endswith("y") and noun[-2:-1] not in "aeiou" else noun + "s"
 
 
 def _pairs(text: str) -> set[tuple[str, str]]:

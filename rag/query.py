@@ -89,6 +89,9 @@ class Query:
     term: str = ""
     #: For each country the question names ("the Swedish finding"), the publications set there.
     places: tuple[tuple[str, ...], ...] = ()
+    #: The publications of a kind the question names in the plural ("the reviews"): a comparison of
+    #: "the reviews" compares reviews.
+    of_kind: tuple[str, ...] = ()
 
 
 class Vocabulary:
@@ -165,6 +168,7 @@ class QueryReader:
             wants_date=bool(_DATE_QUESTION.search(text)),
             term=re.split(r"[,;(]", term.group("term"))[0].strip() if (term := _TERM_QUESTION.match(text)) else "",
             places=tuple(tuple(ids) for ids in self.intents.places(text)),
+            of_kind=tuple(self.intents.of_kind(text)),
         )
 
     def vector(self, text: str) -> np.ndarray:

@@ -20,6 +20,7 @@ from rag.forms import (
     fill,
     in_own_words,
     repeats,
+    sides_of,
     spread,
 )
 from rag.models import Answer
@@ -47,6 +48,7 @@ LABELS = ("Context:", "Mechanism:", "Outcome:", "Summary:")
         ("realist review", 2, "realist reviews"),
         ("unknown design", 2, "unknown designs"),
         ("realist review", 1, "realist review"),
+        ("realist synthesis", 2, "realist syntheses"),
         ("case study", 1, "case study"),
         ("interviews and literature review", 1, "interviews and literature review"),
         ("mixed methods", 2, "mixed methods"),
@@ -351,3 +353,17 @@ def test_what_works_leaves_room_for_the_circumstances_and_results(rag_index: Rag
     sizes = {section.heading: len(section.sentences) for section in answer.sections}
     assert sizes == {"What works": limit - 2, "In what circumstances": 1, "With what results": 1}
     assert not answer.gaps
+
+
+def test_a_comparison_of_a_kind_of_publication_compares_publications_of_that_kind(rag_index: RagIndex) -> None:
+    """ "Do the reviews agree ...?" names no sides; its sides are the reviews that bear most on it."""
+    pipeline = rag_index.pipeline
+    query = pipeline.query("Do the studies agree about partnership boards?")
+    assert query.intent.intent == "comparison" and not query.intent.sides
+    _, eligible = pipeline.extractive.candidates(query, pipeline.pool(query))
+    bearing = [side.source_ids[0] for side in sides_of(query, eligible, rag_index.store)]
+    assert len(bearing) == 3
+    kind = replace(query, of_kind=(bearing[2], bearing[1]))
+    assert [side.source_ids[0] for side in sides_of(kind, eligible, rag_index.store)] == [bearing[1], bearing[2]]
+    alone = replace(query, of_kind=(bearing[2],))  # one publication of the kind is no comparison of them
+    assert [side.source_ids[0] for side in sides_of(alone, eligible, rag_index.store)] == bearing

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from index.models import Role, SourceInfo
-from rag.intent import ROLES_ASKED, IntentReader, asked_roles, classify
+from rag.intent import ROLES_ASKED, IntentReader, asked_roles, classify, plural
 from rag.models import Intent
 
 #: Titles without country names or designs, so a side is chosen by its country alone.
@@ -224,3 +224,26 @@ def test_a_country_side_described_by_its_title_is_narrowed_to_that_publication()
 )
 def test_everyday_words_near_a_role_cue_ask_for_no_extra_role(question: str) -> None:
     assert asked_roles("how_to", question) == ROLES_ASKED["how_to"]
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Do the reviews agree on what leaders need?", ["sims2021"]),
+        ("What do the studies say about trust?", ["waring2023"]),
+        ("Do the policy analyses and reports differ?", ["baylis2018", "nies2021"]),
+        ("What does the review say about trust?", []),  # one review is named, not a kind compared
+        ("Do the publications agree on trust?", []),
+    ],
+)
+def test_of_kind_lists_the_publications_of_a_kind_named_in_the_plural(question: str, expected: list[str]) -> None:
+    assert IntentReader(SOURCES).of_kind(question) == expected
+
+
+@pytest.mark.parametrize(
+    ("noun", "expected"),
+    [("review", "reviews"), ("case study", "case studies"), ("realist synthesis", "realist syntheses"),
+     ("survey", "surveys"), ("mixed methods", "mixed methods")],
+)  # fmt: skip
+def test_plural(noun: str, expected: str) -> None:
+    assert plural(noun) == expected
