@@ -219,7 +219,8 @@ _ROLE_CUES: tuple[tuple[Role, re.Pattern[str]], ...] = (
     (
         "bibliographic",
         re.compile(
-            r"\blicen[cs]e|\bdedicat|\bpublish|\bjournal\b|\bfund|\bpaid\b|\bproject number\b|\bauthors?\b"
+            # "funded", "funding", but not the King's Fund, a name
+            r"\blicen[cs]e|\bdedicat|\bpublish|\bjournal\b|(?-i:\bfund|^Fund)|\bpaid\b|\bproject number\b|\bauthors?\b"
             r"|\baffiliat|\btitle[ds]?\b|\bdoi\b|\bcontract\b|\baccepted\b|\bprogramme paid\b",
             re.I,
         ),

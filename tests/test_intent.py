@@ -120,6 +120,9 @@ def test_every_intent_asks_for_findings() -> None:
         ("what_works", "What helps leaders build trust between partners?", set()),
         ("definition", "What was the 'discovery' approach that the two organisations used?", {"method"}),
         ("what_works", "What leadership approaches help systems succeed in a crisis?", set()),
+        ("factoid", "Which programme funded the synthesis?", {"bibliographic"}),
+        ("factoid", "Funding for the review came from where?", {"bibliographic"}),
+        ("comparison", "Do the King's Fund report and the NIHR project agree on system leadership?", set()),
     ],
 )
 def test_asked_roles_adds_the_roles_a_question_names(intent: Intent, question: str, added: set[Role]) -> None:
