@@ -97,6 +97,15 @@ _RESEARCH_GAP = re.compile(
     re.I,
 )
 GAP_PENALTY = 0.15
+#: A call for more research ("Future work should clarify which skills ...", "They call for more knowledge
+#: about ...") echoes a question's words without answering it: the same penalty, unless the question is
+#: itself about the evidence or research.
+_CALL_FOR_RESEARCH = re.compile(
+    r"\b(?:future (?:work|research|studies)|further (?:research|work|studies|study)|more (?:research|knowledge|studies)"
+    r"|call(?:s|ed)? for (?:more|further|stronger)|research should|should (?:examine|explore|investigate))\b",
+    re.I,
+)
+_ABOUT_RESEARCH = re.compile(r"\b(?:research|evidence|stud(?:y|ies)|future|gaps?|known)\b", re.I)
 _WANTS_EFFECT = frozenset({"what_works", "how_to", "comparison"})
 #: Fewest words a quoted sentence has: shorter fragments state nothing.
 MIN_WORDS = 3
@@ -256,6 +265,7 @@ class ExtractiveAnswerer:
         """Every sentence unit of the pool's passages, scored against the question, best first."""
         q_weight = sum(self.vocabulary.weight(t) for t in query.words) or 1.0
         prior = _rank_prior(hits)
+        about_research = query.intent.intent == "evidence_strength" or bool(_ABOUT_RESEARCH.search(query.text))
         scored = []
         for hit in hits:
             passage = hit.passage
@@ -289,7 +299,7 @@ class ExtractiveAnswerer:
                     + NOVELTY_WEIGHT * novelty
                 )
                 bonus = answer_type_bonus(query, text)
-                score += bonus
+                score += bonus - GAP_PENALTY * (not about_research and bool(_CALL_FOR_RESEARCH.search(text)))
                 if query.intent.intent in _WANTS_EFFECT:
                     background = role == "background"
                     score += (

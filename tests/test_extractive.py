@@ -11,6 +11,7 @@ import pytest
 from index.embedding import Embedder
 from rag import extractive
 from rag.extractive import (
+    _CALL_FOR_RESEARCH,
     _RESEARCH_GAP,
     ANAPHOR,
     ANSWER_TYPE_BONUS,
@@ -516,6 +517,43 @@ def test_background_on_a_gap_in_research_is_no_answer_to_what_works(
     before = {c.quote.text: c.score for c in pipeline.extractive.score_sentences(query, hits)}
     target = next(iter(before))
     monkeypatch.setattr(extractive, "_RESEARCH_GAP", re.compile(re.escape(target)))
+    after = {c.quote.text: c.score for c in pipeline.extractive.score_sentences(query, hits)}
+    assert after[target] == pytest.approx(before[target] - GAP_PENALTY * penalised)
+    assert all(after[text] == before[text] for text in before if text != target)
+
+
+@pytest.mark.parametrize(
+    ("text", "calls"),
+    [
+        ("Future work should clarify which leadership skills integrated care needs.", True),
+        ("They call for more knowledge about the leadership skills needed.", True),
+        ("Further research should examine whether they are a hidden barrier.", True),
+        ("The skills judged important were relational and organisational skills.", False),
+        ("There was little evidence that leaders themselves improved implementation.", False),
+    ],
+)
+def test_a_call_for_more_research_is_told_apart(text: str, calls: bool) -> None:
+    assert bool(_CALL_FOR_RESEARCH.search(text)) is calls
+
+
+@pytest.mark.parametrize(
+    ("question", "penalised"),
+    [
+        ("How many nurses took part in the survey?", True),
+        ("What works in working with power?", True),
+        ("What evidence is there on night shifts and fatigue?", False),  # asks about the research itself
+        ("How strong is the case for rotating the chair?", False),  # evidence strength
+    ],
+)
+def test_a_call_for_more_research_is_no_answer_unless_research_is_asked_about(
+    rag_index: RagIndex, monkeypatch: pytest.MonkeyPatch, question: str, penalised: bool
+) -> None:
+    pipeline = rag_index.pipeline
+    query = pipeline.query(question)
+    hits = pipeline.pool(query)
+    before = {c.quote.text: c.score for c in pipeline.extractive.score_sentences(query, hits)}
+    target = next(iter(before))
+    monkeypatch.setattr(extractive, "_CALL_FOR_RESEARCH", re.compile(re.escape(target)))
     after = {c.quote.text: c.score for c in pipeline.extractive.score_sentences(query, hits)}
     assert after[target] == pytest.approx(before[target] - GAP_PENALTY * penalised)
     assert all(after[text] == before[text] for text in before if text != target)
