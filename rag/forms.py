@@ -41,8 +41,9 @@ Block = tuple[str, list["ScoredSentence"]]
 #: Supporting sentences after a direct answer's first; a question of no clear intent may need more.
 SUPPORTING = 3
 GENERAL_SUPPORTING = 5
-#: Words a direct answer's supporting sentences may bring it to: a direct answer stays short.
-DIRECT_WORDS = 120
+#: Words of quotes a direct answer's supporting sentences may bring it to: with its evidence line a
+#: direct answer stays within about 120 words.
+DIRECT_WORDS = 110
 #: Items under each realist heading, and per comparison side.
 REALIST_ITEMS = {"What works": 6, "In what circumstances": 2, "With what results": 2}
 SIDE_ITEMS = 4
