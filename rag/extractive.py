@@ -96,7 +96,7 @@ _RESEARCH_GAP = re.compile(
     r"|a gap\b|gaps? in\b|lack of (?:research|evidence)|(?:argues?|notes?|says?) that (?:leadership|integrat\w+) is)",
     re.I,
 )
-GAP_PENALTY = 0.15
+GAP_PENALTY = 0.3
 #: A call for more research ("Future work should clarify which skills ...", "They call for more knowledge
 #: about ...") echoes a question's words without answering it: the same penalty, unless the question is
 #: itself about the evidence or research.
