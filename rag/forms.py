@@ -138,8 +138,10 @@ class Selection:
         # A sentence ending in a colon brings its list: every item, "1. ..." to "4. ...", up to LIST_ITEMS.
         opened = items = 0
         while items < LIST_ITEMS and (follower := neighbour(group[-1], 1)) is not None:
-            opened += group[-1].introduces_list
-            if not (group[-1].introduces_list or (opened and follower.item)):
+            # A sentence opens a list when it ends in a colon, or when the list follows it directly.
+            opens = group[-1].introduces_list or (follower.item and not group[-1].item)
+            opened += opens
+            if not (opens or (opened and follower.item)):
                 break
             group.append(follower)
             items += follower.item

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from rag import extractive
-from rag.extractive import RANK_WEIGHT, ExtractiveAnswerer
+from rag.extractive import RANK_WEIGHT, ExtractiveAnswerer, ScoredSentence
 from rag.forms import (
     DUPLICATE_SIMILARITY,
     Selection,
@@ -367,3 +367,18 @@ def test_a_comparison_of_a_kind_of_publication_compares_publications_of_that_kin
     assert [side.source_ids[0] for side in sides_of(kind, eligible, rag_index.store)] == [bearing[1], bearing[2]]
     alone = replace(query, of_kind=(bearing[2],))  # one publication of the kind is no comparison of them
     assert [side.source_ids[0] for side in sides_of(alone, eligible, rag_index.store)] == bearing
+
+
+def test_a_sentence_followed_directly_by_a_list_opens_it(rag_index: RagIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ "The review produced four programme theories." followed by "1. ...", "2. ..." brings them as a
+    sentence ending in a colon would; a sentence followed by another sentence brings nothing."""
+    pipeline = rag_index.pipeline
+    query = pipeline.query("What habits did leaders who succeeded in joint working rely on?")
+    candidates, _ = pipeline.extractive.candidates(query, pipeline.pool(query))
+    intro = next(c for c in candidates if c.quote.text.startswith("The review lists the three habits"))
+    talking = next(c for c in candidates if c.quote.text.startswith("Leaders who succeeded in joint working kept"))
+    # As if the list's opening sentence ended in a full stop.
+    monkeypatch.setattr(ScoredSentence, "introduces_list", property(lambda self: False))
+    selection = Selection(candidates, query.roles, 10)
+    assert [s.item for s in selection.readable_group(intro)] == [False, True, True, True]
+    assert selection.readable_group(talking) == [talking]
