@@ -318,12 +318,12 @@ def _realist(selection: Selection, eligible: Sequence[ScoredSentence], floor: fl
     blocks: list[Block] = [("What works", mechanisms)]
     gaps: list[Gap] = []
     for heading, field in (("In what circumstances", "context"), ("With what results", "outcome")):
-        room = selection.room()
         reserved -= any(c.field == field for c in eligible)
-        chosen = fill(selection, of_field(field), REALIST_ITEMS[heading], max(1, room - reserved))
+        pool = of_field(field)
+        chosen = fill(selection, pool, REALIST_ITEMS[heading], max(1, selection.room() - reserved))
         if chosen:
             blocks.append((heading, chosen))
-        elif room:  # with no room left, silence here says nothing about the evidence
+        elif not pool:  # a context left out as a repeat, or for want of room, is no silence of the evidence
             gaps.append(Gap(part=heading, note=f"{heading}: the indexed evidence does not say."))
     return [block for block in blocks if block[1]], gaps
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from rag import extractive
+from rag import extractive, forms
 from rag.extractive import RANK_WEIGHT, ExtractiveAnswerer, ScoredSentence
 from rag.forms import (
     DUPLICATE_SIMILARITY,
@@ -382,3 +382,19 @@ def test_a_sentence_followed_directly_by_a_list_opens_it(rag_index: RagIndex, mo
     selection = Selection(candidates, query.roles, 10)
     assert [s.item for s in selection.readable_group(intro)] == [False, True, True, True]
     assert selection.readable_group(talking) == [talking]
+
+
+def test_a_context_left_out_as_a_repeat_is_not_reported_as_missing(
+    rag_index: RagIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "In what circumstances: the indexed evidence does not say" only when it does not: a context
+    dropped because it repeats a chosen sentence is still evidence."""
+    pipeline = rag_index.pipeline
+    assert any(section.heading == "In what circumstances" for section in pipeline.ask(POWER).sections)
+    real = forms.repeats
+    monkeypatch.setattr(
+        forms, "repeats", lambda sentence, chosen: sentence.field == "context" or real(sentence, chosen)
+    )
+    answer = pipeline.ask(POWER)
+    assert all(section.heading != "In what circumstances" for section in answer.sections)
+    assert all(gap.part != "In what circumstances" for gap in answer.gaps)
