@@ -84,8 +84,8 @@ def test_runs_with_other_settings_are_compared_side_by_side(
     assert second.report.settings["top_k"] == 2 and second.report.settings["lexical_weight"] == 0.25
     assert first.report.settings_hash != second.report.settings_hash
     assert loads == [settings.index_dir]  # the second run's pipeline reuses the loaded index
-    assert first.label.startswith("dev_questions.jsonl · top_k 5, sentences 10, dense weight 1, lexical weight 0.75")
-    assert second.label.startswith("extra_dev_questions.jsonl · top_k 2, sentences 10, dense weight 1, lexical")
+    assert first.label.startswith("dev_questions.jsonl · top_k 5, sentences 12, dense weight 1, lexical weight 0.75")
+    assert second.label.startswith("extra_dev_questions.jsonl · top_k 2, sentences 12, dense weight 1, lexical")
 
     table = compare_table(at)
     assert list(table.columns) == [first.label, second.label]
