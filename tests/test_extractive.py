@@ -503,8 +503,7 @@ def test_background_on_a_gap_in_research_is_no_answer_to_what_works(
 ) -> None:
     """What is not known is not what works: background stating a research gap loses ``GAP_PENALTY``
     when the question asks what works, and nothing otherwise."""
-    pipeline = rag_index.pipeline
-    store = pipeline.extractive.store
+    store = rag_index.pipeline.extractive.store
     sentences = store.sentences
     # Every sentence is background here, so the only difference is whether it states a gap.
     monkeypatch.setattr(
@@ -512,14 +511,22 @@ def test_background_on_a_gap_in_research_is_no_answer_to_what_works(
         "sentences",
         lambda position: sentences(position)._replace(roles=["background"] * len(sentences(position).roles)),
     )
+    lost = penalty_on_one_sentence(rag_index, monkeypatch, question, "_RESEARCH_GAP")
+    assert lost == pytest.approx(GAP_PENALTY * penalised)
+
+
+def penalty_on_one_sentence(rag_index: RagIndex, monkeypatch: pytest.MonkeyPatch, question: str, cue: str) -> float:
+    """What the best sentence of a question's pool loses when the cue pattern ``cue`` matches it alone;
+    no other sentence's score may change."""
+    pipeline = rag_index.pipeline
     query = pipeline.query(question)
     hits = pipeline.pool(query)
     before = {c.quote.text: c.score for c in pipeline.extractive.score_sentences(query, hits)}
     target = next(iter(before))
-    monkeypatch.setattr(extractive, "_RESEARCH_GAP", re.compile(re.escape(target)))
+    monkeypatch.setattr(extractive, cue, re.compile(re.escape(target)))
     after = {c.quote.text: c.score for c in pipeline.extractive.score_sentences(query, hits)}
-    assert after[target] == pytest.approx(before[target] - GAP_PENALTY * penalised)
     assert all(after[text] == before[text] for text in before if text != target)
+    return before[target] - after[target]
 
 
 @pytest.mark.parametrize(
@@ -548,12 +555,5 @@ def test_a_call_for_more_research_is_told_apart(text: str, calls: bool) -> None:
 def test_a_call_for_more_research_is_no_answer_unless_research_is_asked_about(
     rag_index: RagIndex, monkeypatch: pytest.MonkeyPatch, question: str, penalised: bool
 ) -> None:
-    pipeline = rag_index.pipeline
-    query = pipeline.query(question)
-    hits = pipeline.pool(query)
-    before = {c.quote.text: c.score for c in pipeline.extractive.score_sentences(query, hits)}
-    target = next(iter(before))
-    monkeypatch.setattr(extractive, "_CALL_FOR_RESEARCH", re.compile(re.escape(target)))
-    after = {c.quote.text: c.score for c in pipeline.extractive.score_sentences(query, hits)}
-    assert after[target] == pytest.approx(before[target] - GAP_PENALTY * penalised)
-    assert all(after[text] == before[text] for text in before if text != target)
+    lost = penalty_on_one_sentence(rag_index, monkeypatch, question, "_CALL_FOR_RESEARCH")
+    assert lost == pytest.approx(GAP_PENALTY * penalised)
