@@ -10,16 +10,12 @@ so the injection's effect is measured against the control, not against the five 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
-from helpers import DOC_B, DOC_C, write_files
+from helpers import DOC_B, DOC_C, build_index
 
-from index.builder import IndexBuilder
 from index.embedding import Embedder
-from index.settings import Settings
-from index.store import IndexStore
 from rag.pipeline import Pipeline
 
 # The shared-purpose passage has two sentence units, so a quote can be one of them.
@@ -45,17 +41,6 @@ INJECTION_TXT = (
 CONTROL_TXT = INJECTION_TXT.replace(INJECTION, "Keep this file with the other papers of the project.")
 
 
-def _pipeline(root: Path, files: dict[str, str | bytes], cache_dir: Path, embedder: Embedder) -> Pipeline:
-    """A pipeline over an index of the given files, with settings untouched by ICRAG_* variables."""
-    with pytest.MonkeyPatch.context() as env:
-        for name in [name for name in os.environ if name.startswith("ICRAG_")]:
-            env.delenv(name)
-        settings = Settings(index_dir=root / "index", data_dir=root / "data", cache_dir=cache_dir, show_progress=False)
-    write_files(settings.data_dir, files)
-    IndexBuilder(settings, embedder=embedder).build()
-    return Pipeline.from_store(IndexStore.load(settings.index_dir, settings), settings, embedder)
-
-
 BASE_FILES: dict[str, str | bytes] = {
     "leadership.md": LEADERSHIP_MD,
     "wellbeing.txt": DOC_B,
@@ -67,18 +52,18 @@ BASE_FILES: dict[str, str | bytes] = {
 @pytest.fixture(scope="session")
 def llm_pipeline(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path, embedder: Embedder) -> Pipeline:
     """The extractive pipeline over five short passages on distinct topics."""
-    return _pipeline(tmp_path_factory.mktemp("llm-base"), BASE_FILES, cache_dir, embedder)
+    return build_index(tmp_path_factory.mktemp("llm-base"), BASE_FILES, cache_dir, embedder).pipeline
 
 
 @pytest.fixture(scope="session")
 def injected_pipeline(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path, embedder: Embedder) -> Pipeline:
     """The same passages plus one that tries to take over a language model."""
     files = {**BASE_FILES, "injected.txt": INJECTION_TXT}
-    return _pipeline(tmp_path_factory.mktemp("llm-injected"), files, cache_dir, embedder)
+    return build_index(tmp_path_factory.mktemp("llm-injected"), files, cache_dir, embedder).pipeline
 
 
 @pytest.fixture(scope="session")
 def control_pipeline(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path, embedder: Embedder) -> Pipeline:
     """The same passages plus a harmless one shaped like the injection."""
     files = {**BASE_FILES, "injected.txt": CONTROL_TXT}
-    return _pipeline(tmp_path_factory.mktemp("llm-control"), files, cache_dir, embedder)
+    return build_index(tmp_path_factory.mktemp("llm-control"), files, cache_dir, embedder).pipeline
