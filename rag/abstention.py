@@ -28,7 +28,7 @@ from index.models import Record
 from index.settings import Settings
 from index.store import IndexStore
 from rag.intent import COUNTRY_NAMES
-from rag.query import QUESTION_WORDS, Query, Vocabulary
+from rag.query import QUESTION_WORDS, YEAR, Query, Vocabulary
 
 if TYPE_CHECKING:
     from rag.extractive import ScoredSentence
@@ -48,8 +48,6 @@ _MONEY = re.compile(r"[£$€]\s?\d|\b\d[\d,.]*\s?(?:pounds|dollars|euros|millio
 _NAME = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][A-Za-z\-]{2,}\b")
 #: A publication named by its first author ("Smith et al.", "Smith and colleagues").
 _ET_AL = re.compile(r"\b([A-Z][A-Za-z'’-]+) (?:et al\b|and colleagues\b)")
-#: A year a question names.
-_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 #: Examples in brackets ("(councils, GPs, hospitals)") illustrate; they are not what is asked about.
 _BRACKETED = re.compile(r"\([^)]*\)")
 #: The thing a "What/Which/How many <thing> ...?" question asks for: the word after its question words, not a verb.
@@ -221,7 +219,7 @@ class AbstentionRules:
         # as is a year the indexed text never mentions ("the 2008 financial crisis").
         if any(author.lower() not in self._first_authors for author in _ET_AL.findall(question)):
             return True
-        if any(year not in self.vocabulary.idf and year not in self._years for year in _YEAR.findall(question)):
+        if any(year not in self.vocabulary.idf and year not in self._years for year in YEAR.findall(question)):
             return True
         known = set(COUNTRY_NAMES) if sides else self._known_places
         words = [w for w in _NAME.findall(_BRACKETED.sub(" ", question.strip())) if w.lower() not in known]

@@ -305,7 +305,8 @@ def _realist(selection: Selection, eligible: Sequence[ScoredSentence], floor: fl
     works = [c for c in eligible if c.field in ("", "mechanism", "summary")]
     # What works leaves a sentence for a context and one for an outcome, when there are any: an answer
     # with no room left for them would read as if the evidence were silent on its circumstances or results.
-    reserved = sum(any(c.field == name for c in eligible) for name in ("context", "outcome"))
+    fields = {c.field for c in eligible}
+    reserved = len(fields & {"context", "outcome"})
     most = max(1, selection.room() - reserved)
     mechanisms = fill(selection, spread(works, floor), REALIST_ITEMS["What works"], most, findings_first=True)
     records = {c.passage.passage_id for c in mechanisms if c.field}
@@ -318,7 +319,7 @@ def _realist(selection: Selection, eligible: Sequence[ScoredSentence], floor: fl
     blocks: list[Block] = [("What works", mechanisms)]
     gaps: list[Gap] = []
     for heading, field in (("In what circumstances", "context"), ("With what results", "outcome")):
-        reserved -= any(c.field == field for c in eligible)
+        reserved -= field in fields
         pool = of_field(field)
         chosen = fill(selection, pool, REALIST_ITEMS[heading], max(1, selection.room() - reserved))
         if chosen:

@@ -246,6 +246,8 @@ class IntentReader:
             for word in words:
                 counts[word] = counts.get(word, 0) + 1
         self._idf = {w: math.log(1 + len(self.sources) / c) for w, c in counts.items()}
+        # Each publication's kind in the plural, as a question names it: "reviews" for a "realist review".
+        self._kinds = {s.source_id: plural(kind[0]) for s in sources if (kind := _words(s.design)[-1:])}
         self._df = counts
 
     def read(self, question: str, named: set[str]) -> QueryIntent:
@@ -276,7 +278,7 @@ class IntentReader:
         """The publications of a kind the question names in the plural ("Do the reviews agree ...?" names
         every publication whose design is a review), in index order; none when it names no kind."""
         words = set(_words(question))
-        return [s.source_id for s in self.sources if (kind := _words(s.design)[-1:]) and plural(kind[0]) in words]
+        return [s.source_id for s in self.sources if self._kinds.get(s.source_id) in words]
 
     def places(self, question: str) -> list[list[str]]:
         """For each country a question names, the publications set there (none for an unknown one)."""

@@ -34,6 +34,8 @@ _COUNT_QUESTION = re.compile(
 )
 #: Questions whose answer is a date.
 _DATE_QUESTION = re.compile(r"\b(?:when|what (?:year|date|month))\b", re.I)
+#: A year a question names ("Sims et al. (2021)", "the 2008 financial crisis").
+YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 #: Questions asking what something is ("What is the main cause of ...?"): the answer says "... is <term>".
 _TERM_QUESTION = re.compile(
     r"^\s*(?:what|who) (?:is|are|was|were) (?:(?:an?|the) )?(?P<term>[^?]{3,80}?)\s*\?*\s*$", re.I
@@ -130,7 +132,7 @@ class SourceMatcher:
         """Source ids whose first author the question names (narrowed by a named year)."""
         words = set(re.findall(r"[a-z][a-z'\-]+", question.lower()))
         found = {sid for surname, sids in self._by_surname.items() if surname in words for sid in sids}
-        years = set(re.findall(r"\b(?:19|20)\d\d\b", question))
+        years = set(YEAR.findall(question))
         dated = {sid for sid in found if self._year.get(sid) in years}
         return dated or found
 

@@ -8,6 +8,7 @@ one Markdown file can summarise several publications (data/README.md, ``review_s
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 
 from index.models import Segment
@@ -99,9 +100,7 @@ def _attributed(text: str, start: int, end: int, tags: list[tuple[str, str]], he
 def _source_names(sources: list[str]) -> dict[str, str]:
     """The name each source id starts with ("middleton" for middleton2024), where no other id shares it."""
     stems = {source_id: re.split(r"[^a-z]", source_id.lower())[0] for source_id in sources}
-    counts: dict[str, int] = {}
-    for stem in stems.values():
-        counts[stem] = counts.get(stem, 0) + 1
+    counts = Counter(stems.values())
     return {source_id: stem for source_id, stem in stems.items() if len(stem) >= 3 and counts[stem] == 1}
 
 
