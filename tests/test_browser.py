@@ -41,6 +41,9 @@ ARTIFACTS = REPO_ROOT / "artifacts"
 #: Starting the server loads the model; the first answer warms the index (slow on two cores).
 START_TIMEOUT_S = 180
 WAIT_MS = 180_000
+#: Tries at selecting a row of a table, and how long each waits for the page to show the selection.
+SELECT_TRIES = 3
+SELECT_WAIT_S = 60
 #: The evidence map of the bundled index, for people to look at.
 MAP_SCREENSHOT = Path("/tmp/evidence_map.png")
 
@@ -122,6 +125,33 @@ def ask(page: Page, question: str) -> None:
     settle(page)
 
 
+def select_row(page: Page, first_cell: str, shown: str) -> None:
+    """Select the row of the page's first table whose cell reads ``first_cell``, then wait for ``shown``.
+
+    The grid draws on a canvas; the accessible table inside it holds each row's text and number,
+    and the keyboard moves the grid's cursor. A keypress sent while the grid is still drawing is
+    lost, so the selection is tried again (at most ``SELECT_TRIES`` times) until the page shows it.
+    """
+    table = page.locator("[data-testid=stDataFrame]").first
+    table.scroll_into_view_if_needed()
+    row = table.locator("tr[role=row]", has=page.locator("td", has_text=re.compile(rf"^{re.escape(first_cell)}$")))
+    row.wait_for(state="attached", timeout=WAIT_MS)
+    below_first = int(row.get_attribute("aria-rowindex") or 0) - 2  # row 1 is the header
+    for _ in range(SELECT_TRIES):
+        table.locator("td[role=gridcell]").first.focus()  # the grid's cursor, on the first row
+        for _ in range(below_first):
+            page.keyboard.press("ArrowDown")
+        page.keyboard.press("Shift+Space")  # selects the cursor's row
+        deadline = time.monotonic() + SELECT_WAIT_S
+        while time.monotonic() < deadline:
+            if page.get_by_text(shown).count():
+                settle(page)
+                return
+            page.wait_for_timeout(500)
+        settle(page)
+    pytest.fail(f"selecting the row {first_cell} never showed {shown!r}")
+
+
 def assert_no_failures(page: Page) -> None:
     assert page.locator("[data-testid=stException]").count() == 0
     errors = page.locator("[data-testid=stAlertContentError]")
@@ -190,17 +220,7 @@ def test_every_page_on_the_bundled_index(browser: Browser, tmp_path: Path) -> No
         page.get_by_role("button", name="Show all cells").click()
         page.get_by_text("117 of 117 records").wait_for(timeout=WAIT_MS)
         settle(page)
-        table = page.locator("[data-testid=stDataFrame]").first
-        table.scroll_into_view_if_needed()
-        # The grid draws on a canvas; the accessible table inside it holds each row's text and number.
-        row = table.locator("tr[role=row]", has=page.locator("td", has_text=re.compile(r"^S08$")))
-        below_first = int(row.get_attribute("aria-rowindex") or 0) - 2  # row 1 is the header
-        table.locator("td[role=gridcell]").first.focus()  # the grid's cursor, on the first row
-        for _ in range(below_first):
-            page.keyboard.press("ArrowDown")
-        page.keyboard.press("Shift+Space")  # selects the cursor's row
-        page.get_by_text("Review passages on this finding").wait_for(timeout=WAIT_MS)
-        settle(page)
+        select_row(page, "S08", "Review passages on this finding")
         assert page.get_by_role("heading", name=re.compile(r"^S08 · ")).count() == 1
         assert_no_failures(page)
         screenshot(page, shots / "evidence.png")
