@@ -43,6 +43,11 @@ class SourceInfo(Record):
         return author_surnames(self.authors)
 
     @property
+    def first_author(self) -> str:
+        """The first author's surname in lower case, as a question names it ("Sims et al."); "" for none."""
+        return self.surnames[0].strip(",").lower() if self.surnames else ""
+
+    @property
     def short_cite(self) -> str:
         """How a reader names the publication: "Sims et al. (2021)", "Fillingham & Weir (2014)"."""
         who = cite_authors(self.authors)

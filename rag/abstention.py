@@ -103,7 +103,7 @@ class AbstentionRules:
         )
         self._question_words = set(vocabulary.tokenizer([QUESTION_WORDS])[0])
         self._note_words = set(vocabulary.tokenizer([_NOTE_WORDING])[0])
-        self._first_authors = {p.source.surnames[0].strip(",").lower() for p in store.passages if p.source.surnames}
+        self._first_authors = {p.source.first_author for p in store.passages} - {""}
         self._years = {p.source.year for p in store.passages}
         # A country the index has publications from is known, however a question names it ("Spanish").
         countries = {p.source.country.lower() for p in store.passages}

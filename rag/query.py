@@ -123,8 +123,8 @@ class SourceMatcher:
         self._by_surname: dict[str, set[str]] = {}
         self._year: dict[str, str] = {}
         for source in sources:
-            surname = source.surnames[0].strip(",").lower() if source.surnames else ""
-            if len(surname) > 2:
+            surname = source.first_author
+            if len(surname) > 2:  # a shorter surname ("Li") would be matched in any question's words
                 self._by_surname.setdefault(surname, set()).add(source.source_id)
                 self._year[source.source_id] = source.year
 

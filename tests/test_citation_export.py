@@ -293,6 +293,20 @@ def test_author_surnames_still_cite_a_person_by_the_first_word_and_an_organisati
     ]
 
 
+@pytest.mark.parametrize(
+    ("authors", "first"),
+    [
+        ("Sims S; Fletcher S", "sims"),
+        ("Li X; Smith J", "li"),
+        ("Social Care Institute for Excellence", "social care institute for excellence"),
+        ("", ""),
+    ],
+)
+def test_first_author_is_the_first_surname_in_lower_case(authors: str, first: str) -> None:
+    source = SourceInfo(source_id="s", title="T", authors=authors, year="2021")
+    assert source.first_author == first
+
+
 def test_every_format_has_a_media_type_extension_and_cli_choice() -> None:
     assert CITE_FORMATS == ("ris", "bibtex", "csl")
     assert CITE_MEDIA_TYPES == {
