@@ -26,7 +26,7 @@ import numpy as np
 
 from index.settings import Settings
 from index.store import IndexStore
-from rag.citations import make_citation
+from rag.citations import Quote, make_citation
 from rag.intent import plural
 from rag.models import Answer, AnswerSection, AnswerSentence, Citation, EvidenceProfile, Form, Gap, Side
 from rag.query import Query
@@ -73,6 +73,8 @@ _ONE_STUDY = re.compile(
     r"\b(?:the|this|that)\s+(?:[\w'’-]+\s+){0,4}(?:study|project|model|case|programme|program|report|review|trial)\b",
     re.I,
 )
+#: How a whole sentence (or a list's opening, or an item) ends: a piece cut from a longer one does not.
+_ENDS_SENTENCE = re.compile(r"""[.!?:;)\]"'’”]\s*$""")
 #: A sentence naming what it draws on only as "the same" one: it cannot open what is quoted.
 _THE_SAME = re.compile(r"^(?:According to|In|By|From|Under|As in) the same\b")
 _INTENT_FORM: dict[str, Form] = {
@@ -135,6 +137,9 @@ class Selection:
             group.insert(0, antecedent)  # "They brokered ..." after "They explained ..." after "Clinical leaders ..."
         while group[0].continues and (before := neighbour(group[0], -1)) is not None:
             group.insert(0, before)
+        # A sentence too long for the embedding model's window is cut in pieces: it reads only whole.
+        while (rest := neighbour(group[-1], 1)) is not None and is_cut(group[-1], rest):
+            group.append(rest)
         # A sentence ending in a colon brings its list: every item, "1. ..." to "4. ...", up to LIST_ITEMS.
         opened = items = 0
         while items < LIST_ITEMS and (follower := neighbour(group[-1], 1)) is not None:
@@ -146,6 +151,30 @@ class Selection:
             group.append(follower)
             items += follower.item
         return group
+
+
+def is_cut(piece: ScoredSentence, rest: ScoredSentence) -> bool:
+    """Whether two sentence units of a passage are pieces of one sentence, cut to fit the embedding
+    model's window: the first does not end a sentence and the next, no list item, goes on in lower case."""
+    return (
+        rest.passage.passage_id == piece.passage.passage_id
+        and rest.unit == piece.unit + 1
+        and not _ENDS_SENTENCE.search(piece.quote.text)
+        and rest.continues
+        and not rest.item
+    )
+
+
+def whole_sentences(chosen: Sequence[ScoredSentence]) -> list[ScoredSentence]:
+    """The chosen sentences with the pieces of a cut sentence quoted as one."""
+    joined: list[ScoredSentence] = []
+    for sentence in chosen:
+        if joined and is_cut(last := joined[-1], sentence):
+            quote = Quote(last.quote.hit, last.quote.start, sentence.quote.end)
+            joined[-1] = replace(last, quote=quote, unit=sentence.unit)
+        else:
+            joined.append(sentence)
+    return joined
 
 
 def repeats(sentence: ScoredSentence, chosen: ScoredSentence) -> bool:
@@ -406,7 +435,7 @@ def _assemble(
     sections: list[AnswerSection] = []
     for heading, chosen in blocks:
         cited: list[AnswerSentence] = []
-        for sentence in chosen:
+        for sentence in whole_sentences(chosen):
             quote = sentence.quote
             key = (quote.hit.passage.passage_id, quote.start, quote.end)
             if key not in numbering:

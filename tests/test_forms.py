@@ -22,6 +22,7 @@ from rag.forms import (
     repeats,
     sides_of,
     spread,
+    whole_sentences,
 )
 from rag.models import Answer
 
@@ -398,3 +399,28 @@ def test_a_context_left_out_as_a_repeat_is_not_reported_as_missing(
     answer = pipeline.ask(POWER)
     assert all(section.heading != "In what circumstances" for section in answer.sections)
     assert all(gap.part != "In what circumstances" for gap in answer.gaps)
+
+
+def test_a_sentence_cut_for_the_embedding_window_is_read_and_quoted_whole(rag_index: RagIndex) -> None:
+    """A sentence too long for the model's window is stored in pieces; choosing either piece brings
+    the other, and the answer quotes them as one sentence with one citation."""
+    pipeline = rag_index.pipeline
+    query = pipeline.query(BOARDS)
+    candidates, _ = pipeline.extractive.candidates(query, pipeline.pool(query))
+    whole = next(c for c in candidates if c.quote.text.startswith("Managers from councils valued"))
+    cut = whole.quote.start + whole.quote.text.index(" who ")
+    head = replace(whole, quote=replace(whole.quote, end=cut))
+    tail = replace(whole, quote=replace(whole.quote, start=cut + 1), unit=whole.unit + 1)
+    assert not tail.quote.text.endswith(" ") and tail.continues
+    later = [
+        replace(c, unit=c.unit + 1)
+        for c in candidates
+        if c.passage.passage_id == whole.passage.passage_id and c.unit > whole.unit
+    ]
+    pieces = [head, tail, *later]
+    selection = Selection(pieces, query.roles, 10)
+    assert selection.readable_group(head) == [head, tail]
+    assert selection.readable_group(tail) == [head, tail]
+    assert selection.readable_group(later[0]) == [later[0]]  # a whole sentence brings no neighbour
+    assert [s.quote.text for s in whole_sentences([head, tail])] == [whole.quote.text]
+    assert whole_sentences([head, later[0]]) == [head, later[0]]  # not neighbours: two quotes
