@@ -226,6 +226,7 @@ class RayIndexBuilder(IndexBuilder):
 
     def __init__(self, settings: Settings, embedder: RayEmbedder) -> None:
         super().__init__(settings, embedder)
+        #: The passages the cluster cut, by file: two files may hold the same bytes under one document id.
         self._prepared: dict[tuple[str, str], list[Passage]] = {}
         self._unit_lists: dict[str, list[Unit]] = {}
 
@@ -263,14 +264,14 @@ class RayIndexBuilder(IndexBuilder):
         document = Document.model_validate_json(row["document"])
         passages = _PASSAGES.validate_json(row["passages"])
         units = json.loads(row["units"])
-        self._prepared[(document.doc_id, document.checksum)] = passages
+        self._prepared[(document.path, document.checksum)] = passages
         for passage, described in zip(passages, units, strict=True):
             self._unit_lists[passage.passage_id] = [Unit(*unit) for unit in described]
         return document
 
     def _split(self, document: Document, sources: dict[str, SourceInfo]) -> list[Passage]:
         """The passages the cluster cut, or a local split for a document it did not read."""
-        prepared = self._prepared.get((document.doc_id, document.checksum))
+        prepared = self._prepared.get((document.path, document.checksum))
         return prepared if prepared is not None else super()._split(document, sources)
 
     def _units(self, passages: Sequence[Passage]) -> list[list[Unit]]:

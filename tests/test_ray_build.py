@@ -21,6 +21,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pytest
@@ -28,8 +29,9 @@ from helpers import DATA_DIR, DOC_A, DOC_B, DOC_C, ICRAG, BuilderFactory, Settin
 
 from index.embedding import Embedder
 from index.errors import IcragError, InputError
+from index.models import Document
 from index.network import free_port
-from index.ray_build import Cluster, _probe, build_on_ray, connect
+from index.ray_build import Cluster, RayEmbedder, RayIndexBuilder, _probe, build_on_ray, connect, read_and_split
 
 HOST = "127.0.0.2"
 RAY = Path(sys.executable).with_name("ray")
@@ -182,6 +184,25 @@ def test_cuda_on_a_cluster_without_gpus_is_a_user_error() -> None:
 def test_a_malformed_address_names_the_expected_form(address: str) -> None:
     with pytest.raises(InputError, match="expected 'auto' or HOST:PORT"):
         _probe(address)
+
+
+def test_files_of_the_same_bytes_and_document_id_keep_their_own_passages(
+    make_settings: SettingsFactory, embedder: Embedder, tmp_path: Path
+) -> None:
+    """b.md and b.txt hold the same bytes under the id 'b': whichever the build keeps is split as its own
+    kind, whatever order the cluster returns the two files in."""
+    settings = make_settings(index_dir=tmp_path / "index", data_dir=tmp_path / "data")
+    rows = {
+        name: read_and_split({"index": i, "name": name, "data": DOC_B.encode()}, settings, {})
+        for i, name in enumerate(("b.md", "b.txt"))
+    }
+    for order in (["b.md", "b.txt"], ["b.txt", "b.md"]):
+        builder = RayIndexBuilder(settings, cast("RayEmbedder", embedder))  # reads and splits without a cluster
+        documents = {name: builder._accept(rows[name], tmp_path / name) for name in order}
+        for name, document in documents.items():
+            assert isinstance(document, Document)
+            assert {p.kind for p in builder._split(document, {})} == {document.kind}, (order, name)
+    assert {d.kind for d in documents.values()} == {"markdown", "text"}
 
 
 @pytest.mark.ray
