@@ -44,8 +44,9 @@ _AIM_CUE = re.compile(
     r"|\bthe (?:review|study|paper|article|report) (?:\w+ )?(?:asks|asked)\b|\bresearch question\b"
     # what a study is about or was asked to do, not what it found: "This case study followed ...",
     # "... worked on three questions", "... asked The King's Fund to help them ..."
-    r"|^(?:The|This) (?:case )?(?:study|paper|review|article|project) (?:follow(?:s|ed)|describes|explores|examines"
-    r"|investigates|looks at)\b|\bworked on (?:\w+ ){0,2}questions\b|\bgives an account of\b|\bis written for\b"
+    r"|^(?:The|This) (?:[\w-]+ ){0,2}?(?:study|paper|review|article|project) (?:follow(?:s|ed)|describes|explores"
+    r"|examines|investigates|looks at)\b|^It (?:asks|asked) (?:how|whether|what|which|why)\b"
+    r"|\bworked on (?:\w+ ){0,2}questions\b|\bgives an account of\b|\bis written for\b"
     r"|\basked (?:the )?(?-i:[A-Z])[\w'’]*(?: (?-i:[A-Z])[\w'’]*)* to\b"
     # the question it asked and what it is: "Its overall question was how ...", "The paper reports a review of"
     r"|\b(?:overall|main|central|guiding|review|research) questions? (?:was|were|is|are)\b"

@@ -373,7 +373,7 @@ def _comparison(
         if len({c.source_id for c in own}) == 1:
             # Within one publication, the rank of a passage for the whole question says little about
             # which of its sentences answers it: they come in the order of how well they match.
-            own.sort(key=lambda c: -c.content_score)
+            own = sorted((replace(c, score=c.content_score, prior=0.0) for c in own), key=lambda c: -c.score)
         bears = bool(own) and max(c.content_score for c in own) >= SIDE_BAR * eligible[0].content_score
         chosen = (
             fill(selection, spread(own, SELECTION_RATIO * own[0].score), SIDE_ITEMS, share, findings_first=True)

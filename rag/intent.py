@@ -253,6 +253,8 @@ class IntentReader:
     def read(self, question: str, named: set[str]) -> QueryIntent:
         """The intent of a question, its sides when it compares, and the publications it names."""
         intent = classify(question)
+        if intent == "general" and len(self.countries(question)) >= 2:
+            intent = "comparison"  # "How did leaders in Sweden and Finland ...?" is answered country by country
         sides = self.sides(question, named) if intent == "comparison" else []
         return QueryIntent(intent=intent, sides=sides, named_sources=sorted(named))
 
@@ -263,7 +265,7 @@ class IntentReader:
         the publications that bear on the question).
         """
         countries = list(dict.fromkeys(m.group(1) for m in _COUNTRY_RE.finditer(question)))
-        if len({COUNTRY_NAMES[c.lower()] for c in countries}) >= 2:
+        if len(self.countries(question)) >= 2:
             by_country = [self._country_side(c, question) for c in countries]
             return [s for i, s in enumerate(by_country) if s.label not in {t.label for t in by_country[:i]}]
         parts = [p for p in _SIDE_SPLIT.split(question) if p.strip()]
@@ -274,6 +276,11 @@ class IntentReader:
                 sides.append(Side(label="; ".join(self._by_id[sid].short_cite for sid in ids), source_ids=ids))
         return sides if len(sides) >= 2 else []
 
+    @staticmethod
+    def countries(question: str) -> list[str]:
+        """The countries a question names, however it names them ("Dutch", "the Netherlands"), in its order."""
+        return list(dict.fromkeys(COUNTRY_NAMES[m.group(1).lower()] for m in _COUNTRY_RE.finditer(question)))
+
     def of_kind(self, question: str) -> list[str]:
         """The publications of a kind the question names in the plural ("Do the reviews agree ...?" names
         every publication whose design is a review), in index order; none when it names no kind."""
@@ -282,8 +289,7 @@ class IntentReader:
 
     def places(self, question: str) -> list[list[str]]:
         """For each country a question names, the publications set there (none for an unknown one)."""
-        countries = dict.fromkeys(COUNTRY_NAMES[m.group(1).lower()] for m in _COUNTRY_RE.finditer(question))
-        return [ids for ids in map(self._of_country, countries) if ids]
+        return [ids for ids in map(self._of_country, self.countries(question)) if ids]
 
     def _country_side(self, mention: str, question: str) -> Side:
         """A side naming a country: that country's publications, narrowed by other words of its part."""

@@ -424,3 +424,27 @@ def test_a_sentence_cut_for_the_embedding_window_is_read_and_quoted_whole(rag_in
     assert selection.readable_group(later[0]) == [later[0]]  # a whole sentence brings no neighbour
     assert [s.quote.text for s in whole_sentences([head, tail])] == [whole.quote.text]
     assert whole_sentences([head, later[0]]) == [head, later[0]]  # not neighbours: two quotes
+
+
+def test_a_side_of_one_publication_keeps_sentences_by_their_own_match_not_their_passage_rank(
+    rag_index: RagIndex,
+) -> None:
+    """Within a side of one publication the floor is read on how well the sentences match, so a finding
+    of a low-ranked passage is not dropped below the best match of a high-ranked one."""
+    pipeline = rag_index.pipeline
+    query = pipeline.query(COMPARE)
+    candidates, eligible = pipeline.extractive.candidates(query, pipeline.pool(query))
+    single = next(side for side in query.intent.sides if len(side.source_ids) == 1)
+    own = [c for c in eligible if c.source_id in single.source_ids and c.role != "background"]
+    assert len(own) >= 2
+    best = own[0]
+    other = next(c for c in own[1:] if not repeats(c, best) and c.passage.passage_id == best.passage.passage_id)
+    # The best match sits in the top passage; the other in a passage ranked below the prior's depth.
+    lifted = replace(best, score=best.content_score + RANK_WEIGHT, prior=RANK_WEIGHT)
+    sunk = replace(other, score=best.content_score * 0.9, prior=0.0)
+    rest = [c for c in eligible if c is not best and c is not other]
+    ranked = sorted([lifted, sunk, *rest], key=lambda c: -c.score)
+    answer = compose(query, candidates, ranked, rag_index.store, pipeline.settings)
+    assert answer is not None
+    section = next(s for s in answer.sections if s.heading == single.label)
+    assert " ".join(other.quote.text.split()) in [s.text for s in section.sentences]

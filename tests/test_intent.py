@@ -179,6 +179,22 @@ def test_read_gives_sides_only_to_comparisons() -> None:
     assert read.named_sources == ["sims2021"]
 
 
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("How did leaders in Scotland and England experience integrating care?", "comparison"),
+        ("What did Scottish and Dutch leaders say about integration?", "comparison"),
+        ("How did leaders in Scotland experience integrating care?", "general"),
+        ("How did leaders in Scotland and Scotland's islands experience integrating care?", "general"),
+    ],
+)
+def test_a_question_about_two_countries_without_other_cues_compares_them(question: str, intent: str) -> None:
+    """Asked about two countries at once, the answer takes them one by one."""
+    read = IntentReader(SOURCES).read(question, set())
+    assert read.intent == intent
+    assert len(read.sides) == (2 if intent == "comparison" else 0)
+
+
 def test_places_lists_the_publications_of_each_known_country() -> None:
     reader = IntentReader(SOURCES)
     assert [sorted(ids) for ids in reader.places("What happened in Scotland and the Netherlands?")] == [SCOTTISH, DUTCH]

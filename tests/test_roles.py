@@ -94,6 +94,11 @@ def test_aim_and_method_cues_decide_under_a_section_that_does_not_say() -> None:
         ("The announcement explained the background.", "background"),
         ("Success was based on trust between the partners.", "finding"),
         ("The study followed 200 patients and found that admissions fell.", "finding"),
+        ("This qualitative study looks at integrative leadership through the eyes of middle managers.", "aim"),
+        ("The mixed-methods case study examines how boards agree priorities.", "aim"),
+        ("It asks how national ambitions are turned into everyday collaboration.", "aim"),
+        ("It asked staff to report problems early, which built trust.", "finding"),  # asks someone, not how
+        ("This qualitative study looks at leadership and finds that trust matters most.", "finding"),
     ],
 )
 def test_sentences_about_a_study_rather_than_its_findings(text: str, role: Role) -> None:
