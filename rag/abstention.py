@@ -28,7 +28,7 @@ from index.models import Record
 from index.settings import Settings
 from index.store import IndexStore
 from rag.intent import COUNTRY_NAMES
-from rag.query import QUESTION_WORDS, YEAR, Query, Vocabulary
+from rag.query import QUESTION_WORDS, YEAR, Query, Vocabulary, asking_and_scene
 
 if TYPE_CHECKING:
     from rag.extractive import ScoredSentence
@@ -118,7 +118,9 @@ class AbstentionRules:
     ) -> AbstentionEvidence:
         """What the rules read from the candidates of one question."""
         comparison = query.intent.intent == "comparison"
-        unknown_name = self.names_unknown_entity(query.text, sides=comparison)
+        # What the scene names ("Our ICB wants to ... What does the research recommend?") frames the question;
+        # what it asks about is in the sentences that ask.
+        unknown_name = self.names_unknown_entity(asking_and_scene(query.text)[0], sides=comparison)
         money_asked = bool(_MONEY_QUESTION.search(query.text))
         if not eligible:
             return AbstentionEvidence(

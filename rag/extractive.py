@@ -26,7 +26,7 @@ from rag.abstention import AbstentionEvidence, AbstentionRules
 from rag.citations import Quote, abstention
 from rag.forms import compose
 from rag.models import Answer, RetrievedPassage
-from rag.query import Query, Vocabulary
+from rag.query import ASKS_THE_RESEARCH, Query, Vocabulary
 
 #: Text that states a count: a number standing alone, not a year ("2019") nor part of an id ("sims2021").
 _COUNT = re.compile(r"(?<![\w/.])(?!(?:19|20)\d\d\b)\d[\d,]*(?:\.\d+)?(?![\w/])%?")
@@ -102,7 +102,23 @@ GAP_PENALTY = 0.3
 #: itself about the evidence or research.
 _CALL_FOR_RESEARCH = re.compile(
     r"\b(?:future (?:work|research|studies)|further (?:research|work|studies|study)|more (?:research|knowledge|studies)"
-    r"|call(?:s|ed)? for (?:more|further|stronger)|research should|should (?:examine|explore|investigate))\b",
+    r"|call(?:s|ed)? for (?:more|further|stronger)|research should|should (?:examine|explore|investigate)"
+    r"|(?:stronger|better|more|further) (?:evidence|research|knowledge)\b[^.;:]{0,80}"
+    r"\b(?:is|are) (?:urgently )?needed)\b",
+    re.I,
+)
+#: Sentences about the research itself, whatever section they sit in: what it lacks ("there is little
+#: research on ...") or what it dwells on ("Studies often focus on who the leader is ..."). Unless they
+#: report what studies found, they say nothing of what works: the same penalty, for what-works, how-to and
+#: comparison questions not about research.
+_ON_THE_RESEARCH = re.compile(
+    r"\b(?:little|scarce|sparse) (?:research|evidence)\b|\black of (?:research|evidence)\b"
+    r"|\b(?:studies|research|evidence)\b[^.;:]{0,80}"
+    r"\b(?:is|are|was|were|remains?) (?:rare|scarce|thin|limited|lacking)\b"
+    r"|^(?:[\w' ]{0,40}: )?(?:(?:First|Second|Third|Finally|Moreover|However|Yet),? )?"
+    r"(?:(?:most|much|existing|current|the|this|previous|prior) )?"
+    r"(?:research|studies|literature|evidence)\b(?! (?:\w+ )?(?:found|finds|show|shows|showed|suggest|suggests"
+    r"|suggested|report|reports|reported|indicate|indicates|indicated|point|points)\b)",
     re.I,
 )
 _ABOUT_RESEARCH = re.compile(r"\b(?:research|evidence|stud(?:y|ies)|future|gaps?|known)\b", re.I)
@@ -265,7 +281,9 @@ class ExtractiveAnswerer:
         """Every sentence unit of the pool's passages, scored against the question, best first."""
         q_weight = sum(self.vocabulary.weight(t) for t in query.words) or 1.0
         prior = _rank_prior(hits)
-        about_research = query.intent.intent == "evidence_strength" or bool(_ABOUT_RESEARCH.search(query.text))
+        about_research = query.intent.intent == "evidence_strength" or bool(
+            _ABOUT_RESEARCH.search(ASKS_THE_RESEARCH.sub(" ", query.text))
+        )
         scored = []
         for hit in hits:
             passage = hit.passage
@@ -306,6 +324,7 @@ class ExtractiveAnswerer:
                         EFFECT_BONUS * bool(_EFFECT.search(text))
                         - BACKGROUND_PENALTY * background
                         - GAP_PENALTY * (background and bool(_RESEARCH_GAP.search(text)))
+                        - GAP_PENALTY * (not about_research and bool(_ON_THE_RESEARCH.search(text)))
                     )
                 field = _field_of(passage, start)
                 rank_part = RANK_WEIGHT * prior[passage.passage_id]

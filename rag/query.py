@@ -28,6 +28,15 @@ QUESTION_WORDS = (
     "what which who whom whose how when where why do does did say says said find found"
     " behind regarding concerning"  # "the evidence behind X" asks about X
 )
+#: Where a question names the research only as what it asks ("What does the evidence say about ...?",
+#: "What does the research recommend?"): its subject is what follows, not the research.
+ASKS_THE_RESEARCH = re.compile(
+    r"\b(?:does|do|did) (?:the |this |these |any )?(?:research|evidence|studies|study|literature|reviews?)"
+    r" (?:\w+ )?(?:say|show|find|recommend|suggest|tell|advise)\b"
+    r"|\bwhat (?:the )?(?:research|evidence|studies) (?:says?|shows?|recommends?|suggests?|finds?)\b"
+    r"|\baccording to (?:the )?(?:research|evidence|studies)\b",
+    re.I,
+)
 #: Questions whose answer is a count or an amount.
 _COUNT_QUESTION = re.compile(
     r"\b(?:how (?:many|much|large|long|big|often)|number of|size|percentage|proportion)\b", re.IGNORECASE
@@ -148,6 +157,7 @@ class QueryReader:
         publications = {p.source.source_id: p.source for p in passages}
         self.sources = sources
         self.intents = IntentReader(list(publications.values()))
+        self._question_words = set(vocabulary.tokenizer([QUESTION_WORDS])[0])
         # Words that name a publication ("Harris et al. (2022)"): they pick the publication, not the answer.
         self._naming_words = {
             sid: set(vocabulary.tokenizer([f"{' '.join(source.surnames)} {source.year} et al"])[0])
@@ -177,20 +187,30 @@ class QueryReader:
         """The question's vector: the sentences that ask, with the scene set before them at ``CONTEXT_WEIGHT``.
 
         Embedded whole, a long scene ("I'm drafting guidance for newly formed partnerships.") outweighs
-        the short question it leads to, and the answer matches the scene instead of what is asked.
+        the short question it leads to, and the answer matches the scene instead of what is asked;
+        unless the question asks nothing of its own, when it is embedded whole.
         """
         asking, scene = asking_and_scene(text)
-        if not scene:
-            return self.embedder.embed_query(text)
+        if not scene or not self.asks_of_its_own(asking):
+            return self.embedder.embed_query(text)  # "Our ICB wants to ... What does the research recommend?"
         vector = self.embedder.embed_query(asking) + CONTEXT_WEIGHT * self.embedder.embed_query(scene)
         return (vector / np.linalg.norm(vector)).astype(np.float32)
+
+    def asks_of_its_own(self, asking: str) -> bool:
+        """Whether the sentences that ask have words of their own beyond question words and the research
+        they ask; without any ("What does the research recommend?") the scene says what is asked about."""
+        words = set(self.vocabulary.tokenizer([ASKS_THE_RESEARCH.sub(" ", asking)])[0])
+        return bool(words - self._question_words)
 
     def content_words(self, text: str, named: set[str]) -> set[str]:
         """The question's word stems that an answer sentence should share.
 
         The authors and year of a publication the question names are left out: "Harris et al.
-        (2022)" picks the publication, and a sentence that merely names it does not answer.
+        (2022)" picks the publication, and a sentence that merely names it does not answer. So are
+        the words by which it asks the research ("What does the evidence say about ...?").
         """
-        words = set(self.vocabulary.tokenizer([text])[0])
+        words = set(self.vocabulary.tokenizer([ASKS_THE_RESEARCH.sub(" ", text)])[0]) or set(
+            self.vocabulary.tokenizer([text])[0]
+        )
         naming = {t for sid in named for t in self._naming_words.get(sid, ())}
         return (words - naming) or words  # "Sims 2021?" asks about the publication itself

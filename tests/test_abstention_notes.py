@@ -123,6 +123,9 @@ def test_the_wording_of_a_note_is_not_what_it_says_is_missing(
         ("What did Ward and colleagues find about handover calls?", True),
         ("How did handovers between hospital and home care change after the 2008 reforms?", True),
         ("How did handovers between hospital and home care change after 2021?", False),
+        ("What did the Fuller Review find about handovers between hospital and home care?", True),
+        # what the scene names frames the question; what it asks about is in the sentence that asks
+        ("Our Fuller Review team is new. What helps handovers between hospital and home care?", False),
     ],
 )
 def test_a_publication_or_year_the_index_never_mentions_is_unknown(

@@ -12,6 +12,7 @@ from index.embedding import Embedder
 from rag import extractive
 from rag.extractive import (
     _CALL_FOR_RESEARCH,
+    _ON_THE_RESEARCH,
     _RESEARCH_GAP,
     ANAPHOR,
     ANSWER_TYPE_BONUS,
@@ -523,7 +524,7 @@ def penalty_on_one_sentence(rag_index: RagIndex, monkeypatch: pytest.MonkeyPatch
     hits = pipeline.pool(query)
     before = {c.quote.text: c.score for c in pipeline.extractive.score_sentences(query, hits)}
     target = next(iter(before))
-    monkeypatch.setattr(extractive, cue, re.compile(re.escape(target)))
+    monkeypatch.setattr(extractive, cue, re.compile(rf"^{re.escape(target)}$"))
     after = {c.quote.text: c.score for c in pipeline.extractive.score_sentences(query, hits)}
     assert all(after[text] == before[text] for text in before if text != target)
     return before[target] - after[target]
@@ -537,6 +538,8 @@ def penalty_on_one_sentence(rag_index: RagIndex, monkeypatch: pytest.MonkeyPatch
         ("Further research should examine whether they are a hidden barrier.", True),
         ("The skills judged important were relational and organisational skills.", False),
         ("There was little evidence that leaders themselves improved implementation.", False),
+        ("Their key messages stress that stronger evidence on leadership is urgently needed.", True),
+        ("More evidence was gathered in the second year.", False),
     ],
 )
 def test_a_call_for_more_research_is_told_apart(text: str, calls: bool) -> None:
@@ -549,6 +552,7 @@ def test_a_call_for_more_research_is_told_apart(text: str, calls: bool) -> None:
         ("How many nurses took part in the survey?", True),
         ("What works in working with power?", True),
         ("What evidence is there on night shifts and fatigue?", False),  # asks about the research itself
+        ("What does the evidence say about night shifts and fatigue?", True),  # asks the research about them
         ("How strong is the case for rotating the chair?", False),  # evidence strength
     ],
 )
@@ -556,4 +560,39 @@ def test_a_call_for_more_research_is_no_answer_unless_research_is_asked_about(
     rag_index: RagIndex, monkeypatch: pytest.MonkeyPatch, question: str, penalised: bool
 ) -> None:
     lost = penalty_on_one_sentence(rag_index, monkeypatch, question, "_CALL_FOR_RESEARCH")
+    assert lost == pytest.approx(GAP_PENALTY * penalised)
+
+
+@pytest.mark.parametrize(
+    ("text", "about"),
+    [
+        ("First, there is little research on leading integrated care teams and systems.", True),
+        ("Third, studies often concentrate on the leader as a person.", True),
+        ("A critique in the discussion: studies often focus on who the leader is.", True),
+        ("Research attention centres on the leader's identity.", True),
+        ("The authors conclude that high-quality studies of clinical leadership are rare.", True),
+        ("Studies found that shared budgets built trust.", False),  # what studies found is a finding
+        ("Two studies suggested that programmes helped leaders.", False),
+        ("Leaders who shared budgets openly reported more trust.", False),
+    ],
+)
+def test_a_sentence_about_the_research_itself_is_told_apart(text: str, about: bool) -> None:
+    assert bool(_ON_THE_RESEARCH.search(text)) is about
+
+
+@pytest.mark.parametrize(
+    ("question", "penalised"),
+    [
+        ("What works in working with power?", True),
+        ("What does the research say about what works in working with power?", True),  # asks the research
+        ("What research gaps remain on what works in working with power?", False),
+        ("How many nurses took part in the survey?", False),  # no what-works question
+    ],
+)
+def test_a_sentence_about_the_research_is_no_answer_to_what_works(
+    rag_index: RagIndex, monkeypatch: pytest.MonkeyPatch, question: str, penalised: bool
+) -> None:
+    """Whatever its section, a sentence on what research lacks or dwells on does not say what works."""
+    monkeypatch.setattr(extractive, "_ON_THE_RESEARCH", re.compile(r"(?!)"))  # from no sentence on research
+    lost = penalty_on_one_sentence(rag_index, monkeypatch, question, "_ON_THE_RESEARCH")
     assert lost == pytest.approx(GAP_PENALTY * penalised)

@@ -426,3 +426,16 @@ def test_a_long_scene_does_not_outweigh_the_question_it_leads_to(rag_index: RagI
     assert abs(float(np.linalg.norm(vector)) - 1.0) < 1e-5
     single = "Who helped partnership boards agree priorities?"
     assert np.allclose(rag_index.pipeline.query(single).vector, embedder.embed_query(single))
+
+
+def test_a_question_that_asks_nothing_of_its_own_is_read_with_its_scene(
+    rag_index: RagIndex, embedder: Embedder
+) -> None:
+    """ "What does the research recommend?" asks nothing but what the research says: the scene before it
+    is what is asked about, embedded whole, and the words that ask the research are no words to match."""
+    question = "Our partnership boards struggle to agree priorities. What does the research recommend?"
+    query = rag_index.pipeline.query(question)
+    assert np.allclose(query.vector, embedder.embed_query(question))
+    assert {"research", "recommend"}.isdisjoint(query.words) and {"partnership", "prioriti"} <= query.words
+    asking = "Our partnership boards struggle to agree priorities. What does the research say about night shifts?"
+    assert not np.allclose(rag_index.pipeline.query(asking).vector, embedder.embed_query(asking))
