@@ -88,6 +88,10 @@ class AbstentionEvidence(Record):
         "asked about names what the question asks for ('What results ...') and its leading findings do not."
     )
     comparison: bool = Field(description="The question is a comparison (declined by side, not whole).")
+    date_stated: bool = Field(
+        False,
+        description="It asks when for a publication it names, and a sentence of that publication states a date.",
+    )
 
 
 class AbstentionRules:
@@ -154,6 +158,9 @@ class AbstentionRules:
             money_missing=money_asked and not any(_MONEY.search(c.quote.text) for c in eligible[:MONEY_DEPTH]),
             note_names_gap=self._note_names_gap(query, asked, noted, findings, leading),
             comparison=comparison,
+            date_stated=query.wants_date
+            and bool(query.named)
+            and any(c.typed for c in findings if c.source_id in query.named),
         )
 
     def _note_margin(self, asked: set[str], noted: Sequence[Tokenised], leading: Sequence[Tokenised]) -> float:
@@ -236,7 +243,10 @@ class AbstentionRules:
 
 def decides(evidence: AbstentionEvidence, settings: Settings) -> bool:
     """Whether these readings decline the question under the settings' thresholds."""
-    if evidence.best_score < settings.abstain_threshold or evidence.unknown_name or evidence.money_missing:
+    # "When was Sims et al. published?" reads its answer in publication details, far in wording from the
+    # question: a date stated by the publication it names addresses it, however low its match.
+    low = evidence.best_score < settings.abstain_threshold and not evidence.date_stated
+    if low or evidence.unknown_name or evidence.money_missing:
         return True
     if evidence.comparison:
         return False

@@ -203,6 +203,27 @@ def test_read_evidence_on_the_tiny_index(rag_index: RagIndex) -> None:
     assert not rag_index.pipeline.ask(NIGHT_SHIFTS).abstained
 
 
+@pytest.mark.parametrize(
+    ("question", "stated"),
+    [
+        ("When did Sims et al. (2019) run their survey of community nurses?", True),  # "ran in 2018"
+        ("How did Sims et al. (2019) run their survey of community nurses?", False),  # asks no date
+        ("When did community nurses in six trusts answer a survey?", False),  # names no publication
+    ],
+)
+def test_a_date_stated_by_the_publication_asked_about_answers_a_when_question(
+    rag_index: RagIndex, question: str, stated: bool
+) -> None:
+    """A "When ...?" about a named publication is answered by a date its own text states, however far its
+    publication details are in wording from the question: a low match alone does not decline it."""
+    pipeline = rag_index.pipeline
+    query = pipeline.query(question)
+    found = pipeline.extractive.abstention_evidence(query, pipeline.pool(query))
+    assert found.date_stated is stated
+    low = found.model_copy(update={"best_score": rag_index.settings.abstain_threshold - 0.5})
+    assert decides(low, rag_index.settings) is not stated
+
+
 @pytest.fixture
 def icrag(monkeypatch: pytest.MonkeyPatch, embedder: Embedder, rag_index: RagIndex, cache_dir: Path) -> Invoke:
     """Run ``icrag`` in-process on the test index, as tests/test_cli_answer.py does; the session's model."""
