@@ -88,9 +88,10 @@ class AbstentionEvidence(Record):
         "asked about names what the question asks for ('What results ...') and its leading findings do not."
     )
     comparison: bool = Field(description="The question is a comparison (declined by side, not whole).")
-    date_stated: bool = Field(
+    stated_by_named: bool = Field(
         False,
-        description="It asks when for a publication it names, and a sentence of that publication states a date.",
+        description="It asks when, or how the work was done, of a publication it names, and a sentence of that "
+        "publication states a date, or is a method.",
     )
 
 
@@ -158,9 +159,17 @@ class AbstentionRules:
             money_missing=money_asked and not any(_MONEY.search(c.quote.text) for c in eligible[:MONEY_DEPTH]),
             note_names_gap=self._note_names_gap(query, asked, noted, findings, leading),
             comparison=comparison,
-            date_stated=query.wants_date
-            and bool(query.named)
-            and any(c.typed for c in findings if c.source_id in query.named),
+            stated_by_named=self._stated_by_named(query, findings),
+        )
+
+    @staticmethod
+    def _stated_by_named(query: Query, findings: Sequence[ScoredSentence]) -> bool:
+        """Whether the publication a question names states what it asks: a date for "When ...?", a method
+        for how the work was done ("How did Curry et al. gather their evidence?")."""
+        asks_method = "method" in query.roles
+        return any(
+            c.source_id in query.named and ((query.wants_date and c.typed) or (asks_method and c.role == "method"))
+            for c in findings
         )
 
     def _note_margin(self, asked: set[str], noted: Sequence[Tokenised], leading: Sequence[Tokenised]) -> float:
@@ -244,8 +253,8 @@ class AbstentionRules:
 def decides(evidence: AbstentionEvidence, settings: Settings) -> bool:
     """Whether these readings decline the question under the settings' thresholds."""
     # "When was Sims et al. published?" reads its answer in publication details, far in wording from the
-    # question: a date stated by the publication it names addresses it, however low its match.
-    low = evidence.best_score < settings.abstain_threshold and not evidence.date_stated
+    # question: a date, or a method, stated by the publication it names addresses it, however low its match.
+    low = evidence.best_score < settings.abstain_threshold and not evidence.stated_by_named
     if low or evidence.unknown_name or evidence.money_missing:
         return True
     if evidence.comparison:

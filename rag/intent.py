@@ -203,6 +203,7 @@ _ROLE_CUES: tuple[tuple[Role, re.Pattern[str]], ...] = (
             r"|\bprotocol|\blimitation|\bparticipants?\b|\banaly[sz]|\brecords?\b|\binclude[ds]?\b|\bextract"
             r"|\bconfigurations\b|\bcarried out\b"
             r"|\bevidence (?:was|were)\b"
+            r"|\b(?:gather|collect|obtain|assemble)(?:s|ed|ing)? (?:\w+ ){0,2}(?:evidence|information)\b"
             # the way a piece of work was done: "the 'discovery' approach they used", "which approach did it take"
             r"|\bapproach(?:es)?\b.*\b(?:used|use|took|take|taken|adopted|adopt)\b",
             re.I,

@@ -207,19 +207,23 @@ def test_read_evidence_on_the_tiny_index(rag_index: RagIndex) -> None:
     ("question", "stated"),
     [
         ("When did Sims et al. (2019) run their survey of community nurses?", True),  # "ran in 2018"
-        ("How did Sims et al. (2019) run their survey of community nurses?", False),  # asks no date
+        ("How did Sims et al. (2019) run their survey of community nurses?", True),  # "survey": its methods
+        ("What did Sims et al. (2019) find about fatigue after night shifts?", False),  # neither date nor method
         ("When did community nurses in six trusts answer a survey?", False),  # names no publication
+        ("How did Sims et al. (2019) gather their evidence?", True),  # "The survey of 412 community nurses ..."
+        ("How did Waring et al. gather their evidence?", False),  # no sentence of theirs is a method
     ],
 )
-def test_a_date_stated_by_the_publication_asked_about_answers_a_when_question(
+def test_a_date_or_method_stated_by_the_publication_asked_about_answers_it(
     rag_index: RagIndex, question: str, stated: bool
 ) -> None:
-    """A "When ...?" about a named publication is answered by a date its own text states, however far its
-    publication details are in wording from the question: a low match alone does not decline it."""
+    """A "When ...?" or "How did they gather their evidence?" about a named publication is answered by a
+    date, or a method, its own text states, however far its wording is from the question's: a low match
+    alone does not decline it."""
     pipeline = rag_index.pipeline
     query = pipeline.query(question)
     found = pipeline.extractive.abstention_evidence(query, pipeline.pool(query))
-    assert found.date_stated is stated
+    assert found.stated_by_named is stated
     low = found.model_copy(update={"best_score": rag_index.settings.abstain_threshold - 0.5})
     assert decides(low, rag_index.settings) is not stated
 
