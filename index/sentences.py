@@ -29,7 +29,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         start = block_start
         for match in _BOUNDARY.finditer(text, block_start, block_end):
             end = match.end(2)
-            if _is_abbreviation(text, start, match.start(1)):
+            if _is_abbreviation(text, start, match.start(1)) or _inside_quote(text, start, match):
                 continue
             spans.append((start, end))
             start = match.end(3)
@@ -51,6 +51,15 @@ def _blocks(text: str) -> list[tuple[int, int]]:
         start = match.end()
     blocks.append((start, len(text)))
     return blocks
+
+
+def _inside_quote(text: str, start: int, match: re.Match[str]) -> bool:
+    """Whether a question or exclamation mark ends a quoted title inside the sentence rather than the
+    sentence: 'The article is titled "What does success look like? A realist review".' is one sentence."""
+    if match.group(1) == "." or match.group(2):
+        return False  # a full stop, or a mark the quote closes after, ends the sentence
+    before = text[start : match.start(1)]
+    return before.count('"') % 2 == 1 or before.count("“") > before.count("”")
 
 
 def _is_abbreviation(text: str, start: int, dot: int) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -91,6 +92,22 @@ def test_a_short_list_item_is_a_unit_of_its_own() -> None:
     ]
     inline = "Key points. - Item one. - Item two."
     assert [inline[a:b] for a, b in sentence_units(inline)] == ["Key points.", "- Item one.", "- Item two."]
+
+
+@pytest.mark.parametrize(
+    ("text", "sentences"),
+    [
+        (
+            'The article is titled "Does success last? A realist review". It appeared in 2021.',
+            ['The article is titled "Does success last? A realist review".', "It appeared in 2021."],
+        ),
+        ("The report, “Why now? Lessons”, was short. Next.", ["The report, “Why now? Lessons”, was short.", "Next."]),
+        ('He asked "why?" Then he left.', ['He asked "why?"', "Then he left."]),  # the quote closes the sentence
+        ("What works? Trust does.", ["What works?", "Trust does."]),
+    ],
+)
+def test_a_question_mark_inside_a_quoted_title_does_not_end_the_sentence(text: str, sentences: list[str]) -> None:
+    assert [text[a:b] for a, b in sentence_spans(text)] == sentences
 
 
 @PROPERTY
