@@ -118,7 +118,9 @@ _ON_THE_RESEARCH = re.compile(
     r"|^(?:[\w' ]{0,40}: )?(?:(?:First|Second|Third|Finally|Moreover|However|Yet),? )?"
     r"(?:(?:most|much|existing|current|the|this|previous|prior) )?"
     r"(?:research|studies|literature|evidence)\b(?! (?:\w+ )?(?:found|finds|show|shows|showed|suggest|suggests"
-    r"|suggested|report|reports|reported|indicate|indicates|indicated|point|points)\b)",
+    r"|suggested|report|reports|reported|indicate|indicates|indicated|point|points)\b)"
+    # a line of a compiled overview that lists the publications themselves: "**Scotland:** baylis2018 (...)"
+    r"|^(?:\*\*[^*\n]{1,60}\*\*\s+)?[a-z_]+(?:19|20)\d\d[a-z]*\b",
     re.I,
 )
 _ABOUT_RESEARCH = re.compile(r"\b(?:research|evidence|stud(?:y|ies)|future|gaps?|known)\b", re.I)

@@ -84,7 +84,8 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
     (
         "how_to",
         re.compile(
-            r"\bhow (?:should|can|could|do|might|would) (?:we|i|leaders?|it|they|our|the)\b|\bwhat should\b"
+            r"\bhow (?:should|can|could|do|might|would) (?:we|i|leaders?|it|they|our|the|an?)\b|\bwhat should\b"
+            r"|\bhow (?:should|ought)\b|\bgo about\b"
             r"|\bbest way\b|\bhow to\b|\bput in place\b|\bguidance\b|\bsteps?\b|\brecommend|\blessons?\b"
             r"|\bneeds? to do\b|\bprioriti[sz]e\b",
             re.I,

@@ -574,6 +574,9 @@ def test_a_call_for_more_research_is_no_answer_unless_research_is_asked_about(
         ("Studies found that shared budgets built trust.", False),  # what studies found is a finding
         ("Two studies suggested that programmes helped leaders.", False),
         ("Leaders who shared budgets openly reported more trust.", False),
+        ("**Scotland:** baylis2018 (chief officers) and hendry2021 (national reform).", True),  # lists publications
+        ("bornman2023 included 42 of 465 records.", True),
+        ("Trusting relationships in Scotland (hendry2021) took time to build.", False),  # cites one
     ],
 )
 def test_a_sentence_about_the_research_itself_is_told_apart(text: str, about: bool) -> None:

@@ -74,6 +74,8 @@ DUTCH = ["nies2021"]
         ("How should leaders set up a joint board?", "how_to"),
         ("What should a new system leader do first?", "how_to"),
         ("How to run a partnership meeting across council and NHS staff?", "how_to"),
+        ("How should an integrated care board go about sharing power with councils?", "how_to"),
+        ("How ought a partnership board to handle disagreements?", "how_to"),
         ("How does the Scottish experience compare with the English one?", "comparison"),
         ("Do Sims and Waring agree about clinical leadership?", "comparison"),
         ("What is the difference between a system leader and a team leader?", "comparison"),
