@@ -118,11 +118,12 @@ _ON_THE_RESEARCH = re.compile(
     r"|^(?:[\w' ]{0,40}: )?(?:(?:First|Second|Third|Finally|Moreover|However|Yet),? )?"
     r"(?:(?:most|much|existing|current|the|this|previous|prior) )?"
     r"(?:research|studies|literature|evidence)\b(?! (?:\w+ )?(?:found|finds|show|shows|showed|suggest|suggests"
-    r"|suggested|report|reports|reported|indicate|indicates|indicated|point|points)\b)"
-    # a line of a compiled overview that lists the publications themselves: "**Scotland:** baylis2018 (...)"
-    r"|^(?:\*\*[^*\n]{1,60}\*\*\s+)?[a-z_]+(?:19|20)\d\d[a-z]*\b",
+    r"|suggested|report|reports|reported|indicate|indicates|indicated|point|points)\b)",
     re.I,
 )
+#: A line of a compiled overview that lists the publications themselves ("**Scotland:** baylis2018 (...)"):
+#: it says which studies there are, which answers only a question about the research.
+_LISTS_PUBLICATIONS = re.compile(r"^(?:\*\*[^*\n]{1,60}\*\*\s+)?[a-z_]+(?:19|20)\d\d[a-z]*\b")
 _ABOUT_RESEARCH = re.compile(r"\b(?:research|evidence|stud(?:y|ies)|future|gaps?|known)\b", re.I)
 _WANTS_EFFECT = frozenset({"what_works", "how_to", "comparison"})
 #: Fewest words a quoted sentence has: shorter fragments state nothing.
@@ -319,7 +320,9 @@ class ExtractiveAnswerer:
                     + NOVELTY_WEIGHT * novelty
                 )
                 bonus = answer_type_bonus(query, text)
-                score += bonus - GAP_PENALTY * (not about_research and bool(_CALL_FOR_RESEARCH.search(text)))
+                score += bonus - GAP_PENALTY * (
+                    not about_research and bool(_CALL_FOR_RESEARCH.search(text) or _LISTS_PUBLICATIONS.match(text))
+                )
                 if query.intent.intent in _WANTS_EFFECT:
                     background = role == "background"
                     score += (

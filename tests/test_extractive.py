@@ -12,6 +12,7 @@ from index.embedding import Embedder
 from rag import extractive
 from rag.extractive import (
     _CALL_FOR_RESEARCH,
+    _LISTS_PUBLICATIONS,
     _ON_THE_RESEARCH,
     _RESEARCH_GAP,
     ANAPHOR,
@@ -574,13 +575,37 @@ def test_a_call_for_more_research_is_no_answer_unless_research_is_asked_about(
         ("Studies found that shared budgets built trust.", False),  # what studies found is a finding
         ("Two studies suggested that programmes helped leaders.", False),
         ("Leaders who shared budgets openly reported more trust.", False),
-        ("**Scotland:** baylis2018 (chief officers) and hendry2021 (national reform).", True),  # lists publications
-        ("bornman2023 included 42 of 465 records.", True),
-        ("Trusting relationships in Scotland (hendry2021) took time to build.", False),  # cites one
     ],
 )
 def test_a_sentence_about_the_research_itself_is_told_apart(text: str, about: bool) -> None:
     assert bool(_ON_THE_RESEARCH.search(text)) is about
+
+
+@pytest.mark.parametrize(
+    ("text", "lists"),
+    [
+        ("**Scotland:** baylis2018 (chief officers) and hendry2021 (national reform).", True),
+        ("bornman2023 included 42 of 465 records.", True),
+        ("Trusting relationships in Scotland (hendry2021) took time to build.", False),  # cites one
+    ],
+)
+def test_an_overview_line_listing_the_publications_is_told_apart(text: str, lists: bool) -> None:
+    assert bool(_LISTS_PUBLICATIONS.match(text)) is lists
+
+
+@pytest.mark.parametrize(
+    ("question", "penalised"),
+    [
+        ("How many nurses took part in the survey?", True),
+        ("What works in working with power?", True),
+        ("Which studies looked at night shifts?", False),  # asks about the research itself
+    ],
+)
+def test_an_overview_line_listing_the_publications_answers_only_a_question_about_the_research(
+    rag_index: RagIndex, monkeypatch: pytest.MonkeyPatch, question: str, penalised: bool
+) -> None:
+    lost = penalty_on_one_sentence(rag_index, monkeypatch, question, "_LISTS_PUBLICATIONS")
+    assert lost == pytest.approx(GAP_PENALTY * penalised)
 
 
 @pytest.mark.parametrize(
