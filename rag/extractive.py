@@ -45,6 +45,8 @@ ANAPHOR = re.compile(
     r"|^(?:Even so|Even then|Nevertheless|Nonetheless|Despite (?:this|that|these|those)|In contrast|By contrast"
     r"|Conversely|Instead|Otherwise|Similarly|Likewise)\b"
 )
+#: Sentences opening with a word that points at what the sentence before says.
+_DEMONSTRATIVE = re.compile(r"^(?:This|These|That|Those|Such)\b")
 #: Sentences that carry on from the one before: an anaphor, or a connective that adds to it or draws
 #: from it ("However, ...", "In addition, ...", "Meanwhile, ..."). Read after a direct answer, they finish it.
 CONTINUATION = re.compile(
@@ -176,6 +178,13 @@ class ScoredSentence:
     def opens_with_anaphor(self) -> bool:
         """Whether it opens with "He", "It", ...: it reads only after the sentence before."""
         return bool(ANAPHOR.match(self.quote.text))
+
+    @property
+    def opens_with_demonstrative(self) -> bool:
+        """Whether it opens with "This", "These", ...: without the sentence before, it says nothing
+        ("This is the second of the seven components."), where "It ..." or "They ..." may still name
+        the publication or its authors."""
+        return bool(_DEMONSTRATIVE.match(self.quote.text))
 
     @property
     def carries_on(self) -> bool:

@@ -104,6 +104,8 @@ class Selection:
         if candidate in self.chosen or any(repeats(candidate, c) for c in self.chosen):
             return []
         group = self.readable_group(candidate)
+        if group[0].opens_with_demonstrative and (group[0].passage.passage_id, group[0].unit - 1) not in self.by_unit:
+            return []  # "This is the second of the seven components." with what "This" is outside the pool
         if group[-1].introduces_list or group[0].continues or _THE_SAME.match(group[0].quote.text):
             return []  # the list it opens or continues, or what its "the same" points back to, is not in the pool
         if not all(s.eligible(self.roles) for s in group):  # type: ignore[arg-type]

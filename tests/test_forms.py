@@ -448,3 +448,27 @@ def test_a_side_of_one_publication_keeps_sentences_by_their_own_match_not_their_
     assert answer is not None
     section = next(s for s in answer.sections if s.heading == single.label)
     assert " ".join(other.quote.text.split()) in [s.text for s in section.sentences]
+
+
+@pytest.mark.parametrize(("opening", "quoted"), [("These findings show that ", False), ("It reports that ", True)])
+def test_a_sentence_pointing_at_a_sentence_outside_the_pool_is_not_quoted(
+    rag_index: RagIndex, opening: str, quoted: bool
+) -> None:
+    """ "This is the second of the seven components." says nothing without what "This" is; "It reports ..."
+    may still be read as the publication speaking."""
+    pipeline = rag_index.pipeline
+    query = pipeline.query(BOARDS)
+    _, eligible = pipeline.extractive.candidates(query, pipeline.pool(query))
+    first = next(c for c in eligible if c.unit == 0 and not c.continues and not c.field)
+    text = (
+        opening
+        + first.passage.text[first.quote.start :].lstrip()[:1].lower()
+        + first.passage.text[first.quote.start + 1 :]
+    )
+    passage = first.passage.model_copy(update={"text": text})
+    hit = first.quote.hit.model_copy(update={"passage": passage})
+    dangling = replace(
+        first, quote=replace(first.quote, hit=hit, start=0, end=first.quote.end - first.quote.start + len(opening))
+    )
+    assert dangling.quote.text.startswith(opening)
+    assert bool(Selection([dangling], query.roles, 10).group_for(dangling)) is quoted
