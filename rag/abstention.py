@@ -28,7 +28,7 @@ from index.models import Record
 from index.settings import Settings
 from index.store import IndexStore
 from rag.intent import COUNTRY_NAMES
-from rag.query import QUESTION_WORDS, YEAR, Query, Vocabulary, asking_and_scene
+from rag.query import YEAR, Query, Vocabulary, asking_and_scene
 
 if TYPE_CHECKING:
     from rag.extractive import ScoredSentence
@@ -106,7 +106,6 @@ class AbstentionRules:
         self._bibliographic = (
             {t for tokens in vocabulary.tokenizer(bibliography) for t in tokens} if bibliography else set()
         )
-        self._question_words = set(vocabulary.tokenizer([QUESTION_WORDS])[0])
         self._note_words = set(vocabulary.tokenizer([_NOTE_WORDING])[0])
         self._first_authors = {p.source.first_author for p in store.passages} - {""}
         self._years = {p.source.year for p in store.passages}
@@ -144,7 +143,7 @@ class AbstentionRules:
             if c.is_scope_note and (c.source_id in focal or any(sid in c.quote.text for sid in focal))
         ]
         findings = [c for c in eligible if c.source_id in focal]
-        asked = set(query.words) - self._question_words
+        asked = set(query.words) - self.vocabulary.question_words
         # Words of titles and authors may only name a publication; but a question left with one word
         # without them ("Why does leading integrated care take time?") is about those words.
         if len(asked - self._bibliographic) >= 2:

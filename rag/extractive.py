@@ -26,7 +26,7 @@ from rag.abstention import AbstentionEvidence, AbstentionRules
 from rag.citations import Quote, abstention
 from rag.forms import compose
 from rag.models import Answer, RetrievedPassage
-from rag.query import ASKS_THE_RESEARCH, Query, Vocabulary
+from rag.query import Query, Vocabulary
 
 #: Text that states a count: a number standing alone, not a year ("2019") nor part of an id ("sims2021").
 _COUNT = re.compile(r"(?<![\w/.])(?!(?:19|20)\d\d\b)\d[\d,]*(?:\.\d+)?(?![\w/])%?")
@@ -126,7 +126,6 @@ _ON_THE_RESEARCH = re.compile(
 #: A line of a compiled overview that lists the publications themselves ("**Scotland:** baylis2018 (...)"):
 #: it says which studies there are, which answers only a question about the research.
 _LISTS_PUBLICATIONS = re.compile(r"^(?:\*\*[^*\n]{1,60}\*\*\s+)?[a-z_]+(?:19|20)\d\d[a-z]*\b")
-_ABOUT_RESEARCH = re.compile(r"\b(?:research|evidence|stud(?:y|ies)|future|gaps?|known)\b", re.I)
 _WANTS_EFFECT = frozenset({"what_works", "how_to", "comparison"})
 #: Fewest words a quoted sentence has: shorter fragments state nothing.
 MIN_WORDS = 3
@@ -293,9 +292,7 @@ class ExtractiveAnswerer:
         """Every sentence unit of the pool's passages, scored against the question, best first."""
         q_weight = sum(self.vocabulary.weight(t) for t in query.words) or 1.0
         prior = _rank_prior(hits)
-        about_research = query.intent.intent == "evidence_strength" or bool(
-            _ABOUT_RESEARCH.search(ASKS_THE_RESEARCH.sub(" ", query.text))
-        )
+        about_research = query.about_research
         scored = []
         for hit in hits:
             passage = hit.passage

@@ -267,7 +267,7 @@ class IntentReader:
         the publications that bear on the question).
         """
         countries = list(dict.fromkeys(m.group(1) for m in _COUNTRY_RE.finditer(question)))
-        if len(self.countries(question)) >= 2:
+        if len({COUNTRY_NAMES[c.lower()] for c in countries}) >= 2:
             by_country = [self._country_side(c, question) for c in countries]
             return [s for i, s in enumerate(by_country) if s.label not in {t.label for t in by_country[:i]}]
         parts = [p for p in _SIDE_SPLIT.split(question) if p.strip()]

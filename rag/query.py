@@ -30,13 +30,15 @@ QUESTION_WORDS = (
 )
 #: Where a question names the research only as what it asks ("What does the evidence say about ...?",
 #: "What does the research recommend?"): its subject is what follows, not the research.
-ASKS_THE_RESEARCH = re.compile(
+_ASKS_THE_RESEARCH = re.compile(
     r"\b(?:does|do|did) (?:the |this |these |any )?(?:research|evidence|studies|study|literature|reviews?)"
     r" (?:\w+ )?(?:say|show|find|recommend|suggest|tell|advise)\b"
     r"|\bwhat (?:the )?(?:research|evidence|studies) (?:says?|shows?|recommends?|suggests?|finds?)\b"
     r"|\baccording to (?:the )?(?:research|evidence|studies)\b",
     re.I,
 )
+#: Words by which a question is about the research itself, once the words asking it are set aside.
+_ABOUT_RESEARCH = re.compile(r"\b(?:research|evidence|stud(?:y|ies)|future|gaps?|known)\b", re.I)
 #: Questions whose answer is a count or an amount.
 _COUNT_QUESTION = re.compile(
     r"\b(?:how (?:many|much|large|long|big|often)|number of|size|percentage|proportion)\b", re.IGNORECASE
@@ -103,6 +105,9 @@ class Query:
     #: The publications of a kind the question names in the plural ("the reviews"): a comparison of
     #: "the reviews" compares reviews.
     of_kind: tuple[str, ...] = ()
+    #: Whether it asks about the research itself ("What research gaps remain?", "How strong is the
+    #: evidence?"), not merely asks the research ("What does the evidence say about ...?").
+    about_research: bool = False
 
 
 class Vocabulary:
@@ -119,6 +124,8 @@ class Vocabulary:
         self.n = max(1, len(texts))
         self.idf = {token: math.log(1 + self.n / df) for token, df in counts.items()}
         self.unseen_idf = math.log(1 + self.n)
+        #: Stems of the words by which a question asks ("what", "how", "did"): no subject of its own.
+        self.question_words = frozenset(tokenizer([QUESTION_WORDS])[0])
 
     def weight(self, token: str) -> float:
         """IDF of a word; words never seen weigh the most."""
@@ -157,7 +164,6 @@ class QueryReader:
         publications = {p.source.source_id: p.source for p in passages}
         self.sources = sources
         self.intents = IntentReader(list(publications.values()))
-        self._question_words = set(vocabulary.tokenizer([QUESTION_WORDS])[0])
         # Words that name a publication ("Harris et al. (2022)"): they pick the publication, not the answer.
         self._naming_words = {
             sid: set(vocabulary.tokenizer([f"{' '.join(source.surnames)} {source.year} et al"])[0])
@@ -181,6 +187,8 @@ class QueryReader:
             term=re.split(r"[,;(]", term.group("term"))[0].strip() if (term := _TERM_QUESTION.match(text)) else "",
             places=tuple(tuple(ids) for ids in self.intents.places(text)),
             of_kind=tuple(self.intents.of_kind(text)),
+            about_research=intent.intent == "evidence_strength"
+            or bool(_ABOUT_RESEARCH.search(_ASKS_THE_RESEARCH.sub(" ", text))),
         )
 
     def vector(self, text: str) -> np.ndarray:
@@ -199,8 +207,8 @@ class QueryReader:
     def asks_of_its_own(self, asking: str) -> bool:
         """Whether the sentences that ask have words of their own beyond question words and the research
         they ask; without any ("What does the research recommend?") the scene says what is asked about."""
-        words = set(self.vocabulary.tokenizer([ASKS_THE_RESEARCH.sub(" ", asking)])[0])
-        return bool(words - self._question_words)
+        words = set(self.vocabulary.tokenizer([_ASKS_THE_RESEARCH.sub(" ", asking)])[0])
+        return bool(words - self.vocabulary.question_words)
 
     def content_words(self, text: str, named: set[str]) -> set[str]:
         """The question's word stems that an answer sentence should share.
@@ -209,7 +217,7 @@ class QueryReader:
         (2022)" picks the publication, and a sentence that merely names it does not answer. So are
         the words by which it asks the research ("What does the evidence say about ...?").
         """
-        words = set(self.vocabulary.tokenizer([ASKS_THE_RESEARCH.sub(" ", text)])[0]) or set(
+        words = set(self.vocabulary.tokenizer([_ASKS_THE_RESEARCH.sub(" ", text)])[0]) or set(
             self.vocabulary.tokenizer([text])[0]
         )
         naming = {t for sid in named for t in self._naming_words.get(sid, ())}

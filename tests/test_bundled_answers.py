@@ -78,5 +78,5 @@ def test_a_question_mostly_in_the_words_of_titles_is_read_in_them(bundled: Pipel
     question = "Why does leading integrated care take time?"
     rules = bundled.extractive.rules
     query = bundled.query(question)
-    assert len(set(query.words) - rules._question_words - rules._bibliographic) == 1
+    assert len(set(query.words) - rules.vocabulary.question_words - rules._bibliographic) == 1
     assert not bundled.ask(query).abstained
