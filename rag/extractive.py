@@ -25,21 +25,41 @@ from index.store import IndexStore
 from rag.abstention import AbstentionEvidence, AbstentionRules
 from rag.citations import Quote, abstention
 from rag.forms import compose
+from rag.lexical import Tokenizer
 from rag.models import Answer, RetrievedPassage
 from rag.query import Query, Vocabulary
 
-#: Text that states a count: a number standing alone, not a year ("2019") nor part of an id ("sims2021").
-_COUNT = re.compile(r"(?<![\w/.])(?!(?:19|20)\d\d\b)\d[\d,]*(?:\.\d+)?(?![\w/])%?")
-#: Text that has a date.
+#: Text that states a count: a number standing alone, not a year ("2019") nor part of a name ("sims2021",
+#: "COVID-19", "IL-4").
+_COUNT = re.compile(r"(?<![\w/.-])(?!(?:19|20)\d\d\b)\d[\d,]*(?:\.\d+)?(?![\w/])%?")
+#: A number, in digits or words, and the words after it: "30,847 nucleotides", "three genotypes".
+_NUMBER_AND_WORDS = re.compile(
+    r"(?:(?<![\w/.-])(?!(?:19|20)\d\d\b)\d[\d,]*(?:\.\d+)?%?|\b(?:two|three|four|five|six|seven|eight|nine|ten"
+    r"|eleven|twelve|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundreds?|thousands?|millions?"
+    r"|dozens?))((?:\s+[^\W\d_][\w'-]*){1,3})",
+    re.I,
+)
+#: Text that says when: a year or decade, a month, or a time counted from an event ("10 days after onset",
+#: "between 50 and 310 y ago").
 _DATE = re.compile(
-    r"(?<![\w/])(?:19|20)\d\d(?![\w/])|\b(?:January|February|March|April|May|June|July|August|September|"
+    r"(?<![\w/])(?:19|20)\d\d(?:s|(?![\w/]))|\b(?:January|February|March|April|May|June|July|August|September|"
     r"October|November|December)\b"
+    r"|\b\d+(?:\.\d+)?\s*(?:y|yrs?|years?|months?|weeks?|days?|hours?|h|decades?)\s+"
+    r"(?:ago|after|before|later|earlier|since|from|post)\b"
+)
+#: "It" standing for what follows, not for anything before: "It is interesting to note that ...", "It was
+#: found that ...", "It remains unclear whether ...".
+EXPLETIVE_IT = (
+    r" (?:is|was|has been|had been|seems|seemed|appears|appeared|remains|remained|may be|might be|could be|would be)"
+    r"(?: not)?(?: \w+ly)?(?: (?:\w+ (?:that|whether|if)|(?:important|necessary|essential|vital|crucial|possible"
+    r"|impossible|difficult|hard|easy|interesting|worth|useful|helpful|clear|unclear|likely|unlikely|feasible"
+    r"|noteworthy|notable|known) (?:to|that|whether|how|why))\b|(?: that)\b)"
 )
 #: Sentences that open with a word pointing back to the sentence before ("He had ...", "It appeared ...",
 #: "Second, ..." after "First, ...": a later item of an enumeration; "According to the same report, ...";
 #: "Even so, ..." and other connectives that concede or contrast).
 ANAPHOR = re.compile(
-    r"^(?:He|She|It|They|This|These|That|Those|Its|Their|His|Her|Such)\b"
+    r"^(?:He|She|It(?!" + EXPLETIVE_IT + r")|They|This|These|That|Those|Its|Their|His|Her|Such)\b"
     r"|^(?:Second|Secondly|Third|Thirdly|Fourth|Fourthly),"
     r"|^(?:According to|In|By|From|Under) (?:the same|this|that|these|those|such)\b"
     r"|^(?:Even so|Even then|Nevertheless|Nonetheless|Despite (?:this|that|these|those)|In contrast|By contrast"
@@ -224,11 +244,19 @@ def statement_of(term: str) -> re.Pattern[str]:
     )
 
 
-def answer_type_bonus(query: Query, text: str) -> float:
-    """``ANSWER_TYPE_BONUS`` when a sentence states the kind of thing asked for: a count, a date, advice,
-    or what the term of a "What is ...?" question is."""
+def counts_what_is_asked(query: Query, text: str, tokenizer: Tokenizer) -> bool:
+    """Whether a sentence gives a number of what a "How many ...?" question counts ("three genotypes",
+    "20 studies met the inclusion criteria"), in digits or in words."""
+    return any(
+        set(tokenizer.stems(match.group(1).split())) & query.counted for match in _NUMBER_AND_WORDS.finditer(text)
+    )
+
+
+def answer_type_bonus(query: Query, text: str, tokenizer: Tokenizer) -> float:
+    """``ANSWER_TYPE_BONUS`` when a sentence states the kind of thing asked for: a count (of what is counted),
+    a date, advice, or what the term of a "What is ...?" question is."""
     states = (
-        (query.wants_count and _COUNT.search(text))
+        (query.wants_count and (_COUNT.search(text) or counts_what_is_asked(query, text, tokenizer)))
         or (query.wants_date and _DATE.search(text))
         or (query.intent.intent == "how_to" and _ADVICE.search(text))
         or (query.term and statement_of(query.term).search(text))
@@ -325,7 +353,7 @@ class ExtractiveAnswerer:
                     + RANK_WEIGHT * prior[passage.passage_id]
                     + NOVELTY_WEIGHT * novelty
                 )
-                bonus = answer_type_bonus(query, text)
+                bonus = answer_type_bonus(query, text, self.vocabulary.tokenizer)
                 score += bonus - GAP_PENALTY * (
                     not about_research and bool(_CALL_FOR_RESEARCH.search(text) or _LISTS_PUBLICATIONS.match(text))
                 )

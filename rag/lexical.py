@@ -30,6 +30,10 @@ class Tokenizer:
         )
         return [list(t) for t in tokens]
 
+    def stems(self, words: Sequence[str]) -> list[str]:
+        """Each word lower-cased and stemmed, in order and stop words kept: to read words where they stand."""
+        return list(self._stemmer.stemWords([word.lower() for word in words]))
+
 
 class BM25Index:
     """BM25 scores of every passage for a query; built in memory when an index is loaded.

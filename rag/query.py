@@ -43,8 +43,20 @@ _ABOUT_RESEARCH = re.compile(r"\b(?:research|evidence|stud(?:y|ies)|future|gaps?
 _COUNT_QUESTION = re.compile(
     r"\b(?:how (?:many|much|large|long|big|often)|number of|size|percentage|proportion)\b", re.IGNORECASE
 )
-#: Questions whose answer is a date.
-_DATE_QUESTION = re.compile(r"\b(?:when|what (?:year|date|month))\b", re.I)
+#: What a "How many ...?" question counts: its words up to the verb ("How many human cases were ...?"
+#: counts human cases, "the number of studies included" studies).
+_COUNTED = re.compile(
+    r"\b(?:how many|number of)\s+((?:(?!(?:did|do|does|have|has|had|are|is|were|was|can|could|would|will"
+    r"|should|there|the|of|in|and|or)\b)[^\W\d_][\w'-]*\s*){1,3})",
+    re.I,
+)
+#: Questions whose answer is a date: "When" asking ("When was ...?", "By when will ...?"), not the "when"
+#: of a clause ("What was the result when the virus struck ...?", "the lag between when ... and when ...").
+_DATE_QUESTION = re.compile(
+    r"\bwhen (?:did|does|do|was|were|is|are|will|would|could|can|should|has|have|had)\b"
+    r"|\bwhat (?:year|date|month)\b|\bhow long ago\b",
+    re.I,
+)
 #: A year a question names ("Sims et al. (2021)", "the 2008 financial crisis").
 YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 #: Questions asking what something is ("What is the main cause of ...?"): the answer says "... is <term>".
@@ -98,6 +110,8 @@ class Query:
     roles: frozenset[Role]
     wants_count: bool
     wants_date: bool
+    #: Stems of what a "How many ...?" question counts ("studies", "human cases").
+    counted: frozenset[str] = frozenset()
     #: What a "What is X?" question asks to be told about (X), or "".
     term: str = ""
     #: For each country the question names ("the Swedish finding"), the publications set there.
@@ -184,6 +198,7 @@ class QueryReader:
             roles=asked_roles(intent.intent, text),
             wants_count=bool(_COUNT_QUESTION.search(text)),
             wants_date=bool(_DATE_QUESTION.search(text)),
+            counted=frozenset(self.vocabulary.tokenizer([" ".join(m.group(1) for m in _COUNTED.finditer(text))])[0]),
             term=re.split(r"[,;(]", term.group("term"))[0].strip() if (term := _TERM_QUESTION.match(text)) else "",
             places=tuple(tuple(ids) for ids in self.intents.places(text)),
             of_kind=tuple(self.intents.of_kind(text)),

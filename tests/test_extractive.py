@@ -25,6 +25,7 @@ from rag.extractive import (
     quotable_span,
 )
 from rag.forms import SELECTION_RATIO
+from rag.lexical import Tokenizer
 from rag.models import Answer
 from rag.pipeline import Pipeline
 from rag.support import normalise
@@ -350,6 +351,7 @@ def test_a_scope_note_about_another_publication_does_not_decline(rag_index: RagI
     assert all(c.source_id == "waring2023" for c in answer.citations[:1])
 
 
+TOKENIZER = Tokenizer()
 HOW_TO = ("How should leaders run joint budget meetings?", "What did leaders find about joint budget meetings?")
 STRENGTH = (
     "How strong is the evidence on clinical leaders and partnership boards?",
@@ -385,8 +387,35 @@ def test_what_an_intent_asks_for_earns_the_answer_type_bonus(
     """A sentence stating the kind of thing an intent asks for gets the bonus; for another question, none."""
     asked, other = (rag_index.pipeline.query(question) for question in questions)
     assert asked.intent.intent == intent and other.intent.intent != intent
-    assert (answer_type_bonus(asked, text) == ANSWER_TYPE_BONUS) is states
-    assert answer_type_bonus(other, text) == 0.0
+    assert (answer_type_bonus(asked, text, TOKENIZER) == ANSWER_TYPE_BONUS) is states
+    assert answer_type_bonus(other, text, TOKENIZER) == 0.0
+
+
+COUNT = ("How many studies did the review include?", "What did the review include?")
+WHEN = ("When did the boards first meet?", "What was the result when the boards met?")
+
+
+@pytest.mark.parametrize(
+    ("questions", "text", "states"),
+    [
+        (COUNT, "The review included 20 studies.", True),
+        (COUNT, "Three studies met the inclusion criteria.", True),  # a count in words, of what is counted
+        (COUNT, "Two researchers selected the papers independently.", False),  # in words, of something else
+        (COUNT, "The review covers COVID-19 and the work of IL-4 researchers.", False),  # numbers inside names
+        (WHEN, "The boards first met in 2019.", True),
+        (WHEN, "The boards first met in the 1990s.", True),
+        (WHEN, "The boards first met 10 days after the merger.", True),  # a time counted from an event
+        (WHEN, "The boards met with 10 partners.", False),
+    ],
+)
+def test_a_count_or_a_date_earns_the_answer_type_bonus_only_when_asked(
+    rag_index: RagIndex, questions: tuple[str, str], text: str, states: bool
+) -> None:
+    """ "How many studies ...?" is answered by a number of studies; "When ...?" by a date or a time after an
+    event; the "when" of a clause ("What was the result when ...?") asks for no date."""
+    asked, other = (rag_index.pipeline.query(question) for question in questions)
+    assert (answer_type_bonus(asked, text, TOKENIZER) == ANSWER_TYPE_BONUS) is states
+    assert answer_type_bonus(other, text, TOKENIZER) == 0.0
 
 
 @pytest.mark.parametrize(
@@ -408,7 +437,7 @@ def test_what_a_what_is_question_asks_for_is_a_statement_of_its_term(
     assert query.term == "partnership boards"
     assert rag_index.pipeline.query("What are partnership boards, in short?").term == "partnership boards"
     assert rag_index.pipeline.query("How do partnership boards decide?").term == ""
-    assert (answer_type_bonus(query, text) == ANSWER_TYPE_BONUS) is states
+    assert (answer_type_bonus(query, text, TOKENIZER) == ANSWER_TYPE_BONUS) is states
 
 
 @pytest.mark.parametrize(
@@ -426,6 +455,13 @@ def test_what_a_what_is_question_asks_for_is_a_statement_of_its_term(
         ("In 2019 the boards met monthly.", False),
         ("Secondary care leaders joined the board.", False),
         ("Theirs was a different approach.", False),
+        ("It argues that leaders need time.", True),
+        ("It was designed to support leaders.", True),
+        # "It" standing for what follows reads on its own.
+        ("It is interesting to note that the two bat viruses infect rats.", False),
+        ("It was found that boards met monthly.", False),
+        ("It remains unclear whether the boards helped.", False),
+        ("It is not clear whether the boards helped.", False),
     ],
 )
 def test_a_sentence_continuing_the_one_before_is_read_with_it(text: str, leans: bool) -> None:
