@@ -67,6 +67,13 @@ ANAPHOR = re.compile(
 )
 #: Sentences opening with a word that points at what the sentence before says.
 _DEMONSTRATIVE = re.compile(r"^(?:This|These|That|Those|Such)\b")
+#: The words a demonstrative opens with, up to the verb: "These acute exacerbations are ..." names what
+#: it points at; "These include ..." does not.
+_POINTED_AT = re.compile(
+    r"^(?:This|These|That|Those|Such)\s+((?:(?!(?:is|are|was|were|be|been|has|have|had|includes?|included|can"
+    r"|could|may|might|will|would|should|must|do|does|did|also|all|both|not|only|in|of|to|for|with|by|on|at|as"
+    r"|that|which|who|then)\b)[^\W\d_][\w'-]*\s*){1,3})"
+)
 #: Sentences that carry on from the one before: an anaphor, or a connective that adds to it or draws
 #: from it ("However, ...", "In addition, ...", "Meanwhile, ..."). Read after a direct answer, they finish it.
 CONTINUATION = re.compile(
@@ -172,6 +179,9 @@ class ScoredSentence:
     typed: bool = False  # it states the kind of thing asked for: a count, a date, advice
     item: bool = False  # it is an item of a list ("- ...", "1. ...")
     tokens: frozenset[str] = frozenset()  # its word stems, to tell a repeat in other words
+    #: It opens "These acute exacerbations ..." and the question names them ("What do the acute
+    #: exacerbations cause?"): the question says what it points at, so it reads without the sentence before.
+    pointed_at_by_question: bool = False
 
     @property
     def content_score(self) -> float:
@@ -196,14 +206,14 @@ class ScoredSentence:
     @property
     def opens_with_anaphor(self) -> bool:
         """Whether it opens with "He", "It", ...: it reads only after the sentence before."""
-        return bool(ANAPHOR.match(self.quote.text))
+        return bool(ANAPHOR.match(self.quote.text)) and not self.pointed_at_by_question
 
     @property
     def opens_with_demonstrative(self) -> bool:
         """Whether it opens with "This", "These", ...: without the sentence before, it says nothing
         ("This is the second of the seven components."), where "It ..." or "They ..." may still name
         the publication or its authors."""
-        return bool(_DEMONSTRATIVE.match(self.quote.text))
+        return bool(_DEMONSTRATIVE.match(self.quote.text)) and not self.pointed_at_by_question
 
     @property
     def carries_on(self) -> bool:
@@ -316,6 +326,12 @@ class ExtractiveAnswerer:
                 self._tokens[(position, unit)] = self.vocabulary.abbreviations.with_full_words(tokens)
         return [self._tokens.get((position, unit), frozenset()) for unit in range(len(texts))]
 
+    def points_at_the_question(self, query: Query, text: str) -> bool:
+        """Whether a sentence opens with a demonstrative naming what the question names ("These acute
+        exacerbations are ..." for "What do the acute exacerbations cause?")."""
+        pointed = _POINTED_AT.match(text)
+        return bool(pointed) and bool(set(self.vocabulary.tokenizer.stems(pointed.group(1).split())) & query.words)
+
     def score_sentences(self, query: Query, hits: Sequence[RetrievedPassage]) -> list[ScoredSentence]:
         """Every sentence unit of the pool's passages, scored against the question, best first."""
         q_weight = sum(self.vocabulary.weight(t) for t in query.words) or 1.0
@@ -328,6 +344,7 @@ class ExtractiveAnswerer:
             spans, roles, vectors = self.store.sentences(position)
             token_sets = self.unit_tokens(position, [passage.text[s:e] for s, e in spans])
             previous_dense = lead_dense = 0.0
+            after_list = False  # the unit before is a list item ("- ...", "a willingness to share power;")
             for unit, ((start, end), role, vector, tokens) in enumerate(
                 zip(spans, roles, vectors, token_sets, strict=True)
             ):
@@ -344,6 +361,9 @@ class ExtractiveAnswerer:
                 else:
                     lead_dense = dense
                 previous_dense = dense
+                # "These mechanisms ..." after a list points at its items, which the question does not name.
+                pointed_at = not after_list and self.points_at_the_question(query, text)
+                after_list = item or text[:1].islower()
                 lexical = sum(self.vocabulary.weight(t) for t in query.words & tokens) / q_weight
                 # Sentences that only echo the question's words carry no answer; new words might.
                 novelty = len(tokens - query.words) / len(tokens) if tokens else 0.0
@@ -380,6 +400,7 @@ class ExtractiveAnswerer:
                         typed=bonus > 0,
                         item=item,
                         tokens=tokens,
+                        pointed_at_by_question=pointed_at,
                     )
                 )
         scored.sort(key=lambda s: -s.score)

@@ -660,3 +660,15 @@ def test_a_sentence_about_the_research_is_no_answer_to_what_works(
     monkeypatch.setattr(extractive, "_ON_THE_RESEARCH", re.compile(r"(?!)"))  # from no sentence on research
     lost = penalty_on_one_sentence(rag_index, monkeypatch, question, "_ON_THE_RESEARCH")
     assert lost == pytest.approx(GAP_PENALTY * penalised)
+
+
+def test_a_demonstrative_naming_what_the_question_names_reads_without_the_sentence_before(rag_index: RagIndex) -> None:
+    """ "These partnership boards decide ..." answers "What do partnership boards decide?" on its own: the
+    question says what it points at. "These include ..." and "This is ..." name nothing."""
+    pipeline = rag_index.pipeline
+    asked = pipeline.query("What do partnership boards decide?")
+    points = pipeline.extractive.points_at_the_question
+    assert points(asked, "These partnership boards decide budgets together.")
+    assert not points(asked, "These include partnership boards.")
+    assert not points(asked, "This is the second component.")
+    assert not points(pipeline.query("What do clinical leaders decide?"), "These partnership boards met monthly.")
