@@ -330,7 +330,9 @@ class ExtractiveAnswerer:
         """Whether a sentence opens with a demonstrative naming what the question names ("These acute
         exacerbations are ..." for "What do the acute exacerbations cause?")."""
         pointed = _POINTED_AT.match(text)
-        return bool(pointed) and bool(set(self.vocabulary.tokenizer.stems(pointed.group(1).split())) & query.words)
+        return pointed is not None and bool(
+            set(self.vocabulary.tokenizer.stems(pointed.group(1).split())) & query.words
+        )
 
     def score_sentences(self, query: Query, hits: Sequence[RetrievedPassage]) -> list[ScoredSentence]:
         """Every sentence unit of the pool's passages, scored against the question, best first."""
