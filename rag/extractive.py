@@ -233,9 +233,15 @@ class ScoredSentence:
     def eligible(self, roles: frozenset[Role]) -> bool:
         """Whether it may stand in an answer to a question asking for these roles.
 
-        A fragment of one or two words ("Co-leadership") names a topic; it states nothing.
+        A fragment of one or two words ("Co-leadership") names a topic, and a question ("What was the
+        major finding of the study?") asks one: neither states anything.
         """
-        return self.role in roles and self.field != "heading" and len(self.quote.text.split()) >= MIN_WORDS
+        return (
+            self.role in roles
+            and self.field != "heading"
+            and len(self.quote.text.split()) >= MIN_WORDS
+            and not self.quote.text.rstrip().endswith("?")
+        )
 
 
 @functools.lru_cache(maxsize=256)
@@ -327,11 +333,12 @@ class ExtractiveAnswerer:
         return [self._tokens.get((position, unit), frozenset()) for unit in range(len(texts))]
 
     def points_at_the_question(self, query: Query, text: str) -> bool:
-        """Whether a sentence opens with a demonstrative naming what the question names ("These acute
-        exacerbations are ..." for "What do the acute exacerbations cause?")."""
+        """Whether a sentence opens with a demonstrative naming what a noun phrase of the question names
+        ("These acute exacerbations are ..." for "What do the acute exacerbations cause?"; not "This suggests
+        ..." for "What suggests that ...?")."""
         pointed = _POINTED_AT.match(text)
         return pointed is not None and bool(
-            set(self.vocabulary.tokenizer.stems(pointed.group(1).split())) & query.words
+            set(self.vocabulary.tokenizer.stems(pointed.group(1).split())) & query.referents
         )
 
     def score_sentences(self, query: Query, hits: Sequence[RetrievedPassage]) -> list[ScoredSentence]:

@@ -41,13 +41,21 @@ _ASKS_THE_RESEARCH = re.compile(
 _ABOUT_RESEARCH = re.compile(r"\b(?:research|evidence|stud(?:y|ies)|future|gaps?|known)\b", re.I)
 #: Questions whose answer is a count or an amount.
 _COUNT_QUESTION = re.compile(
-    r"\b(?:how (?:many|much|large|long|big|often)|number of|size|percentage|proportion)\b", re.IGNORECASE
+    r"\b(?:how (?:many|much|large|long|big|often)|number of|size|percentage|proportion|rates?|ratios?)\b", re.IGNORECASE
 )
 #: What a "How many ...?" question counts: its words up to the verb ("How many human cases were ...?"
 #: counts human cases, "the number of studies included" studies).
 _COUNTED = re.compile(
     r"\b(?:how many|number of)\s+((?:(?!(?:did|do|does|have|has|had|are|is|were|was|can|could|would|will"
     r"|should|there|the|of|in|and|or)\b)[^\W\d_][\w'-]*\s*){1,3})",
+    re.I,
+)
+#: The noun phrases of a question, opened by a determiner ("the acute exacerbations", "these agents"),
+#: up to the next function word: what an answer sentence's "These ..." may point at.
+_NOUN_PHRASE = re.compile(
+    r"\b(?:the|these|those|this|that|its|their)\s+((?:(?!(?:is|are|was|were|be|been|has|have|had|do|does|did|can"
+    r"|could|may|might|will|would|should|must|of|in|on|at|to|for|with|by|from|and|or|that|which|who|when|where"
+    r"|how|what|why)\b)[\w'-]+\s*){1,3})",
     re.I,
 )
 #: Questions whose answer is a date: "When" asking ("When was ...?", "By when will ...?"), not the "when"
@@ -112,6 +120,9 @@ class Query:
     wants_date: bool
     #: Stems of what a "How many ...?" question counts ("studies", "human cases").
     counted: frozenset[str] = frozenset()
+    #: Stems of the noun phrases it opens with a determiner ("the acute exacerbations"): what a sentence
+    #: opening "These acute exacerbations ..." points at, so that sentence reads without the one before.
+    referents: frozenset[str] = frozenset()
     #: What a "What is X?" question asks to be told about (X), or "".
     term: str = ""
     #: For each country the question names ("the Swedish finding"), the publications set there.
@@ -198,13 +209,18 @@ class QueryReader:
             roles=asked_roles(intent.intent, text),
             wants_count=bool(_COUNT_QUESTION.search(text)),
             wants_date=bool(_DATE_QUESTION.search(text)),
-            counted=frozenset(self.vocabulary.tokenizer([" ".join(m.group(1) for m in _COUNTED.finditer(text))])[0]),
+            counted=self.stems_of(_COUNTED, text),
+            referents=self.stems_of(_NOUN_PHRASE, text),
             term=re.split(r"[,;(]", term.group("term"))[0].strip() if (term := _TERM_QUESTION.match(text)) else "",
             places=tuple(tuple(ids) for ids in self.intents.places(text)),
             of_kind=tuple(self.intents.of_kind(text)),
             about_research=intent.intent == "evidence_strength"
             or bool(_ABOUT_RESEARCH.search(_ASKS_THE_RESEARCH.sub(" ", text))),
         )
+
+    def stems_of(self, pattern: re.Pattern[str], text: str) -> frozenset[str]:
+        """Word stems of what a pattern's first group finds in a question."""
+        return frozenset(self.vocabulary.tokenizer([" ".join(m.group(1) for m in pattern.finditer(text))])[0])
 
     def vector(self, text: str) -> np.ndarray:
         """The question's vector: the sentences that ask, with the scene set before them at ``CONTEXT_WEIGHT``.

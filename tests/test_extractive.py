@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import TYPE_CHECKING
 
@@ -10,6 +11,7 @@ import pytest
 
 from index.embedding import Embedder
 from rag import extractive
+from rag.citations import Quote
 from rag.extractive import (
     _CALL_FOR_RESEARCH,
     _LISTS_PUBLICATIONS,
@@ -393,6 +395,7 @@ def test_what_an_intent_asks_for_earns_the_answer_type_bonus(
 
 COUNT = ("How many studies did the review include?", "What did the review include?")
 WHEN = ("When did the boards first meet?", "What was the result when the boards met?")
+RATE = ("What was the survey's response rate?", "What did the survey find?")
 
 
 @pytest.mark.parametrize(
@@ -402,6 +405,7 @@ WHEN = ("When did the boards first meet?", "What was the result when the boards 
         (COUNT, "Three studies met the inclusion criteria.", True),  # a count in words, of what is counted
         (COUNT, "Two researchers selected the papers independently.", False),  # in words, of something else
         (COUNT, "The review covers COVID-19 and the work of IL-4 researchers.", False),  # numbers inside names
+        (RATE, "Of those surveyed, 63% responded.", True),  # a rate is a number
         (WHEN, "The boards first met in 2019.", True),
         (WHEN, "The boards first met in the 1990s.", True),
         (WHEN, "The boards first met 10 days after the merger.", True),  # a time counted from an event
@@ -663,12 +667,33 @@ def test_a_sentence_about_the_research_is_no_answer_to_what_works(
 
 
 def test_a_demonstrative_naming_what_the_question_names_reads_without_the_sentence_before(rag_index: RagIndex) -> None:
-    """ "These partnership boards decide ..." answers "What do partnership boards decide?" on its own: the
-    question says what it points at. "These include ..." and "This is ..." name nothing."""
+    """ "These partnership boards decide ..." answers "What do the partnership boards decide?" on its own: the
+    question's noun phrase says what it points at. "These include ...", "This is ..." and "This suggests
+    ..." name nothing, whatever words they share with the question."""
     pipeline = rag_index.pipeline
-    asked = pipeline.query("What do partnership boards decide?")
+    asked = pipeline.query("What do the partnership boards decide?")
     points = pipeline.extractive.points_at_the_question
-    assert points(asked, "These partnership boards decide budgets together.")
+    assert points(asked, "These partnership boards agree budgets together.")
     assert not points(asked, "These include partnership boards.")
     assert not points(asked, "This is the second component.")
-    assert not points(pipeline.query("What do clinical leaders decide?"), "These partnership boards met monthly.")
+    assert not points(pipeline.query("What do the clinical leaders decide?"), "These partnership boards met monthly.")
+    assert not points(pipeline.query("What suggests that boards work?"), "This suggests that boards work.")
+
+
+@pytest.mark.parametrize(
+    ("text", "eligible"),
+    [
+        ("The major finding was that partnership boards helped.", True),
+        ("What was the major finding of the study?", False),  # a question asks; it states nothing
+        ("Co-leadership", False),  # a fragment names a topic
+    ],
+)
+def test_only_a_sentence_that_states_something_may_be_quoted(
+    rag_index: RagIndex, embedder: Embedder, text: str, eligible: bool
+) -> None:
+    """A question in the text ("What was the major finding of the study?") is never quoted as an answer."""
+    best = candidates(rag_index.pipeline, embedder, "How did clinical leaders help partnership boards?")[0]
+    hit = best.quote.hit
+    written = hit.model_copy(update={"passage": hit.passage.model_copy(update={"text": text})})
+    sentence = dataclasses.replace(best, quote=Quote(written, 0, len(text)))
+    assert sentence.eligible(frozenset({best.role})) is eligible
