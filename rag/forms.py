@@ -44,6 +44,8 @@ GENERAL_SUPPORTING = 5
 #: Words of quotes a direct answer's supporting sentences may bring it to: with its evidence line a
 #: direct answer stays within about 120 words.
 DIRECT_WORDS = 110
+#: Words of quotes allowed per item a question asks to be listed ("What are the seven components?").
+LIST_ITEM_WORDS = 20
 #: Items under each realist heading, and per comparison side.
 REALIST_ITEMS = {"What works": 6, "In what circumstances": 2, "With what results": 2}
 SIDE_ITEMS = 4
@@ -75,6 +77,8 @@ _ONE_STUDY = re.compile(
 )
 #: How a whole sentence (or a list's opening, or an item) ends: a piece cut from a longer one does not.
 _ENDS_SENTENCE = re.compile(r"""[.!?:;)\]"'’”]\s*$""")
+#: A name in quotation marks: 'working with power', "clarifying complexity" (an apostrophe inside a word is none).
+_QUOTED = re.compile(r"""(?<!\w)['‘"“]([^'’"”\n]{3,80}?)['’"”](?!\w)""")
 #: A sentence naming what it draws on only as "the same" one: it cannot open what is quoted.
 _THE_SAME = re.compile(r"^(?:According to|In|By|From|Under|As in) the same\b")
 _INTENT_FORM: dict[str, Form] = {
@@ -88,10 +92,13 @@ _INTENT_FORM: dict[str, Form] = {
 class Selection:
     """Sentences chosen so far, shared by an answer's blocks so none is quoted twice."""
 
-    def __init__(self, candidates: Sequence[ScoredSentence], roles: frozenset[str], limit: int) -> None:
+    def __init__(
+        self, candidates: Sequence[ScoredSentence], roles: frozenset[str], limit: int, listing: bool = False
+    ) -> None:
         self.by_unit = {(c.passage.passage_id, c.unit): c for c in candidates}
         self.roles = roles
         self.limit = limit
+        self.listing = listing  # the question asks for a list: items alike but for their names are all wanted
         self.chosen: list[ScoredSentence] = []
 
     def room(self) -> int:
@@ -101,7 +108,7 @@ class Selection:
     def group_for(self, candidate: ScoredSentence) -> list[ScoredSentence]:
         """The candidate with the sentences it needs to be read and that are not chosen yet; empty when it
         is chosen already, repeats a chosen sentence, cannot be read whole or does not fit the limit."""
-        if candidate in self.chosen or any(repeats(candidate, c) for c in self.chosen):
+        if candidate in self.chosen or any(repeats(candidate, c, self.listing) for c in self.chosen):
             return []
         group = self.readable_group(candidate)
         if group[0].opens_with_demonstrative and (group[0].passage.passage_id, group[0].unit - 1) not in self.by_unit:
@@ -179,14 +186,22 @@ def whole_sentences(chosen: Sequence[ScoredSentence]) -> list[ScoredSentence]:
     return joined
 
 
-def repeats(sentence: ScoredSentence, chosen: ScoredSentence) -> bool:
+def repeats(sentence: ScoredSentence, chosen: ScoredSentence, listing: bool = False) -> bool:
     """Whether a sentence says what a chosen one says: nearly the same meaning, or mostly its words
-    and no number of its own (a new number is a new fact, however alike the words)."""
+    and no number of its own (a new number is a new fact, however alike the words). When the question
+    asks for a list ("What are the seven components?"), a new name in quotation marks ("... found evidence
+    for 'clarifying complexity' ...") is a new item too."""
     if float(sentence.vector @ chosen.vector) > DUPLICATE_SIMILARITY:
         return True
-    if not sentence.tokens or numbers_in(sentence.quote.text) - numbers_in(chosen.quote.text):
+    text, other = sentence.quote.text, chosen.quote.text
+    if not sentence.tokens or numbers_in(text) - numbers_in(other) or (listing and _quoted(text) - _quoted(other)):
         return False
     return len(sentence.tokens & chosen.tokens) >= REPEATED_WORDS * len(sentence.tokens)
+
+
+def _quoted(text: str) -> set[str]:
+    """The names a text puts in quotation marks ("'working with power'")."""
+    return {name.lower() for name in _QUOTED.findall(text)}
 
 
 def spread(candidates: Sequence[ScoredSentence], floor: float) -> list[ScoredSentence]:
@@ -253,7 +268,7 @@ def compose(
         eligible = [c for c in eligible if c.field != "context"] or list(eligible)
         # Outside the realist headings a record's fields give no structure: quote the publication.
         eligible = in_own_words(eligible)
-    selection = Selection(candidates, query.roles, settings.max_answer_sentences)
+    selection = Selection(candidates, query.roles, settings.max_answer_sentences, listing=query.listed > 0)
     floor = SELECTION_RATIO * eligible[0].score
     blocks: list[Block] = []
     gaps: list[Gap] = []
@@ -275,8 +290,10 @@ def compose(
         if _length(first + follower) <= DIRECT_WORDS:
             selection.chosen.extend(follower)
             first += follower
-        supporting = SUPPORTING if intent != "general" else GENERAL_SUPPORTING
-        rest = fill(selection, spread(eligible, floor), supporting, words=max(0, DIRECT_WORDS - _length(first)))
+        # "What are the seven components?" is answered by as many items as it asks for.
+        supporting = max(SUPPORTING if intent != "general" else GENERAL_SUPPORTING, query.listed)
+        words = max(DIRECT_WORDS, LIST_ITEM_WORDS * query.listed)
+        rest = fill(selection, spread(eligible, floor), supporting, words=max(0, words - _length(first)))
         blocks = [("", first + rest)]
     elif form == "realist":
         blocks, gaps = _realist(selection, eligible, floor)

@@ -51,12 +51,17 @@ POOL_SIZES: dict[Intent, PoolSize] = {
 }
 
 
+#: Passages pooled per item a question asks to be listed.
+LIST_PASSAGES = 3
+
+
 def candidate_pool(query: Query, scores: FusedScores, top_k: int) -> list[RetrievedPassage]:
     """The pool for a query, best fused score first; at least the top_k passages of the ranking."""
     size = POOL_SIZES[query.intent.intent]
     passages = scores.store.passages
     order = scores.order.tolist()
-    chosen: dict[int, None] = dict.fromkeys(order[: max(size.top, top_k)])
+    # "What are the seven components?" needs a passage for each item it asks for, and then some.
+    chosen: dict[int, None] = dict.fromkeys(order[: max(size.top, top_k, LIST_PASSAGES * query.listed)])
     by_source: dict[str, list[int]] = {}
     for position in order:
         by_source.setdefault(passages[position].source_id, []).append(position)

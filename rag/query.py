@@ -50,6 +50,14 @@ _COUNTED = re.compile(
     r"|should|there|the|of|in|and|or)\b)[^\W\d_][\w'-]*\s*){1,3})",
     re.I,
 )
+_NUMBER_WORDS = "two three four five six seven eight nine ten eleven twelve"
+#: A question asking for a list of a size it names ("What are the seven components?", "Name the 3 cytokines").
+_LISTED = re.compile(
+    r"\b(?:(?:what|which)\s+(?:are|were)|name|list)\s+(?:the|its|their|these|those)\s+"
+    rf"({'|'.join(_NUMBER_WORDS.split())}|[2-9]|1[0-2])\s+[a-z]",
+    re.I,
+)
+_LIST_SIZES = {word: n for n, word in enumerate(_NUMBER_WORDS.split(), 2)}
 #: The noun phrases of a question, opened by a determiner ("the acute exacerbations", "these agents"),
 #: up to the next function word: what an answer sentence's "These ..." may point at.
 _NOUN_PHRASE = re.compile(
@@ -94,6 +102,15 @@ def clean_question(question: str) -> str:
     return text
 
 
+def list_size(text: str) -> int:
+    """How many items a question asks to be listed ("What are the seven components?" asks for 7), or 0."""
+    found = _LISTED.search(text)
+    if not found:
+        return 0
+    size = found.group(1).lower()
+    return int(size) if size.isdigit() else _LIST_SIZES[size]
+
+
 def asking_and_scene(text: str) -> tuple[str, str]:
     """A question's sentences that ask (those ending in "?", else the last one) and the others, which set
     the scene; the scene is "" for a question of one sentence, or whose every sentence asks."""
@@ -123,6 +140,8 @@ class Query:
     #: Stems of the noun phrases it opens with a determiner ("the acute exacerbations"): what a sentence
     #: opening "These acute exacerbations ..." points at, so that sentence reads without the one before.
     referents: frozenset[str] = frozenset()
+    #: How many items a question asks to be listed ("What are the seven components?"), or 0.
+    listed: int = 0
     #: What a "What is X?" question asks to be told about (X), or "".
     term: str = ""
     #: For each country the question names ("the Swedish finding"), the publications set there.
@@ -211,6 +230,7 @@ class QueryReader:
             wants_date=bool(_DATE_QUESTION.search(text)),
             counted=self.stems_of(_COUNTED, text),
             referents=self.stems_of(_NOUN_PHRASE, text),
+            listed=list_size(text),
             term=re.split(r"[,;(]", term.group("term"))[0].strip() if (term := _TERM_QUESTION.match(text)) else "",
             places=tuple(tuple(ids) for ids in self.intents.places(text)),
             of_kind=tuple(self.intents.of_kind(text)),

@@ -80,3 +80,23 @@ def test_a_question_mostly_in_the_words_of_titles_is_read_in_them(bundled: Pipel
     query = bundled.query(question)
     assert len(set(query.words) - rules.vocabulary.question_words - rules._bibliographic) == 1
     assert not bundled.ask(query).abstained
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What are the seven components?", "What are the seven leadership components identified by Sims et al.?"],
+)
+def test_a_question_asking_for_seven_items_gets_all_seven(bundled: Pipeline, question: str) -> None:
+    """Sims et al.'s components are seven records alike but for their names; asked to list them, the answer
+    names each once."""
+    answer = bundled.ask(question)
+    components = [
+        "inspiring intent to work together",
+        "creating the conditions",
+        "balancing multiple perspectives",
+        "working with power",
+        "taking a wider view",
+        "a commitment to learning and development",
+        "clarifying complexity",
+    ]
+    assert [c for c in components if c not in answer.answer] == []

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from rag import extractive, forms
+from rag.citations import Quote
 from rag.extractive import RANK_WEIGHT, ExtractiveAnswerer, ScoredSentence
 from rag.forms import (
     DUPLICATE_SIMILARITY,
@@ -231,6 +232,27 @@ def test_a_sentence_mostly_in_the_words_of_a_chosen_one_is_a_repeat(rag_index: R
     assert not repeats(replace(figures, tokens=frozenset({"clinic", "leader", "board", "agre"})), chosen)
 
 
+def test_an_item_alike_but_for_its_quoted_name_is_new_only_when_a_list_is_asked_for(rag_index: RagIndex) -> None:
+    """ "... found evidence for 'working with power', ..." after "... for 'inspiring intent', ..." is the next
+    item of "What are the seven components?", and a repeat in any other answer."""
+    pipeline = rag_index.pipeline
+    query = pipeline.query(BOARDS)
+    _, eligible = pipeline.extractive.candidates(query, pipeline.pool(query))
+    first, second = eligible[0], next(c for c in eligible[1:] if float(c.vector @ eligible[0].vector) < 0.8)
+    tokens = frozenset({"sim", "found", "evid", "list", "compon"})
+
+    def saying(sentence: ScoredSentence, text: str) -> ScoredSentence:
+        hit = sentence.quote.hit
+        written = hit.model_copy(update={"passage": hit.passage.model_copy(update={"text": text})})
+        return replace(sentence, quote=Quote(written, 0, len(text)), tokens=tokens)
+
+    chosen = saying(first, "Sims et al. found evidence for 'inspiring intent', a listed component.")
+    item = saying(second, "Sims et al. found evidence for 'working with power', a listed component.")
+    unnamed = saying(second, "Sims et al. found evidence for it, a listed component.")
+    assert repeats(item, chosen) and not repeats(item, chosen, listing=True)
+    assert repeats(unnamed, chosen, listing=True)
+
+
 def test_how_one_study_gathered_its_evidence_opens_with_what_it_set_out_to_do(rag_index: RagIndex) -> None:
     """ "The study followed five boards" bounds how far a finding reaches before any detail of method."""
     answer = rag_index.pipeline.ask("How strong is the evidence from the study of partnership boards?")
@@ -394,7 +416,9 @@ def test_a_context_left_out_as_a_repeat_is_not_reported_as_missing(
     assert any(section.heading == "In what circumstances" for section in pipeline.ask(POWER).sections)
     real = forms.repeats
     monkeypatch.setattr(
-        forms, "repeats", lambda sentence, chosen: sentence.field == "context" or real(sentence, chosen)
+        forms,
+        "repeats",
+        lambda sentence, chosen, listing=False: sentence.field == "context" or real(sentence, chosen, listing),
     )
     answer = pipeline.ask(POWER)
     assert all(section.heading != "In what circumstances" for section in answer.sections)

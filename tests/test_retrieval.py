@@ -20,8 +20,8 @@ from index.store import IndexStore
 from index.units import SENTENCE, WINDOW
 from rag.lexical import Tokenizer, lexical_text
 from rag.models import RetrievedPassage
-from rag.pool import POOL_SIZES, PoolSize, candidate_pool
-from rag.query import SourceMatcher, asking_and_scene
+from rag.pool import LIST_PASSAGES, POOL_SIZES, PoolSize, candidate_pool
+from rag.query import SourceMatcher, asking_and_scene, list_size
 from rag.retrieval import (
     DenseRetriever,
     FusedScores,
@@ -439,3 +439,32 @@ def test_a_question_that_asks_nothing_of_its_own_is_read_with_its_scene(
     assert {"research", "recommend"}.isdisjoint(query.words) and {"partnership", "prioriti"} <= query.words
     asking = "Our partnership boards struggle to agree priorities. What does the research say about night shifts?"
     assert not np.allclose(rag_index.pipeline.query(asking).vector, embedder.embed_query(asking))
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [
+        ("What are the seven leadership components?", 7),
+        ("Which were the 3 mechanisms Middleton et al. found?", 3),
+        ("List the five programmes.", 5),
+        ("What did the seven components show?", 0),  # asks what they showed, not what they are
+        ("What happens when the 3 cytokines are expressed?", 0),
+        ("How many components are there?", 0),
+    ],
+)
+def test_a_question_asking_for_a_list_names_its_size(text: str, size: int) -> None:
+    assert list_size(text) == size
+
+
+def test_a_question_asking_for_a_list_pools_a_few_passages_per_item(rag_index: RagIndex) -> None:
+    """ "What are the seven ...?" needs every item's passage, which a factoid's narrow pool would not hold."""
+    pipeline = rag_index.pipeline
+    narrow = PoolSize(top=1, publications=0, per_publication=0, per_side=0, records=0)
+    sizes = {}
+    for text in ("What are the two kinds of partnership board?", "What are partnership boards?"):
+        query = pipeline.query(text)
+        scores = pipeline.retriever.fused(query.text, query.vector)
+        assert scores is not None
+        with patch.dict(POOL_SIZES, dict.fromkeys(POOL_SIZES, narrow)):
+            sizes[query.listed] = len(candidate_pool(query, scores, top_k=1))
+    assert sizes == {2: 2 * LIST_PASSAGES, 0: 1}
