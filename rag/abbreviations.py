@@ -73,6 +73,8 @@ class Abbreviations:
     def __init__(self, texts: Iterable[str], tokenizer: Tokenize) -> None:
         self._short: dict[str, frozenset[str]] = {}  # a short form's stem -> the full words' stems
         self._full: list[tuple[frozenset[str], frozenset[str]]] = []  # full words' stems -> short stems
+        self._written: list[tuple[frozenset[str], tuple[str, ...]]] = []  # full words' stems -> short forms
+        self._tokenizer = tokenizer
         for short, words in definitions(texts).items():
             variants = {short, short[:-1]} if short.endswith("s") and short[-2:-1].isupper() else {short}
             shorts = frozenset(t for tokens in tokenizer(sorted(variants)) for t in tokens)
@@ -82,6 +84,7 @@ class Abbreviations:
             for stem in shorts:
                 self._short[stem] = self._short.get(stem, frozenset()) | full
             self._full.append((full, shorts))
+            self._written.append((full, tuple(sorted(variants))))
 
     def __len__(self) -> int:
         return len(self._full)
@@ -90,6 +93,12 @@ class Abbreviations:
         """Tokens with the full words of any abbreviation among them: "icss" brings "integr care system"."""
         tokens = frozenset(tokens)
         return tokens.union(*(self._short[t] for t in tokens if t in self._short))
+
+    def short_forms(self, words: str) -> tuple[str, ...]:
+        """The short forms, as written, of words the texts abbreviate ("integrated care system" -> "ICS",
+        "ICSs"); none for words they do not."""
+        stems = frozenset(self._tokenizer([words])[0])
+        return tuple(form for full, forms in self._written if stems and full == stems for form in forms)
 
     def with_short_forms(self, tokens: Iterable[str]) -> list[str]:
         """Tokens with the short forms whose full words are all among them: "integr care system" brings "icss"."""

@@ -246,7 +246,12 @@ class ScoredSentence:
 
 @functools.lru_cache(maxsize=256)
 def statement_of(term: str) -> re.Pattern[str]:
-    """Sentences that say what a term is: "<term> is/are/refers to ...", "<term> (...), a ..." or "... is <term>"."""
+    """Sentences that say what a term is: "<term> is/are/refers to ...", "<term> (...), a ..." or "... is <term>".
+
+    In "<term> is ...", the term is what the sentence or its clause is about: it opens it ("ICSs are
+    complex ...", "Here, co-leadership means ...", "... found that OHTs are ..."), where "Leading an ICS
+    is ..." is about leading.
+    """
     *head, last = re.split(r"[\s-]+", term.strip())
     # "partnership boards" is also stated of "a partnership board"
     plural = len(last) > 3 and last.endswith("s") and last[-2:-1].islower()
@@ -254,8 +259,9 @@ def statement_of(term: str) -> re.Pattern[str]:
     words = r"[\s-]+".join([*(re.escape(word) for word in head), last_word])
     return re.compile(
         rf"\b(?:is|are|was|were|as|called|termed|known as)\s+(?:(?:an?|the)\s+)?{words}\b"
-        rf"|\b{words}\b\s*(?:\([^)]*\)\s*)?(?:,\s*(?:an?|the)\s|is\b|are\b|was\b|were\b|refers? to\b|means\b"
-        r"|denotes?\b|describes?\b|:|[—–])",
+        rf"|\b{words}\b\s*(?:\([^)]*\)\s*)?,\s*(?:an?|the)\s"
+        rf"|(?:^|[,;:]\s+|\bthat\s+)(?:(?:the|an?|these|those|all|most|many|some|such)\s+)?{words}\b\s*"
+        r"(?:\([^)]*\)\s*)?(?:is\b|are\b|was\b|were\b|refers? to\b|means\b|denotes?\b|describes?\b|:|[—–])",
         re.I,
     )
 
@@ -275,7 +281,7 @@ def answer_type_bonus(query: Query, text: str, tokenizer: Tokenizer) -> float:
         (query.wants_count and (_COUNT.search(text) or counts_what_is_asked(query, text, tokenizer)))
         or (query.wants_date and _DATE.search(text))
         or (query.intent.intent == "how_to" and _ADVICE.search(text))
-        or (query.term and statement_of(query.term).search(text))
+        or any(statement_of(term).search(text) for term in (query.term, *query.term_forms) if term)
         or (query.intent.intent == "evidence_strength" and _APPRAISAL.search(text))
     )
     return ANSWER_TYPE_BONUS if states else 0.0

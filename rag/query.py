@@ -144,6 +144,9 @@ class Query:
     listed: int = 0
     #: What a "What is X?" question asks to be told about (X), or "".
     term: str = ""
+    #: The term's short forms the indexed text defines ("ICS" for "integrated care system"): a definition
+    #: may be written under either.
+    term_forms: tuple[str, ...] = ()
     #: For each country the question names ("the Swedish finding"), the publications set there.
     places: tuple[tuple[str, ...], ...] = ()
     #: The publications of a kind the question names in the plural ("the reviews"): a comparison of
@@ -219,6 +222,7 @@ class QueryReader:
         text = clean_question(question)
         named = self.sources.match(text)
         intent = self.intents.read(text, named)
+        term = re.split(r"[,;(]", asked.group("term"))[0].strip() if (asked := _TERM_QUESTION.match(text)) else ""
         return Query(
             text=text,
             vector=self.vector(text),
@@ -231,7 +235,8 @@ class QueryReader:
             counted=self.stems_of(_COUNTED, text),
             referents=self.stems_of(_NOUN_PHRASE, text),
             listed=list_size(text),
-            term=re.split(r"[,;(]", term.group("term"))[0].strip() if (term := _TERM_QUESTION.match(text)) else "",
+            term=term,
+            term_forms=self.vocabulary.abbreviations.short_forms(term) if term else (),
             places=tuple(tuple(ids) for ids in self.intents.places(text)),
             of_kind=tuple(self.intents.of_kind(text)),
             about_research=intent.intent == "evidence_strength"

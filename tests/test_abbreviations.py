@@ -69,3 +69,11 @@ def test_bm25_finds_a_passage_that_only_abbreviates_the_question_words() -> None
     scores = BM25Index(TEXTS).scores("What are integrated care systems managing to do?")
     assert scores[2] > 0  # "Most ICSs are building ..." shares no word with the question
     assert scores[3] == 0
+
+
+def test_the_short_forms_of_words_are_given_as_written() -> None:
+    """ "What is an integrated care system?" may be answered by "ICSs are ..." or "An ICS is ..."."""
+    abbreviations = Abbreviations(TEXTS, Tokenizer())
+    assert set(abbreviations.short_forms("integrated care system")) == {"ICS", "ICSs"}
+    assert abbreviations.short_forms("Social Care Institute for Excellence") == ("SCIE",)
+    assert abbreviations.short_forms("care system") == ()  # not all of the full words

@@ -100,3 +100,10 @@ def test_a_question_asking_for_seven_items_gets_all_seven(bundled: Pipeline, que
         "clarifying complexity",
     ]
     assert [c for c in components if c not in answer.answer] == []
+
+
+def test_a_definition_written_under_its_abbreviation_answers_what_the_term_is(bundled: Pipeline) -> None:
+    """The corpus says "ICSs are complex, ..." and never "integrated care systems are ..."."""
+    query = bundled.query("What is an integrated care system?")
+    assert set(query.term_forms) == {"ICS", "ICSs"}
+    assert bundled.ask(query).sentences[0].text.startswith("ICSs are")

@@ -429,6 +429,9 @@ def test_a_count_or_a_date_earns_the_answer_type_bonus_only_when_asked(
         ("A partnership board (the joint committee) is where partners decide together.", True),
         ("The joint committee, known as the partnership board, meets monthly.", True),
         ("Councils call this committee a partnership board.", False),
+        ("Here, partnership boards are committees where partners decide together.", True),
+        ("The study found that partnership boards are committees of partners.", True),
+        ("Leading partnership boards is hard work for chairs.", False),  # about leading them, not what they are
         ("Waring studied partnership boards, a new kind of committee.", True),
         ("Clinical leaders helped partnership boards agree shared priorities.", False),
     ],
