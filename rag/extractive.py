@@ -150,6 +150,8 @@ _ON_THE_RESEARCH = re.compile(
     r"|suggested|report|reports|reported|indicate|indicates|indicated|point|points)\b)",
     re.I,
 )
+#: The next point of an enumeration ("Second, ...", "Finally, ..."): about what the points before it are about.
+_NEXT_POINT = re.compile(r"^(?:Second|Secondly|Third|Thirdly|Fourth|Fourthly|Fifth|Finally|Lastly),")
 #: A line of a compiled overview that lists the publications themselves ("**Scotland:** baylis2018 (...)"):
 #: it says which studies there are, which answers only a question about the research.
 _LISTS_PUBLICATIONS = re.compile(r"^(?:\*\*[^*\n]{1,60}\*\*\s+)?[a-z_]+(?:19|20)\d\d[a-z]*\b")
@@ -360,6 +362,7 @@ class ExtractiveAnswerer:
             token_sets = self.unit_tokens(position, [passage.text[s:e] for s, e in spans])
             previous_dense = lead_dense = 0.0
             after_list = False  # the unit before is a list item ("- ...", "a willingness to share power;")
+            on_research = False  # the unit before is about the research itself
             for unit, ((start, end), role, vector, tokens) in enumerate(
                 zip(spans, roles, vectors, token_sets, strict=True)
             ):
@@ -376,6 +379,8 @@ class ExtractiveAnswerer:
                 else:
                     lead_dense = dense
                 previous_dense = dense
+                # "Second, what exists tends to ..." after "First, there is little research ..." is about it too.
+                on_research = bool(_ON_THE_RESEARCH.search(text)) or (on_research and bool(_NEXT_POINT.match(text)))
                 # "These mechanisms ..." after a list points at its items, which the question does not name.
                 pointed_at = not after_list and self.points_at_the_question(query, text)
                 after_list = item or text[:1].islower()
@@ -398,7 +403,7 @@ class ExtractiveAnswerer:
                         EFFECT_BONUS * bool(_EFFECT.search(text))
                         - BACKGROUND_PENALTY * background
                         - GAP_PENALTY * (background and bool(_RESEARCH_GAP.search(text)))
-                        - GAP_PENALTY * (not about_research and bool(_ON_THE_RESEARCH.search(text)))
+                        - GAP_PENALTY * (not about_research and on_research)
                     )
                 field = _field_of(passage, start)
                 rank_part = RANK_WEIGHT * prior[passage.passage_id]

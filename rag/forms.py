@@ -108,7 +108,11 @@ class Selection:
     def group_for(self, candidate: ScoredSentence) -> list[ScoredSentence]:
         """The candidate with the sentences it needs to be read and that are not chosen yet; empty when it
         is chosen already, repeats a chosen sentence, cannot be read whole or does not fit the limit."""
-        if candidate in self.chosen or any(repeats(candidate, c, self.listing) for c in self.chosen):
+        # A record's line may stand in its publication's words (in_own_words): the same sentence, another object.
+        chosen = {(c.passage.passage_id, c.unit) for c in self.chosen}
+        if (candidate.passage.passage_id, candidate.unit) in chosen or any(
+            repeats(candidate, c, self.listing) for c in self.chosen
+        ):
             return []
         group = self.readable_group(candidate)
         if group[0].opens_with_demonstrative and (group[0].passage.passage_id, group[0].unit - 1) not in self.by_unit:
@@ -117,7 +121,7 @@ class Selection:
             return []  # the list it opens or continues, or what its "the same" points back to, is not in the pool
         if not all(s.eligible(self.roles) for s in group):  # type: ignore[arg-type]
             return []  # it leans on text not asked for
-        group = [s for s in group if s not in self.chosen]
+        group = [s for s in group if (s.passage.passage_id, s.unit) not in chosen]
         return group if len(group) <= self.room() else []
 
     def continuation(self, chosen: Sequence[ScoredSentence]) -> list[ScoredSentence]:

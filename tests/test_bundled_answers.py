@@ -50,6 +50,7 @@ def test_cited_sentences_are_verbatim_quotes(question: Question, answers: dict[s
         return
     assert answer.sentences and answer.citations
     assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    assert len({s.text for s in answer.sentences}) == len(answer.sentences), question.id  # none quoted twice
     by_n = {c.n: c for c in answer.citations}
     for sentence in answer.sentences:
         assert sentence.text.strip(), question.id
@@ -107,3 +108,19 @@ def test_a_definition_written_under_its_abbreviation_answers_what_the_term_is(bu
     query = bundled.query("What is an integrated care system?")
     assert set(query.term_forms) == {"ICS", "ICSs"}
     assert bundled.ask(query).sentences[0].text.startswith("ICSs are")
+
+
+def test_a_sentence_standing_in_for_a_records_line_is_not_quoted_again_as_context(bundled: Pipeline) -> None:
+    """Sibbald et al.'s record line is answered in their own words; "Such leadership, they say, ..." then
+    brings that same sentence as what "they" points back to, which must not be quoted a second time."""
+    answer = bundled.ask("What does the evidence say about distributed or shared leadership in integrated care?")
+    texts = [s.text for s in answer.sentences]
+    assert len(set(texts)) == len(texts)
+
+
+def test_the_next_point_of_an_enumeration_about_the_research_is_about_it_too(bundled: Pipeline) -> None:
+    """ "First, there is little research on ...". "Second, what exists tends to fall back on ..." is the
+    second point about the research, no answer to what helps or hinders integration."""
+    answer = bundled.ask("What are the main barriers to integrating health and social care leadership?")
+    assert answer.form == "realist"
+    assert not [s.text for s in answer.sentences if s.text.startswith(("First, there", "Second, what exists"))]
