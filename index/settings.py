@@ -129,7 +129,7 @@ class Settings(BaseSettings):
     )
     max_answer_sentences: int = Field(12, ge=1, le=20, description="Most sentences in an answer.")
     abstain_threshold: float = Field(
-        0.859, ge=0.0, le=3.0, description="Below this evidence score the answer abstains."
+        0.856, ge=0.0, le=3.0, description="Below this evidence score the answer abstains."
     )
     scope_note_margin: float = Field(
         0.287,
