@@ -137,11 +137,13 @@ _CALL_FOR_RESEARCH = re.compile(
     re.I,
 )
 #: Sentences about the research itself, whatever section they sit in: what it lacks ("there is little
-#: research on ...") or what it dwells on ("Studies often focus on who the leader is ..."). Unless they
+#: research on ...", "It identifies three gaps: ...") or what it dwells on ("Studies often focus on who the
+#: leader is ..."). Unless they
 #: report what studies found, they say nothing of what works: the same penalty, for what-works, how-to and
 #: comparison questions not about research.
 _ON_THE_RESEARCH = re.compile(
     r"\b(?:little|scarce|sparse) (?:research|evidence)\b|\black of (?:research|evidence)\b"
+    r"|\b(?:identif(?:y|ies|ied)|highlights?|highlighted|notes?|noted) (?:\w+ ){0,2}gaps?\b"
     r"|\b(?:studies|research|evidence)\b[^.;:]{0,80}"
     r"\b(?:is|are|was|were|remains?) (?:rare|scarce|thin|limited|lacking)\b"
     r"|^(?:[\w' ]{0,40}: )?(?:(?:First|Second|Third|Finally|Moreover|However|Yet),? )?"

@@ -615,7 +615,9 @@ def test_a_call_for_more_research_is_no_answer_unless_research_is_asked_about(
         ("A critique in the discussion: studies often focus on who the leader is.", True),
         ("Research attention centres on the leader's identity.", True),
         ("The authors conclude that high-quality studies of clinical leadership are rare.", True),
+        ("It identifies three gaps: how leadership is backed, how it is done and what shapes it.", True),
         ("Studies found that shared budgets built trust.", False),  # what studies found is a finding
+        ("Leaders closed gaps in services by pooling budgets.", False),
         ("Two studies suggested that programmes helped leaders.", False),
         ("Leaders who shared budgets openly reported more trust.", False),
     ],
