@@ -144,6 +144,7 @@ _CALL_FOR_RESEARCH = re.compile(
 _ON_THE_RESEARCH = re.compile(
     r"\b(?:little|scarce|sparse) (?:research|evidence)\b|\black of (?:research|evidence)\b"
     r"|\b(?:identif(?:y|ies|ied)|highlights?|highlighted|notes?|noted) (?:\w+ ){0,2}gaps?\b"
+    r"|\bgaps? in (?:our |the )?(?:understanding|knowledge|evidence|research|literature)\b"
     r"|\b(?:studies|research|evidence)\b[^.;:]{0,80}"
     r"\b(?:is|are|was|were|remains?) (?:rare|scarce|thin|limited|lacking)\b"
     r"|^(?:[\w' ]{0,40}: )?(?:(?:First|Second|Third|Finally|Moreover|However|Yet),? )?"

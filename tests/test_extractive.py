@@ -618,6 +618,7 @@ def test_a_call_for_more_research_is_no_answer_unless_research_is_asked_about(
         ("It identifies three gaps: how leadership is backed, how it is done and what shapes it.", True),
         ("Studies found that shared budgets built trust.", False),  # what studies found is a finding
         ("Leaders closed gaps in services by pooling budgets.", False),
+        ("Gap in understanding what integrated care leaders actually do", True),
         ("Two studies suggested that programmes helped leaders.", False),
         ("Leaders who shared budgets openly reported more trust.", False),
     ],
