@@ -64,6 +64,8 @@ ANAPHOR = re.compile(
     r"|^(?:According to|In|By|From|Under) (?:the same|this|that|these|those|such)\b"
     r"|^(?:Even so|Even then|Nevertheless|Nonetheless|Despite (?:this|that|these|those)|In contrast|By contrast"
     r"|Conversely|Instead|Otherwise|Similarly|Likewise)\b"
+    # "The review found evidence that it is potentially important ...": what "it" is, the sentence before says
+    r"|^[^,.;:]{0,60}\bthat it(?!" + EXPLETIVE_IT + r")\s+(?:is|was|has|had|can|could|may|might|will|would)\b"
 )
 #: Sentences opening with a word that points at what the sentence before says.
 _DEMONSTRATIVE = re.compile(r"^(?:This|These|That|Those|Such)\b")

@@ -464,6 +464,8 @@ def test_what_a_what_is_question_asks_for_is_a_statement_of_its_term(
         ("Theirs was a different approach.", False),
         ("It argues that leaders need time.", True),
         ("It was designed to support leaders.", True),
+        ("The review found evidence that it is potentially important for leaders.", True),
+        ("The authors argue that it is important to involve staff.", False),  # "it" stands for what follows
         # "It" standing for what follows reads on its own.
         ("It is interesting to note that the two bat viruses infect rats.", False),
         ("It was found that boards met monthly.", False),
