@@ -46,8 +46,8 @@ GENERAL_SUPPORTING = 5
 DIRECT_WORDS = 110
 #: Words of quotes allowed per item a question asks to be listed ("What are the seven components?").
 LIST_ITEM_WORDS = 20
-#: Items under each realist heading, and per comparison side.
-REALIST_ITEMS = {"What works": 6, "In what circumstances": 2, "With what results": 2}
+#: Items under the realist headings after "What works" (which takes the room they leave), and per comparison side.
+REALIST_ITEMS = {"In what circumstances": 2, "With what results": 2}
 SIDE_ITEMS = 4
 #: Share of the best sentence's match (rank aside) a side's best sentence must reach to speak for the side.
 SIDE_BAR = 0.6
@@ -355,12 +355,13 @@ def in_own_words(eligible: Sequence[ScoredSentence]) -> list[ScoredSentence]:
 def _realist(selection: Selection, eligible: Sequence[ScoredSentence], floor: float) -> tuple[list[Block], list[Gap]]:
     """What works (mechanisms and findings), in what circumstances (contexts), with what results (outcomes)."""
     works = [c for c in eligible if c.field in ("", "mechanism", "summary")]
-    # What works leaves a sentence for a context and one for an outcome, when there are any: an answer
-    # with no room left for them would read as if the evidence were silent on its circumstances or results.
+    # What works takes the answer's room but a sentence for a context and one for an outcome, when there
+    # are any: an answer with no room left for them would read as if the evidence were silent on its
+    # circumstances or results, and one with findings left out for a second context says less of what works.
     fields = {c.field for c in eligible}
     reserved = len(fields & {"context", "outcome"})
     most = max(1, selection.room() - reserved)
-    mechanisms = fill(selection, spread(works, floor), REALIST_ITEMS["What works"], most, findings_first=True)
+    mechanisms = fill(selection, spread(works, floor), most, most, findings_first=True)
     records = {c.passage.passage_id for c in mechanisms if c.field}
 
     def of_field(name: str) -> list[ScoredSentence]:

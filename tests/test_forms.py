@@ -7,6 +7,7 @@ import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pytest
 
 from rag import extractive, forms
@@ -376,6 +377,33 @@ def test_what_works_leaves_room_for_the_circumstances_and_results(rag_index: Rag
     sizes = {section.heading: len(section.sentences) for section in answer.sections}
     assert sizes == {"What works": limit - 2, "In what circumstances": 1, "With what results": 1}
     assert not answer.gaps
+
+
+def test_what_works_takes_the_room_the_circumstances_and_results_leave(rag_index: RagIndex) -> None:
+    """However long the answer may be, "What works" fills what a context and an outcome leave of it: what
+    works is what was asked."""
+    pipeline = rag_index.pipeline
+    query = pipeline.query(POWER)
+    _, eligible = pipeline.extractive.candidates(query, pipeline.pool(query))
+    template = next(c for c in eligible if not c.field and not c.opens_with_anaphor and not c.introduces_list)
+    axes = np.eye(len(template.vector), dtype=template.vector.dtype)
+
+    def variant(i: int, field: str) -> ScoredSentence:
+        """The template as another sentence of its own, unlike the others in meaning and words."""
+        return replace(
+            template, unit=10 * (i + 1), vector=axes[i], tokens=frozenset({f"w{i}"}), field=field, score=2 - i / 100
+        )
+
+    works = [variant(i, "") for i in range(14)]
+    framing = [variant(14, "context"), variant(15, "outcome")]
+    pool = [*works, *framing]
+    selection = Selection(pool, query.roles, limit=12)
+    blocks, _ = forms._realist(selection, pool, floor=0.0)
+    assert {heading: len(chosen) for heading, chosen in blocks} == {
+        "What works": 10,
+        "In what circumstances": 1,
+        "With what results": 1,
+    }
 
 
 def test_a_comparison_of_a_kind_of_publication_compares_publications_of_that_kind(rag_index: RagIndex) -> None:
