@@ -68,11 +68,12 @@ ANAPHOR = re.compile(
     r"|^[^,.;:]{0,60}\bthat it(?!" + EXPLETIVE_IT + r")\s+(?:is|was|has|had|can|could|may|might|will|would)\b"
 )
 #: Sentences opening with a word that points at what the sentence before says.
-_DEMONSTRATIVE = re.compile(r"^(?:This|These|That|Those|Such)\b")
+_DEMONSTRATIVES = r"(?:This|These|That|Those|Such)"
+_DEMONSTRATIVE = re.compile(rf"^{_DEMONSTRATIVES}\b")
 #: The words a demonstrative opens with, up to the verb: "These acute exacerbations are ..." names what
 #: it points at; "These include ..." does not.
 _POINTED_AT = re.compile(
-    r"^(?:This|These|That|Those|Such)\s+((?:(?!(?:is|are|was|were|be|been|has|have|had|includes?|included|can"
+    rf"^{_DEMONSTRATIVES}\s+((?:(?!(?:is|are|was|were|be|been|has|have|had|includes?|included|can"
     r"|could|may|might|will|would|should|must|do|does|did|also|all|both|not|only|in|of|to|for|with|by|on|at|as"
     r"|that|which|who|then)\b)[^\W\d_][\w'-]*\s*){1,3})"
 )
@@ -276,7 +277,7 @@ def statement_of(term: str) -> re.Pattern[str]:
 def counts_what_is_asked(query: Query, text: str, tokenizer: Tokenizer) -> bool:
     """Whether a sentence gives a number of what a "How many ...?" question counts ("three genotypes",
     "20 studies met the inclusion criteria"), in digits or in words."""
-    return any(
+    return bool(query.counted) and any(
         set(tokenizer.stems(match.group(1).split())) & query.counted for match in _NUMBER_AND_WORDS.finditer(text)
     )
 
@@ -359,6 +360,9 @@ class ExtractiveAnswerer:
         q_weight = sum(self.vocabulary.weight(t) for t in query.words) or 1.0
         prior = _rank_prior(hits)
         about_research = query.about_research
+        # Only a what-works, how-to or comparison question not about research is answered without sentences
+        # on the research itself: for any other, they need not be read.
+        research_penalised = query.intent.intent in _WANTS_EFFECT and not about_research
         scored = []
         for hit in hits:
             passage = hit.passage
@@ -385,7 +389,9 @@ class ExtractiveAnswerer:
                     lead_dense = dense
                 previous_dense = dense
                 # "Second, what exists tends to ..." after "First, there is little research ..." is about it too.
-                on_research = bool(_ON_THE_RESEARCH.search(text)) or (on_research and bool(_NEXT_POINT.match(text)))
+                on_research = research_penalised and (
+                    bool(_ON_THE_RESEARCH.search(text)) or (on_research and bool(_NEXT_POINT.match(text)))
+                )
                 # "These mechanisms ..." after a list points at its items, which the question does not name.
                 pointed_at = not after_list and self.points_at_the_question(query, text)
                 after_list = item or text[:1].islower()
@@ -408,7 +414,7 @@ class ExtractiveAnswerer:
                         EFFECT_BONUS * bool(_EFFECT.search(text))
                         - BACKGROUND_PENALTY * background
                         - GAP_PENALTY * (background and bool(_RESEARCH_GAP.search(text)))
-                        - GAP_PENALTY * (not about_research and on_research)
+                        - GAP_PENALTY * on_research
                     )
                 field = _field_of(passage, start)
                 rank_part = RANK_WEIGHT * prior[passage.passage_id]

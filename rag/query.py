@@ -20,6 +20,7 @@ from rag.abbreviations import Abbreviations
 from rag.intent import IntentReader, asked_roles
 from rag.lexical import Tokenizer
 from rag.models import QueryIntent
+from rag.support import numbers_in
 
 MAX_QUESTION_CHARS = 2_000
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -57,7 +58,6 @@ _LISTED = re.compile(
     rf"({'|'.join(_NUMBER_WORDS.split())}|[2-9]|1[0-2])\s+[a-z]",
     re.I,
 )
-_LIST_SIZES = {word: n for n, word in enumerate(_NUMBER_WORDS.split(), 2)}
 #: The noun phrases of a question, opened by a determiner ("the acute exacerbations", "these agents"),
 #: up to the next function word: what an answer sentence's "These ..." may point at.
 _NOUN_PHRASE = re.compile(
@@ -105,10 +105,7 @@ def clean_question(question: str) -> str:
 def list_size(text: str) -> int:
     """How many items a question asks to be listed ("What are the seven components?" asks for 7), or 0."""
     found = _LISTED.search(text)
-    if not found:
-        return 0
-    size = found.group(1).lower()
-    return int(size) if size.isdigit() else _LIST_SIZES[size]
+    return int(next(iter(numbers_in(found.group(1))))) if found else 0
 
 
 def asking_and_scene(text: str) -> tuple[str, str]:
