@@ -18,7 +18,9 @@ The two thresholds are fitted with ``icrag eval calibrate`` on the bundled quest
 
 from __future__ import annotations
 
+import functools
 import re
+import string
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -71,6 +73,9 @@ LEADING = 8
 #: Findings whose words a best-ranked passage's note must name for it to decline, and money's depth.
 KEYWORD_LEADING = 3
 MONEY_DEPTH = 10
+#: Letters from which an unknown name one edit from a known word is taken for its misspelling.
+MISSPELT_LENGTH = 6
+_LONG_WORD = re.compile(rf"[^\W\d_]{{{MISSPELT_LENGTH - 1},}}")
 
 
 class AbstentionEvidence(Record):
@@ -107,6 +112,7 @@ class AbstentionRules:
             {t for tokens in vocabulary.tokenizer(bibliography) for t in tokens} if bibliography else set()
         )
         self._note_words = set(vocabulary.tokenizer([_NOTE_WORDING])[0])
+        self._texts = [p.text for p in store.passages]
         self._first_authors = {p.source.first_author for p in store.passages} - {""}
         self._years = {p.source.year for p in store.passages}
         # A country the index has publications from is known, however a question names it ("Spanish").
@@ -243,10 +249,29 @@ class AbstentionRules:
         if not words:
             return False
         return any(
-            stem not in self.vocabulary.idf and stem not in self._bibliographic
-            for tokens in self.vocabulary.tokenizer(words)
-            for stem in tokens
+            any(stem not in self.vocabulary.idf and stem not in self._bibliographic for stem in tokens)
+            and not self.misspells_known(word)
+            for word, tokens in zip(words, self.vocabulary.tokenizer(words), strict=True)
         )
+
+    def misspells_known(self, word: str) -> bool:
+        """Whether an unknown word of ``MISSPELT_LENGTH`` letters or more is a word of the index with one
+        letter wrong, swapped, or missing or extra inside it ("Influenze", "Bacilius", "Scotand"): a typo,
+        not a name the index lacks. A letter more or less at the end makes another word ("Australian")."""
+        word = word.lower()
+        if len(word) < MISSPELT_LENGTH:
+            return False
+        splits = [(word[:i], word[i:]) for i in range(1, len(word))]
+        edits = {a + b[1:] for a, b in splits}
+        edits |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+        edits |= {a + c + b[1:] for a, b in [("", word), *splits] for c in string.ascii_lowercase}
+        edits |= {a + c + b for a, b in splits for c in string.ascii_lowercase}
+        return bool(edits & self._words)
+
+    @functools.cached_property
+    def _words(self) -> frozenset[str]:
+        """The lower-case words of the index's passages, read once when a question first needs them."""
+        return frozenset(word for text in self._texts for word in _LONG_WORD.findall(text.lower()))
 
 
 def decides(evidence: AbstentionEvidence, settings: Settings) -> bool:

@@ -32,6 +32,15 @@ from rag.query import Query, Vocabulary
 #: Text that states a count: a number standing alone, not a year ("2019") nor part of a name ("sims2021",
 #: "COVID-19", "IL-4").
 _COUNT = re.compile(r"(?<![\w/.-])(?!(?:19|20)\d\d\b)\d[\d,]*(?:\.\d+)?(?![\w/])%?")
+_SMALL_NUMBERS = "one|two|three|four|five|six|seven|eight|nine|ten"
+#: Text that states a rate: a percentage, a decimal, a multiple ("10-fold"), or one number per or in another
+#: ("one in five", "12 per 1,000").
+_RATE = re.compile(
+    r"\d\s?%|\bper ?cent\b|(?<![\w.])\d+\.\d+(?![\w.])|\b\d+(?:\.\d+)?(?:[- ]fold|\s+times)\b"
+    rf"|\b(?:\d[\d,.]*|{_SMALL_NUMBERS})\s+(?:in|out of)\s+(?!(?:19|20)\d\d\b)(?:\d|{_SMALL_NUMBERS}|every)"
+    r"|\b\d[\d,.]*\s+per\s+(?:\d|every|each|one|a|an|head|capita)\b",
+    re.I,
+)
 #: A number, in digits or words, and the words after it: "30,847 nucleotides", "three genotypes".
 _NUMBER_AND_WORDS = re.compile(
     r"(?:(?<![\w/.-])(?!(?:19|20)\d\d\b)\d[\d,]*(?:\.\d+)?%?|\b(?:two|three|four|five|six|seven|eight|nine|ten"
@@ -286,7 +295,12 @@ def answer_type_bonus(query: Query, text: str, tokenizer: Tokenizer) -> float:
     """``ANSWER_TYPE_BONUS`` when a sentence states the kind of thing asked for: a count (of what is counted),
     a date, advice, or what the term of a "What is ...?" question is."""
     states = (
-        (query.wants_count and (_COUNT.search(text) or counts_what_is_asked(query, text, tokenizer)))
+        (query.wants_rate and _RATE.search(text))
+        or (
+            query.wants_count
+            and not query.wants_rate
+            and (_COUNT.search(text) or counts_what_is_asked(query, text, tokenizer))
+        )
         or (query.wants_date and _DATE.search(text))
         or (query.intent.intent == "how_to" and _ADVICE.search(text))
         or any(statement_of(term).search(text) for term in (query.term, *query.term_forms) if term)

@@ -42,8 +42,14 @@ _ASKS_THE_RESEARCH = re.compile(
 _ABOUT_RESEARCH = re.compile(r"\b(?:research|evidence|stud(?:y|ies)|future|gaps?|know|known)\b", re.I)
 #: Questions whose answer is a count or an amount.
 _COUNT_QUESTION = re.compile(
-    r"\b(?:how (?:many|much|large|long|big|often)|number of|size|percentage|proportion|rates?|ratios?)\b", re.IGNORECASE
+    r"\b(?:how (?:many|much|large|long|big|often)|number of|size|percentage|proportion|rates?|ratios?)\b"
+    r"|\b(?:the|an?|what) (?:mean|median|average)\b",  # "What is the mean time from onset to ...?"
+    re.IGNORECASE,
 )
+#: Questions that open asking for something other than an amount: a place, a person, a reason or a time.
+_ASKS_OTHER_THAN_AMOUNT = re.compile(r"\s*(?:where|who|whom|whose|why|when)\b", re.I)
+#: Questions whose amount is a rate: stated as a share ("21%", "1 in 5", "0.8 per 1,000"), not a count.
+_RATE_QUESTION = re.compile(r"\b(?:percentages?|proportions?|rates?|ratios?|percent)\b", re.I)
 #: What a "How many ...?" question counts: its words up to the verb ("How many human cases were ...?"
 #: counts human cases, "the number of studies included" studies).
 _COUNTED = re.compile(
@@ -132,6 +138,8 @@ class Query:
     roles: frozenset[Role]
     wants_count: bool
     wants_date: bool
+    #: Whether the amount asked for is a rate ("What is the case fatality rate?"): a bare count is none.
+    wants_rate: bool = False
     #: Stems of what a "How many ...?" question counts ("studies", "human cases").
     counted: frozenset[str] = frozenset()
     #: Stems of the noun phrases it opens with a determiner ("the acute exacerbations"): what a sentence
@@ -220,6 +228,8 @@ class QueryReader:
         named = self.sources.match(text)
         intent = self.intents.read(text, named)
         term = re.split(r"[,;(]", asked.group("term"))[0].strip() if (asked := _TERM_QUESTION.match(text)) else ""
+        # "Where is the highest rate of ...?" asks for a place, "Who ...?" for a name: an amount answers neither.
+        asks_amount = not _ASKS_OTHER_THAN_AMOUNT.match(text)
         return Query(
             text=text,
             vector=self.vector(text),
@@ -227,8 +237,9 @@ class QueryReader:
             named=frozenset(named),
             intent=intent,
             roles=asked_roles(intent.intent, text),
-            wants_count=bool(_COUNT_QUESTION.search(text)),
+            wants_count=asks_amount and bool(_COUNT_QUESTION.search(text)),
             wants_date=bool(_DATE_QUESTION.search(text)),
+            wants_rate=asks_amount and bool(_RATE_QUESTION.search(text)),
             counted=self.stems_of(_COUNTED, text),
             referents=self.stems_of(_NOUN_PHRASE, text),
             listed=list_size(text),

@@ -126,6 +126,12 @@ def test_the_wording_of_a_note_is_not_what_it_says_is_missing(
         ("What did the Fuller Review find about handovers between hospital and home care?", True),
         # what the scene names frames the question; what it asks about is in the sentence that asks
         ("Our Fuller Review team is new. What helps handovers between hospital and home care?", False),
+        # a known word misspelt is a typo, not a name the index lacks: one letter wrong, swapped, missing or extra
+        ("What did the Hospiral managers find about handovers?", False),
+        ("What did the Hopsital managers find about handovers?", False),
+        ("What did the Hospial managers find about handovers?", False),
+        ("What did the Hosspital managers find about handovers?", False),
+        ("What did the Hostipal managers find about handovers?", True),  # two letters apart: another word
     ],
 )
 def test_a_publication_or_year_the_index_never_mentions_is_unknown(

@@ -396,6 +396,7 @@ def test_what_an_intent_asks_for_earns_the_answer_type_bonus(
 COUNT = ("How many studies did the review include?", "What did the review include?")
 WHEN = ("When did the boards first meet?", "What was the result when the boards met?")
 RATE = ("What was the survey's response rate?", "What did the survey find?")
+MEAN = ("What was the mean time from referral to the first visit?", "What happened after referral?")
 
 
 @pytest.mark.parametrize(
@@ -405,7 +406,13 @@ RATE = ("What was the survey's response rate?", "What did the survey find?")
         (COUNT, "Three studies met the inclusion criteria.", True),  # a count in words, of what is counted
         (COUNT, "Two researchers selected the papers independently.", False),  # in words, of something else
         (COUNT, "The review covers COVID-19 and the work of IL-4 researchers.", False),  # numbers inside names
-        (RATE, "Of those surveyed, 63% responded.", True),  # a rate is a number
+        (RATE, "Of those surveyed, 63% responded.", True),  # a rate is a share
+        (RATE, "One in five of those surveyed responded.", True),
+        (RATE, "Of those surveyed, 3 out of 5 responded.", True),
+        (RATE, "Three surveys ran in 2019.", False),  # a count in a year is no rate
+        (RATE, "Responses were 2.5 times higher online.", True),
+        (RATE, "The survey went to 785 people.", False),  # a count is no rate
+        (MEAN, "The mean time to the first visit was 12 days.", True),  # an average is an amount
         (WHEN, "The boards first met in 2019.", True),
         (WHEN, "The boards first met in the 1990s.", True),
         (WHEN, "The boards first met 10 days after the merger.", True),  # a time counted from an event
@@ -420,6 +427,15 @@ def test_a_count_or_a_date_earns_the_answer_type_bonus_only_when_asked(
     asked, other = (rag_index.pipeline.query(question) for question in questions)
     assert (answer_type_bonus(asked, text, TOKENIZER) == ANSWER_TYPE_BONUS) is states
     assert answer_type_bonus(other, text, TOKENIZER) == 0.0
+
+
+def test_a_place_or_a_person_asked_for_is_no_amount(rag_index: RagIndex) -> None:
+    """ "Where is the response rate highest?" asks for a place: a sentence with a rate does not answer it."""
+    assert rag_index.pipeline.query("What is the response rate in the north?").wants_rate
+    for question in ("Where is the response rate highest?", "Who had the highest response rate?"):
+        query = rag_index.pipeline.query(question)
+        assert not (query.wants_count or query.wants_rate)
+        assert answer_type_bonus(query, "The response rate was 63% in the north.", TOKENIZER) == 0.0
 
 
 @pytest.mark.parametrize(
