@@ -151,8 +151,8 @@ _CALL_FOR_RESEARCH = re.compile(
 #: Sentences about the research itself, whatever section they sit in: what it lacks ("there is little
 #: research on ...", "It identifies three gaps: ...") or what it dwells on ("Studies often focus on who the
 #: leader is ..."). Unless they
-#: report what studies found, they say nothing of what works: the same penalty, for what-works, how-to and
-#: comparison questions not about research.
+#: report what studies found, they say nothing of what works: the same penalty, for questions asking for
+#: findings (what works, how to, comparisons, and questions of no clear intent) not about research.
 _ON_THE_RESEARCH = re.compile(
     r"\b(?:little|scarce|sparse) (?:research|evidence)\b|\black of (?:research|evidence)\b"
     r"|\b(?:identif(?:y|ies|ied)|highlights?|highlighted|notes?|noted) (?:\w+ ){0,2}gaps?\b"
@@ -171,6 +171,7 @@ _NEXT_POINT = re.compile(r"^(?:Second|Secondly|Third|Thirdly|Fourth|Fourthly|Fif
 #: it says which studies there are, which answers only a question about the research.
 _LISTS_PUBLICATIONS = re.compile(r"^(?:\*\*[^*\n]{1,60}\*\*\s+)?[a-z_]+(?:19|20)\d\d[a-z]*\b")
 _WANTS_EFFECT = frozenset({"what_works", "how_to", "comparison"})
+_WANTS_FINDINGS = _WANTS_EFFECT | {"general"}
 #: Fewest words a quoted sentence has: shorter fragments state nothing.
 MIN_WORDS = 3
 #: The retrieval rank below which a passage's rank prior is 0.
@@ -374,9 +375,10 @@ class ExtractiveAnswerer:
         q_weight = sum(self.vocabulary.weight(t) for t in query.words) or 1.0
         prior = _rank_prior(hits)
         about_research = query.about_research
-        # Only a what-works, how-to or comparison question not about research is answered without sentences
-        # on the research itself: for any other, they need not be read.
-        research_penalised = query.intent.intent in _WANTS_EFFECT and not about_research
+        # Only a question for findings (what works, how to, a comparison, or of no clear intent: "What role
+        # do GPs play in ...?") not about research is answered without sentences on the research itself: for
+        # any other, they need not be read.
+        research_penalised = query.intent.intent in _WANTS_FINDINGS and not about_research
         scored = []
         for hit in hits:
             passage = hit.passage
@@ -428,8 +430,8 @@ class ExtractiveAnswerer:
                         EFFECT_BONUS * bool(_EFFECT.search(text))
                         - BACKGROUND_PENALTY * background
                         - GAP_PENALTY * (background and bool(_RESEARCH_GAP.search(text)))
-                        - GAP_PENALTY * on_research
                     )
+                score -= GAP_PENALTY * on_research
                 field = _field_of(passage, start)
                 rank_part = RANK_WEIGHT * prior[passage.passage_id]
                 scored.append(

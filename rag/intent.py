@@ -46,7 +46,8 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
     (
         "comparison",
         re.compile(
-            r"\bcompar|\bversus\b|\bvs\.?\s|\bdiffer(?:s|ed|ence|ences)?\b|\bsimilar|\bcontrast|\bagree\b|\bboth\b"
+            r"\bcompar|\bversus\b|\bvs\.?\s|\bdiffer(?:s|ed|ence|ences)?\b|\bdifferent (?:from|to|than)\b|\bsimilar"
+            r"|\bcontrast|\bagree\b|\bboth\b"
             r"|\beach (?:organi[sz]e|do|say|find|describe|approach|handle)|\bwhereas\b",
             re.I,
         ),
@@ -84,7 +85,9 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
     (
         "how_to",
         re.compile(
-            r"\bhow (?:should|can|could|do|might|would) (?:we|i|leaders?|it|they|our|the|an?)\b|\bwhat should\b"
+            # "How can ICB leaders build trust ...?" asks how to, whoever the subject; "How do Sims et al.
+            # describe ...?" asks what was done, unless "we" or leaders do it
+            r"\bhow (?:can|could|might)\b|\bhow (?:do|would) (?:we|i|leaders?|it|they|our|the|an?)\b|\bwhat should\b"
             r"|\bhow (?:should|ought)\b|\bgo about\b"
             r"|\bbest way\b|\bhow to\b|\bput in place\b|\bguidance\b|\bsteps?\b|\brecommend|\blessons?\b"
             r"|\bneeds? to do\b|\bprioriti[sz]e\b",

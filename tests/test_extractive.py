@@ -678,7 +678,8 @@ def test_an_overview_line_listing_the_publications_answers_only_a_question_about
         ("What works in working with power?", True),
         ("What does the research say about what works in working with power?", True),  # asks the research
         ("What research gaps remain on what works in working with power?", False),
-        ("How many nurses took part in the survey?", False),  # no what-works question
+        ("What role do nurses play in the handover?", True),  # of no clear intent, it asks for findings
+        ("How many nurses took part in the survey?", False),  # a count is no finding
     ],
 )
 def test_a_sentence_about_the_research_is_no_answer_to_what_works(

@@ -76,6 +76,10 @@ DUTCH = ["nies2021"]
         ("How to run a partnership meeting across council and NHS staff?", "how_to"),
         ("How should an integrated care board go about sharing power with councils?", "how_to"),
         ("How ought a partnership board to handle disagreements?", "how_to"),
+        ("How can ICB leaders build trust with councils?", "how_to"),  # whoever is to do it
+        ("How could a partnership board share its budget?", "how_to"),
+        ("How do Sims et al. describe the components?", "general"),  # what a publication does: no advice
+        ("How is leading a system different from leading an organisation?", "comparison"),
         ("How does the Scottish experience compare with the English one?", "comparison"),
         ("Do Sims and Waring agree about clinical leadership?", "comparison"),
         ("What is the difference between a system leader and a team leader?", "comparison"),
