@@ -68,6 +68,9 @@ _FOCUS = re.compile(
 _WHICH = re.compile(rf"^\s*which\s+{_BEFORE_VERB}", re.I)
 #: How scope notes say that something is missing ("... is not covered by this evidence base").
 _NOTE_WORDING = "not covered by this evidence base; not summarised here; the summarised text does not include or state"
+#: Verbs by which a question asks what a publication reported ("What did Waring et al. conclude?"): no
+#: subject of their own.
+_REPORTING = "conclude concluded conclusions report reported reports show showed shows argue argued argues"
 #: Leading findings of the publication asked about, checked against its scope notes.
 LEADING = 8
 #: Findings whose words a best-ranked passage's note must name for it to decline, and money's depth.
@@ -96,7 +99,8 @@ class AbstentionEvidence(Record):
     stated_by_named: bool = Field(
         False,
         description="It asks when, or how the work was done, of a publication it names, and a sentence of that "
-        "publication states a date, or is a method.",
+        "publication states a date, or is a method; or it asks only what that publication found ('What did "
+        "Waring et al. find?') and a finding of it is among the candidates.",
     )
 
 
@@ -112,6 +116,7 @@ class AbstentionRules:
             {t for tokens in vocabulary.tokenizer(bibliography) for t in tokens} if bibliography else set()
         )
         self._note_words = set(vocabulary.tokenizer([_NOTE_WORDING])[0])
+        self._reporting = set(vocabulary.tokenizer([_REPORTING])[0])
         self._texts = [p.text for p in store.passages]
         self._first_authors = {p.source.first_author for p in store.passages} - {""}
         self._years = {p.source.year for p in store.passages}
@@ -154,6 +159,8 @@ class AbstentionRules:
         # without them ("Why does leading integrated care take time?") is about those words.
         if len(asked - self._bibliographic) >= 2:
             asked -= self._bibliographic
+        if asked <= self._reporting:
+            asked = set()  # "What did Knight et al. report?" asks what they found, and names nothing of it
         # Each note and leading finding tokenised once, for both rules that read them.
         noted = [(note, self.note_tokens(note)) for note in notes]
         leading = [(finding, self.tokens(finding.quote.text)) for finding in findings[:LEADING]]
@@ -164,16 +171,23 @@ class AbstentionRules:
             money_missing=money_asked and not any(_MONEY.search(c.quote.text) for c in eligible[:MONEY_DEPTH]),
             note_names_gap=self._note_names_gap(query, asked, noted, findings, leading),
             comparison=comparison,
-            stated_by_named=self._stated_by_named(query, findings),
+            stated_by_named=self._stated_by_named(query, findings, asked),
         )
 
     @staticmethod
-    def _stated_by_named(query: Query, findings: Sequence[ScoredSentence]) -> bool:
+    def _stated_by_named(query: Query, findings: Sequence[ScoredSentence], asked: set[str]) -> bool:
         """Whether the publication a question names states what it asks: a date for "When ...?", a method
-        for how the work was done ("How did Curry et al. gather their evidence?")."""
+        for how the work was done ("How did Curry et al. gather their evidence?"), and any finding of its
+        when the question asks nothing but what it found ("What did Waring et al. conclude?")."""
         asks_method = "method" in query.roles
+        asks_findings = not asked
         return any(
-            c.source_id in query.named and ((query.wants_date and c.typed) or (asks_method and c.role == "method"))
+            c.source_id in query.named
+            and (
+                (query.wants_date and c.typed)
+                or (asks_method and c.role == "method")
+                or (asks_findings and c.role == "finding")
+            )
             for c in findings
         )
 

@@ -75,6 +75,8 @@ ANAPHOR = re.compile(
     r"|Conversely|Instead|Otherwise|Similarly|Likewise)\b"
     # "The review found evidence that it is potentially important ...": what "it" is, the sentence before says
     r"|^[^,.;:]{0,60}\bthat it(?!" + EXPLETIVE_IT + r")\s+(?:is|was|has|had|can|could|may|might|will|would)\b"
+    # "The review reports evidence for it as ...": an "it" after a preposition is never a dummy
+    r"|^[^,.;:]{0,60}\b(?:for|of|on|about|to|with|behind|against|from) (?:it|them)\b(?! all\b)"
 )
 #: Sentences opening with a word that points at what the sentence before says.
 _DEMONSTRATIVES = r"(?:This|These|That|Those|Such)"

@@ -297,7 +297,13 @@ def compose(
         # "What are the seven components?" is answered by as many items as it asks for.
         supporting = max(SUPPORTING if intent != "general" else GENERAL_SUPPORTING, query.listed)
         words = max(DIRECT_WORDS, LIST_ITEM_WORDS * query.listed)
-        rest = fill(selection, spread(eligible, floor), supporting, words=max(0, words - _length(first)))
+        spread_out = spread(eligible, floor)
+        # A publication asked about is answered from its own findings before others' ("What did Waring et al.
+        # find?"): the spread over publications comes after them.
+        supporting_pool = [c for c in spread_out if c.source_id in query.named] + [
+            c for c in spread_out if c.source_id not in query.named
+        ]
+        rest = fill(selection, supporting_pool, supporting, words=max(0, words - _length(first)))
         blocks = [("", first + rest)]
     elif form == "realist":
         blocks, gaps = _realist(selection, eligible, floor)

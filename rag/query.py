@@ -30,12 +30,15 @@ QUESTION_WORDS = (
     " behind regarding concerning"  # "the evidence behind X" asks about X
 )
 #: Where a question names the research only as what it asks ("What does the evidence say about ...?",
-#: "What does the research recommend?"): its subject is what follows, not the research.
+#: "What does the research recommend?", "What do we know about ...?"): its subject is what follows, not the
+#: research.
 _ASKS_THE_RESEARCH = re.compile(
     r"\b(?:does|do|did) (?:the |this |these |any )?(?:research|evidence|studies|study|literature|reviews?)"
     r" (?:\w+ )?(?:say|show|find|recommend|suggest|tell|advise)\b"
     r"|\bwhat (?:the )?(?:research|evidence|studies) (?:says?|shows?|recommends?|suggests?|finds?)\b"
-    r"|\baccording to (?:the )?(?:research|evidence|studies)\b",
+    r"|\baccording to (?:the )?(?:research|evidence|studies)\b"
+    # "What do we know about X?" asks what is known of X, not about knowing
+    r"|\bwhat (?:do|does|did) (?:we|you|they|researchers) know about\b|\bwhat is (?:already )?known about\b",
     re.I,
 )
 #: Words by which a question is about the research itself, once the words asking it are set aside.
@@ -83,7 +86,9 @@ _DATE_QUESTION = re.compile(
 YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 #: Questions asking what something is ("What is the main cause of ...?"): the answer says "... is <term>".
 _TERM_QUESTION = re.compile(
-    r"^\s*(?:what|who) (?:is|are|was|were) (?:(?:an?|the) )?(?P<term>[^?]{3,80}?)\s*\?*\s*$", re.I
+    r"^\s*(?:(?:what|who) (?:is|are|was|were) (?:(?:an?|the) )?(?P<term>[^?]{3,80}?)"
+    r"|what (?:does|do) (?:(?:an?|the) )?(?P<meant>[^?]{3,80}?) mean)\s*\?*\s*$",  # "What does 'X' mean?"
+    re.I,
 )
 
 #: Weight, in a question's vector, of the sentences that set the scene ("We already run a joined-up
@@ -227,7 +232,8 @@ class QueryReader:
         text = clean_question(question)
         named = self.sources.match(text)
         intent = self.intents.read(text, named)
-        term = re.split(r"[,;(]", asked.group("term"))[0].strip() if (asked := _TERM_QUESTION.match(text)) else ""
+        asked = _TERM_QUESTION.match(text)
+        term = re.split(r"[,;(]", asked.group("term") or asked.group("meant"))[0].strip(" '\"‘’“”") if asked else ""
         # "Where is the highest rate of ...?" asks for a place, "Who ...?" for a name: an amount answers neither.
         asks_amount = not _ASKS_OTHER_THAN_AMOUNT.match(text)
         return Query(

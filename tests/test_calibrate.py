@@ -212,14 +212,17 @@ def test_read_evidence_on_the_tiny_index(rag_index: RagIndex) -> None:
         ("When did community nurses in six trusts answer a survey?", False),  # names no publication
         ("How did Sims et al. (2019) gather their evidence?", True),  # "The survey of 412 community nurses ..."
         ("How did Waring et al. gather their evidence?", False),  # no sentence of theirs is a method
+        ("What did Waring et al. find?", True),  # asks nothing but what they found: any finding of theirs
+        ("What did Waring et al. conclude?", True),
+        ("What did Waring et al. conclude about night shifts?", False),  # asks about something of its own
     ],
 )
 def test_a_date_or_method_stated_by_the_publication_asked_about_answers_it(
     rag_index: RagIndex, question: str, stated: bool
 ) -> None:
     """A "When ...?" or "How did they gather their evidence?" about a named publication is answered by a
-    date, or a method, its own text states, however far its wording is from the question's: a low match
-    alone does not decline it."""
+    date, or a method, its own text states, and "What did they find?" by any finding of theirs, however far
+    its wording is from the question's: a low match alone does not decline it."""
     pipeline = rag_index.pipeline
     query = pipeline.query(question)
     found = pipeline.extractive.abstention_evidence(query, pipeline.pool(query))

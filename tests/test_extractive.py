@@ -461,6 +461,9 @@ def test_what_a_what_is_question_asks_for_is_a_statement_of_its_term(
     assert rag_index.pipeline.query("What are partnership boards, in short?").term == "partnership boards"
     assert rag_index.pipeline.query("How do partnership boards decide?").term == ""
     assert (answer_type_bonus(query, text, TOKENIZER) == ANSWER_TYPE_BONUS) is states
+    meant = rag_index.pipeline.query("What does 'partnership boards' mean?")  # asks the same
+    assert (meant.term, meant.intent.intent) == ("partnership boards", "definition")
+    assert (answer_type_bonus(meant, text, TOKENIZER) == ANSWER_TYPE_BONUS) is states
 
 
 @pytest.mark.parametrize(
@@ -482,6 +485,10 @@ def test_what_a_what_is_question_asks_for_is_a_statement_of_its_term(
         ("It was designed to support leaders.", True),
         ("The review found evidence that it is potentially important for leaders.", True),
         ("The authors argue that it is important to involve staff.", False),  # "it" stands for what follows
+        ("The review reports evidence for it as a potentially important part.", True),  # "it" after a preposition
+        ("Leaders who committed to them early saw results.", True),
+        ("Leaders helped staff make sense of it all.", False),  # an idiom, pointing at nothing before
+        ("The board agreed to it.", True),
         # "It" standing for what follows reads on its own.
         ("It is interesting to note that the two bat viruses infect rats.", False),
         ("It was found that boards met monthly.", False),
@@ -678,6 +685,7 @@ def test_an_overview_line_listing_the_publications_answers_only_a_question_about
         ("What works in working with power?", True),
         ("What does the research say about what works in working with power?", True),  # asks the research
         ("What research gaps remain on what works in working with power?", False),
+        ("What do we know about what works in working with power?", True),  # asks what is known of it
         ("What role do nurses play in the handover?", True),  # of no clear intent, it asks for findings
         ("How many nurses took part in the survey?", False),  # a count is no finding
     ],

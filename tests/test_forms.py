@@ -524,3 +524,13 @@ def test_a_sentence_pointing_at_a_sentence_outside_the_pool_is_not_quoted(
     )
     assert dangling.quote.text.startswith(opening)
     assert bool(Selection([dangling], query.roles, 10).group_for(dangling)) is quoted
+
+
+def test_a_publication_asked_about_is_answered_from_its_own_findings_first(rag_index: RagIndex) -> None:
+    """ "What did Waring et al. find?" quotes Waring et al.'s findings before any other publication's: the
+    spread over publications that answers an open question comes after them."""
+    answer = rag_index.pipeline.ask("What did Waring et al. find?")
+    assert not answer.abstained
+    sources = [citation.source_id for citation in answer.citations]
+    theirs = [n for n, source in enumerate(sources) if source == "waring2023"]
+    assert len(theirs) >= 2 and theirs == list(range(len(theirs)))
