@@ -122,6 +122,15 @@ _ADVICE = re.compile(
     r"|it is (?:important|essential|vital|crucial|necessary) to)\b",
     re.I,
 )
+#: Questions asking what stands in the way are answered by sentences saying what hindered, was hard or was
+#: missing.
+_HINDRANCE = re.compile(
+    r"\b(?:hinder\w*|barriers?|obstacles?|made (?:it|this) (?:hard|harder|difficult)|(?:hard|harder|difficult) to"
+    r"|difficult(?:y|ies)|lack(?:s|ed|ing)?\b|shortages?|prevent(?:s|ed)?|undermin\w*|imped\w*|tensions?"
+    r"|conflicts?|fail(?:s|ed|ing|ures?)?|struggl\w*|challeng\w*|problems?|resist\w*|reluctan\w*"
+    r"|absent|missing|held back|get in the way|got in the way)\b",
+    re.I,
+)
 #: Evidence-strength questions ask how far the evidence can be trusted: sentences that appraise it
 #: ("thin", "limited", "tentative", "no control groups", "high-quality studies are rare") state that.
 _APPRAISAL = re.compile(
@@ -306,6 +315,7 @@ def answer_type_bonus(query: Query, text: str, tokenizer: Tokenizer) -> float:
         )
         or (query.wants_date and _DATE.search(text))
         or (query.intent.intent == "how_to" and _ADVICE.search(text))
+        or (query.wants_hindrance and _HINDRANCE.search(text))
         or any(statement_of(term).search(text) for term in (query.term, *query.term_forms) if term)
         or (query.intent.intent == "evidence_strength" and _APPRAISAL.search(text))
     )

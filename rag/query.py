@@ -53,6 +53,12 @@ _COUNT_QUESTION = re.compile(
 _ASKS_OTHER_THAN_AMOUNT = re.compile(r"\s*(?:where|who|whom|whose|why|when)\b", re.I)
 #: Questions whose amount is a rate: stated as a share ("21%", "1 in 5", "0.8 per 1,000"), not a count.
 _RATE_QUESTION = re.compile(r"\b(?:percentages?|proportions?|rates?|ratios?|percent)\b", re.I)
+#: Questions asking what stands in the way: barriers, obstacles, problems, what hinders or goes wrong.
+_HINDRANCE_QUESTION = re.compile(
+    r"\b(?:barriers?|obstacles?|hinder\w*|challenges?|difficult(?:y|ies)|problems?|pitfalls?|(?:gets?|got|stand"
+    r"|stands|stood) in the way|imped\w*|go(?:es)? wrong|went wrong|fail(?:s|ed|ing|ures?)?)\b",
+    re.I,
+)
 #: What a "How many ...?" question counts: its words up to the verb ("How many human cases were ...?"
 #: counts human cases, "the number of studies included" studies).
 _COUNTED = re.compile(
@@ -143,6 +149,8 @@ class Query:
     roles: frozenset[Role]
     wants_count: bool
     wants_date: bool
+    #: Whether it asks what stands in the way ("What are the barriers to ...?", "Why do pilots fail?").
+    wants_hindrance: bool = False
     #: Whether the amount asked for is a rate ("What is the case fatality rate?"): a bare count is none.
     wants_rate: bool = False
     #: Stems of what a "How many ...?" question counts ("studies", "human cases").
@@ -246,6 +254,7 @@ class QueryReader:
             wants_count=asks_amount and bool(_COUNT_QUESTION.search(text)),
             wants_date=bool(_DATE_QUESTION.search(text)),
             wants_rate=asks_amount and bool(_RATE_QUESTION.search(text)),
+            wants_hindrance=bool(_HINDRANCE_QUESTION.search(text)),
             counted=self.stems_of(_COUNTED, text),
             referents=self.stems_of(_NOUN_PHRASE, text),
             listed=list_size(text),

@@ -429,6 +429,27 @@ def test_a_count_or_a_date_earns_the_answer_type_bonus_only_when_asked(
     assert answer_type_bonus(other, text, TOKENIZER) == 0.0
 
 
+@pytest.mark.parametrize(
+    ("text", "states"),
+    [
+        ("Differing cultures and a lack of shared budgets hindered the boards.", True),
+        ("Staff shortages made it hard to run joint meetings.", True),
+        ("Some board members worried that doctors dominated discussions.", False),  # no hindrance named
+        ("Clinical leaders helped partnership boards agree shared priorities.", False),
+    ],
+)
+def test_a_question_on_what_stands_in_the_way_is_answered_by_what_hindered(
+    rag_index: RagIndex, text: str, states: bool
+) -> None:
+    """ "What are the barriers to ...?" and "Why do boards fail?" ask what stood in the way: a sentence saying
+    what hindered, was hard or was lacking states it; for a question not asking that, it earns nothing."""
+    for question in ("What are the barriers to joint working on boards?", "Why do partnership boards fail?"):
+        asked = rag_index.pipeline.query(question)
+        assert (answer_type_bonus(asked, text, TOKENIZER) == ANSWER_TYPE_BONUS) is states
+    other = rag_index.pipeline.query("Who sits on partnership boards?")
+    assert answer_type_bonus(other, text, TOKENIZER) == 0.0
+
+
 def test_a_place_or_a_person_asked_for_is_no_amount(rag_index: RagIndex) -> None:
     """ "Where is the response rate highest?" asks for a place: a sentence with a rate does not answer it."""
     assert rag_index.pipeline.query("What is the response rate in the north?").wants_rate
