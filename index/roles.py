@@ -33,6 +33,10 @@ _BIBLIOGRAPHIC_CUE = re.compile(
     r"\bDOI\b|\bISSN\b|\bISBN\b|\bis titled\b|\bwas titled\b|\bthe authors are\b|\bpublished online\b"
     r"|\bpublished (?:in|by) (?:the )?[A-Z]|\bCreative Commons\b|\bcopyright\b|\blicen[cs]e[ds]? (?:under|as)\b"
     r"|\bproject (?:number|reference)\b|\bfunded by\b|\bvolume \d|\bpp\. ?\d"
+    # a publication's own history and furniture: "contract start April 2019", "accepted for publication in
+    # August 2021", "Funding and timeline: ...", "The report opens with an epigraph from ..."
+    r"|\bcontract (?:start|began|started|begins)\b|\beditorial review\b|\baccepted for publication\b"
+    r"|\bfunding and timeline\b|\bepigraph\b|\bproject \d+/\d+/\d+"
     # sentences about the document itself rather than what it found: "The title puts this ...", "This file records ..."
     r"|^(?:The|Its|This) (?:title|abstract|file|record|front matter|reference list) "
     r"(?:\w+ )?(?:puts|covers|records|gives|lists|is|was)\b",

@@ -70,6 +70,22 @@ def test_bibliographic_cue_wins_over_the_section(section: Role | None) -> None:
     assert sentence_role(text, section) == "bibliographic"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Project 18/01/06: contract start April 2019; editorial review from November 2020",
+        "The contract began in April 2019 and the report was accepted for publication in August 2021.",
+        "Funding and timeline: HSDR project 18/01/06.",
+        "The report opens with an epigraph from Senge and colleagues (2015).",
+    ],
+)
+def test_a_publications_history_and_furniture_are_publication_details(text: str) -> None:
+    """When the work was contracted, reviewed and accepted, and the epigraph it opens with, say nothing of
+    what it found, whatever section they sit in."""
+    assert sentence_role(text, "finding") == "bibliographic"
+    assert sentence_role("Leaders accepted accountability for population health.", "finding") == "finding"
+
+
 def test_aim_and_method_cues_decide_under_a_section_that_does_not_say() -> None:
     aim = "This review aimed to identify what leaders of integrated care teams do differently."
     method = "We conducted semi-structured interviews with twenty managers of partnership boards."
