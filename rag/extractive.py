@@ -183,6 +183,10 @@ _NEXT_POINT = re.compile(r"^(?:Second|Secondly|Third|Thirdly|Fourth|Fourthly|Fif
 _LISTS_PUBLICATIONS = re.compile(r"^(?:\*\*[^*\n]{1,60}\*\*\s+)?[a-z_]+(?:19|20)\d\d[a-z]*\b")
 _WANTS_EFFECT = frozenset({"what_works", "how_to", "comparison"})
 _WANTS_FINDINGS = _WANTS_EFFECT | {"general"}
+#: Questions for which all a named publication's passages share its best retrieval rank: what works or how to
+#: do it, by Hendry et al., is anything they found, which their own match decides; for a fact about them,
+#: which of their passages states it is what retrieval ranks.
+_SHARES_ITS_RANK = frozenset({"what_works", "how_to"})
 #: Fewest words a quoted sentence has: shorter fragments state nothing.
 MIN_WORDS = 3
 #: The retrieval rank below which a passage's rank prior is 0.
@@ -337,6 +341,17 @@ def _rank_prior(hits: Sequence[RetrievedPassage]) -> dict[str, float]:
     return {h.passage.passage_id: float(v) for h, v in zip(hits, scaled, strict=True)}
 
 
+def _named_share_best(
+    prior: dict[str, float], hits: Sequence[RetrievedPassage], named: frozenset[str]
+) -> dict[str, float]:
+    """The rank prior with every passage of a named publication raised to that publication's best."""
+    best: dict[str, float] = {}
+    for hit in hits:
+        if (source := hit.passage.source.source_id) in named:
+            best[source] = max(best.get(source, 0.0), prior[hit.passage.passage_id])
+    return {h.passage.passage_id: best.get(h.passage.source.source_id, prior[h.passage.passage_id]) for h in hits}
+
+
 def _field_of(passage: Passage, start: int) -> str:
     """The record field a span of a coded-evidence passage sits in ("" for prose)."""
     return next((f.name for f in passage.fields if f.start <= start < f.end), "")
@@ -386,6 +401,8 @@ class ExtractiveAnswerer:
         """Every sentence unit of the pool's passages, scored against the question, best first."""
         q_weight = sum(self.vocabulary.weight(t) for t in query.words) or 1.0
         prior = _rank_prior(hits)
+        if query.named and query.intent.intent in _SHARES_ITS_RANK:
+            prior = _named_share_best(prior, hits, query.named)
         about_research = query.about_research
         # Only a question for findings (what works, how to, a comparison, or of no clear intent: "What role
         # do GPs play in ...?") not about research is answered without sentences on the research itself: for

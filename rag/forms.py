@@ -223,6 +223,12 @@ def spread(candidates: Sequence[ScoredSentence], floor: float) -> list[ScoredSen
     return first + [c for c in kept if c not in first]
 
 
+def named_first(named: frozenset[str], sentences: Sequence[ScoredSentence]) -> list[ScoredSentence]:
+    """The sentences of the publications a question names ("What did Hendry et al. recommend?"), then the
+    others, each in their order: a question about a publication is answered from it, others only after it."""
+    return [c for c in sentences if c.source_id in named] + [c for c in sentences if c.source_id not in named]
+
+
 def fill(
     selection: Selection,
     pool: Sequence[ScoredSentence],
@@ -278,11 +284,8 @@ def compose(
     gaps: list[Gap] = []
     lead = ""
     if form == "direct":
-        if query.named:
-            # A question about a publication is answered from it, others only after it.
-            eligible = [c for c in eligible if c.source_id in query.named] + [
-                c for c in eligible if c.source_id not in query.named
-            ]
+        # A question about a publication is answered from it, others only after it.
+        eligible = named_first(query.named, eligible)
         # A question asking for a count, a date or advice is answered first by a sentence that states one
         # (of the publication it names: another's count is no answer about this one).
         typed = [
@@ -297,16 +300,11 @@ def compose(
         # "What are the seven components?" is answered by as many items as it asks for.
         supporting = max(SUPPORTING if intent != "general" else GENERAL_SUPPORTING, query.listed)
         words = max(DIRECT_WORDS, LIST_ITEM_WORDS * query.listed)
-        spread_out = spread(eligible, floor)
-        # A publication asked about is answered from its own findings before others' ("What did Waring et al.
-        # find?"): the spread over publications comes after them.
-        supporting_pool = [c for c in spread_out if c.source_id in query.named] + [
-            c for c in spread_out if c.source_id not in query.named
-        ]
-        rest = fill(selection, supporting_pool, supporting, words=max(0, words - _length(first)))
+        pool = named_first(query.named, spread(eligible, floor))
+        rest = fill(selection, pool, supporting, words=max(0, words - _length(first)))
         blocks = [("", first + rest)]
     elif form == "realist":
-        blocks, gaps = _realist(selection, eligible, floor)
+        blocks, gaps = _realist(selection, eligible, floor, query.named)
     elif form == "comparison":
         blocks, gaps = _comparison(query, selection, eligible, store)
     else:
@@ -358,8 +356,11 @@ def in_own_words(eligible: Sequence[ScoredSentence]) -> list[ScoredSentence]:
     return [c for c in placed if id(c) not in moved]
 
 
-def _realist(selection: Selection, eligible: Sequence[ScoredSentence], floor: float) -> tuple[list[Block], list[Gap]]:
-    """What works (mechanisms and findings), in what circumstances (contexts), with what results (outcomes)."""
+def _realist(
+    selection: Selection, eligible: Sequence[ScoredSentence], floor: float, named: frozenset[str]
+) -> tuple[list[Block], list[Gap]]:
+    """What works (mechanisms and findings), in what circumstances (contexts), with what results (outcomes),
+    from the publications the question names first."""
     works = [c for c in eligible if c.field in ("", "mechanism", "summary")]
     # What works takes the answer's room but a sentence for a context and one for an outcome, when there
     # are any: an answer with no room left for them would read as if the evidence were silent on its
@@ -367,13 +368,13 @@ def _realist(selection: Selection, eligible: Sequence[ScoredSentence], floor: fl
     fields = {c.field for c in eligible}
     reserved = len(fields & {"context", "outcome"})
     most = max(1, selection.room() - reserved)
-    mechanisms = fill(selection, spread(works, floor), most, most, findings_first=True)
+    mechanisms = fill(selection, named_first(named, spread(works, floor)), most, most, findings_first=True)
     records = {c.passage.passage_id for c in mechanisms if c.field}
 
     def of_field(name: str) -> list[ScoredSentence]:
         own = [c for c in eligible if c.field == name and c.passage.passage_id in records]
         others = [c for c in eligible if c.field == name and c.passage.passage_id not in records]
-        return own + spread(others, floor)
+        return own + named_first(named, spread(others, floor))
 
     blocks: list[Block] = [("What works", mechanisms)]
     gaps: list[Gap] = []

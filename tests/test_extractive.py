@@ -751,3 +751,17 @@ def test_only_a_sentence_that_states_something_may_be_quoted(
     written = hit.model_copy(update={"passage": hit.passage.model_copy(update={"text": text})})
     sentence = dataclasses.replace(best, quote=Quote(written, 0, len(text)))
     assert sentence.eligible(frozenset({best.role})) is eligible
+
+
+def test_a_named_publications_passages_share_its_best_rank_for_what_works_only(rag_index: RagIndex) -> None:
+    """What works, by Waring et al., is anything they found: each of their passages takes the rank of their
+    best, and a sentence's own match decides. For a fact about them, the ranking of their passages stands."""
+    pipeline = rag_index.pipeline
+
+    def priors(question: str) -> set[float]:
+        query = pipeline.query(question)
+        candidates, _ = pipeline.extractive.candidates(query, pipeline.pool(query))
+        return {round(c.prior, 6) for c in candidates if c.source_id == "waring2023"}
+
+    assert len(priors("What helps partnership boards work, according to Waring et al.?")) == 1
+    assert len(priors("How many partnership boards did Waring et al. follow?")) > 1

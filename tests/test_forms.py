@@ -398,7 +398,7 @@ def test_what_works_takes_the_room_the_circumstances_and_results_leave(rag_index
     framing = [variant(14, "context"), variant(15, "outcome")]
     pool = [*works, *framing]
     selection = Selection(pool, query.roles, limit=12)
-    blocks, _ = forms._realist(selection, pool, floor=0.0)
+    blocks, _ = forms._realist(selection, pool, floor=0.0, named=frozenset())
     assert {heading: len(chosen) for heading, chosen in blocks} == {
         "What works": 10,
         "In what circumstances": 1,
@@ -534,3 +534,14 @@ def test_a_publication_asked_about_is_answered_from_its_own_findings_first(rag_i
     sources = [citation.source_id for citation in answer.citations]
     theirs = [n for n, source in enumerate(sources) if source == "waring2023"]
     assert len(theirs) >= 2 and theirs == list(range(len(theirs)))
+
+
+def test_what_works_for_a_publication_asked_about_opens_with_its_findings(rag_index: RagIndex) -> None:
+    """ "What works for partnership boards, according to Waring et al.?" quotes what Waring et al. found
+    first, however far down the ranking their passages sit, and others' findings only after theirs."""
+    answer = rag_index.pipeline.ask("What helps partnership boards work, according to Waring et al.?")
+    assert answer.form == "realist"
+    works = next(section for section in answer.sections if section.heading == "What works")
+    sources = [answer.citations[s.citations[0] - 1].source_id for s in works.sentences]
+    assert sources[0] == "waring2023"
+    assert sources == sorted(sources, key=lambda source: source != "waring2023")
