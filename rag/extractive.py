@@ -171,7 +171,7 @@ _ON_THE_RESEARCH = re.compile(
     r"|\b(?:studies|research|evidence)\b[^.;:]{0,80}"
     r"\b(?:is|are|was|were|remains?) (?:rare|scarce|thin|limited|lacking)\b"
     r"|^(?:[\w' ]{0,40}: )?(?:(?:First|Second|Third|Finally|Moreover|However|Yet),? )?"
-    r"(?:(?:most|much|existing|current|the|this|previous|prior) )?"
+    r"(?:(?:most|much|existing|current|the|this|that|such|previous|prior) )?"
     r"(?:research|studies|literature|evidence)\b(?! (?:\w+ )?(?:found|finds|show|shows|showed|suggest|suggests"
     r"|suggested|report|reports|reported|indicate|indicates|indicated|point|points)\b)",
     re.I,

@@ -36,6 +36,7 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
         re.compile(
             r"\bhow (?:strong|robust|reliable|good|solid|well[- ](?:tested|evidenced|supported|established))\b"
             r"|\bhow much (?:weight|confidence|trust|evidence)\b"
+            r"|\bhow (?:confident|sure|certain) (?:can|should|could|are)\b"
             r"|\b(?:strength|quality|certainty) of (?:the )?evidence\b"
             r"|\bhow many (?:studies|papers|publications|reviews)\b(?! (?:did|were|was) )"
             r"|\bis there (?:any )?evidence\b"
@@ -88,7 +89,7 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
             # "How can ICB leaders build trust ...?" asks how to, whoever the subject; "How do Sims et al.
             # describe ...?" asks what was done, unless "we" or leaders do it
             r"\bhow (?:can|could|might)\b|\bhow (?:do|would) (?:we|i|leaders?|it|they|our|the|an?)\b|\bwhat should\b"
-            r"|\bhow (?:should|ought)\b|\bgo about\b"
+            r"|\bhow (?:should|ought)\b|\bgo about\b|\b(?:where|when) (?:should|would|do) (?:we|i)\b"
             r"|\bbest way\b|\bhow to\b|\bput in place\b|\bguidance\b|\bsteps?\b|\brecommend|\blessons?\b"
             r"|\bneeds? to do\b|\bprioriti[sz]e\b",
             re.I,

@@ -657,6 +657,7 @@ def test_a_call_for_more_research_is_no_answer_unless_research_is_asked_about(
     ("text", "about"),
     [
         ("First, there is little research on leading integrated care teams and systems.", True),
+        ("That research seldom deals with leaders who work across care boundaries.", True),
         ("Third, studies often concentrate on the leader as a person.", True),
         ("A critique in the discussion: studies often focus on who the leader is.", True),
         ("Research attention centres on the leader's identity.", True),
