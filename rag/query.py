@@ -38,7 +38,9 @@ _ASKS_THE_RESEARCH = re.compile(
     r"|\bwhat (?:the )?(?:research|evidence|studies) (?:says?|shows?|recommends?|suggests?|finds?)\b"
     r"|\baccording to (?:the )?(?:research|evidence|studies)\b"
     # "What do we know about X?" asks what is known of X, not about knowing
-    r"|\bwhat (?:do|does|did) (?:we|you|they|researchers) know about\b|\bwhat is (?:already )?known about\b",
+    r"|\bwhat (?:do|does|did) (?:we|you|they|researchers) know about\b|\bwhat is (?:already )?known about\b"
+    # "Which publications in the evidence base raise power ...?": where it looks, not what it asks about
+    r"|\b(?:in|from|across|within) (?:the|this|our|its) (?:evidence base|evidence|literature)\b",
     re.I,
 )
 #: Words by which a question is about the research itself, once the words asking it are set aside.
