@@ -166,6 +166,8 @@ _CALL_FOR_RESEARCH = re.compile(
 #: findings (what works, how to, comparisons, and questions of no clear intent) not about research.
 _ON_THE_RESEARCH = re.compile(
     r"\b(?:little|scarce|sparse) (?:research|evidence)\b|\black of (?:research|evidence)\b"
+    r"|\b(?:plenty of|a lot of|a great deal of) (?:\w+ ){0,2}(?:research|evidence|studies)\b"
+    r"|\babout (?:the )?(?:existing|current|previous|prior|wider) (?:research|literature|evidence)\b"
     r"|\b(?:identif(?:y|ies|ied)|highlights?|highlighted|notes?|noted) (?:\w+ ){0,2}gaps?\b"
     r"|\bgaps? in (?:our |the )?(?:understanding|knowledge|evidence|research|literature)\b"
     r"|\b(?:studies|research|evidence)\b[^.;:]{0,80}"
@@ -215,6 +217,9 @@ class ScoredSentence:
     #: It opens "These acute exacerbations ..." and the question names them ("What do the acute
     #: exacerbations cause?"): the question says what it points at, so it reads without the sentence before.
     pointed_at_by_question: bool = False
+    #: It is about the research itself ("There is little research on ...") and the question asks for
+    #: findings, not about research: it answers nothing asked.
+    on_research: bool = False
 
     @property
     def content_score(self) -> float:
@@ -267,10 +272,12 @@ class ScoredSentence:
         """Whether it may stand in an answer to a question asking for these roles.
 
         A fragment of one or two words ("Co-leadership") names a topic, and a question ("What was the
-        major finding of the study?") asks one: neither states anything.
+        major finding of the study?") asks one: neither states anything. A sentence on the research itself
+        says nothing of what works, to a question asking for findings.
         """
         return (
             self.role in roles
+            and not self.on_research
             and self.field != "heading"
             and len(self.quote.text.split()) >= MIN_WORDS
             and not self.quote.text.rstrip().endswith("?")
@@ -433,9 +440,11 @@ class ExtractiveAnswerer:
                 else:
                     lead_dense = dense
                 previous_dense = dense
-                # "Second, what exists tends to ..." after "First, there is little research ..." is about it too.
+                # "Second, what exists ..." after "First, there is little research ...", and "It offers little
+                # insight ..." after "That research seldom ...", are about it too.
                 on_research = research_penalised and (
-                    bool(_ON_THE_RESEARCH.search(text)) or (on_research and bool(_NEXT_POINT.match(text)))
+                    bool(_ON_THE_RESEARCH.search(text))
+                    or (on_research and bool(_NEXT_POINT.match(text) or ANAPHOR.match(text)))
                 )
                 # "These mechanisms ..." after a list points at its items, which the question does not name.
                 pointed_at = not after_list and self.points_at_the_question(query, text)
@@ -460,7 +469,6 @@ class ExtractiveAnswerer:
                         - BACKGROUND_PENALTY * background
                         - GAP_PENALTY * (background and bool(_RESEARCH_GAP.search(text)))
                     )
-                score -= GAP_PENALTY * on_research
                 field = _field_of(passage, start)
                 rank_part = RANK_WEIGHT * prior[passage.passage_id]
                 scored.append(
@@ -477,6 +485,7 @@ class ExtractiveAnswerer:
                         item=item,
                         tokens=tokens,
                         pointed_at_by_question=pointed_at,
+                        on_research=on_research,
                     )
                 )
         scored.sort(key=lambda s: -s.score)

@@ -79,7 +79,7 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
             r"|\bsucce(?:ed|ss)|\bin what circumstances\b|\bachiev|\bworth\b|\bimprove|\bbetter\b|\bbarriers?\b"
             r"|\bfacilitat|\benabl|\bwhat (?:do|did) [\w ]{1,40} (?:contribute|do differently|add)\b|\bimpact\b"
             r"|\bdetermine|\bmakes? [\w' -]{1,40} work\b|\bwork well\b|\bgets? in the way\b|\bhinder|\bobstacles?\b"
-            r"|^\s*why\b",
+            r"|^\s*why\b|\b(?:shown|proven|found|known) to (?:work|help|be effective)\b",
             re.I,
         ),
     ),
@@ -90,6 +90,7 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
             # describe ...?" asks what was done, unless "we" or leaders do it
             r"\bhow (?:can|could|might)\b|\bhow (?:do|would) (?:we|i|leaders?|it|they|our|the|an?)\b|\bwhat should\b"
             r"|\bhow (?:should|ought)\b|\bgo about\b|\b(?:where|when) (?:should|would|do) (?:we|i)\b"
+            r"|\bwhat (?:can|could) (?:[\w'-]+ ){1,4}do\b"
             r"|\bbest way\b|\bhow to\b|\bput in place\b|\bguidance\b|\bsteps?\b|\brecommend|\blessons?\b"
             r"|\bneeds? to do\b|\bprioriti[sz]e\b",
             re.I,
