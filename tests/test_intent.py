@@ -79,6 +79,8 @@ DUTCH = ["nies2021"]
         ("How can ICB leaders build trust with councils?", "how_to"),  # whoever is to do it
         ("We are a new board and partners distrust each other. Where should we start?", "how_to"),
         ("How confident can we be that pooled budgets reduce admissions?", "evidence_strength"),
+        ("What can a chief officer do to keep partners engaged?", "how_to"),
+        ("Which approaches have been shown to work for joint boards?", "what_works"),
         ("How could a partnership board share its budget?", "how_to"),
         ("How do Sims et al. describe the components?", "general"),  # what a publication does: no advice
         ("How is leading a system different from leading an organisation?", "comparison"),
