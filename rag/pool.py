@@ -76,8 +76,13 @@ def candidate_pool(query: Query, scores: FusedScores, top_k: int) -> list[Retrie
         chosen.update(dict.fromkeys(best_of(side.source_ids)[: size.per_side]))
     for source_id in query.named:
         chosen.update(dict.fromkeys(by_source.get(source_id, [])[: max(size.per_side, 2)]))
-    if query.intent.intent in ("evidence_strength", "methods") or _HOW_DONE.search(query.text):
-        # How strong a study's evidence is, or how it was done, lies in its own design, sample and limitations.
+    if (
+        query.intent.intent in ("evidence_strength", "methods")
+        or _HOW_DONE.search(query.text)
+        or "bibliographic" in query.roles
+    ):
+        # How strong a study's evidence is, or how it was done, lies in its own design, sample and limitations;
+        # when or where it was published, or who paid for it, in its publication details.
         for source_id in set(query.named) or set(list(by_source)[:1]):
             chosen.update(dict.fromkeys(by_source.get(source_id, [])))
     for source_ids in query.places:

@@ -61,6 +61,12 @@ _HINDRANCE_QUESTION = re.compile(
     r"|stands|stood) in the way|imped\w*|go(?:es)? wrong|went wrong|fail(?:s|ed|ing|ures?)?)\b",
     re.I,
 )
+#: Questions asking who paid for a piece of work.
+_FUNDER_QUESTION = re.compile(
+    r"\b(?:who|which(?: [\w'-]+){0,3}?)\s+(?:funded|funds|paid for|commissioned|sponsored)\b"
+    r"|\bfund(?:er|ers|ing body|ing bodies|ing source|ing sources)\b",
+    re.I,
+)
 #: What a "How many ...?" question counts: its words up to the verb ("How many human cases were ...?"
 #: counts human cases, "the number of studies included" studies).
 _COUNTED = re.compile(
@@ -151,6 +157,8 @@ class Query:
     roles: frozenset[Role]
     wants_count: bool
     wants_date: bool
+    #: Whether it asks who paid for the work ("Who funded the synthesis?").
+    wants_funder: bool = False
     #: Whether it asks what stands in the way ("What are the barriers to ...?", "Why do pilots fail?").
     wants_hindrance: bool = False
     #: Whether the amount asked for is a rate ("What is the case fatality rate?"): a bare count is none.
@@ -257,6 +265,7 @@ class QueryReader:
             wants_date=bool(_DATE_QUESTION.search(text)),
             wants_rate=asks_amount and bool(_RATE_QUESTION.search(text)),
             wants_hindrance=bool(_HINDRANCE_QUESTION.search(text)),
+            wants_funder=bool(_FUNDER_QUESTION.search(text)),
             counted=self.stems_of(_COUNTED, text),
             referents=self.stems_of(_NOUN_PHRASE, text),
             listed=list_size(text),

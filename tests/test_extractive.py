@@ -397,6 +397,7 @@ COUNT = ("How many studies did the review include?", "What did the review includ
 WHEN = ("When did the boards first meet?", "What was the result when the boards met?")
 RATE = ("What was the survey's response rate?", "What did the survey find?")
 MEAN = ("What was the mean time from referral to the first visit?", "What happened after referral?")
+FUNDED = ("Who funded the survey?", "What did the survey find?")
 
 
 @pytest.mark.parametrize(
@@ -413,6 +414,9 @@ MEAN = ("What was the mean time from referral to the first visit?", "What happen
         (RATE, "Responses were 2.5 times higher online.", True),
         (RATE, "The survey went to 785 people.", False),  # a count is no rate
         (MEAN, "The mean time to the first visit was 12 days.", True),  # an average is an amount
+        (FUNDED, "The survey was funded by the regional health board.", True),
+        (FUNDED, "Funding came from a charitable grant.", True),
+        (FUNDED, "The survey went to 785 people.", False),
         (WHEN, "The boards first met in 2019.", True),
         (WHEN, "The boards first met in the 1990s.", True),
         (WHEN, "The boards first met 10 days after the merger.", True),  # a time counted from an event

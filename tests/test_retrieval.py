@@ -374,19 +374,22 @@ def test_lexical_retriever_leaves_out_passages_with_no_matching_word(rag_index: 
         ("How many council partners did Sims et al. (2021) interview?", True),  # asks how the study was done
         ("How many habits did Sims et al. (2021) find among leaders?", False),
         ("What did Sims et al. (2021) say about data sharing between partners?", False),
+        ("When was Sims et al. (2021) published?", True),  # asks for its publication details
+        ("Which journal published Sims et al. (2021)?", True),
     ],
 )
 def test_a_question_about_how_a_named_study_was_done_pools_all_of_it(
     rag_index: RagIndex, question: str, whole: bool
 ) -> None:
-    """A study's sample sits in its methods, which a narrow pool of its best passages can miss."""
+    """A study's sample sits in its methods, and when or where it was published in its publication
+    details, which a narrow pool of its best passages can miss."""
     pipeline = rag_index.pipeline
     query = pipeline.query(question)
-    assert query.named == {"sims2021"} and query.intent.intent in ("factoid", "general")
+    assert query.named == {"sims2021"} and query.intent.intent in ("factoid", "general", "methods")
     narrow = PoolSize(top=1, publications=0, per_publication=0, per_side=0, records=0)
     scores = pipeline.retriever.fused(query.text, query.vector)
     assert scores is not None
-    with patch.dict(POOL_SIZES, {"factoid": narrow, "general": narrow}):
+    with patch.dict(POOL_SIZES, {"factoid": narrow, "general": narrow, "methods": narrow}):
         pooled = {h.passage.passage_id for h in candidate_pool(query, scores, top_k=1)}
     own = {p.passage_id for p in rag_index.store.passages if p.source_id == "sims2021"}
     assert (own <= pooled) is whole
