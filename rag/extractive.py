@@ -170,7 +170,8 @@ _ON_THE_RESEARCH = re.compile(
     r"\b(?:little|scarce|sparse) (?:research|evidence)\b|\black of (?:research|evidence)\b"
     r"|\b(?:plenty of|a lot of|a great deal of) (?:\w+ ){0,2}(?:research|evidence|studies)\b"
     r"|\babout (?:the )?(?:existing|current|previous|prior|wider) (?:research|literature|evidence)\b"
-    r"|\b(?:identif(?:y|ies|ied)|highlights?|highlighted|notes?|noted) (?:\w+ ){0,2}gaps?\b"
+    r"|\b(?:identif(?:y|ies|ied)|highlights?|highlighted|notes?|noted|names?|named|lists?|listed) (?:\w+ ){0,2}gaps?\b"
+    r"|\b(?:knowledge|research|evidence) gaps?\b"
     r"|\bgaps? in (?:our |the )?(?:understanding|knowledge|evidence|research|literature)\b"
     r"|\b(?:studies|research|evidence)\b[^.;:]{0,80}"
     r"\b(?:is|are|was|were|remains?) (?:rare|scarce|thin|limited|lacking)\b"
@@ -186,7 +187,7 @@ _NEXT_POINT = re.compile(r"^(?:Second|Secondly|Third|Thirdly|Fourth|Fourthly|Fif
 #: it says which studies there are, which answers only a question about the research.
 _LISTS_PUBLICATIONS = re.compile(r"^(?:\*\*[^*\n]{1,60}\*\*\s+)?[a-z_]+(?:19|20)\d\d[a-z]*\b")
 _WANTS_EFFECT = frozenset({"what_works", "how_to", "comparison"})
-_WANTS_FINDINGS = _WANTS_EFFECT | {"general"}
+_WANTS_FINDINGS = _WANTS_EFFECT | {"general", "definition"}
 #: Questions for which all a named publication's passages share its best retrieval rank: what works or how to
 #: do it, by Hendry et al., is anything they found, which their own match decides; for a fact about them,
 #: which of their passages states it is what retrieval ranks.
@@ -414,9 +415,9 @@ class ExtractiveAnswerer:
         if query.named and query.intent.intent in _SHARES_ITS_RANK:
             prior = _named_share_best(prior, hits, query.named)
         about_research = query.about_research
-        # Only a question for findings (what works, how to, a comparison, or of no clear intent: "What role
-        # do GPs play in ...?") not about research is answered without sentences on the research itself: for
-        # any other, they need not be read.
+        # Only a question for findings (what works, how to, a comparison, what something is, or of no clear
+        # intent: "What role do GPs play in ...?") not about research is answered without sentences on the
+        # research itself: for any other (a count or date of a study), they need not be read.
         research_penalised = query.intent.intent in _WANTS_FINDINGS and not about_research
         scored = []
         for hit in hits:

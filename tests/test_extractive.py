@@ -664,6 +664,8 @@ def test_a_call_for_more_research_is_no_answer_unless_research_is_asked_about(
         ("That research seldom deals with leaders who work across care boundaries.", True),
         ("The summary notes plenty of descriptive leadership research, mostly tied to single professions.", True),
         ("The authors make three critical points about the existing research.", True),
+        ("The report names three gaps: how leadership is put into practice, and where.", True),
+        ("Knowledge gap about how effective leadership is enacted", True),
         ("Third, studies often concentrate on the leader as a person.", True),
         ("A critique in the discussion: studies often focus on who the leader is.", True),
         ("Research attention centres on the leader's identity.", True),
@@ -717,6 +719,7 @@ def test_an_overview_line_listing_the_publications_answers_only_a_question_about
         ("Which publications in the evidence base say what works in working with power?", True),  # where it looks
         ("What role do nurses play in the handover?", True),  # of no clear intent, it asks for findings
         ("How many nurses took part in the survey?", False),  # a count is no finding
+        ("What is working with power?", True),  # what something is, not what the research lacks
     ],
 )
 def test_a_sentence_about_the_research_is_no_answer_to_what_works(
