@@ -314,7 +314,12 @@ def compose(
         # A question about one study ("the COVID-19 Protect project", "the Swedish finding") is
         # answered first by how that study was done, in its own order: design, sample, analysis, limits.
         about_one = bool(query.named or query.places or _ONE_STUDY.search(query.text))
-        focal = set(query.named) or {eligible[0].source_id}
+        # The study asked about: the one named, else the best-matching one of the country named ("the Swedish
+        # finding"), else the best-matching one.
+        placed = {sid for ids in query.places for sid in ids}
+        focal = set(query.named) or {
+            next((c.source_id for c in eligible if c.source_id in placed), eligible[0].source_id)
+        }
         methods = sorted(
             (c for c in eligible if about_one and c.role == "method" and c.source_id in focal),
             key=lambda c: (bool(c.field), c.passage.doc_id, c.passage.start + c.quote.start),

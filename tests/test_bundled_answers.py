@@ -118,3 +118,24 @@ def test_the_next_point_of_an_enumeration_about_the_research_is_about_it_too(bun
     answer = bundled.ask("What are the main barriers to integrating health and social care leadership?")
     assert answer.form == "realist"
     assert not [s.text for s in answer.sentences if s.text.startswith(("First, there", "Second, what exists"))]
+
+
+def test_the_study_a_country_names_is_the_one_whose_methods_are_told(bundled: Pipeline) -> None:
+    """ "How strong is the Canadian evidence on collaborative leadership?" tells how the Canadian study
+    gathered its evidence, not how the best-matching study of any country (an English one) did."""
+    answer = bundled.ask("How strong is the Canadian evidence on collaborative leadership?")
+    assert answer.form == "evidence_strength"
+    gathered = next(s for s in answer.sections if s.heading == "How the evidence was gathered")
+    assert {answer.citations[s.citations[0] - 1].source_id for s in gathered.sentences} == {"sibbald_oht"}
+
+
+def test_a_publication_asked_what_it_found_is_answered_from_its_findings(bundled: Pipeline) -> None:
+    """ "What did Waring et al. find?" names nothing but the publication: its findings answer it, first."""
+    answer = bundled.ask("What did Waring et al. find?")
+    assert not answer.abstained
+    assert answer.citations[0].source_id == "waring2023"
+
+
+def test_when_a_named_publication_appeared_is_read_in_its_publication_details(bundled: Pipeline) -> None:
+    answer = bundled.ask("When was the Sims et al. review published?")
+    assert any("2021" in s.text for s in answer.sentences[:2])
