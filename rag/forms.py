@@ -223,6 +223,23 @@ def spread(candidates: Sequence[ScoredSentence], floor: float) -> list[ScoredSen
     return first + [c for c in kept if c not in first]
 
 
+def is_phrase(sentence: ScoredSentence) -> bool:
+    """Whether a candidate is a coded record's phrase rather than a sentence: a field's words that do not
+    end as a sentence does ("Attention to both the content and the methods of leadership programmes")."""
+    return bool(sentence.field) and not _ENDS_SENTENCE.search(sentence.quote.text)
+
+
+def statements_first(eligible: Sequence[ScoredSentence]) -> list[ScoredSentence]:
+    """The candidates with whole sentences that score within ``BEARING_RATIO`` of the best before the rest:
+    an answer opens with a statement ("Across the included studies, leadership development produced ..."),
+    not a record's phrase ("Attention to both the content and the methods of ..."), when one matches
+    nearly as well."""
+    if not eligible:
+        return []
+    close = [c for c in eligible if not is_phrase(c) and c.score >= BEARING_RATIO * eligible[0].score]
+    return close + [c for c in eligible if c not in close]
+
+
 def named_first(named: frozenset[str], sentences: Sequence[ScoredSentence]) -> list[ScoredSentence]:
     """The sentences of the publications a question names ("What did Hendry et al. recommend?"), then the
     others, each in their order: a question about a publication is answered from it, others only after it."""
@@ -291,7 +308,7 @@ def compose(
         typed = [
             c for c in eligible if c.typed and c.score >= floor and (not query.named or c.source_id in query.named)
         ]
-        first = fill(selection, typed, 1) or fill(selection, eligible, 1)
+        first = fill(selection, typed, 1) or fill(selection, statements_first(eligible), 1)
         # What carries on from the answer finishes it, before any other supporting sentence.
         follower = selection.continuation(first)
         if _length(first + follower) <= DIRECT_WORDS:

@@ -545,3 +545,18 @@ def test_what_works_for_a_publication_asked_about_opens_with_its_findings(rag_in
     sources = [answer.citations[s.citations[0] - 1].source_id for s in works.sentences]
     assert sources[0] == "waring2023"
     assert sources == sorted(sources, key=lambda source: source != "waring2023")
+
+
+def test_a_direct_answer_opens_with_a_statement_before_a_records_phrase(rag_index: RagIndex) -> None:
+    """A record's phrase ("Leaders name funding gaps openly at the board") scoring a little better than a
+    whole sentence gives way to it as the answer's opening; one scoring far better does not."""
+    pipeline = rag_index.pipeline
+    query = pipeline.query(POWER)
+    _, eligible = pipeline.extractive.candidates(query, pipeline.pool(query))
+    phrase = next(c for c in eligible if c.field and forms.is_phrase(c))
+    statement = next(c for c in eligible if not c.field and c.quote.text.endswith("."))
+    assert not forms.is_phrase(statement)
+    near = [replace(phrase, score=1.0), replace(statement, score=0.9)]
+    assert forms.statements_first(near)[0].quote.text == statement.quote.text
+    far = [replace(phrase, score=1.0), replace(statement, score=0.5)]
+    assert forms.statements_first(far)[0].quote.text == phrase.quote.text
