@@ -33,7 +33,8 @@ QUESTION_WORDS = (
 #: "What does the research recommend?", "What do we know about ...?"): its subject is what follows, not the
 #: research.
 _ASKS_THE_RESEARCH = re.compile(
-    r"\b(?:does|do|did) (?:the |this |these |any )?(?:research|evidence|studies|study|literature|reviews?)"
+    r"\b(?:does|do|did) (?:the |this |these |any )?(?:[\w-]+ (?:and [\w-]+ )?)?"  # "do English and Canadian studies"
+    r"(?:research|evidence|studies|study|literature|reviews?)"
     r" (?:\w+ )?(?:say|show|find|recommend|suggest|tell|advise)\b"
     r"|\bwhat (?:the )?(?:research|evidence|studies) (?:says?|shows?|recommends?|suggests?|finds?)\b"
     r"|\baccording to (?:the )?(?:research|evidence|studies)\b"

@@ -717,6 +717,7 @@ def test_an_overview_line_listing_the_publications_answers_only_a_question_about
         ("What research gaps remain on what works in working with power?", False),
         ("What do we know about what works in working with power?", True),  # asks what is known of it
         ("Which publications in the evidence base say what works in working with power?", True),  # where it looks
+        ("What do English and Welsh studies say about what works in working with power?", True),
         ("What role do nurses play in the handover?", True),  # of no clear intent, it asks for findings
         ("How many nurses took part in the survey?", False),  # a count is no finding
         ("What is working with power?", True),  # what something is, not what the research lacks
