@@ -126,12 +126,13 @@ class Selection:
 
     def continuation(self, chosen: Sequence[ScoredSentence]) -> list[ScoredSentence]:
         """The sentence after the last chosen one, with what it needs, when it carries on from it
-        ("However, ...", "This ..."): it finishes what that one says. Empty when there is none."""
+        ("However, ...", "This ...", or the next item of the list the last one is an item of): it finishes
+        what that one says. Empty when there is none."""
         if not chosen:
             return []
         last = chosen[-1]
         follower = self.by_unit.get((last.passage.passage_id, last.unit + 1))
-        if follower is None or not follower.carries_on:
+        if follower is None or not (follower.carries_on or (last.item and follower.item)):
             return []
         return self.group_for(follower)
 
@@ -309,11 +310,13 @@ def compose(
             c for c in eligible if c.typed and c.score >= floor and (not query.named or c.source_id in query.named)
         ]
         first = fill(selection, typed, 1) or fill(selection, statements_first(eligible), 1)
-        # What carries on from the answer finishes it, before any other supporting sentence.
+        # What carries on from the answer finishes it, before any other supporting sentence: the sentence
+        # after it ("However, ..."), and the items after it when it is an item of a list.
         follower = selection.continuation(first)
-        if _length(first + follower) <= DIRECT_WORDS:
+        while follower and _length(first + follower) <= DIRECT_WORDS:
             selection.chosen.extend(follower)
             first += follower
+            follower = selection.continuation(first) if follower[-1].item else []
         # "What are the seven components?" is answered by as many items as it asks for.
         supporting = max(SUPPORTING if intent != "general" else GENERAL_SUPPORTING, query.listed)
         words = max(DIRECT_WORDS, LIST_ITEM_WORDS * query.listed)

@@ -560,3 +560,10 @@ def test_a_direct_answer_opens_with_a_statement_before_a_records_phrase(rag_inde
     assert forms.statements_first(near)[0].quote.text == statement.quote.text
     far = [replace(phrase, score=1.0), replace(statement, score=0.5)]
     assert forms.statements_first(far)[0].quote.text == phrase.quote.text
+
+
+def test_a_direct_answer_opening_with_a_list_item_goes_on_with_the_items_after_it(rag_index: RagIndex) -> None:
+    """An item of a list answers with the items after it: the list is what the source gives as the answer."""
+    texts = [s.text for s in rag_index.pipeline.ask("Who rotated the chair of the partnership board?").sentences]
+    assert texts[0].startswith("Rotating the chair")
+    assert texts[1].startswith("Publishing the minutes")
