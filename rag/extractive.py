@@ -163,9 +163,9 @@ _CALL_FOR_RESEARCH = re.compile(
 )
 #: Sentences about the research itself, whatever section they sit in: what it lacks ("there is little
 #: research on ...", "It identifies three gaps: ...") or what it dwells on ("Studies often focus on who the
-#: leader is ..."). Unless they
-#: report what studies found, they say nothing of what works: the same penalty, for questions asking for
-#: findings (what works, how to, comparisons, and questions of no clear intent) not about research.
+#: leader is ..."). Unless they report what studies found, they say nothing of what works: no candidates
+#: for questions asking for findings (what works, how to, comparisons, what something is, and questions of
+#: no clear intent) not about research.
 _ON_THE_RESEARCH = re.compile(
     r"\b(?:little|scarce|sparse) (?:research|evidence)\b|\black of (?:research|evidence)\b"
     r"|\b(?:plenty of|a lot of|a great deal of) (?:\w+ ){0,2}(?:research|evidence|studies)\b"
