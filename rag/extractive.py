@@ -28,11 +28,12 @@ from rag.forms import compose
 from rag.lexical import Tokenizer
 from rag.models import Answer, RetrievedPassage
 from rag.query import Query, Vocabulary
+from rag.support import cardinal_words
 
 #: Text that states a count: a number standing alone, not a year ("2019") nor part of a name ("sims2021",
 #: "COVID-19", "IL-4").
 _COUNT = re.compile(r"(?<![\w/.-])(?!(?:19|20)\d\d\b)\d[\d,]*(?:\.\d+)?(?![\w/])%?")
-_SMALL_NUMBERS = "one|two|three|four|five|six|seven|eight|nine|ten"
+_SMALL_NUMBERS = cardinal_words(1, 10)
 #: Text that states a rate: a percentage, a decimal, a multiple ("10-fold"), or one number per or in another
 #: ("one in five", "12 per 1,000").
 _RATE = re.compile(
@@ -287,6 +288,13 @@ class ScoredSentence:
         )
 
 
+@functools.lru_cache(maxsize=16_384)
+def _found(pattern: re.Pattern[str], text: str) -> bool:
+    """Whether a pattern is found in a sentence, searched once: the same pooled sentences recur from question
+    to question, and a pattern as wide as ``_ON_THE_RESEARCH`` costs tens of microseconds a sentence."""
+    return bool(pattern.search(text))
+
+
 @functools.lru_cache(maxsize=256)
 def statement_of(term: str) -> re.Pattern[str]:
     """Sentences that say what a term is: "<term> is/are/refers to ...", "<term> (...), a ..." or "... is <term>".
@@ -418,7 +426,7 @@ class ExtractiveAnswerer:
         # Only a question for findings (what works, how to, a comparison, what something is, or of no clear
         # intent: "What role do GPs play in ...?") not about research is answered without sentences on the
         # research itself: for any other (a count or date of a study), they need not be read.
-        research_penalised = query.intent.intent in _WANTS_FINDINGS and not about_research
+        research_excluded = query.intent.intent in _WANTS_FINDINGS and not about_research
         scored = []
         for hit in hits:
             passage = hit.passage
@@ -446,8 +454,8 @@ class ExtractiveAnswerer:
                 previous_dense = dense
                 # "Second, what exists ..." after "First, there is little research ...", and "It offers little
                 # insight ..." after "That research seldom ...", are about it too.
-                on_research = research_penalised and (
-                    bool(_ON_THE_RESEARCH.search(text))
+                on_research = research_excluded and (
+                    _found(_ON_THE_RESEARCH, text)
                     or (on_research and bool(_NEXT_POINT.match(text) or ANAPHOR.match(text)))
                 )
                 # "These mechanisms ..." after a list points at its items, which the question does not name.

@@ -209,9 +209,12 @@ def _quoted(text: str) -> set[str]:
     return {name.lower() for name in _QUOTED.findall(text)}
 
 
-def spread(candidates: Sequence[ScoredSentence], floor: float) -> list[ScoredSentence]:
+def spread(
+    candidates: Sequence[ScoredSentence], floor: float, named: frozenset[str] = frozenset()
+) -> list[ScoredSentence]:
     """Candidates above the floor, best first, but the best finding of each publication that bears
-    on the question (within ``BEARING_RATIO`` of the best) before a second one of any."""
+    on the question (within ``BEARING_RATIO`` of the best) before a second one of any; those of the
+    publications the question names before all others."""
     kept = [c for c in candidates if c.score >= floor]
     if not kept:
         return []
@@ -221,7 +224,7 @@ def spread(candidates: Sequence[ScoredSentence], floor: float) -> list[ScoredSen
         if candidate.score >= BEARING_RATIO * top and candidate.role != "background":
             leaders.setdefault(candidate.source_id, candidate)
     first = list(leaders.values())
-    return first + [c for c in kept if c not in first]
+    return named_first(named, first + [c for c in kept if c not in first])
 
 
 def is_phrase(sentence: ScoredSentence) -> bool:
@@ -320,7 +323,7 @@ def compose(
         # "What are the seven components?" is answered by as many items as it asks for.
         supporting = max(SUPPORTING if intent != "general" else GENERAL_SUPPORTING, query.listed)
         words = max(DIRECT_WORDS, LIST_ITEM_WORDS * query.listed)
-        pool = named_first(query.named, spread(eligible, floor))
+        pool = spread(eligible, floor, query.named)
         rest = fill(selection, pool, supporting, words=max(0, words - _length(first)))
         blocks = [("", first + rest)]
     elif form == "realist":
@@ -393,13 +396,13 @@ def _realist(
     fields = {c.field for c in eligible}
     reserved = len(fields & {"context", "outcome"})
     most = max(1, selection.room() - reserved)
-    mechanisms = fill(selection, named_first(named, spread(works, floor)), most, most, findings_first=True)
+    mechanisms = fill(selection, spread(works, floor, named), most, most, findings_first=True)
     records = {c.passage.passage_id for c in mechanisms if c.field}
 
     def of_field(name: str) -> list[ScoredSentence]:
         own = [c for c in eligible if c.field == name and c.passage.passage_id in records]
         others = [c for c in eligible if c.field == name and c.passage.passage_id not in records]
-        return own + named_first(named, spread(others, floor))
+        return own + spread(others, floor, named)
 
     blocks: list[Block] = [("What works", mechanisms)]
     gaps: list[Gap] = []

@@ -20,7 +20,7 @@ from rag.abbreviations import Abbreviations
 from rag.intent import IntentReader, asked_roles
 from rag.lexical import Tokenizer
 from rag.models import QueryIntent
-from rag.support import numbers_in
+from rag.support import cardinal_words, numbers_in
 
 MAX_QUESTION_CHARS = 2_000
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -75,11 +75,10 @@ _COUNTED = re.compile(
     r"|should|there|the|of|in|and|or)\b)[^\W\d_][\w'-]*\s*){1,3})",
     re.I,
 )
-_NUMBER_WORDS = "two three four five six seven eight nine ten eleven twelve"
 #: A question asking for a list of a size it names ("What are the seven components?", "Name the 3 cytokines").
 _LISTED = re.compile(
     r"\b(?:(?:what|which)\s+(?:are|were)|name|list)\s+(?:the|its|their|these|those)\s+"
-    rf"({'|'.join(_NUMBER_WORDS.split())}|[2-9]|1[0-2])\s+[a-z]",
+    rf"({cardinal_words(2, 12)}|[2-9]|1[0-2])\s+[a-z]",
     re.I,
 )
 #: The noun phrases of a question, opened by a determiner ("the acute exacerbations", "these agents"),

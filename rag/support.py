@@ -27,14 +27,15 @@ from index.markers import strip_markers
 from index.sentences import split_sentences
 from rag.lexical import Tokenizer
 
-_NUMBER_WORDS = {
+_CARDINALS = {
     "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
     "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "thirteen": "13",
     "fourteen": "14", "fifteen": "15", "sixteen": "16", "seventeen": "17", "eighteen": "18",
     "nineteen": "19", "twenty": "20", "thirty": "30", "forty": "40", "fifty": "50", "sixty": "60",
     "seventy": "70", "eighty": "80", "ninety": "90", "hundred": "100",
-    "first": "1", "second": "2", "third": "3", "fourth": "4", "fifth": "5", "sixth": "6", "seventh": "7",
 }  # fmt: skip
+_ORDINALS = {"first": "1", "second": "2", "third": "3", "fourth": "4", "fifth": "5", "sixth": "6", "seventh": "7"}
+_NUMBER_WORDS = {**_CARDINALS, **_ORDINALS}
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
 _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
 _COMPOUND_RE = re.compile(
@@ -42,6 +43,12 @@ _COMPOUND_RE = re.compile(
 )
 #: Sentences either side of the best-matching one whose numbers can support a claim.
 NUMBER_CONTEXT = 1
+
+
+def cardinal_words(low: int, high: int) -> str:
+    """The number words from ``low`` to ``high`` as a regular-expression alternation ("one|two|...|ten"), for
+    patterns that read numbers written out."""
+    return "|".join(word for word, value in _CARDINALS.items() if low <= int(value) <= high)
 
 
 def numbers_in(text: str) -> set[str]:
