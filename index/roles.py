@@ -36,7 +36,7 @@ _BIBLIOGRAPHIC_CUE = re.compile(
     # a publication's own history and furniture: "contract start April 2019", "accepted for publication in
     # August 2021", "Funding and timeline: ...", "The report opens with an epigraph from ..."
     r"|\bcontract (?:start|began|started|begins)\b|\beditorial review\b|\baccepted for publication\b"
-    r"|\bfunding and timeline\b|\bepigraph\b|\bproject \d+/\d+/\d+"
+    r"|\bfunding and timeline\b|\bepigraph\b|\bproject \d+/\d+/\d+|\bkey ?words (?:include|are)\b"
     # sentences about the document itself rather than what it found: "The title puts this ...", "This file records ..."
     r"|^(?:The|Its|This) (?:title|abstract|file|record|front matter|reference list) "
     r"(?:\w+ )?(?:puts|covers|records|gives|lists|is|was)\b",
@@ -48,8 +48,13 @@ _AIM_CUE = re.compile(
     r"|\bthe (?:review|study|paper|article|report) (?:\w+ )?(?:asks|asked)\b|\bresearch question\b"
     # what a study is about or was asked to do, not what it found: "This case study followed ...",
     # "... worked on three questions", "... asked The King's Fund to help them ..."
-    r"|^(?:The|This) (?:[\w-]+ ){0,2}?(?:study|paper|review|article|project) (?:follow(?:s|ed)|describes|explores"
-    r"|examines|investigates|looks at)\b|^It (?:asks|asked) (?:how|whether|what|which|why)\b"
+    r"|^(?:The|This) (?:[\w-]+ ){0,2}?(?:study|paper|review|article|project|analysis) (?:follow(?:s|ed)"
+    r"|describe[sd]|explore[sd]|examine[sd]|investigate[sd]|looks at|looked at)\b"
+    r"|^It (?:asks|asked) (?:how|whether|what|which|why)\b"
+    rf"|^(?:{LIST_MARKER}\s+)?The authors (?:discuss|consider) \w+ \w+ (?!that\b)"
+    # a paper's own statement of what it does: "Here we describe ...", "In this study, we examined ..."
+    r"|^(?:Here|In this (?:study|paper|article|report|review)),? we (?:describe|report|present|examine|explore"
+    r"|investigate|analy[sz]e)"
     r"|\bworked on (?:\w+ ){0,2}questions\b|\bgives an account of\b|\bis written for\b"
     r"|\basked (?:the )?(?-i:[A-Z])[\w'’]*(?: (?-i:[A-Z])[\w'’]*)* to\b"
     # the question it asked and what it is: "Its overall question was how ...", "The paper reports a review of"
@@ -65,7 +70,10 @@ _METHOD_CUE = re.compile(
     r"|\bdatabases? (?:were|was) searched\b|\bpurposive(?:ly)? sampl"
     # where its evidence comes from: "It draws on ...", "The paper is based on interviews ..."
     r"|\b(?:it|this|the (?:paper|report|review|study|analysis|article|summary|evaluation|blog|work))"
-    r" (?:draws|drew|(?:is|was) based) on\b",
+    r" (?:draws|drew|(?:is|was) based) on\b"
+    # how many it heard and where it sits: "interviewing over 70 leaders", "The paper is part of a wider study"
+    r"|\binterview(?:s|ed|ing)? (?:with |of )?(?:over |more than |some |around |about )?\d+"
+    r"|\b(?:is|was|forms?|formed) (?:a |one )?part of a (?:wider|larger|broader)\b",
     re.IGNORECASE,
 )
 #: Sentences that say they give the background, under a heading that does not say.
@@ -88,7 +96,10 @@ _ABOUT_STUDY = re.compile(
 _PURPOSE = re.compile(rf"^(?:{LIST_MARKER}\s+)?to [a-z]+", re.IGNORECASE)
 #: What a study found: a sentence saying so is a finding, however it opens ("The study followed 200
 #: patients and found ...").
-_FOUND = re.compile(r"\b(?:found|finds|showed|shows|revealed|reveals|concluded|concludes)\b", re.IGNORECASE)
+_FOUND = re.compile(
+    r"\b(?:found|finds|showed|shows|show that|revealed|reveals|concluded|concludes|demonstrated?|demonstrates)\b",
+    re.IGNORECASE,
+)
 #: Section headings and the role of the text under them, checked in order (first match wins).
 _SECTION_ROLES: tuple[tuple[re.Pattern[str], Role], ...] = (
     (re.compile(r"not covered|scope[- ]note", re.I), "scope_note"),

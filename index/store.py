@@ -46,7 +46,7 @@ logger = logging.getLogger(__name__)
 AUDIT_FILE = "audit.jsonl"
 
 #: Layout and content version; bump it whenever ingestion or chunking changes what an index holds.
-FORMAT_VERSION = 12
+FORMAT_VERSION = 13
 
 #: Reads of an index that a writer swapped mid-read are retried this often.
 _LOAD_ATTEMPTS = 5

@@ -29,6 +29,7 @@ from pydantic import Field
 from index.models import Record
 from index.settings import Settings
 from index.store import IndexStore
+from rag.glossary import is_kind
 from rag.intent import COUNTRY_NAMES
 from rag.query import YEAR, Query, Vocabulary, asking_and_scene
 
@@ -71,6 +72,8 @@ _NOTE_WORDING = "not covered by this evidence base; not summarised here; the sum
 #: Verbs by which a question asks what a publication reported ("What did Waring et al. conclude?"): no
 #: subject of their own.
 _REPORTING = "conclude concluded conclusions report reported reports show showed shows argue argued argues"
+#: Words by which a question calls a publication it names ("Kjellberg et al.'s study").
+_PUBLICATION = "study studies paper article report review publication work"
 #: Leading findings of the publication asked about, checked against its scope notes.
 LEADING = 8
 #: Findings whose words a best-ranked passage's note must name for it to decline, and money's depth.
@@ -117,6 +120,11 @@ class AbstentionRules:
         )
         self._note_words = set(vocabulary.tokenizer([_NOTE_WORDING])[0])
         self._reporting = set(vocabulary.tokenizer([_REPORTING])[0])
+        self._publication = frozenset(vocabulary.tokenizer([_PUBLICATION])[0])
+        # Each publication's title words: what a question about "Kjellberg et al.'s study" may call its topic.
+        titles = {p.source.source_id: p.source.title for p in store.passages}
+        tokenised = vocabulary.tokenizer(list(titles.values())) if titles else []
+        self._title_words = {sid: frozenset(tokens) for sid, tokens in zip(titles, tokenised, strict=True)}
         self._texts = [p.text for p in store.passages]
         self._first_authors = {p.source.first_author for p in store.passages} - {""}
         self._years = {p.source.year for p in store.passages}
@@ -159,8 +167,11 @@ class AbstentionRules:
         # without them ("Why does leading integrated care take time?") is about those words.
         if len(asked - self._bibliographic) >= 2:
             asked -= self._bibliographic
-        if asked <= self._reporting:
-            asked = set()  # "What did Knight et al. report?" asks what they found, and names nothing of it
+        if asked <= self._reporting | self.titles_of(query.named):
+            # "What did Knight et al. report?" asks what they found, and names nothing of it; "What does
+            # Kjellberg et al.'s study say about collaborative advantage?" names its title's topic, which
+            # all it found is about.
+            asked = set()
         # Each note and leading finding tokenised once, for both rules that read them.
         noted = [(note, self.note_tokens(note)) for note in notes]
         leading = [(finding, self.tokens(finding.quote.text)) for finding in findings[:LEADING]]
@@ -173,6 +184,12 @@ class AbstentionRules:
             comparison=comparison,
             stated_by_named=self._stated_by_named(query, findings, asked),
         )
+
+    def titles_of(self, named: frozenset[str]) -> frozenset[str]:
+        """Word stems of the titles of the publications a question names, with the words that call a
+        publication ("study", "paper"); none when it names none."""
+        titles = frozenset().union(*(self._title_words.get(sid, frozenset()) for sid in named))
+        return titles | self._publication if titles else titles
 
     @staticmethod
     def _stated_by_named(query: Query, findings: Sequence[ScoredSentence], asked: set[str]) -> bool:
@@ -259,7 +276,10 @@ class AbstentionRules:
         if any(year not in self.vocabulary.idf and year not in self._years for year in YEAR.findall(question)):
             return True
         known = set(COUNTRY_NAMES) if sides else self._known_places
-        words = [w for w in _NAME.findall(_BRACKETED.sub(" ", question.strip())) if w.lower() not in known]
+        # "ICB" or "GPs" names a kind of body or role, not one the evidence may lack (rag.glossary).
+        words = [
+            w for w in _NAME.findall(_BRACKETED.sub(" ", question.strip())) if w.lower() not in known and not is_kind(w)
+        ]
         if not words:
             return False
         return any(

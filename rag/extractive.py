@@ -69,7 +69,10 @@ EXPLETIVE_IT = (
 #: "Second, ..." after "First, ...": a later item of an enumeration; "According to the same report, ...";
 #: "Even so, ..." and other connectives that concede or contrast).
 ANAPHOR = re.compile(
-    r"^(?:He|She|It(?!" + EXPLETIVE_IT + r")|They|This|These|That|Those|Its|Their|His|Her|Such)\b"
+    r"^(?:He|She|It(?!" + EXPLETIVE_IT + r")|They|This|These|That|Those|Its|Their|His|Her|Such"
+    r"|The (?:other|former|latter))\b"
+    # "One favoured ..." after "The interviews contained two opposing lines of argument."
+    r"|^One(?= (?:of (?:them|these|those|the two)|\w+ed|was|is|has|had|saw)\b)"
     r"|^(?:Second|Secondly|Third|Thirdly|Fourth|Fourthly),"
     r"|^(?:According to|In|By|From|Under) (?:the same|this|that|these|those|such)\b"
     r"|^(?:Even so|Even then|Nevertheless|Nonetheless|Despite (?:this|that|these|those)|In contrast|By contrast"
@@ -456,6 +459,7 @@ class ExtractiveAnswerer:
                 # insight ..." after "That research seldom ...", are about it too.
                 on_research = research_excluded and (
                     _found(_ON_THE_RESEARCH, text)
+                    or bool(_LISTS_PUBLICATIONS.match(text))
                     or (on_research and bool(_NEXT_POINT.match(text) or ANAPHOR.match(text)))
                 )
                 # "These mechanisms ..." after a list points at its items, which the question does not name.

@@ -17,6 +17,7 @@ from index.embedding import Embedder
 from index.errors import InputError
 from index.models import Passage, Role, SourceInfo
 from rag.abbreviations import Abbreviations
+from rag.glossary import full_words
 from rag.intent import IntentReader, asked_roles
 from rag.lexical import Tokenizer
 from rag.models import QueryIntent
@@ -27,13 +28,14 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 #: Words that shape a question rather than say what it is about.
 QUESTION_WORDS = (
     "what which who whom whose how when where why do does did say says said find found"
-    " behind regarding concerning"  # "the evidence behind X" asks about X
+    " behind about regarding concerning"  # "the evidence behind X" asks about X
 )
 #: Where a question names the research only as what it asks ("What does the evidence say about ...?",
 #: "What does the research recommend?", "What do we know about ...?"): its subject is what follows, not the
 #: research.
 _ASKS_THE_RESEARCH = re.compile(
-    r"\b(?:does|do|did) (?:the |this |these |any )?(?:[\w-]+ (?:and [\w-]+ )?)?"  # "do English and Canadian studies"
+    # "do English and Canadian studies", "did the New Zealand study"
+    r"\b(?:does|do|did) (?:the |this |these |any )?(?:[\w-]+ (?:[\w-]+ )?(?:and [\w-]+ )?)?"
     r"(?:research|evidence|studies|study|literature|reviews?)"
     r" (?:\w+ )?(?:say|show|find|recommend|suggest|tell|advise)\b"
     r"|\bwhat (?:the )?(?:research|evidence|studies) (?:says?|shows?|recommends?|suggests?|finds?)\b"
@@ -311,4 +313,6 @@ class QueryReader:
             self.vocabulary.tokenizer([text])[0]
         )
         naming = {t for sid in named for t in self._naming_words.get(sid, ())}
-        return (words - naming) or words  # "Sims 2021?" asks about the publication itself
+        # "GPs" also asks about general practitioners, where the indexed text spells them out (rag.glossary).
+        spelt = {t for t in self.vocabulary.tokenizer([full_words(text)])[0] if t in self.vocabulary.idf}
+        return ((words - naming) or words) | spelt  # "Sims 2021?" asks about the publication itself

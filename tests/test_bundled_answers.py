@@ -139,3 +139,26 @@ def test_a_publication_asked_what_it_found_is_answered_from_its_findings(bundled
 def test_when_a_named_publication_appeared_is_read_in_its_publication_details(bundled: Pipeline) -> None:
     answer = bundled.ask("When was the Sims et al. review published?")
     assert any("2021" in s.text for s in answer.sentences[:2])
+
+
+def test_a_named_publication_asked_about_its_titles_topic_is_answered_from_its_findings(bundled: Pipeline) -> None:
+    """Kjellberg et al.'s title is about collaborative advantage, a phrase its findings never repeat: all they found
+    is about it, so the question is answered from them, not declined for want of a sentence saying the words."""
+    answer = bundled.ask("What does Kjellberg et al.'s study say about collaborative advantage?")
+    assert not answer.abstained
+    assert answer.citations[0].source_id == "kjellberg2020"
+
+
+def test_an_abbreviation_for_a_kind_of_body_names_nothing_the_evidence_lacks(bundled: Pipeline) -> None:
+    """The indexed text never says "ICB", but an integrated care board is a kind of body, not a name it lacks."""
+    answer = bundled.ask("How should a new ICB chair balance national targets against local priorities?")
+    assert not answer.abstained
+    assert answer.citations[0].source_id == "sanderson2023"
+    assert bundled.ask("What leadership lessons came from the Canterbury District Health Board?").abstained
+
+
+def test_what_a_named_study_found_excludes_overview_lines_listing_the_publications(bundled: Pipeline) -> None:
+    """ "What did the New Zealand study find ...?" asks the study, not which studies there are."""
+    answer = bundled.ask("What did the New Zealand study find about involving communities in primary health care?")
+    assert not any(s.text.startswith("**") or "middleton2024 (" in s.text for s in answer.sentences)
+    assert "middleton2024" in {c.source_id for c in answer.citations}

@@ -519,6 +519,11 @@ def test_what_a_what_is_question_asks_for_is_a_statement_of_its_term(
         ("It was found that boards met monthly.", False),
         ("It remains unclear whether the boards helped.", False),
         ("It is not clear whether the boards helped.", False),
+        # "The other ..." and "One favoured ..." after "The interviews contained two opposing lines of argument."
+        ("The other followed recent national policies.", True),
+        ("One favoured a single government authority.", True),
+        ("One study found that trust was lacking.", False),
+        ("The otherwise similar boards met monthly.", False),
     ],
 )
 def test_a_sentence_continuing_the_one_before_is_read_with_it(text: str, leans: bool) -> None:

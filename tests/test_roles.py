@@ -77,6 +77,7 @@ def test_bibliographic_cue_wins_over_the_section(section: Role | None) -> None:
         "The contract began in April 2019 and the report was accepted for publication in August 2021.",
         "Funding and timeline: HSDR project 18/01/06.",
         "The report opens with an epigraph from Senge and colleagues (2015).",
+        "The keywords include general practice, integrated care and skills training.",
     ],
 )
 def test_a_publications_history_and_furniture_are_publication_details(text: str) -> None:
@@ -115,6 +116,17 @@ def test_aim_and_method_cues_decide_under_a_section_that_does_not_say() -> None:
         ("It asks how national ambitions are turned into everyday collaboration.", "aim"),
         ("It asked staff to report problems early, which built trust.", "finding"),  # asks someone, not how
         ("This qualitative study looks at leadership and finds that trust matters most.", "finding"),
+        ("This analysis looks at how leaders judge progress towards working with communities.", "aim"),
+        ("This study investigated the communes of Viet Nam on a wide suite of variables.", "aim"),
+        ("Here we describe the epidemiology of the first cases in the region.", "aim"),
+        ("In this study, we examined how managers shared budgets.", "aim"),
+        ("Here we present a detailed analysis of the mutant and show that it alters behaviour.", "finding"),
+        ("- The authors discuss the Swedish experience in an international context.", "aim"),
+        ("The authors discuss the evidence that trust builds slowly.", "finding"),  # what they argue
+        ("The King's Fund followed eight systems for a year, interviewing over 70 leaders.", "method"),
+        ("Year-long tracking with interviews of 70+ people, including leaders from the NHS", "method"),
+        ("The paper is part of a wider study of primary health care reform.", "method"),
+        ("Leaders who interviewed staff regularly kept them engaged.", "finding"),  # no count of interviews
     ],
 )
 def test_sentences_about_a_study_rather_than_its_findings(text: str, role: Role) -> None:
