@@ -176,6 +176,10 @@ _ON_THE_RESEARCH = re.compile(
     r"|\babout (?:the )?(?:existing|current|previous|prior|wider) (?:research|literature|evidence)\b"
     r"|\b(?:identif(?:y|ies|ied)|highlights?|highlighted|notes?|noted|names?|named|lists?|listed) (?:\w+ ){0,2}gaps?\b"
     r"|\b(?:knowledge|research|evidence) gaps?\b"
+    # what the publications themselves cover, the whole sentence: "The added publications look at leadership at
+    # different levels: ..."
+    r"|^(?:(?:The|These|Those|Three|Two|Four|Five|Several|Some|Many|Other|Added) )+(?:\w+ )?(?:publications|papers)"
+    r" (?:look|looks|deal|deals|examine|examines|cover|covers|focus|focuses|address|addresses)\b[^.]*\.?\s*$"
     r"|\bgaps? in (?:our |the )?(?:understanding|knowledge|evidence|research|literature)\b"
     r"|\b(?:studies|research|evidence)\b[^.;:]{0,80}"
     r"\b(?:is|are|was|were|remains?) (?:rare|scarce|thin|limited|lacking)\b"
@@ -196,6 +200,12 @@ _WANTS_FINDINGS = _WANTS_EFFECT | {"general", "definition"}
 #: do it, by Hendry et al., is anything they found, which their own match decides; for a fact about them,
 #: which of their passages states it is what retrieval ranks.
 _SHARES_ITS_RANK = frozenset({"what_works", "how_to"})
+#: ... and what a named publication found, learnt or recommends about something ("What did Amunarriz et al.
+#: find about the chief executive's role?"), not which thing of theirs ("Which group did they find best suited?"):
+#: anything it found may answer, in words other than the question's.
+_ASKS_WHAT_THEY_FOUND = re.compile(
+    r"^\s*what (?:did|do|does|have|has) [^?]{1,80}?\b(?:find|conclude|learn|recommend)\b", re.I
+)
 #: Fewest words a quoted sentence has: shorter fragments state nothing.
 MIN_WORDS = 3
 #: The retrieval rank below which a passage's rank prior is 0.
@@ -423,7 +433,10 @@ class ExtractiveAnswerer:
         """Every sentence unit of the pool's passages, scored against the question, best first."""
         q_weight = sum(self.vocabulary.weight(t) for t in query.words) or 1.0
         prior = _rank_prior(hits)
-        if query.named and query.intent.intent in _SHARES_ITS_RANK:
+        if query.named and (
+            query.intent.intent in _SHARES_ITS_RANK
+            or (query.intent.intent == "general" and bool(_ASKS_WHAT_THEY_FOUND.search(query.text)))
+        ):
             prior = _named_share_best(prior, hits, query.named)
         about_research = query.about_research
         # Only a question for findings (what works, how to, a comparison, what something is, or of no clear

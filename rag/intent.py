@@ -79,7 +79,10 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
             r"|\bsucce(?:ed|ss)|\bin what circumstances\b|\bachiev|\bworth\b|\bimprove|\bbetter\b|\bbarriers?\b"
             r"|\bfacilitat|\benabl|\bwhat (?:do|did) [\w ]{1,40} (?:contribute|do differently|add)\b|\bimpact\b"
             r"|\bdetermine|\bmakes? [\w' -]{1,40} work\b|\bwork well\b|\bgets? in the way\b|\bhinder|\bobstacles?\b"
-            r"|^\s*why\b|\b(?:shown|proven|found|known) to (?:work|help|be effective)\b",
+            r"|^\s*why\b|\b(?:shown|proven|found|known) to (?:work|help|be effective)\b"
+            # "Which leadership behaviours help during ...?"
+            r"|^\s*which (?!(?:stud|paper|publication|review|article|report)\w*)(?:[\w-]+ ){1,3}"
+            r"(?:help|helps|helped|work|works|worked)\b",
             re.I,
         ),
     ),

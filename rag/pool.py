@@ -74,8 +74,9 @@ def candidate_pool(query: Query, scores: FusedScores, top_k: int) -> list[Retrie
 
     for side in query.intent.sides:
         chosen.update(dict.fromkeys(best_of(side.source_ids)[: size.per_side]))
+    # What a named publication found is anywhere in it: all its passages may answer.
     for source_id in query.named:
-        chosen.update(dict.fromkeys(by_source.get(source_id, [])[: max(size.per_side, 2)]))
+        chosen.update(dict.fromkeys(by_source.get(source_id, [])))
     if (
         query.intent.intent in ("evidence_strength", "methods")
         or _HOW_DONE.search(query.text)

@@ -162,3 +162,13 @@ def test_what_a_named_study_found_excludes_overview_lines_listing_the_publicatio
     answer = bundled.ask("What did the New Zealand study find about involving communities in primary health care?")
     assert not any(s.text.startswith("**") or "middleton2024 (" in s.text for s in answer.sentences)
     assert "middleton2024" in {c.source_id for c in answer.citations}
+
+
+def test_what_a_named_publication_found_about_something_is_read_in_all_it_found(bundled: Pipeline) -> None:
+    """Amunarriz et al.'s findings on the chief executive's part never use the question's words ("chief
+    executive", "role"): every passage of theirs is pooled, and each sentence of theirs is ranked by its own
+    match, not by how its passage ranks for the whole question."""
+    answer = bundled.ask(
+        "What did Amunarriz et al. find about the chief executive's role in building an integrated care organisation?"
+    )
+    assert any("goals of senior management" in s.text for s in answer.sentences)
