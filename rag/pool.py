@@ -77,15 +77,15 @@ def candidate_pool(query: Query, scores: FusedScores, top_k: int) -> list[Retrie
     # What a named publication found is anywhere in it: all its passages may answer.
     for source_id in query.named:
         chosen.update(dict.fromkeys(by_source.get(source_id, [])))
-    if (
+    if not query.named and (
         query.intent.intent in ("evidence_strength", "methods")
         or _HOW_DONE.search(query.text)
         or "bibliographic" in query.roles
     ):
         # How strong a study's evidence is, or how it was done, lies in its own design, sample and limitations;
-        # when or where it was published, or who paid for it, in its publication details.
-        for source_id in set(query.named) or set(list(by_source)[:1]):
-            chosen.update(dict.fromkeys(by_source.get(source_id, [])))
+        # when or where it was published, or who paid for it, in its publication details: of the study that
+        # matches best, when the question names none.
+        chosen.update(dict.fromkeys(by_source.get(next(iter(by_source), ""), [])))
     for source_ids in query.places:
         chosen.update(dict.fromkeys(best_of(source_ids)[: max(size.per_side, 3)]))
     if size.records:
