@@ -66,7 +66,8 @@ _AIM_CUE = re.compile(
 _METHOD_CUE = re.compile(
     r"\b(?:we|they|the (?:authors|team|researchers|review|study)) (?:conducted|carried out|interviewed|searched"
     r"|recruited|analysed|analyzed|sampled|surveyed|used (?:a|an|the) \w+ (?:design|approach|method))\b"
-    r"|\b(?:semi-structured|in-depth) interviews\b|\bthematic analysis\b|\bdata (?:were|was) (?:collected|analysed)\b"
+    r"|\b(?:semi-structured|in-depth) (?:[\w-]+ )?interviews\b|\bthematic analysis\b|\bgrounded[- ]theory\b"
+    r"|\bdata (?:were|was) (?:collected|analysed)\b"
     r"|\bdatabases? (?:were|was) searched\b|\bpurposive(?:ly)? sampl"
     # where its evidence comes from: "It draws on ...", "The paper is based on interviews ..."
     r"|\b(?:it|this|the (?:paper|report|review|study|analysis|article|summary|evaluation|blog|work))"

@@ -433,11 +433,11 @@ class ExtractiveAnswerer:
         """Every sentence unit of the pool's passages, scored against the question, best first."""
         q_weight = sum(self.vocabulary.weight(t) for t in query.words) or 1.0
         prior = _rank_prior(hits)
-        if query.named and (
+        if query.asked_about and (
             query.intent.intent in _SHARES_ITS_RANK
             or (query.intent.intent == "general" and bool(_ASKS_WHAT_THEY_FOUND.search(query.text)))
         ):
-            prior = _named_share_best(prior, hits, query.named)
+            prior = _named_share_best(prior, hits, query.asked_about)
         about_research = query.about_research
         # Only a question for findings (what works, how to, a comparison, what something is, or of no clear
         # intent: "What role do GPs play in ...?") not about research is answered without sentences on the

@@ -214,8 +214,12 @@ def spread(
 ) -> list[ScoredSentence]:
     """Candidates above the floor, best first, but the best finding of each publication that bears
     on the question (within ``BEARING_RATIO`` of the best) before a second one of any; those of the
-    publications the question names before all others."""
-    kept = [c for c in candidates if c.score >= floor]
+    publications the question is about before all others, above a floor of their own: "What lessons does
+    the Basque experience offer?" is answered from the Basque study, however far its words are from the
+    question's."""
+    own = [c.score for c in candidates if c.source_id in named]
+    own_floor = SELECTION_RATIO * max(own) if own else floor
+    kept = [c for c in candidates if c.score >= (min(floor, own_floor) if c.source_id in named else floor)]
     if not kept:
         return []
     top = kept[0].score
@@ -306,7 +310,7 @@ def compose(
     lead = ""
     if form == "direct":
         # A question about a publication is answered from it, others only after it.
-        eligible = named_first(query.named, eligible)
+        eligible = named_first(query.asked_about, eligible)
         # A question asking for a count, a date or advice is answered first by a sentence that states one
         # (of the publication it names: another's count is no answer about this one).
         typed = [
@@ -323,11 +327,11 @@ def compose(
         # "What are the seven components?" is answered by as many items as it asks for.
         supporting = max(SUPPORTING if intent != "general" else GENERAL_SUPPORTING, query.listed)
         words = max(DIRECT_WORDS, LIST_ITEM_WORDS * query.listed)
-        pool = spread(eligible, floor, query.named)
+        pool = spread(eligible, floor, query.asked_about)
         rest = fill(selection, pool, supporting, words=max(0, words - _length(first)))
         blocks = [("", first + rest)]
     elif form == "realist":
-        blocks, gaps = _realist(selection, eligible, floor, query.named)
+        blocks, gaps = _realist(selection, eligible, floor, query.asked_about)
     elif form == "comparison":
         blocks, gaps = _comparison(query, selection, eligible, store)
     else:

@@ -102,7 +102,9 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
     (
         "definition",
         re.compile(
-            r"^\s*(?:what|who) (?:is|are|was|were) (?:an? |the )?[\w' -]{1,60}\??$|\bdefin|\bmeant by\b|\bmeaning of\b"
+            # "What are Ontario Health Teams?", not "What are the risks of relying on one charismatic leader?"
+            r"^\s*(?:what|who) (?:is|are|was|were) (?:an? |the )?[\w'-]+(?: [\w'-]+){0,4}\??$|\bdefin|\bmeant by\b"
+            r"|\bmeaning of\b"
             r"|^\s*what (?:does|do) [\w'‘’\"“” -]{1,60} mean\??$"
             r"|\bunfamiliar\b|\bwhat (?:is|was) the '?[\w -]+'? (?:approach|model|framework|programme)\b",
             re.I,

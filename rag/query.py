@@ -186,6 +186,14 @@ class Query:
     #: evidence?"), not merely asks the research ("What does the evidence say about ...?").
     about_research: bool = False
 
+    @property
+    def asked_about(self) -> frozenset[str]:
+        """The publications the question is about: those it names, else, when it names one country and compares
+        nothing, that country's ("What lessons does the Basque experience offer?"). Their sentences come first."""
+        if self.named or len(self.places) != 1 or self.intent.intent == "comparison":
+            return self.named
+        return frozenset(self.places[0])
+
 
 class Vocabulary:
     """Inverse document frequencies of stemmed words over an index's passages."""

@@ -172,3 +172,10 @@ def test_what_a_named_publication_found_about_something_is_read_in_all_it_found(
         "What did Amunarriz et al. find about the chief executive's role in building an integrated care organisation?"
     )
     assert any("goals of senior management" in s.text for s in answer.sentences)
+
+
+def test_a_question_about_one_countrys_experience_is_answered_from_its_publications_first(bundled: Pipeline) -> None:
+    """ "The Basque experience" is Amunarriz et al.'s Spanish case, whose findings share few words with the
+    question: they open the answer, not the nearer words of Scottish chief officers' reports."""
+    answer = bundled.ask("What lessons does the Basque experience offer a chief executive?")
+    assert answer.citations[0].source_id == "amunarriz2020"
