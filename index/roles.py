@@ -53,6 +53,10 @@ _AIM_CUE = re.compile(
     r"|^It (?:asks|asked) (?:how|whether|what|which|why)\b"
     rf"|^(?:{LIST_MARKER}\s+)?The authors (?:discuss|consider) \w+ \w+ (?!that\b)"
     # a paper's own statement of what it does: "Here we describe ...", "In this study, we examined ..."
+    # what the named authors' work is about: "Sims et al. and Harris et al. look at both integrated teams and ...",
+    # "... all frame their work around England"
+    r"|^(?:[A-Z][\w'’-]+ et al\.?,? (?:and )?)+(?:all |both )?(?:look|looks|looked) at\b"
+    r"|\b(?:frame|frames|framed) (?:their|its) (?:work|review|study|analysis|research)\b"
     r"|^(?:Here|In this (?:study|paper|article|report|review)),? we (?:describe|report|present|examine|explore"
     r"|investigate|analy[sz]e)"
     r"|\bworked on (?:\w+ ){0,2}questions\b|\bgives an account of\b|\bis written for\b"
@@ -72,6 +76,8 @@ _METHOD_CUE = re.compile(
     # where its evidence comes from: "It draws on ...", "The paper is based on interviews ..."
     r"|\b(?:it|this|the (?:paper|report|review|study|analysis|article|summary|evaluation|blog|work))"
     r" (?:draws|drew|(?:is|was) based) on\b"
+    # what the named authors did to gather it: "Sims et al. searched English-language literature"
+    r"|\b[A-Z][\w'’-]+ et al\.? (?:searched|interviewed|surveyed|recruited|sampled)\b"
     # how many it heard and where it sits: "interviewing over 70 leaders", "The paper is part of a wider study"
     r"|\binterview(?:s|ed|ing)? (?:with |of )?(?:over |more than |some |around |about )?\d+"
     r"|\b(?:is|was|forms?|formed) (?:a |one )?part of a (?:wider|larger|broader)\b",

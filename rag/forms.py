@@ -298,8 +298,11 @@ def compose(
     form = _INTENT_FORM.get(intent, "direct")
     if form == "realist" and not any(c.field for c in eligible):
         form = "direct"  # no coded records bear on it: findings in prose answer directly
+    stating: list[ScoredSentence] = []
     if form != "realist":
-        # A record's context frames a finding; outside "In what circumstances" it is not one.
+        # A record's context frames a finding; outside "In what circumstances" it is not one, but may still state
+        # what a direct question asks for ("First cohort of 30 OHTs in 2020" for "How many OHTs ...?").
+        stating = [c for c in eligible if c.field == "context" and c.typed]
         eligible = [c for c in eligible if c.field != "context"] or list(eligible)
         # Outside the realist headings a record's fields give no structure: quote the publication.
         eligible = in_own_words(eligible)
@@ -312,9 +315,12 @@ def compose(
         # A question about a publication is answered from it, others only after it.
         eligible = named_first(query.asked_about, eligible)
         # A question asking for a count, a date or advice is answered first by a sentence that states one
-        # (of the publication it names: another's count is no answer about this one).
+        # (of the publication it names: another's count is no answer about this one), else by a record's context
+        # that states one.
         typed = [
-            c for c in eligible if c.typed and c.score >= floor and (not query.named or c.source_id in query.named)
+            c
+            for c in [*eligible, *stating]
+            if c.typed and c.score >= floor and (not query.named or c.source_id in query.named)
         ]
         first = fill(selection, typed, 1) or fill(selection, statements_first(eligible), 1)
         # What carries on from the answer finishes it, before any other supporting sentence: the sentence

@@ -214,6 +214,8 @@ _ROLE_CUES: tuple[tuple[Role, re.Pattern[str]], ...] = (
             r"\bmethod|\bdesigns?\b|\bsampl|\binterview|\bsurvey|\bdata\b|\bdatabases?\b|\bsearch|\bstakeholder"
             r"|\bprotocol|\blimitation|\bparticipants?\b|\banaly[sz]|\brecords?\b|\binclude[ds]?\b|\bextract"
             r"|\bconfigurations\b|\bcarried out\b"
+            # how many a study heard, included or studied is told by its methods
+            r"|\bhow many\b"
             r"|\bevidence (?:was|were)\b"
             r"|\b(?:gather|collect|obtain|assemble)(?:s|ed|ing)? (?:\w+ ){0,2}(?:evidence|information)\b"
             # the way a piece of work was done: "the 'discovery' approach they used", "which approach did it take"

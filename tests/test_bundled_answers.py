@@ -179,3 +179,10 @@ def test_a_question_about_one_countrys_experience_is_answered_from_its_publicati
     question: they open the answer, not the nearer words of Scottish chief officers' reports."""
     answer = bundled.ask("What lessons does the Basque experience offer a chief executive?")
     assert answer.citations[0].source_id == "amunarriz2020"
+
+
+def test_a_records_context_stating_the_count_asked_for_answers_a_how_many_question(bundled: Pipeline) -> None:
+    """A record's context frames findings and is no answer outside "In what circumstances", unless it states
+    what a direct question asks for and nothing else does."""
+    answer = bundled.ask("How many Ontario Health Teams were in the first cohort?")
+    assert "30" in answer.sentences[0].text

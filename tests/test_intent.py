@@ -133,6 +133,7 @@ def test_every_intent_asks_for_findings() -> None:
         ("factoid", "Which programme funded the synthesis?", {"bibliographic"}),
         ("factoid", "Funding for the review came from where?", {"bibliographic"}),
         ("comparison", "Do the King's Fund report and the NIHR project agree on system leadership?", set()),
+        ("factoid", "How many integrated care systems did the team study?", {"method"}),  # a study's sample
     ],
 )
 def test_asked_roles_adds_the_roles_a_question_names(intent: Intent, question: str, added: set[Role]) -> None:

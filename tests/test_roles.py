@@ -127,6 +127,10 @@ def test_aim_and_method_cues_decide_under_a_section_that_does_not_say() -> None:
         ("Year-long tracking with interviews of 70+ people, including leaders from the NHS", "method"),
         ("The paper is part of a wider study of primary health care reform.", "method"),
         ("Leaders who interviewed staff regularly kept them engaged.", "finding"),  # no count of interviews
+        ("Sims et al. searched English-language literature, and Knight et al. reviewed ICS leadership.", "method"),
+        ("Sims et al. and Harris et al. look at both integrated teams and integrated systems.", "aim"),
+        ("Sims et al., Harris et al. and Knight et al. all frame their work around England.", "aim"),
+        ("Brewer et al. reviewed 114 articles; most were empirical and North American.", "finding"),  # its size
     ],
 )
 def test_sentences_about_a_study_rather_than_its_findings(text: str, role: Role) -> None:
