@@ -95,7 +95,7 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
             r"|\bhow (?:should|ought)\b|\bgo about\b|\b(?:where|when) (?:should|would|do) (?:we|i)\b"
             r"|\bwhat (?:can|could) (?:[\w'-]+ ){1,4}do\b"
             r"|\bbest way\b|\bhow to\b|\bput in place\b|\bguidance\b|\bsteps?\b|\brecommend|\blessons?\b"
-            r"|\bneeds? to do\b|\bprioriti[sz]e\b",
+            r"|\bneeds? to do\b|\bprioriti[sz]e\b|\badvi[cs]e\b|\btips?\b",
             re.I,
         ),
     ),
