@@ -173,7 +173,8 @@ _CALL_FOR_RESEARCH = re.compile(
 _ON_THE_RESEARCH = re.compile(
     r"\b(?:little|scarce|sparse) (?:research|evidence)\b|\black of (?:research|evidence)\b"
     r"|\b(?:plenty of|a lot of|a great deal of) (?:\w+ ){0,2}(?:research|evidence|studies)\b"
-    r"|\babout (?:the )?(?:existing|current|previous|prior|wider) (?:research|literature|evidence)\b"
+    r"|\b(?:about|criticis\w*|critiqu\w*) (?:the )?(?:existing|current|previous|prior|wider) (?:research|literature"
+    r"|evidence)\b"
     r"|\b(?:identif(?:y|ies|ied)|highlights?|highlighted|notes?|noted|names?|named|lists?|listed) (?:\w+ ){0,2}gaps?\b"
     r"|\b(?:knowledge|research|evidence) gaps?\b"
     # what the publications themselves cover, the whole sentence: "The added publications look at leadership at

@@ -681,6 +681,15 @@ def test_a_call_for_more_research_is_no_answer_unless_research_is_asked_about(
         ("Gap in understanding what integrated care leaders actually do", True),
         ("Two studies suggested that programmes helped leaders.", False),
         ("Leaders who shared budgets openly reported more trust.", False),
+        ("Sims et al. criticise the wider literature for focusing on who the leader is.", True),
+        ("The added publications look at leadership at different levels: system leaders and chief officers.", True),
+        ("Three publications deal directly with developing leaders.", True),
+        # a short sentence joined to the finding after it is no longer about the publications alone
+        (
+            "Three publications deal directly with developing leaders. Fillingham and Weir draw on work in England.",
+            False,
+        ),
+        ("The publications found that trust matters.", False),
     ],
 )
 def test_a_sentence_about_the_research_itself_is_told_apart(text: str, about: bool) -> None:
