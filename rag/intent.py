@@ -303,8 +303,9 @@ class IntentReader:
         return [s.source_id for s in self.sources if self._kinds.get(s.source_id) in words]
 
     def places(self, question: str) -> list[list[str]]:
-        """For each country a question names, the publications set there (none for an unknown one)."""
-        return [ids for ids in map(self._of_country, self.countries(question)) if ids]
+        """For each country a question names, the publications set there (none for an unknown one), narrowed
+        by the words that describe one of them ("the Dutch participatory case study")."""
+        return [self._narrowed(question, ids) for ids in map(self._of_country, self.countries(question)) if ids]
 
     def _country_side(self, mention: str, question: str) -> Side:
         """A side naming a country: that country's publications, narrowed by other words of its part."""

@@ -186,3 +186,11 @@ def test_a_records_context_stating_the_count_asked_for_answers_a_how_many_questi
     what a direct question asks for and nothing else does."""
     answer = bundled.ask("How many Ontario Health Teams were in the first cohort?")
     assert "30" in answer.sentences[0].text
+
+
+def test_a_countrys_study_described_by_its_design_is_the_one_asked_about(bundled: Pipeline) -> None:
+    """Of the two Dutch publications, "the Dutch participatory case study" is Lette et al.'s, not Nies et al.'s
+    policy analysis, which matches the question's other words better."""
+    answer = bundled.ask("What did the Dutch participatory case study change?")
+    assert answer.citations[0].source_id == "lette2020"
+    assert "nies2021" not in {c.source_id for c in answer.citations[:3]}
