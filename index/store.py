@@ -218,9 +218,11 @@ class IndexStore:
         Readers take no lock, so a writer may swap a new version in while this reads. Each
         attempt checks that the folder it read from is still the index afterwards, and reads
         again if not, so a store never mixes two versions. An interrupted swap is finished
-        under the write lock, never beside a live writer.
+        under the write lock, never beside a live writer. A reader that a writer outpaces on
+        every attempt (version after version swapped in) waits for the write lock and reads
+        holding it, so no swap can come between.
         """
-        for attempt in range(_LOAD_ATTEMPTS):
+        for _ in range(_LOAD_ATTEMPTS):
             if _interrupted(index_dir):
                 with write_lock(index_dir, timeout=_RECOVERY_TIMEOUT_S):
                     pass  # write_lock recovers once it holds the lock (or after the writer finished)
@@ -228,12 +230,13 @@ class IndexStore:
             try:
                 store = cls._read(index_dir, settings)
             except (IndexMissingError, IndexCorruptError):
-                if attempt + 1 < _LOAD_ATTEMPTS and (index_version(index_dir) != before or _interrupted(index_dir)):
+                if index_version(index_dir) != before or _interrupted(index_dir):
                     continue  # swapped while reading: the error describes no version on disk
                 raise
             if index_version(index_dir) == before:
                 return store
-        raise IndexBusyError(f"index at {index_dir} kept changing while it was read; try again")
+        with write_lock(index_dir, timeout=_RECOVERY_TIMEOUT_S):
+            return cls._read(index_dir, settings)
 
     @classmethod
     def _read(cls, index_dir: Path, settings: Settings) -> IndexStore:

@@ -10,12 +10,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -23,6 +25,7 @@ import pytest
 from fixtures_app import build_corpus_index
 from helpers import DOC_A, DOC_B, DOC_C, ICRAG, BuilderFactory, SettingsFactory, write_files
 
+import index.store as store_module
 from index.embedding import Embedder
 from index.settings import Settings
 from index.store import IndexStore, write_lock
@@ -148,6 +151,31 @@ def test_reader_waits_for_a_writer_caught_between_its_renames(
         shutil.rmtree(backup)
     reader.join(timeout=60)
     assert [d.doc_id for d in loaded[0].manifest.documents] == ["a", "c"]
+
+
+def test_a_reader_outpaced_on_every_attempt_reads_under_the_write_lock(
+    make_settings: SettingsFactory, make_builder: BuilderFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A writer that swaps version after version in, faster than a reader reads, makes every lock-free attempt
+    see another version: the reader then waits for the write lock and reads holding it, instead of failing."""
+    settings = make_settings()
+    write_files(settings.data_dir, {"a.md": DOC_A})
+    make_builder(settings).build()
+    versions = iter(range(1_000_000))
+    monkeypatch.setattr(store_module, "index_version", lambda index_dir: next(versions))  # a new version each look
+    locked: list[bool] = []
+    real_lock = store_module.write_lock
+
+    @contextlib.contextmanager
+    def watched_lock(index_dir: Path, timeout: float = 600.0) -> Iterator[None]:
+        with real_lock(index_dir, timeout):
+            locked.append(True)
+            yield
+
+    monkeypatch.setattr(store_module, "write_lock", watched_lock)
+    store = IndexStore.load(settings.index_dir, settings)
+    assert [d.doc_id for d in store.manifest.documents] == ["a"]
+    assert locked == [True]
 
 
 def test_readers_beside_a_writer_always_load_one_whole_version(
