@@ -52,11 +52,11 @@ _AIM_CUE = re.compile(
     r"|describe[sd]|explore[sd]|examine[sd]|investigate[sd]|looks at|looked at)\b"
     r"|^It (?:asks|asked) (?:how|whether|what|which|why)\b"
     rf"|^(?:{LIST_MARKER}\s+)?The authors (?:discuss|consider) \w+ \w+ (?!that\b)"
-    # a paper's own statement of what it does: "Here we describe ...", "In this study, we examined ..."
     # what the named authors' work is about: "Sims et al. and Harris et al. look at both integrated teams and ...",
     # "... all frame their work around England"
     r"|^(?:[A-Z][\w'’-]+ et al\.?,? (?:and )?)+(?:all |both )?(?:look|looks|looked) at\b"
     r"|\b(?:frame|frames|framed) (?:their|its) (?:work|review|study|analysis|research)\b"
+    # a paper's own statement of what it does: "Here we describe ...", "In this study, we examined ..."
     r"|^(?:Here|In this (?:study|paper|article|report|review)),? we (?:describe|report|present|examine|explore"
     r"|investigate|analy[sz]e)"
     r"|\bworked on (?:\w+ ){0,2}questions\b|\bgives an account of\b|\bis written for\b"

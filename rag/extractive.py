@@ -377,7 +377,8 @@ def _rank_prior(hits: Sequence[RetrievedPassage]) -> dict[str, float]:
 def _named_share_best(
     prior: dict[str, float], hits: Sequence[RetrievedPassage], named: frozenset[str]
 ) -> dict[str, float]:
-    """The rank prior with every passage of a named publication raised to that publication's best."""
+    """The rank prior with every passage of a publication the question is about raised to that publication's
+    best."""
     best: dict[str, float] = {}
     for hit in hits:
         if (source := hit.passage.source.source_id) in named:
@@ -469,11 +470,12 @@ class ExtractiveAnswerer:
                 else:
                     lead_dense = dense
                 previous_dense = dense
+                lists_publications = bool(_LISTS_PUBLICATIONS.match(text))
                 # "Second, what exists ..." after "First, there is little research ...", and "It offers little
                 # insight ..." after "That research seldom ...", are about it too.
                 on_research = research_excluded and (
                     _found(_ON_THE_RESEARCH, text)
-                    or bool(_LISTS_PUBLICATIONS.match(text))
+                    or lists_publications
                     or (on_research and bool(_NEXT_POINT.match(text) or ANAPHOR.match(text)))
                 )
                 # "These mechanisms ..." after a list points at its items, which the question does not name.
@@ -490,7 +492,7 @@ class ExtractiveAnswerer:
                 )
                 bonus = answer_type_bonus(query, text, self.vocabulary.tokenizer)
                 score += bonus - GAP_PENALTY * (
-                    not about_research and bool(_CALL_FOR_RESEARCH.search(text) or _LISTS_PUBLICATIONS.match(text))
+                    not about_research and (bool(_CALL_FOR_RESEARCH.search(text)) or lists_publications)
                 )
                 if query.intent.intent in _WANTS_EFFECT:
                     background = role == "background"

@@ -249,8 +249,9 @@ def statements_first(eligible: Sequence[ScoredSentence]) -> list[ScoredSentence]
 
 
 def named_first(named: frozenset[str], sentences: Sequence[ScoredSentence]) -> list[ScoredSentence]:
-    """The sentences of the publications a question names ("What did Hendry et al. recommend?"), then the
-    others, each in their order: a question about a publication is answered from it, others only after it."""
+    """The sentences of the publications a question is about ("What did Hendry et al. recommend?", "the Basque
+    experience"), then the others, each in their order: a question about a publication is answered from it,
+    others only after it."""
     return [c for c in sentences if c.source_id in named] + [c for c in sentences if c.source_id not in named]
 
 
@@ -398,7 +399,7 @@ def _realist(
     selection: Selection, eligible: Sequence[ScoredSentence], floor: float, named: frozenset[str]
 ) -> tuple[list[Block], list[Gap]]:
     """What works (mechanisms and findings), in what circumstances (contexts), with what results (outcomes),
-    from the publications the question names first."""
+    from the publications the question is about first."""
     works = [c for c in eligible if c.field in ("", "mechanism", "summary")]
     # What works takes the answer's room but a sentence for a context and one for an outcome, when there
     # are any: an answer with no room left for them would read as if the evidence were silent on its

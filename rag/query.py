@@ -322,5 +322,8 @@ class QueryReader:
         )
         naming = {t for sid in named for t in self._naming_words.get(sid, ())}
         # "GPs" also asks about general practitioners, where the indexed text spells them out (rag.glossary).
-        spelt = {t for t in self.vocabulary.tokenizer([full_words(text)])[0] if t in self.vocabulary.idf}
+        spelt_out = full_words(text)
+        spelt = (
+            {t for t in self.vocabulary.tokenizer([spelt_out])[0] if t in self.vocabulary.idf} if spelt_out else set()
+        )
         return ((words - naming) or words) | spelt  # "Sims 2021?" asks about the publication itself
