@@ -34,6 +34,9 @@ from rag.support import cardinal_words
 #: "COVID-19", "IL-4").
 _COUNT = re.compile(r"(?<![\w/.-])(?!(?:19|20)\d\d\b)\d[\d,]*(?:\.\d+)?(?![\w/])%?")
 _SMALL_NUMBERS = cardinal_words(1, 10)
+#: A reference marker: numbers alone in brackets ("[11]", "(28)", "[6, 12]", "[3-5]"), pointing to a reference
+#: list, or an enumeration's "(1)": they count nothing the sentence states.
+_REFERENCE_MARKER = re.compile(r"[\[(]\s*\d{1,3}(?:\s*[,;\u2013-]\s*\d{1,3})*\s*[\])]")
 #: Text that states a rate: a percentage, a decimal, a multiple ("10-fold"), or one number per or in another
 #: ("one in five", "12 per 1,000").
 _RATE = re.compile(
@@ -342,12 +345,13 @@ def counts_what_is_asked(query: Query, text: str, tokenizer: Tokenizer) -> bool:
 def answer_type_bonus(query: Query, text: str, tokenizer: Tokenizer) -> float:
     """``ANSWER_TYPE_BONUS`` when a sentence states the kind of thing asked for: a count (of what is counted),
     a date, advice, or what the term of a "What is ...?" question is."""
+    counts = _REFERENCE_MARKER.sub(" ", text) if query.wants_count or query.wants_rate else text
     states = (
-        (query.wants_rate and _RATE.search(text))
+        (query.wants_rate and _RATE.search(counts))
         or (
             query.wants_count
             and not query.wants_rate
-            and (_COUNT.search(text) or counts_what_is_asked(query, text, tokenizer))
+            and (_COUNT.search(counts) or counts_what_is_asked(query, counts, tokenizer))
         )
         or (query.wants_date and _DATE.search(text))
         or (query.intent.intent == "how_to" and _ADVICE.search(text))

@@ -407,6 +407,8 @@ FUNDED = ("Who funded the survey?", "What did the survey find?")
         (COUNT, "Three studies met the inclusion criteria.", True),  # a count in words, of what is counted
         (COUNT, "Two researchers selected the papers independently.", False),  # in words, of something else
         (COUNT, "The review covers COVID-19 and the work of IL-4 researchers.", False),  # numbers inside names
+        (COUNT, "The review found studies scarce [11] and weak (28).", False),  # reference markers count nothing
+        (COUNT, "The review included studies from 12 countries [3, 4].", True),  # a count beside a marker still does
         (RATE, "Of those surveyed, 63% responded.", True),  # a rate is a share
         (RATE, "One in five of those surveyed responded.", True),
         (RATE, "Of those surveyed, 3 out of 5 responded.", True),
