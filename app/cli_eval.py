@@ -86,6 +86,14 @@ def eval_run(
 @user_errors
 def eval_calibrate(
     questions: Annotated[list[Path], typer.Option("--questions", help="Question set (JSONL); give it once per set.")],
+    scope: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--scope",
+            help="Questions on subjects the corpus never discusses (JSONL): they fit only the uncovered-subject "
+            "threshold.",
+        ),
+    ] = None,
     out: OutOption = None,
     index: IndexOption = None,
 ) -> None:
@@ -96,8 +104,13 @@ def eval_calibrate(
 
     settings = make_settings(index)
     sets = [(path.name, load_questions(path)) for path in questions]
+    probes = [(path.name, load_questions(path)) for path in scope or []]
     pipeline = Pipeline.load(settings, make_embedder(settings))
-    report = calibrate(read_evidence(sets, pipeline, settings.show_progress), settings)
+    report = calibrate(
+        read_evidence(sets, pipeline, settings.show_progress),
+        settings,
+        read_evidence(probes, pipeline, settings.show_progress),
+    )
     summary = report.model_dump(mode="json", exclude={"questions"})
     typer.echo(json.dumps(summary, indent=2))
     if out is not None:

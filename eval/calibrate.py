@@ -23,7 +23,7 @@ from index.settings import Settings
 from rag.abstention import AbstentionEvidence, decides
 from rag.pipeline import Pipeline
 
-#: Rounds of fitting one threshold with the other held: two settle it.
+#: Rounds of fitting each threshold with the others held: two settle them.
 ROUNDS = 2
 #: How far past the lowest or highest value a cut that declines none, or all, is placed.
 OUTSIDE = 0.05
@@ -54,6 +54,7 @@ class CalibrationReport(Record):
 
     abstain_threshold: float = Field(description="Fitted ICRAG_ABSTAIN_THRESHOLD.")
     scope_note_margin: float = Field(description="Fitted ICRAG_SCOPE_NOTE_MARGIN.")
+    uncovered_gain: float = Field(description="Fitted ICRAG_UNCOVERED_GAIN.")
     balanced_accuracy: float = Field(description="Mean of unanswerable declined and answerable answered, all sets.")
     sets: list[SetResult]
     questions: list[CalibrationItem]
@@ -115,18 +116,30 @@ def _fit(
     return max(cuts, key=score)
 
 
-def calibrate(found: Sequence[tuple[str, Question, AbstentionEvidence]], settings: Settings) -> CalibrationReport:
-    """Fit ``abstain_threshold`` and ``scope_note_margin`` and report every set under them."""
+def calibrate(
+    found: Sequence[tuple[str, Question, AbstentionEvidence]],
+    settings: Settings,
+    scope: Sequence[tuple[str, Question, AbstentionEvidence]] = (),
+) -> CalibrationReport:
+    """Fit ``abstain_threshold``, ``scope_note_margin`` and ``uncovered_gain`` and report every set under them.
+
+    Questions on subjects the corpus never discusses (``scope``) fit only ``uncovered_gain``, the threshold of
+    the rule written for them: written to probe that rule, they would otherwise move the others to wherever
+    they happen to score.
+    """
     evidence = [(q.answerable, e) for _, q, e in found]
+    with_scope = evidence + [(q.answerable, e) for _, q, e in scope]
     fitted = settings
     for _ in range(ROUNDS):
         threshold = _fit(evidence, fitted, "abstain_threshold", lambda e: e.best_score)
         fitted = fitted.model_copy(update={"abstain_threshold": round(threshold, 3)})
         margin = _fit(evidence, fitted, "scope_note_margin", lambda e: e.note_margin)
         fitted = fitted.model_copy(update={"scope_note_margin": round(margin, 3)})
+        gain = _fit(with_scope, fitted, "uncovered_gain", lambda e: e.uncovered_gain)
+        fitted = fitted.model_copy(update={"uncovered_gain": round(gain, 3)})
     items = [
         CalibrationItem(set=name, id=q.id, answerable=q.answerable, evidence=e, declined=decides(e, fitted))
-        for name, q, e in found
+        for name, q, e in [*found, *scope]
     ]
     sets = []
     for name in dict.fromkeys(i.set for i in items):
@@ -143,6 +156,7 @@ def calibrate(found: Sequence[tuple[str, Question, AbstentionEvidence]], setting
     return CalibrationReport(
         abstain_threshold=fitted.abstain_threshold,
         scope_note_margin=fitted.scope_note_margin,
+        uncovered_gain=fitted.uncovered_gain,
         balanced_accuracy=balanced_accuracy([(i.answerable, i.declined) for i in items]),
         sets=sets,
         questions=items,

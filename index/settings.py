@@ -129,7 +129,7 @@ class Settings(BaseSettings):
     )
     max_answer_sentences: int = Field(12, ge=1, le=20, description="Most sentences in an answer.")
     abstain_threshold: float = Field(
-        0.856, ge=0.0, le=3.0, description="Below this evidence score the answer abstains."
+        0.849, ge=0.0, le=3.0, description="Below this evidence score the answer abstains."
     )
     scope_note_margin: float = Field(
         0.287,
@@ -137,6 +137,13 @@ class Settings(BaseSettings):
         le=1.0,
         description="The answer abstains when a scope note of the publication asked about shares this much more "
         "of the question's word weight than its best findings.",
+    )
+    uncovered_gain: float = Field(
+        0.026,
+        ge=0.0,
+        le=1.0,
+        description="The answer abstains when leaving out the words of the question the index never uses raises "
+        "the best sentence's similarity to it by this much: those words name what the evidence does not cover.",
     )
     llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint or Ollama URL.")
     llm_model: str | None = Field(None, description="Chat model name for the LLM answerer.")

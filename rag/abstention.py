@@ -4,6 +4,11 @@ An answer needs a finding that addresses the question. The answerer declines whe
 
 * no sentence of the roles asked for scores at least ``abstain_threshold``;
 * the question names something (a capitalised word outside brackets) that no passage mentions;
+* the question is about something the index never mentions: leaving out the words of the question
+  that no passage uses ("community pharmacists", "telehealth") brings the question nearer, by at
+  least ``uncovered_gain``, to the best sentence the evidence holds, so those words carried what
+  the evidence lacks. A word the index lacks but whose meaning it has ("doctors" beside
+  "physicians"), or one that sets no subject ("bewildering"), moves the question hardly at all;
 * the question asks for an amount of money and no leading sentence states one;
 * the publication asked about (the one the question names, else the one of the best finding)
   says it lacks the detail: one of its scope notes shares more of the question's words than
@@ -13,7 +18,7 @@ An answer needs a finding that addresses the question. The answerer declines whe
   findings never do.
 
 A comparison is not declined for one side's note: that side gets a gap instead (rag.forms).
-The two thresholds are fitted with ``icrag eval calibrate`` on the bundled question sets.
+The three thresholds are fitted with ``icrag eval calibrate`` on the bundled question sets.
 """
 
 from __future__ import annotations
@@ -21,15 +26,17 @@ from __future__ import annotations
 import functools
 import re
 import string
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+import numpy as np
+from bm25s.stopwords import STOPWORDS_EN_PLUS
 from pydantic import Field
 
 from index.models import Record
 from index.settings import Settings
 from index.store import IndexStore
-from rag.glossary import is_kind
+from rag.glossary import KINDS, OFFICES, is_kind
 from rag.intent import COUNTRY_NAMES
 from rag.query import YEAR, Query, Vocabulary, asking_and_scene
 
@@ -82,6 +89,22 @@ MONEY_DEPTH = 10
 #: Letters from which an unknown name one edit from a known word is taken for its misspelling.
 MISSPELT_LENGTH = 6
 _LONG_WORD = re.compile(rf"[^\W\d_]{{{MISSPELT_LENGTH - 1},}}")
+#: Words that name nothing ("we", "our", "much", "someone"): never what a question is about.
+_STOP_WORDS = frozenset(STOPWORDS_EN_PLUS) | {
+    *("much", "many", "per", "someone", "anyone", "everyone", "something", "anything", "besides", "whether", "upon")
+}
+#: A word of a question, as it is written.
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+#: A word said of a subject, after a verb that links the two ("integration becomes bewildering", "it has
+#: stalled", "feels very slow"), or an adverb ("typically"): it describes what the question is about, and names
+#: nothing of its own.
+_SAID_OF = re.compile(
+    r"\b(?:is|are|was|were|be|been|being|become|becomes|became|becoming|feel|feels|felt|seem|seems|seemed|get|gets"
+    r"|got|getting|grow|grows|grew|remain|remains|remained|look|looks|has|have|had)"
+    r"\s+(?:(?:not|very|so|too|more|less|quite|rather|really|increasingly|still|already|often)\s+)*([^\W\d_][\w'’-]*)"
+    r"|\b([^\W\d_]{3,}ly)\b",
+    re.I,
+)
 
 
 class AbstentionEvidence(Record):
@@ -98,6 +121,11 @@ class AbstentionEvidence(Record):
         description="The best-ranked passage's note names a word its findings lack, or a note of the publication "
         "asked about names what the question asks for ('What results ...') and its leading findings do not."
     )
+    uncovered_gain: float = Field(
+        0.0,
+        description="How much nearer the best sentence the question comes without the words no passage uses "
+        "(0: it has none, names a publication, or compares).",
+    )
     comparison: bool = Field(description="The question is a comparison (declined by side, not whole).")
     stated_by_named: bool = Field(
         False,
@@ -110,9 +138,16 @@ class AbstentionEvidence(Record):
 class AbstentionRules:
     """The rules above, over one index."""
 
-    def __init__(self, store: IndexStore, settings: Settings, vocabulary: Vocabulary) -> None:
+    def __init__(
+        self, store: IndexStore, settings: Settings, vocabulary: Vocabulary, encode: Callable[[str], np.ndarray]
+    ) -> None:
         self.settings = settings
         self.vocabulary = vocabulary
+        #: Embeds a question's text as retrieval does.
+        self.encode = encode
+        # Words of the kinds of body and role a question may name by abbreviation ("board" of "ICB"), and offices
+        # held in them ("chair").
+        self._kind_words = set(vocabulary.tokenizer([" ".join([*KINDS.values(), OFFICES])])[0])
         # Words of the publications' authors and titles: a question may name a publication by them.
         bibliography = sorted({f"{p.source.authors} {p.source.title}" for p in store.passages})
         self._bibliographic = (
@@ -183,7 +218,40 @@ class AbstentionRules:
             note_names_gap=self._note_names_gap(query, asked, noted, findings, leading),
             comparison=comparison,
             stated_by_named=self._stated_by_named(query, findings, asked),
+            uncovered_gain=0.0 if comparison or query.named else self.uncovered_gain(query, eligible),
         )
+
+    def uncovered_words(self, question: str) -> list[str]:
+        """The words of the part of a question that asks which no passage uses, as written: not a stop word
+        ("we", "much"), a word by which it asks or what it asks for, one said of its subject ("becomes
+        bewildering", "typically"), a kind of body or role ("ICB", "board"), a known country ("Spanish"),
+        words of the publications' authors and titles, nor a misspelling of a word of the index."""
+        asking = asking_and_scene(question)[0]
+        said_of = {word for match in _SAID_OF.finditer(asking) for word in match.groups() if word}
+        words = [word for word in _WORD.findall(asking) if word.lower() not in _STOP_WORDS and word not in said_of]
+        # What a "What <thing> ...?" question asks for ("What weakness ...?") the evidence says in its own words.
+        known = self.vocabulary.question_words | self._kind_words | self._bibliographic | self.focus(asking)
+        return [
+            word
+            for word, stems in zip(words, self.vocabulary.tokenizer(words), strict=True)
+            if stems
+            and not any(stem in self.vocabulary.idf or stem in known for stem in stems)
+            and not is_kind(word)
+            and word.lower() not in self._known_places
+            and not self.misspells_known(word)
+            and not self.forms_known(word)
+        ]
+
+    def uncovered_gain(self, query: Query, eligible: Sequence[ScoredSentence]) -> float:
+        """How much nearer the best sentence of the roles asked for the question comes without the words no
+        passage uses: what those words add to its meaning, the evidence does not hold."""
+        uncovered = self.uncovered_words(query.text)
+        if not uncovered or not eligible:
+            return 0.0
+        pattern = re.compile(r"(?<![\w'’-])(?:" + "|".join(map(re.escape, set(uncovered))) + r")(?![\w'’-])")
+        rest = " ".join(pattern.sub(" ", query.text).split())
+        vectors = np.stack([c.vector for c in eligible])
+        return float((vectors @ self.encode(rest)).max() - (vectors @ query.vector).max())
 
     def titles_of(self, named: frozenset[str]) -> frozenset[str]:
         """Word stems of the titles of the publications a question names, with the words that call a
@@ -302,6 +370,21 @@ class AbstentionRules:
         edits |= {a + c + b for a, b in splits for c in string.ascii_lowercase}
         return bool(edits & self._words)
 
+    def forms_known(self, word: str) -> bool:
+        """Whether an unknown word is the superlative of a word of the index ("safest", "easiest"), which the
+        stemmer leaves as it is, or a stop word run into one ("ofwater"): neither names anything new."""
+        word = word.lower()
+        plain = re.sub(r"est$", "", word)
+        bases = {plain, plain + "e", re.sub(r"i$", "y", plain)} if plain != word else set()
+        return bool(bases & self._short_words) or any(
+            word[:i] in _STOP_WORDS and word[i:] in self._short_words for i in range(2, len(word) - 2)
+        )
+
+    @functools.cached_property
+    def _short_words(self) -> frozenset[str]:
+        """Every lower-case word of the index's passages, short ones too, read once when first needed."""
+        return frozenset(word for text in self._texts for word in re.findall(r"[^\W\d_]+", text.lower()))
+
     @functools.cached_property
     def _words(self) -> frozenset[str]:
         """The lower-case words of the index's passages, read once when a question first needs them."""
@@ -317,4 +400,8 @@ def decides(evidence: AbstentionEvidence, settings: Settings) -> bool:
         return True
     if evidence.comparison:
         return False
-    return evidence.note_margin >= settings.scope_note_margin or evidence.note_names_gap
+    return (
+        evidence.note_margin >= settings.scope_note_margin
+        or evidence.note_names_gap
+        or evidence.uncovered_gain >= settings.uncovered_gain
+    )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -411,11 +411,13 @@ class ExtractiveAnswerer:
 
     name = "extractive"
 
-    def __init__(self, store: IndexStore, settings: Settings, vocabulary: Vocabulary) -> None:
+    def __init__(
+        self, store: IndexStore, settings: Settings, vocabulary: Vocabulary, encode: Callable[[str], np.ndarray]
+    ) -> None:
         self.store = store
         self.settings = settings
         self.vocabulary = vocabulary
-        self.rules = AbstentionRules(store, settings, vocabulary)
+        self.rules = AbstentionRules(store, settings, vocabulary, encode)
         self._tokens: dict[tuple[int, int], frozenset[str]] = {}
 
     def unit_tokens(self, position: int, texts: Sequence[str]) -> list[frozenset[str]]:

@@ -34,6 +34,12 @@ KINDS: dict[str, str] = {
     "STP": "sustainability and transformation partnership",
     "VCSE": "voluntary, community and social enterprise",
 }
+#: Offices held in those bodies, by which a question may name who asks ("a new ICB chair", "our non-executive
+#: directors") where the indexed text never does: a kind of role, not a subject the evidence lacks.
+OFFICES = (
+    "chair chairs chairman chairwoman chairperson director directors non-executive non-executives trustee trustees"
+    " councillor councillors governor governors commissioner commissioners"
+)
 #: An abbreviation of the list, singular or plural ("ICBs", "GPs").
 _KIND = re.compile(rf"\b({'|'.join(KINDS)})s?\b")
 

@@ -74,6 +74,61 @@ def test_most_answerable_questions_are_answered(answers: dict[str, Answer]) -> N
     assert len(answered) > len(answerable) // 2, sorted(set(q.id for q in answerable) - set(answered))
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What does the research say about leading integrated care for homeless people?",
+        "What is the evidence on estates and building maintenance in integrated care systems?",
+        "What evidence is there on leadership of hospices in integrated care?",
+    ],
+)
+def test_a_question_about_a_subject_no_passage_mentions_is_declined(bundled: Pipeline, question: str) -> None:
+    """Its other words ("leading integrated care") match findings well; the words no passage uses carry what
+    it asks about, and the evidence does not hold it (none of these is in the calibration sets)."""
+    assert bundled.extractive.rules.uncovered_words(question)
+    assert bundled.ask(question).abstained
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How can doctors in our system make the integration strategy better?",
+        "What helps an ordinary practitioner become a leader across professions?",
+    ],
+)
+def test_a_word_no_passage_uses_that_names_no_new_subject_does_not_decline(bundled: Pipeline, question: str) -> None:
+    """The index says "physicians" for "doctors", and "ordinary" names no subject: leaving them out moves the
+    question hardly at all."""
+    query = bundled.query(question)
+    evidence = bundled.extractive.abstention_evidence(query, bundled.pool(query))
+    assert bundled.extractive.rules.uncovered_words(question)
+    assert evidence.uncovered_gain < bundled.settings.uncovered_gain
+    assert not bundled.ask(question).abstained
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What helps leaders when integration becomes bewildering?",
+        "What should a leader do when partnership working has stalled?",
+    ],
+)
+def test_what_a_question_says_of_its_subject_is_not_counted_as_uncovered(bundled: Pipeline, question: str) -> None:
+    """ "becomes bewildering" and "has stalled" describe integration and partnership working, which the index
+    covers; left out, they would leave a question far nearer the evidence than it was, as a new subject does."""
+    assert bundled.extractive.rules.uncovered_words(question) == []
+    assert not bundled.ask(question).abstained
+
+
+def test_words_that_name_nothing_new_are_not_counted_as_uncovered(bundled: Pipeline) -> None:
+    """Stop words, the thing a "What <thing> ...?" question asks for, kinds of body, known countries, typos and
+    other forms of the index's words are not what the evidence lacks; "dashboards" is."""
+    question = "What weakness did the Spanish study find in the board dashboards we use much for integrtion?"
+    assert bundled.extractive.rules.uncovered_words(question) == ["dashboards"]
+    # A superlative of a word of the index, and a stop word run into one, are forms of words it uses.
+    assert bundled.extractive.rules.uncovered_words("Which is the largest dashboard ofintegration?") == ["dashboard"]
+
+
 def test_a_question_mostly_in_the_words_of_titles_is_read_in_them(bundled: Pipeline) -> None:
     """ "leading", "integrated", "care" and "time" are all words of some title; without them only "take" is
     left, which a scope note ("what form it takes") happens to share. The question is about all its words."""

@@ -56,7 +56,7 @@ def question(qid: str, answerable: bool) -> Question:
     return Question(id=qid, question=f"Question {qid}?", answer=NOT_IN_CORPUS, type="unanswerable", persona="evaluator")
 
 
-def evidence(best: float, margin: float = -1.0, unknown_name: bool = False) -> AbstentionEvidence:
+def evidence(best: float, margin: float = -1.0, unknown_name: bool = False, gain: float = 0.0) -> AbstentionEvidence:
     return AbstentionEvidence(
         best_score=best,
         note_margin=margin,
@@ -64,6 +64,7 @@ def evidence(best: float, margin: float = -1.0, unknown_name: bool = False) -> A
         money_missing=False,
         note_names_gap=False,
         comparison=False,
+        uncovered_gain=gain,
     )
 
 
@@ -144,6 +145,22 @@ def test_scope_note_margin_is_fitted_between_the_groups(settings: Settings) -> N
         update={"abstain_threshold": report.abstain_threshold, "scope_note_margin": report.scope_note_margin}
     )
     assert [decides(e, fitted) for _, _, e in found] == [i.declined for i in report.questions]
+
+
+def test_an_uncovered_subject_is_declined_above_every_answerable_questions_gain(settings: Settings) -> None:
+    """Questions about something the index never mentions score well on the words they share with it; the gain
+    from leaving out the words no passage uses separates them, midway between a2 (0.02) and u2 (0.08)."""
+    found: list[Found] = [
+        ("s.jsonl", question("a1", True), evidence(1.2)),
+        ("s.jsonl", question("a2", True), evidence(1.3, gain=0.02)),
+        ("s.jsonl", question("u1", False), evidence(0.5)),
+        ("s.jsonl", question("u2", False), evidence(1.25, gain=0.08)),
+        ("s.jsonl", question("u3", False), evidence(1.1, gain=0.2)),
+    ]
+    report = calibrate(found, settings)
+    assert report.uncovered_gain == pytest.approx(0.05)
+    assert report.balanced_accuracy == 1.0
+    assert [i.id for i in report.questions if i.declined] == ["u1", "u2", "u3"]
 
 
 def test_groups_that_overlap_get_the_best_cut(settings: Settings) -> None:
