@@ -88,7 +88,6 @@ KEYWORD_LEADING = 3
 MONEY_DEPTH = 10
 #: Letters from which an unknown name one edit from a known word is taken for its misspelling.
 MISSPELT_LENGTH = 6
-_LONG_WORD = re.compile(rf"[^\W\d_]{{{MISSPELT_LENGTH - 1},}}")
 #: Words that name nothing ("we", "our", "much", "someone"): never what a question is about.
 _STOP_WORDS = frozenset(STOPWORDS_EN_PLUS) | {
     *("much", "many", "per", "someone", "anyone", "everyone", "something", "anything", "besides", "whether", "upon")
@@ -225,7 +224,7 @@ class AbstentionRules:
         """The words of the part of a question that asks which no passage uses, as written: not a stop word
         ("we", "much"), a word by which it asks or what it asks for, one said of its subject ("becomes
         bewildering", "typically"), a kind of body or role ("ICB", "board"), a known country ("Spanish"),
-        words of the publications' authors and titles, nor a misspelling of a word of the index."""
+        words of the publications' authors and titles, nor a misspelling or another form of a word of the index."""
         asking = asking_and_scene(question)[0]
         said_of = {word for match in _SAID_OF.finditer(asking) for word in match.groups() if word}
         words = [word for word in _WORD.findall(asking) if word.lower() not in _STOP_WORDS and word not in said_of]
@@ -376,19 +375,19 @@ class AbstentionRules:
         word = word.lower()
         plain = re.sub(r"est$", "", word)
         bases = {plain, plain + "e", re.sub(r"i$", "y", plain)} if plain != word else set()
-        return bool(bases & self._short_words) or any(
-            word[:i] in _STOP_WORDS and word[i:] in self._short_words for i in range(2, len(word) - 2)
+        return bool(bases & self._index_words) or any(
+            word[:i] in _STOP_WORDS and word[i:] in self._index_words for i in range(2, len(word) - 2)
         )
 
     @functools.cached_property
-    def _short_words(self) -> frozenset[str]:
-        """Every lower-case word of the index's passages, short ones too, read once when first needed."""
+    def _index_words(self) -> frozenset[str]:
+        """Every lower-case word of the index's passages, read once when a question first needs them."""
         return frozenset(word for text in self._texts for word in re.findall(r"[^\W\d_]+", text.lower()))
 
     @functools.cached_property
     def _words(self) -> frozenset[str]:
-        """The lower-case words of the index's passages, read once when a question first needs them."""
-        return frozenset(word for text in self._texts for word in _LONG_WORD.findall(text.lower()))
+        """The lower-case words of the index's passages long enough to be taken for misspelt."""
+        return frozenset(word for word in self._index_words if len(word) >= MISSPELT_LENGTH - 1)
 
 
 def decides(evidence: AbstentionEvidence, settings: Settings) -> bool:
