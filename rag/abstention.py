@@ -92,6 +92,9 @@ MISSPELT_LENGTH = 6
 _STOP_WORDS = frozenset(STOPWORDS_EN_PLUS) | {
     *("much", "many", "per", "someone", "anyone", "everyone", "something", "anything", "besides", "whether", "upon")
 }
+#: What a "What is the <thing> of ...?" question asks for ("the hallmark of", "the pitfalls of"): the kind of
+#: answer, which the evidence states in its own words.
+_THING_OF = re.compile(r"^\s*what (?:is|are|was|were) (?:the |a |an )?(?:main |key |biggest )?([^\W\d_]+) of\b", re.I)
 #: A word of a question, as it is written.
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 #: A word said of a subject, after a verb that links the two ("integration becomes bewildering", "it has
@@ -228,8 +231,11 @@ class AbstentionRules:
         asking = asking_and_scene(question)[0]
         said_of = {word for match in _SAID_OF.finditer(asking) for word in match.groups() if word}
         words = [word for word in _WORD.findall(asking) if word.lower() not in _STOP_WORDS and word not in said_of]
-        # What a "What <thing> ...?" question asks for ("What weakness ...?") the evidence says in its own words.
-        known = self.vocabulary.question_words | self._kind_words | self._bibliographic | self.focus(asking)
+        # What a "What <thing> ...?" question asks for ("What weakness ...?", "What is the hallmark of ...?") the
+        # evidence says in its own words.
+        thing = _THING_OF.match(asking)
+        asked_for = self.focus(asking) | (self.tokens(thing.group(1)) if thing else set())
+        known = self.vocabulary.question_words | self._kind_words | self._bibliographic | asked_for
         return [
             word
             for word, stems in zip(words, self.vocabulary.tokenizer(words), strict=True)

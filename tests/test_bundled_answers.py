@@ -125,6 +125,8 @@ def test_words_that_name_nothing_new_are_not_counted_as_uncovered(bundled: Pipel
     other forms of the index's words are not what the evidence lacks; "dashboards" is."""
     question = "What weakness did the Spanish study find in the board dashboards we use much for integrtion?"
     assert bundled.extractive.rules.uncovered_words(question) == ["dashboards"]
+    # "What is the hallmark of ...?" asks for a hallmark, which the evidence names in its own words.
+    assert bundled.extractive.rules.uncovered_words("What is the hallmark of good dashboards?") == ["dashboards"]
     # A superlative of a word of the index, and a stop word run into one, are forms of words it uses.
     assert bundled.extractive.rules.uncovered_words("Which is the largest dashboard ofintegration?") == ["dashboard"]
 
