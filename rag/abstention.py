@@ -95,6 +95,9 @@ _STOP_WORDS = frozenset(STOPWORDS_EN_PLUS) | {
 #: What a "What is the <thing> of ...?" question asks for ("the hallmark of", "the pitfalls of"): the kind of
 #: answer, which the evidence states in its own words.
 _THING_OF = re.compile(r"^\s*what (?:is|are|was|were) (?:the |a |an )?(?:main |key |biggest )?([^\W\d_]+) of\b", re.I)
+#: A word a question gives an example of ("a crisis like COVID-19", "disasters such as floods"): what it asks
+#: about is the example, and the word only its kind.
+_EXEMPLIFIED = re.compile(r"([^\W\d_][\w'’-]*)\s+(?:like|such as|including|e\.g\.)\s", re.I)
 #: A word of a question, as it is written.
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 #: A word said of a subject, after a verb that links the two ("integration becomes bewildering", "it has
@@ -226,10 +229,12 @@ class AbstentionRules:
     def uncovered_words(self, question: str) -> list[str]:
         """The words of the part of a question that asks which no passage uses, as written: not a stop word
         ("we", "much"), a word by which it asks or what it asks for, one said of its subject ("becomes
-        bewildering", "typically"), a kind of body or role ("ICB", "board"), a known country ("Spanish"),
-        words of the publications' authors and titles, nor a misspelling or another form of a word of the index."""
+        bewildering", "typically") or the kind of an example it gives ("a crisis like COVID-19"), a kind of
+        body or role ("ICB", "board"), a known country ("Spanish"), words of the publications' authors and
+        titles, nor a misspelling or another form of a word of the index."""
         asking = asking_and_scene(question)[0]
         said_of = {word for match in _SAID_OF.finditer(asking) for word in match.groups() if word}
+        said_of |= set(_EXEMPLIFIED.findall(asking))
         words = [word for word in _WORD.findall(asking) if word.lower() not in _STOP_WORDS and word not in said_of]
         # What a "What <thing> ...?" question asks for ("What weakness ...?", "What is the hallmark of ...?") the
         # evidence says in its own words.

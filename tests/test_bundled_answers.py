@@ -120,6 +120,20 @@ def test_what_a_question_says_of_its_subject_is_not_counted_as_uncovered(bundled
     assert not bundled.ask(question).abstained
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What works for clinical leaders in integrated care, and in what circumstances?",
+        "Compare what the Scottish and Dutch experience says about leading integration.",
+        "How many papers did the NIHR HSDR realist synthesis include?",
+        "What leadership approaches help integrated care systems succeed during a crisis like COVID-19?",
+    ],
+)
+def test_the_issues_four_policy_questions_are_answered(bundled: Pipeline, question: str) -> None:
+    """ "a crisis like COVID-19" asks about COVID-19, which the index covers, though it never says "crisis"."""
+    assert not bundled.ask(question).abstained
+
+
 def test_words_that_name_nothing_new_are_not_counted_as_uncovered(bundled: Pipeline) -> None:
     """Stop words, the thing a "What <thing> ...?" question asks for, kinds of body, known countries, typos and
     other forms of the index's words are not what the evidence lacks; "dashboards" is."""
