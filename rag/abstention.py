@@ -38,7 +38,7 @@ from index.settings import Settings
 from index.store import IndexStore
 from rag.glossary import KINDS, OFFICES, is_kind
 from rag.intent import COUNTRY_NAMES
-from rag.query import YEAR, Query, Vocabulary, asking_and_scene
+from rag.query import HINDRANCE_QUESTION, YEAR, Query, Vocabulary, asking_and_scene
 
 if TYPE_CHECKING:
     from rag.extractive import ScoredSentence
@@ -228,13 +228,16 @@ class AbstentionRules:
 
     def uncovered_words(self, question: str) -> list[str]:
         """The words of the part of a question that asks which no passage uses, as written: not a stop word
-        ("we", "much"), a word by which it asks or what it asks for, one said of its subject ("becomes
-        bewildering", "typically") or the kind of an example it gives ("a crisis like COVID-19"), a kind of
+        ("we", "much"), a word by which it asks or what it asks for ("undermine" asks what stands in the way), one
+        said of its subject ("becomes bewildering", "typically") or the kind of an example it gives ("a crisis like
+        COVID-19"), a kind of
         body or role ("ICB", "board"), a known country ("Spanish"), words of the publications' authors and
         titles, nor a misspelling or another form of a word of the index."""
         asking = asking_and_scene(question)[0]
         said_of = {word for match in _SAID_OF.finditer(asking) for word in match.groups() if word}
         said_of |= set(_EXEMPLIFIED.findall(asking))
+        # What stands in the way ("What undermines ...?") the evidence says in its own words ("a lack of trust").
+        said_of |= {word for match in HINDRANCE_QUESTION.finditer(asking) for word in match.group(0).split()}
         words = [word for word in _WORD.findall(asking) if word.lower() not in _STOP_WORDS and word not in said_of]
         # What a "What <thing> ...?" question asks for ("What weakness ...?", "What is the hallmark of ...?") the
         # evidence says in its own words.

@@ -24,7 +24,7 @@ from index.settings import Settings
 from index.store import IndexStore
 from rag.abstention import AbstentionEvidence, AbstentionRules
 from rag.citations import Quote, abstention
-from rag.forms import compose
+from rag.forms import BACKGROUND_PENALTY, compose
 from rag.lexical import Tokenizer
 from rag.models import Answer, RetrievedPassage
 from rag.query import Query, Vocabulary
@@ -77,11 +77,15 @@ ANAPHOR = re.compile(
     # "One favoured ..." after "The interviews contained two opposing lines of argument."
     r"|^One(?= (?:of (?:them|these|those|the two)|\w+ed|was|is|has|had|saw)\b)"
     r"|^(?:Second|Secondly|Third|Thirdly|Fourth|Fourthly),"
-    r"|^(?:According to|In|By|From|Under) (?:the same|this|that|these|those|such)\b"
+    # ("In this study, ..." names the publication quoted, not the sentence before)
+    r"|^(?:According to|In|By|From|Under) (?:the same|this(?! (?:study|paper|article|review|report)\b)|that|these"
+    r"|those|such)\b"
     r"|^(?:Even so|Even then|Nevertheless|Nonetheless|Despite (?:this|that|these|those)|In contrast|By contrast"
     r"|Conversely|Instead|Otherwise|Similarly|Likewise)\b"
     # "The review found evidence that it is potentially important ...": what "it" is, the sentence before says
     r"|^[^,.;:]{0,60}\bthat it(?!" + EXPLETIVE_IT + r")\s+(?:is|was|has|had|can|could|may|might|will|would)\b"
+    # "The authors present this as a very large challenge": a demonstrative standing alone for what was said
+    r"|^[^,.;:]{0,60}\b(?:this|these|those) (?:as|is|was|are|were)\b"
     # "The review reports evidence for it as ...": an "it" after a preposition is never a dummy
     r"|^[^,.;:]{0,60}\b(?:for|of|on|about|to|with|behind|against|from) (?:it|them)\b(?! all\b)"
 )
@@ -148,7 +152,6 @@ _APPRAISAL = re.compile(
     r"|potentially important|evidence (?:is|was|base is)|quality (?:of|rating))\b",
     re.I,
 )
-BACKGROUND_PENALTY = 0.06
 #: Background that frames a study by the gap in research it fills ("there is little evidence on how to
 #: support leaders", "it is unclear what kind of leadership is needed", "The review starts from a gap")
 #: says what is not known, not what works: a further penalty for questions asking what works.
@@ -180,6 +183,7 @@ _ON_THE_RESEARCH = re.compile(
     r"|evidence)\b"
     r"|\b(?:identif(?:y|ies|ied)|highlights?|highlighted|notes?|noted|names?|named|lists?|listed) (?:\w+ ){0,2}gaps?\b"
     r"|\b(?:knowledge|research|evidence) gaps?\b"
+    r"|\blittle (?:is|was|has been) (?:known|understood)\b|\b(?:is|was|remains?) (?:poorly|little) understood\b"
     # what the publications themselves cover, the whole sentence: "The added publications look at leadership at
     # different levels: ..."
     r"|^(?:(?:The|These|Those|Three|Two|Four|Five|Several|Some|Many|Other|Added) )+(?:\w+ )?(?:publications|papers)"

@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 #: A block of an answer while it is composed: its computed heading ("" for none) and chosen sentences.
 Block = tuple[str, list["ScoredSentence"]]
 
+#: What background (what a study starts from) gives up of its score where findings are asked for.
+BACKGROUND_PENALTY = 0.06
 #: Supporting sentences after a direct answer's first; a question of no clear intent may need more.
 SUPPORTING = 3
 GENERAL_SUPPORTING = 5
@@ -248,6 +250,14 @@ def statements_first(eligible: Sequence[ScoredSentence]) -> list[ScoredSentence]
     return close + [c for c in eligible if c not in close]
 
 
+def findings_before_background(eligible: Sequence[ScoredSentence]) -> list[ScoredSentence]:
+    """The candidates reordered as if background paid ``BACKGROUND_PENALTY``: a question of no clear intent ("How
+    do system leaders make decisions across organisations?") is answered by what studies found before what they
+    start from. Only the order changes: how well the evidence matches the question, which decides whether to
+    abstain, does not."""
+    return sorted(eligible, key=lambda c: -(c.score - BACKGROUND_PENALTY * (c.role == "background")))
+
+
 def named_first(named: frozenset[str], sentences: Sequence[ScoredSentence]) -> list[ScoredSentence]:
     """The sentences of the publications a question is about ("What did Hendry et al. recommend?", "the Basque
     experience"), then the others, each in their order: a question about a publication is answered from it,
@@ -313,6 +323,8 @@ def compose(
     gaps: list[Gap] = []
     lead = ""
     if form == "direct":
+        if intent == "general":
+            eligible = findings_before_background(eligible)
         # A question about a publication is answered from it, others only after it.
         eligible = named_first(query.asked_about, eligible)
         # A question asking for a count, a date or advice is answered first by a sentence that states one
@@ -321,7 +333,7 @@ def compose(
         typed = [
             c
             for c in [*eligible, *stating]
-            if c.typed and c.score >= floor and (not query.named or c.source_id in query.named)
+            if c.typed and c.score >= floor and (not query.asked_about or c.source_id in query.asked_about)
         ]
         first = fill(selection, typed, 1) or fill(selection, statements_first(eligible), 1)
         # What carries on from the answer finishes it, before any other supporting sentence: the sentence

@@ -2,8 +2,9 @@
 
 One ranked list leans on the publication that matches the question's words best. The pool
 takes the best passages overall, the best of each publication that ranks at all, the best
-of each comparison side's own publications, and, for what-works and how-to questions, the
-best coded records, so every publication that bears on a question can be heard.
+of each comparison side's own publications, every passage of a publication the question names
+(or of the only one of a place it names), and, for what-works and how-to questions, the best
+coded records, so every publication that bears on a question can be heard.
 """
 
 from __future__ import annotations
@@ -87,7 +88,9 @@ def candidate_pool(query: Query, scores: FusedScores, top_k: int) -> list[Retrie
         # matches best, when the question names none.
         chosen.update(dict.fromkeys(by_source.get(next(iter(by_source), ""), [])))
     for source_ids in query.places:
-        chosen.update(dict.fromkeys(best_of(source_ids)[: max(size.per_side, 3)]))
+        # A place only one publication covers ("the Basque experience") names it: all its passages may answer.
+        placed = best_of(source_ids)
+        chosen.update(dict.fromkeys(placed if len(source_ids) == 1 else placed[: max(size.per_side, 3)]))
     if size.records:
         records = [p for p in order if passages[p].record is not None]
         chosen.update(dict.fromkeys(records[: size.records]))

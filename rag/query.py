@@ -58,10 +58,11 @@ _COUNT_QUESTION = re.compile(
 _ASKS_OTHER_THAN_AMOUNT = re.compile(r"\s*(?:where|who|whom|whose|why|when)\b", re.I)
 #: Questions whose amount is a rate: stated as a share ("21%", "1 in 5", "0.8 per 1,000"), not a count.
 _RATE_QUESTION = re.compile(r"\b(?:percentages?|proportions?|rates?|ratios?|percent)\b", re.I)
-#: Questions asking what stands in the way: barriers, obstacles, problems, what hinders or goes wrong.
-_HINDRANCE_QUESTION = re.compile(
+#: Questions asking what stands in the way: barriers, obstacles, problems, what hinders, undermines or goes wrong.
+HINDRANCE_QUESTION = re.compile(
     r"\b(?:barriers?|obstacles?|hinder\w*|challenges?|difficult(?:y|ies)|problems?|pitfalls?|(?:gets?|got|stand"
-    r"|stands|stood) in the way|imped\w*|go(?:es)? wrong|went wrong|fail(?:s|ed|ing|ures?)?)\b",
+    r"|stands|stood) in the way|imped\w*|go(?:es)? wrong|went wrong|fail(?:s|ed|ing|ures?)?|undermin\w*|derail\w*"
+    r"|thwart\w*|(?:hold|holds|holding|held) back)\b",
     re.I,
 )
 #: Questions asking who paid for a piece of work.
@@ -274,7 +275,7 @@ class QueryReader:
             wants_count=asks_amount and bool(_COUNT_QUESTION.search(text)),
             wants_date=bool(_DATE_QUESTION.search(text)),
             wants_rate=asks_amount and bool(_RATE_QUESTION.search(text)),
-            wants_hindrance=bool(_HINDRANCE_QUESTION.search(text)),
+            wants_hindrance=bool(HINDRANCE_QUESTION.search(text)),
             wants_funder=bool(_FUNDER_QUESTION.search(text)),
             counted=self.stems_of(_COUNTED, text),
             referents=self.stems_of(_NOUN_PHRASE, text),

@@ -111,6 +111,8 @@ def test_a_word_no_passage_uses_that_names_no_new_subject_does_not_decline(bundl
     [
         "What helps leaders when integration becomes bewildering?",
         "What should a leader do when partnership working has stalled?",
+        # what stands in the way, the evidence says in its own words ("a lack of trust")
+        "What leader behaviours undermine integration?",
     ],
 )
 def test_what_a_question_says_of_its_subject_is_not_counted_as_uncovered(bundled: Pipeline, question: str) -> None:
@@ -250,6 +252,31 @@ def test_a_question_about_one_countrys_experience_is_answered_from_its_publicati
     question: they open the answer, not the nearer words of Scottish chief officers' reports."""
     answer = bundled.ask("What lessons does the Basque experience offer a chief executive?")
     assert answer.citations[0].source_id == "amunarriz2020"
+
+
+def test_a_question_about_the_only_publication_of_a_place_pools_all_of_it(bundled: Pipeline) -> None:
+    """The Basque chief executive's case is one publication: what its model found sits in a passage whose words
+    are far from the question's, and is quoted only when every passage of it is pooled."""
+    answer = bundled.ask("How did the Basque integrated care organisation's chief executive drive integration?")
+    assert answer.citations[0].source_id == "amunarriz2020"
+    assert any("goals of senior management" in s.text for s in answer.sentences)
+
+
+def test_a_sentence_stating_what_is_asked_opens_the_answer_only_from_the_publication_asked_about(
+    bundled: Pipeline,
+) -> None:
+    """ "The introduction frames the problem internationally." names a problem, but of another paper than the
+    first-year review of integrated care systems the question is about."""
+    answer = bundled.ask("What were the main problems in the first year of integrated care systems in England?")
+    assert answer.citations[0].source_id == "charles2018"
+
+
+def test_a_general_question_is_answered_by_findings_before_background(bundled: Pipeline) -> None:
+    """What a protocol argues leaders will need frames a study; what studies found about deciding across
+    organisations answers the question."""
+    answer = bundled.ask("How do system leaders make decisions across organisations with different accountabilities?")
+    assert answer.citations[0].role == "finding"
+    assert "little was known" not in answer.answer
 
 
 def test_a_records_context_stating_the_count_asked_for_answers_a_how_many_question(bundled: Pipeline) -> None:

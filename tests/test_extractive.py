@@ -449,7 +449,12 @@ def test_a_question_on_what_stands_in_the_way_is_answered_by_what_hindered(
 ) -> None:
     """ "What are the barriers to ...?" and "Why do boards fail?" ask what stood in the way: a sentence saying
     what hindered, was hard or was lacking states it; for a question not asking that, it earns nothing."""
-    for question in ("What are the barriers to joint working on boards?", "Why do partnership boards fail?"):
+    for question in (
+        "What are the barriers to joint working on boards?",
+        "Why do partnership boards fail?",
+        "What undermines joint working on boards?",
+        "What holds back partnership boards?",
+    ):
         asked = rag_index.pipeline.query(question)
         assert (answer_type_bonus(asked, text, TOKENIZER) == ANSWER_TYPE_BONUS) is states
     other = rag_index.pipeline.query("Who sits on partnership boards?")
@@ -526,6 +531,12 @@ def test_what_a_what_is_question_asks_for_is_a_statement_of_its_term(
         ("One favoured a single government authority.", True),
         ("One study found that trust was lacking.", False),
         ("The otherwise similar boards met monthly.", False),
+        # a demonstrative standing alone for what the sentence before says
+        ("The authors present this as a very large challenge for leaders.", True),
+        ("Leaders saw these as barriers to joint working.", True),
+        ("Leaders saw these barriers early.", False),
+        # "this study" is the publication quoted, not the sentence before
+        ("In this study, leaders were interviewed twice.", False),
     ],
 )
 def test_a_sentence_continuing_the_one_before_is_read_with_it(text: str, leans: bool) -> None:
@@ -694,6 +705,9 @@ def test_a_call_for_more_research_is_no_answer_unless_research_is_asked_about(
             False,
         ),
         ("The publications found that trust matters.", False),
+        ("It notes that little was known about the mechanisms of effective leadership.", True),
+        ("How co-leadership works in practice remains poorly understood.", True),
+        ("Little changed once the boards were known to the public.", False),
     ],
 )
 def test_a_sentence_about_the_research_itself_is_told_apart(text: str, about: bool) -> None:
