@@ -59,7 +59,9 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
             r"\b(?:what|which) (?:study )?(?:design|methods?|methodology|databases?|sample|data)\b"
             r"|\bhow (?:was|were) (?:the )?(?:study|review|data|evidence|synthesis|interviews?)\b"
             r"|\bhow many (?:participants|interviewees|people|respondents|informants|stakeholders|sites|cases)\b"
-            r"|\bwho (?:wrote|authored|funded|published)\b|\bwhen was (?:it|the \w+) published\b|\bauthors?\b"
+            r"|\bwho (?:wrote|authored|funded|published)\b|\bwhen was (?:it|the \w+) published\b"
+            # who the authors are, not what they mean by a term
+            r"|\bauthors?\b(?! (?:mean|means|meant) by\b)"
             r"|\blimitations?\b",
             re.I,
         ),
@@ -103,7 +105,7 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
         "definition",
         re.compile(
             # "What are Ontario Health Teams?", not "What are the risks of relying on one charismatic leader?"
-            r"^\s*(?:what|who) (?:is|are|was|were) (?:an? |the )?[\w'-]+(?: [\w'-]+){0,4}\??$|\bdefin|\bmeant by\b"
+            r"^\s*(?:what|who) (?:is|are|was|were) (?:an? |the )?[\w'-]+(?: [\w'-]+){0,4}\??$|\bdefin|\bmean[st]? by\b"
             r"|\bmeaning of\b"
             r"|^\s*what (?:does|do) [\w'‘’\"“” -]{1,60} mean\??$"
             r"|\bunfamiliar\b|\bwhat (?:is|was) the '?[\w -]+'? (?:approach|model|framework|programme)\b",

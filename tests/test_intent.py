@@ -101,6 +101,7 @@ DUTCH = ["nies2021"]
         ("Where was the study set?", "factoid"),
         ("What is system leadership?", "definition"),
         ("What is meant by working with power?", "definition"),
+        ("What do the authors mean by 'working with power'?", "definition"),  # not who the authors are
         ("Define clarifying complexity.", "definition"),
         ("What methods did the review use?", "methods"),
         ("Which databases were searched?", "methods"),
