@@ -279,6 +279,16 @@ def test_a_general_question_is_answered_by_findings_before_background(bundled: P
     assert "little was known" not in answer.answer
 
 
+def test_an_evidence_strength_question_asking_how_many_is_answered_first_by_a_count(bundled: Pipeline) -> None:
+    """ "How many studies support ...?" asks how strong the evidence is by a count: the sentence that states one
+    ("Two studies without control groups suggested ...") opens the findings, before appraisals without one."""
+    answer = bundled.ask(
+        "How many studies support the claim that clinical leadership improves integrated primary care?"
+    )
+    assert answer.form == "evidence_strength"
+    assert answer.sentences[0].text.startswith("Two studies")
+
+
 def test_a_records_context_stating_the_count_asked_for_answers_a_how_many_question(bundled: Pipeline) -> None:
     """A record's context frames findings and is no answer outside "In what circumstances", unless it states
     what a direct question asks for and nothing else does."""
