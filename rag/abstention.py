@@ -78,7 +78,10 @@ _WHICH = re.compile(rf"^\s*which\s+{_BEFORE_VERB}", re.I)
 _NOTE_WORDING = "not covered by this evidence base; not summarised here; the summarised text does not include or state"
 #: Verbs by which a question asks what a publication reported ("What did Waring et al. conclude?"): no
 #: subject of their own.
-_REPORTING = "conclude concluded conclusions report reported reports show showed shows argue argued argues"
+_REPORTING = (
+    "conclude concluded conclusions report reported reports show showed shows argue argued argues identify identified"
+    " identifies find found finds"
+)
 #: Words by which a question calls a publication it names ("Kjellberg et al.'s study").
 _PUBLICATION = "study studies paper article report review publication work"
 #: Leading findings of the publication asked about, checked against its scope notes.
@@ -207,6 +210,8 @@ class AbstentionRules:
         # without them ("Why does leading integrated care take time?") is about those words.
         if len(asked - self._bibliographic) >= 2:
             asked -= self._bibliographic
+        # "Which components did Sims et al. identify?" asks for components, however the review came by them.
+        asked = asked - self._reporting or asked
         if asked <= self._reporting | self.titles_of(query.named):
             # "What did Knight et al. report?" asks what they found, and names nothing of it; "What does
             # Kjellberg et al.'s study say about collaborative advantage?" names its title's topic, which

@@ -48,7 +48,8 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
         "comparison",
         re.compile(
             r"\bcompar|\bversus\b|\bvs\.?\s|\bdiffer(?:s|ed|ence|ences)?\b|\bdifferent (?:from|to|than)\b|\bsimilar"
-            r"|\bcontrast|\bagree\b|\bboth\b"
+            # "both X and Y", not "a manager across both"
+            r"|\bcontrast|\bagree\b|\bboth\b(?=[^?]*\band\b)"
             r"|\beach (?:organi[sz]e|do|say|find|describe|approach|handle)|\bwhereas\b",
             re.I,
         ),

@@ -254,6 +254,17 @@ def test_a_question_about_one_countrys_experience_is_answered_from_its_publicati
     assert answer.citations[0].source_id == "amunarriz2020"
 
 
+@pytest.mark.parametrize(
+    "question", ["Which components did Sims et al. identify?", "Which mechanisms did Middleton et al. identify?"]
+)
+def test_how_a_publication_came_by_what_is_asked_is_no_word_its_notes_can_lack(
+    bundled: Pipeline, question: str
+) -> None:
+    """ "identify" asks how the review came by its components, not what they are: a scope note sharing that word
+    ("the behaviours identified are not summarised") does not outweigh the findings that name the components."""
+    assert not bundled.ask(question).abstained
+
+
 def test_a_question_about_the_only_publication_of_a_place_pools_all_of_it(bundled: Pipeline) -> None:
     """The Basque chief executive's case is one publication: what its model found sits in a passage whose words
     are far from the question's, and is quoted only when every passage of it is pooled."""
