@@ -144,6 +144,8 @@ _HINDRANCE = re.compile(
 )
 #: "Who funded ...?" is answered by a sentence naming who paid for the work.
 _FUNDING = re.compile(r"\b(?:funded|paid for|commissioned|sponsored) by\b|\bfunding\b|\bgrants?\b", re.I)
+#: "Who wrote ...?" is answered by a sentence naming who wrote the work.
+_AUTHORS = re.compile(r"\b(?:the authors (?:are|were)|(?:written|authored) by|the (?:lead|first) author)\b", re.I)
 #: Evidence-strength questions ask how far the evidence can be trusted: sentences that appraise it
 #: ("thin", "limited", "tentative", "no control groups", "high-quality studies are rare") state that.
 _APPRAISAL = re.compile(
@@ -361,6 +363,7 @@ def answer_type_bonus(query: Query, text: str, tokenizer: Tokenizer) -> float:
         or (query.intent.intent == "how_to" and _ADVICE.search(text))
         or (query.wants_hindrance and _HINDRANCE.search(text))
         or (query.wants_funder and _FUNDING.search(text))
+        or (query.wants_authors and _AUTHORS.search(text))
         or any(statement_of(term).search(text) for term in (query.term, *query.term_forms) if term)
         or (query.intent.intent == "evidence_strength" and _APPRAISAL.search(text))
     )

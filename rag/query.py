@@ -71,6 +71,12 @@ _FUNDER_QUESTION = re.compile(
     r"|\bfund(?:er|ers|ing body|ing bodies|ing source|ing sources)\b",
     re.I,
 )
+#: Questions asking who wrote a piece of work.
+_AUTHOR_QUESTION = re.compile(
+    r"\bwho (?:wrote|authored|are the authors|were the authors|is the author|was the author)\b"
+    r"|\b(?:what|which) (?:are|were) the (?:names of the )?authors\b",
+    re.I,
+)
 #: What a "How many ...?" question counts: its words up to the verb ("How many human cases were ...?"
 #: counts human cases, "the number of studies included" studies).
 _COUNTED = re.compile(
@@ -162,6 +168,8 @@ class Query:
     wants_date: bool
     #: Whether it asks who paid for the work ("Who funded the synthesis?").
     wants_funder: bool = False
+    #: Whether it asks who wrote the work ("Who wrote the realist review ...?").
+    wants_authors: bool = False
     #: Whether it asks what stands in the way ("What are the barriers to ...?", "Why do pilots fail?").
     wants_hindrance: bool = False
     #: Whether the amount asked for is a rate ("What is the case fatality rate?"): a bare count is none.
@@ -277,6 +285,7 @@ class QueryReader:
             wants_rate=asks_amount and bool(_RATE_QUESTION.search(text)),
             wants_hindrance=bool(HINDRANCE_QUESTION.search(text)),
             wants_funder=bool(_FUNDER_QUESTION.search(text)),
+            wants_authors=bool(_AUTHOR_QUESTION.search(text)),
             counted=self.stems_of(_COUNTED, text),
             referents=self.stems_of(_NOUN_PHRASE, text),
             listed=list_size(text),

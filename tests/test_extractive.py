@@ -398,6 +398,7 @@ WHEN = ("When did the boards first meet?", "What was the result when the boards 
 RATE = ("What was the survey's response rate?", "What did the survey find?")
 MEAN = ("What was the mean time from referral to the first visit?", "What happened after referral?")
 FUNDED = ("Who funded the survey?", "What did the survey find?")
+WROTE = ("Who wrote the survey report?", "What did the survey find?")
 
 
 @pytest.mark.parametrize(
@@ -419,6 +420,8 @@ FUNDED = ("Who funded the survey?", "What did the survey find?")
         (FUNDED, "The survey was funded by the regional health board.", True),
         (FUNDED, "Funding came from a charitable grant.", True),
         (FUNDED, "The survey went to 785 people.", False),
+        (WROTE, "The authors are Alex Baylis and Allison Trimble.", True),
+        (WROTE, "The report is titled 'Leading across health and social care'.", False),
         (WHEN, "The boards first met in 2019.", True),
         (WHEN, "The boards first met in the 1990s.", True),
         (WHEN, "The boards first met 10 days after the merger.", True),  # a time counted from an event
