@@ -26,6 +26,7 @@ from __future__ import annotations
 import functools
 import re
 import string
+import unicodedata
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -76,11 +77,13 @@ _FOCUS = re.compile(
 _WHICH = re.compile(rf"^\s*which\s+{_BEFORE_VERB}", re.I)
 #: How scope notes say that something is missing ("... is not covered by this evidence base").
 _NOTE_WORDING = "not covered by this evidence base; not summarised here; the summarised text does not include or state"
+#: The end of a scope note that says what the evidence holds after all: ", so only its name is recorded".
+_WHAT_IT_HOLDS = re.compile(r"[,;]\s*(?:so|but|and)?\s*only\b.*$", re.I | re.S)
 #: Verbs by which a question asks what a publication reported ("What did Waring et al. conclude?"): no
 #: subject of their own.
 _REPORTING = (
     "conclude concluded conclusions report reported reports show showed shows argue argued argues identify identified"
-    " identifies find found finds"
+    " identifies find found finds describe described describes explain explains explained say says said"
 )
 #: Words by which a question calls a publication it names ("Kjellberg et al.'s study").
 _PUBLICATION = "study studies paper article report review publication work"
@@ -93,7 +96,9 @@ MONEY_DEPTH = 10
 MISSPELT_LENGTH = 6
 #: Words that name nothing ("we", "our", "much", "someone"): never what a question is about.
 _STOP_WORDS = frozenset(STOPWORDS_EN_PLUS) | {
-    *("much", "many", "per", "someone", "anyone", "everyone", "something", "anything", "besides", "whether", "upon")
+    *("much", "many", "per", "someone", "anyone", "everyone", "something", "anything", "besides", "whether", "upon"),
+    *("somebody", "anybody", "nobody", "nothing", "everything", "else", "elsewhere", "anywhere", "somewhere"),
+    *("everywhere", "actually", "really"),
 }
 #: What a "What is the <thing> of ...?" question asks for ("the hallmark of", "the pitfalls of"): the kind of
 #: answer, which the evidence states in its own words.
@@ -210,8 +215,9 @@ class AbstentionRules:
         # without them ("Why does leading integrated care take time?") is about those words.
         if len(asked - self._bibliographic) >= 2:
             asked -= self._bibliographic
-        # "Which components did Sims et al. identify?" asks for components, however the review came by them.
-        asked = asked - self._reporting or asked
+        # "Which components did Sims et al. identify?" asks for components, however the review came by them, and
+        # "What does the SCIE paper say ...?" what it says, whatever the publication is called.
+        asked = asked - self._reporting - self._publication or asked
         if asked <= self._reporting | self.titles_of(query.named):
             # "What did Knight et al. report?" asks what they found, and names nothing of it; "What does
             # Kjellberg et al.'s study say about collaborative advantage?" names its title's topic, which
@@ -343,8 +349,10 @@ class AbstentionRules:
 
     def note_tokens(self, note: ScoredSentence) -> set[str]:
         """Word stems of a scope note without those that make it one ("not covered by this evidence base"):
-        they say that something is missing, not what, and would match any question about evidence."""
-        return self.tokens(note.quote.text) - self._note_words
+        they say that something is missing, not what, and would match any question about evidence; nor
+        those of what it says the evidence does hold ("..., so only its name and place in the framework are
+        recorded")."""
+        return self.tokens(_WHAT_IT_HOLDS.sub("", note.quote.text)) - self._note_words
 
     def tokens(self, text: str) -> set[str]:
         """Word stems of a text."""
@@ -377,8 +385,11 @@ class AbstentionRules:
     def misspells_known(self, word: str) -> bool:
         """Whether an unknown word of ``MISSPELT_LENGTH`` letters or more is a word of the index with one
         letter wrong, swapped, or missing or extra inside it ("Influenze", "Bacilius", "Scotand"): a typo,
-        not a name the index lacks. A letter more or less at the end makes another word ("Australian")."""
+        not a name the index lacks. A letter more or less at the end makes another word ("Australian"). A word
+        of any length written without the accents of a word of the index ("Szucs" for "Szücs") is that word."""
         word = word.lower()
+        if without_accents(word) in self._unaccented:
+            return True
         if len(word) < MISSPELT_LENGTH:
             return False
         splits = [(word[:i], word[i:]) for i in range(1, len(word))]
@@ -404,9 +415,19 @@ class AbstentionRules:
         return frozenset(word for text in self._texts for word in re.findall(r"[^\W\d_]+", text.lower()))
 
     @functools.cached_property
+    def _unaccented(self) -> frozenset[str]:
+        """The index's words with accents, as written without them ("szucs", "slaintecare")."""
+        return frozenset(without_accents(word) for word in self._index_words if not word.isascii())
+
+    @functools.cached_property
     def _words(self) -> frozenset[str]:
         """The lower-case words of the index's passages long enough to be taken for misspelt."""
         return frozenset(word for word in self._index_words if len(word) >= MISSPELT_LENGTH - 1)
+
+
+def without_accents(word: str) -> str:
+    """A word with its accents dropped: "Szücs" -> "Szucs"."""
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
 
 
 def decides(evidence: AbstentionEvidence, settings: Settings) -> bool:

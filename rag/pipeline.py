@@ -48,7 +48,7 @@ class Pipeline:
         self.vocabulary = Vocabulary([p.text for p in store.passages], self.bm25.tokenizer, self.bm25.abbreviations)
         # The retriever's matcher: a question names the publications its passages are boosted for.
         self.reader = QueryReader(store.passages, embedder, self.vocabulary, self.retriever.sources)
-        self.extractive = ExtractiveAnswerer(store, settings, self.vocabulary, embedder.embed_query)
+        self.extractive = ExtractiveAnswerer(store, settings, self.vocabulary, self.reader.vector)
         self.answerer: Answerer = self.extractive
         if settings.answerer != "extractive":
             from rag.llm import LLMAnswerer

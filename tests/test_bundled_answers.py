@@ -265,6 +265,28 @@ def test_how_a_publication_came_by_what_is_asked_is_no_word_its_notes_can_lack(
     assert not bundled.ask(question).abstained
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        # the scene counts at its weight in the question's vector, with or without the word left out
+        "Scotland gets held up as the model for integration. Has it actually narrowed health inequalities?",
+        "Our health and wellbeing board is split between creating one body to run health and social care for older"
+        " people or sticking with partnership agreements between organisations. Has that debate come up anywhere"
+        " else?",
+        # a name written without its accents ("Szücs")
+        "What theoretical lens did Kjellberg and Szucs use to study trust, and how many people did they interview?",
+        # "paper" and "describe" name no detail a note can lack; "framework" is in what a note says is recorded
+        "What does the SCIE paper for the NHS Leadership Academy say ICS leaders actually need to be good at?",
+        "I need to explain 'systems leadership' to our new non-execs in plain English. How do these sources"
+        " describe it?",
+        "Does the Sims framework include anything about dealing with power?",
+    ],
+)
+def test_answerable_questions_in_everyday_words_are_answered(bundled: Pipeline, question: str) -> None:
+    """Questions the corpus answers, asked as users ask them, decline on none of the abstention rules."""
+    assert not bundled.ask(question).abstained
+
+
 def test_a_question_about_the_only_publication_of_a_place_pools_all_of_it(bundled: Pipeline) -> None:
     """The Basque chief executive's case is one publication: what its model found sits in a passage whose words
     are far from the question's, and is quoted only when every passage of it is pooled."""
