@@ -75,6 +75,8 @@ _FOCUS = re.compile(
 )
 #: A "Which <things> ...?" question: the last word before its verb is the kind of thing whose names it asks for.
 _WHICH = re.compile(rf"^\s*which\s+{_BEFORE_VERB}", re.I)
+#: A scope note's words for a number it lacks: "the number of participants", "numbers and search methods".
+_NUMBER_MISSING = re.compile(r"\b(?:the )?numbers? of\b|\bnumbers and\b|\bhow many\b", re.I)
 #: How scope notes say that something is missing ("... is not covered by this evidence base").
 _NOTE_WORDING = "not covered by this evidence base; not summarised here; the summarised text does not include or state"
 #: The end of a scope note that says what the evidence holds after all: ", so only its name is recorded".
@@ -334,12 +336,25 @@ class AbstentionRules:
         found = {t for finding, tokens in leading if finding.typed or not query.wants_count for t in tokens}
         if focus and not focus & found and any(focus <= tokens for _, tokens in noted):
             return True
+        # "How many chief officers took part ...?": a note that a number is not given ("the number of participants in
+        # baylis2018"), and no leading finding stating one, means the count asked for is not in the evidence.
+        if (
+            query.wants_count
+            and not any(finding.typed for finding, _ in leading)
+            and any(_NUMBER_MISSING.search(note.quote.text) for note, _ in noted)
+        ):
+            return True
         # "Which three ICSs did ... study?" asks for their names: a note that the names are not given declines it.
         which = _WHICH.match(query.text)
         if not which:
             return False
-        head = re.escape(which.group(1).split()[-1].rstrip("s"))
-        names_missing = re.compile(rf"\bnames? of (?:the |its |their )?(?:[\w'’-]+ ){{0,3}}{head}s?\b", re.I)
+        # ... under its short form too: "the names of the eight ICSs" for "Which eight integrated care systems ...?"
+        asked_for = which.group(1).split()
+        forms = {asked_for[-1]}.union(
+            *(self.vocabulary.abbreviations.short_forms(" ".join(asked_for[i:])) for i in range(len(asked_for)))
+        )
+        head = "|".join(sorted(re.escape(form.rstrip("s")) for form in forms))
+        names_missing = re.compile(rf"\bnames? of (?:the |its |their )?(?:[\w'’-]+ ){{0,3}}(?:{head})s?\b", re.I)
         return any(names_missing.search(note.quote.text) for note, _ in noted)
 
     def focus(self, question: str) -> set[str]:

@@ -287,6 +287,19 @@ def test_answerable_questions_in_everyday_words_are_answered(bundled: Pipeline, 
     assert not bundled.ask(question).abstained
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        # the note says "the names of the eight ICSs are not summarised here": the short form of what is asked for
+        "Which eight integrated care systems did The King's Fund follow in its review of the first year of ICSs?",
+        # a note elsewhere says "the number of participants in ... baylis2018" is not stated, and none is given
+        "How many chief officers took part in The King's Fund's work with Scotland's integration authorities?",
+    ],
+)
+def test_a_detail_the_publications_notes_say_is_missing_is_declined(bundled: Pipeline, question: str) -> None:
+    assert bundled.ask(question).abstained
+
+
 def test_a_question_about_the_only_publication_of_a_place_pools_all_of_it(bundled: Pipeline) -> None:
     """The Basque chief executive's case is one publication: what its model found sits in a passage whose words
     are far from the question's, and is quoted only when every passage of it is pooled."""
