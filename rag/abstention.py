@@ -9,6 +9,8 @@ An answer needs a finding that addresses the question. The answerer declines whe
   least ``uncovered_gain``, to the best sentence the evidence holds, so those words carried what
   the evidence lacks. A word the index lacks but whose meaning it has ("doctors" beside
   "physicians"), or one that sets no subject ("bewildering"), moves the question hardly at all;
+* half or more of the words naming what the question asks about (two or more) are words no passage uses:
+  it is mostly about what the index lacks ("minimum unit pricing for alcohol");
 * the question asks for an amount of money and no leading sentence states one;
 * the publication asked about (the one the question names, else the one of the best finding)
   says it lacks the detail: one of its scope notes shares more of the question's words than
@@ -94,6 +96,9 @@ LEADING = 8
 #: Findings whose words a best-ranked passage's note must name for it to decline, and money's depth.
 KEYWORD_LEADING = 3
 MONEY_DEPTH = 10
+#: Share of the words naming what a question asks about that, when no passage uses them, leave it about what the
+#: index lacks: half.
+UNCOVERED_MAJORITY = 0.5
 #: Letters from which an unknown name one edit from a known word is taken for its misspelling.
 MISSPELT_LENGTH = 6
 #: Words that name nothing ("we", "our", "much", "someone"): never what a question is about.
@@ -140,6 +145,11 @@ class AbstentionEvidence(Record):
         0.0,
         description="How much nearer the best sentence the question comes without the words no passage uses "
         "(0: it has none, names a publication, or compares).",
+    )
+    mostly_uncovered: bool = Field(
+        False,
+        description="Half or more of the words naming what it asks about, two or more, are words no passage uses "
+        "(False when it names a publication, or compares).",
     )
     comparison: bool = Field(description="The question is a comparison (declined by side, not whole).")
     stated_by_named: bool = Field(
@@ -228,6 +238,10 @@ class AbstentionRules:
         # Each note and leading finding tokenised once, for both rules that read them.
         noted = [(note, self.note_tokens(note)) for note in notes]
         leading = [(finding, self.tokens(finding.quote.text)) for finding in findings[:LEADING]]
+        # A question naming a publication, or comparing, is about what the evidence holds on it: the other rules
+        # read it.
+        about_the_evidence = comparison or bool(query.named)
+        uncovered = [] if about_the_evidence else self.uncovered_words(query.text)
         return AbstentionEvidence(
             best_score=eligible[0].score,
             note_margin=self._note_margin(asked, noted, leading),
@@ -236,7 +250,8 @@ class AbstentionRules:
             note_names_gap=self._note_names_gap(query, asked, noted, findings, leading),
             comparison=comparison,
             stated_by_named=self._stated_by_named(query, findings, asked),
-            uncovered_gain=0.0 if comparison or query.named else self.uncovered_gain(query, eligible),
+            uncovered_gain=0.0 if about_the_evidence else self.uncovered_gain(query, eligible, uncovered),
+            mostly_uncovered=not about_the_evidence and self.mostly_uncovered(query.text, uncovered),
         )
 
     def uncovered_words(self, question: str) -> list[str]:
@@ -247,11 +262,7 @@ class AbstentionRules:
         body or role ("ICB", "board"), a known country ("Spanish"), words of the publications' authors and
         titles, nor a misspelling or another form of a word of the index."""
         asking = asking_and_scene(question)[0]
-        said_of = {word for match in _SAID_OF.finditer(asking) for word in match.groups() if word}
-        said_of |= set(_EXEMPLIFIED.findall(asking))
-        # What stands in the way ("What undermines ...?") the evidence says in its own words ("a lack of trust").
-        said_of |= {word for match in HINDRANCE_QUESTION.finditer(asking) for word in match.group(0).split()}
-        words = [word for word in _WORD.findall(asking) if word.lower() not in _STOP_WORDS and word not in said_of]
+        words = self.subject_words(asking)
         # What a "What <thing> ...?" question asks for ("What weakness ...?", "What is the hallmark of ...?") the
         # evidence says in its own words.
         thing = _THING_OF.match(asking)
@@ -268,10 +279,31 @@ class AbstentionRules:
             and not self.forms_known(word)
         ]
 
-    def uncovered_gain(self, query: Query, eligible: Sequence[ScoredSentence]) -> float:
+    def subject_words(self, asking: str) -> list[str]:
+        """The words of the sentences that ask that may name their subject, as written: not a stop word, a word
+        by which they ask ("what", "how"), one said of the subject ("becomes bewildering", "typically"), the kind
+        of an example they give ("a crisis like COVID-19"), nor a word asking what stands in the way ("What
+        undermines ...?"), which the evidence says in its own words ("a lack of trust")."""
+        said_of = {word for match in _SAID_OF.finditer(asking) for word in match.groups() if word}
+        said_of |= set(_EXEMPLIFIED.findall(asking))
+        said_of |= {word for match in HINDRANCE_QUESTION.finditer(asking) for word in match.group(0).split()}
+        words = [word for word in _WORD.findall(asking) if word.lower() not in _STOP_WORDS and word not in said_of]
+        return [
+            word
+            for word, stems in zip(words, self.vocabulary.tokenizer(words), strict=True)
+            if stems and not set(stems) <= self.vocabulary.question_words
+        ]
+
+    def mostly_uncovered(self, question: str, uncovered: Sequence[str]) -> bool:
+        """Whether at least ``UNCOVERED_MAJORITY`` of the words naming what a question asks about, and two or
+        more, are words no passage uses ("Has minimum unit pricing for alcohol reduced alcohol-related deaths?"):
+        left out, they leave too little of the question for its nearness to the evidence to say anything."""
+        subject = self.subject_words(asking_and_scene(question)[0])
+        return len(uncovered) >= 2 and len(uncovered) >= UNCOVERED_MAJORITY * len(subject)
+
+    def uncovered_gain(self, query: Query, eligible: Sequence[ScoredSentence], uncovered: Sequence[str]) -> float:
         """How much nearer the best sentence of the roles asked for the question comes without the words no
         passage uses: what those words add to its meaning, the evidence does not hold."""
-        uncovered = self.uncovered_words(query.text)
         if not uncovered or not eligible:
             return 0.0
         pattern = re.compile(r"(?<![\w'’-])(?:" + "|".join(map(re.escape, set(uncovered))) + r")(?![\w'’-])")
@@ -450,7 +482,7 @@ def decides(evidence: AbstentionEvidence, settings: Settings) -> bool:
     # "When was Sims et al. published?" reads its answer in publication details, far in wording from the
     # question: a date, or a method, stated by the publication it names addresses it, however low its match.
     low = evidence.best_score < settings.abstain_threshold and not evidence.stated_by_named
-    if low or evidence.unknown_name or evidence.money_missing:
+    if low or evidence.unknown_name or evidence.money_missing or evidence.mostly_uncovered:
         return True
     if evidence.comparison:
         return False

@@ -90,6 +90,27 @@ def test_a_question_about_a_subject_no_passage_mentions_is_declined(bundled: Pip
 
 
 @pytest.mark.parametrize(
+    ("question", "mostly"),
+    [
+        ("Has minimum unit pricing for alcohol reduced alcohol-related deaths in Scotland?", True),
+        ("What does the evidence say about carers' allowance and unpaid carers' wellbeing?", True),
+        ("How should leaders handle turf wars between professions?", False),  # two of five
+        ("What do the studies say about leaders who micromanage?", False),  # one word alone
+    ],
+)
+def test_a_question_mostly_in_words_no_passage_uses_is_declined(bundled: Pipeline, question: str, mostly: bool) -> None:
+    """Left out, words carrying most of what a question asks about leave too little of it to come nearer the
+    evidence: "Has ... for ... reduced ...-related in Scotland?" is no nearer anything. Half of its subject words,
+    two or more, decline it whatever the gain."""
+    query = bundled.query(question)
+    evidence = bundled.extractive.abstention_evidence(query, bundled.pool(query))
+    assert evidence.mostly_uncovered is mostly
+    if mostly:
+        assert evidence.uncovered_gain < bundled.settings.uncovered_gain  # no other rule declines it
+        assert bundled.ask(question).abstained
+
+
+@pytest.mark.parametrize(
     "question",
     [
         "How can doctors in our system make the integration strategy better?",
