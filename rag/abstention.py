@@ -255,12 +255,10 @@ class AbstentionRules:
         )
 
     def uncovered_words(self, question: str) -> list[str]:
-        """The words of the part of a question that asks which no passage uses, as written: not a stop word
-        ("we", "much"), a word by which it asks or what it asks for ("undermine" asks what stands in the way), one
-        said of its subject ("becomes bewildering", "typically") or the kind of an example it gives ("a crisis like
-        COVID-19"), a kind of
-        body or role ("ICB", "board"), a known country ("Spanish"), words of the publications' authors and
-        titles, nor a misspelling or another form of a word of the index."""
+        """The subject words (:meth:`subject_words`) of the part of a question that asks which no passage uses, as
+        written: not what it asks for ("What weakness ...?"), a kind of body or role ("ICB", "board"), a known
+        country ("Spanish"), words of the publications' authors and titles, nor a misspelling or another form of a
+        word of the index."""
         asking = asking_and_scene(question)[0]
         words = self.subject_words(asking)
         # What a "What <thing> ...?" question asks for ("What weakness ...?", "What is the hallmark of ...?") the
