@@ -57,7 +57,7 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
     (
         "methods",
         re.compile(
-            r"\b(?:what|which) (?:study )?(?:design|methods?|methodology|databases?|sample|data)\b"
+            r"\b(?:what|which) (?:study )?(?:design|methods?|methodology|databases?|sample|sampling|data)\b"
             r"|\bhow (?:was|were) (?:the )?(?:study|review|data|evidence|synthesis|interviews?)\b"
             r"|\bhow many (?:participants|interviewees|people|respondents|informants|stakeholders|sites|cases)\b"
             r"|\bwho (?:wrote|authored|funded|published)\b|\bwhen was (?:it|the \w+) published\b"

@@ -102,6 +102,7 @@ DUTCH = ["nies2021"]
         ("What is system leadership?", "definition"),
         ("What is meant by working with power?", "definition"),
         ("What do the authors mean by 'working with power'?", "definition"),  # not who the authors are
+        ("What sampling strategy did Curry et al. use in their case study?", "methods"),
         ("What do both Sims et al. and Knight et al. say about trust?", "comparison"),
         ("What does the research say about sharing a single manager across both?", "general"),  # no sides
         ("Define clarifying complexity.", "definition"),
