@@ -41,7 +41,7 @@ from index.settings import Settings
 from index.store import IndexStore
 from rag.glossary import KINDS, OFFICES, is_kind
 from rag.intent import COUNTRY_NAMES
-from rag.query import HINDRANCE_QUESTION, YEAR, Query, Vocabulary, asking_and_scene
+from rag.query import ASKS_THE_RESEARCH, HINDRANCE_QUESTION, YEAR, Query, Vocabulary, asking_and_scene
 
 if TYPE_CHECKING:
     from rag.extractive import ScoredSentence
@@ -78,11 +78,14 @@ _FOCUS = re.compile(
 #: A "Which <things> ...?" question: the last word before its verb is the kind of thing whose names it asks for.
 _WHICH = re.compile(rf"^\s*which\s+{_BEFORE_VERB}", re.I)
 #: A scope note's words for a number it lacks: "the number of participants", "numbers and search methods".
-_NUMBER_MISSING = re.compile(r"\b(?:the )?numbers? of\b|\bnumbers and\b|\bhow many\b", re.I)
+_NUMBER_MISSING = re.compile(r"(?<!\ba )\bnumbers?\s+(?:of|and)\b|\bhow many\b", re.I)
 #: How scope notes say that something is missing ("... is not covered by this evidence base").
 _NOTE_WORDING = "not covered by this evidence base; not summarised here; the summarised text does not include or state"
 #: The end of a scope note that says what the evidence holds after all: ", so only its name is recorded".
-_WHAT_IT_HOLDS = re.compile(r"[,;]\s*(?:so|but|and)?\s*only\b.*$", re.I | re.S)
+_WHAT_IT_HOLDS = re.compile(
+    r"[,;]\s*(?:so|but|and)?\s*only\b[^,;]*\b(?:is|are|was|were)\s+(?:recorded|given|kept|included|noted)\b.*$",
+    re.I | re.S,
+)
 #: Verbs by which a question asks what a publication reported ("What did Waring et al. conclude?"): no
 #: subject of their own.
 _REPORTING = (
@@ -241,7 +244,8 @@ class AbstentionRules:
         # A question naming a publication, or comparing, is about what the evidence holds on it: the other rules
         # read it.
         about_the_evidence = comparison or bool(query.named)
-        uncovered = [] if about_the_evidence else self.uncovered_words(query.text)
+        subject = self.subject_words(asking_and_scene(query.text)[0])
+        uncovered = [] if about_the_evidence else self.uncovered_words(query.text, subject)
         return AbstentionEvidence(
             best_score=eligible[0].score,
             note_margin=self._note_margin(asked, noted, leading),
@@ -251,16 +255,16 @@ class AbstentionRules:
             comparison=comparison,
             stated_by_named=self._stated_by_named(query, findings, asked),
             uncovered_gain=0.0 if about_the_evidence else self.uncovered_gain(query, eligible, uncovered),
-            mostly_uncovered=not about_the_evidence and self.mostly_uncovered(query.text, uncovered),
+            mostly_uncovered=not about_the_evidence and mostly_uncovered(subject, uncovered),
         )
 
-    def uncovered_words(self, question: str) -> list[str]:
+    def uncovered_words(self, question: str, subject: Sequence[str] | None = None) -> list[str]:
         """The subject words (:meth:`subject_words`) of the part of a question that asks which no passage uses, as
         written: not what it asks for ("What weakness ...?"), a kind of body or role ("ICB", "board"), a known
         country ("Spanish"), words of the publications' authors and titles, nor a misspelling or another form of a
-        word of the index."""
+        word of the index. ``subject``: the subject words, when already read."""
         asking = asking_and_scene(question)[0]
-        words = self.subject_words(asking)
+        words = self.subject_words(asking) if subject is None else subject
         # What a "What <thing> ...?" question asks for ("What weakness ...?", "What is the hallmark of ...?") the
         # evidence says in its own words.
         thing = _THING_OF.match(asking)
@@ -281,7 +285,9 @@ class AbstentionRules:
         """The words of the sentences that ask that may name their subject, as written: not a stop word, a word
         by which they ask ("what", "how"), one said of the subject ("becomes bewildering", "typically"), the kind
         of an example they give ("a crisis like COVID-19"), nor a word asking what stands in the way ("What
-        undermines ...?"), which the evidence says in its own words ("a lack of trust")."""
+        undermines ...?"), which the evidence says in its own words ("a lack of trust"), nor the words by which
+        they ask the research ("What does the evidence say about ...?")."""
+        asking = ASKS_THE_RESEARCH.sub(" ", asking)
         said_of = {word for match in _SAID_OF.finditer(asking) for word in match.groups() if word}
         said_of |= set(_EXEMPLIFIED.findall(asking))
         said_of |= {word for match in HINDRANCE_QUESTION.finditer(asking) for word in match.group(0).split()}
@@ -291,13 +297,6 @@ class AbstentionRules:
             for word, stems in zip(words, self.vocabulary.tokenizer(words), strict=True)
             if stems and not set(stems) <= self.vocabulary.question_words
         ]
-
-    def mostly_uncovered(self, question: str, uncovered: Sequence[str]) -> bool:
-        """Whether at least ``UNCOVERED_MAJORITY`` of the words naming what a question asks about, and two or
-        more, are words no passage uses ("Has minimum unit pricing for alcohol reduced alcohol-related deaths?"):
-        left out, they leave too little of the question for its nearness to the evidence to say anything."""
-        subject = self.subject_words(asking_and_scene(question)[0])
-        return len(uncovered) >= 2 and len(uncovered) >= UNCOVERED_MAJORITY * len(subject)
 
     def uncovered_gain(self, query: Query, eligible: Sequence[ScoredSentence], uncovered: Sequence[str]) -> float:
         """How much nearer the best sentence of the roles asked for the question comes without the words no
@@ -468,6 +467,14 @@ class AbstentionRules:
     def _words(self) -> frozenset[str]:
         """The lower-case words of the index's passages long enough to be taken for misspelt."""
         return frozenset(word for word in self._index_words if len(word) >= MISSPELT_LENGTH - 1)
+
+
+def mostly_uncovered(subject: Sequence[str], uncovered: Sequence[str]) -> bool:
+    """Whether at least ``UNCOVERED_MAJORITY`` of the distinct words naming what a question asks about, and two or
+    more, are words no passage uses ("Has minimum unit pricing for alcohol reduced alcohol-related deaths?"): left
+    out, they leave too little of the question for its nearness to the evidence to say anything."""
+    lacking = {word.lower() for word in uncovered}
+    return len(lacking) >= 2 and len(lacking) >= UNCOVERED_MAJORITY * len({word.lower() for word in subject})
 
 
 def without_accents(word: str) -> str:

@@ -78,8 +78,8 @@ ANAPHOR = re.compile(
     r"|^One(?= (?:of (?:them|these|those|the two)|\w+ed|was|is|has|had|saw)\b)"
     r"|^(?:Second|Secondly|Third|Thirdly|Fourth|Fourthly),"
     # ("In this study, ..." names the publication quoted, not the sentence before)
-    r"|^(?:According to|In|By|From|Under) (?:the same|this(?! (?:study|paper|article|review|report)\b)|that|these"
-    r"|those|such)\b"
+    r"|^(?:According to|In|By|From|Under) (?:the same|this(?! (?:study|paper|article|review|report|research|work"
+    r"|evaluation|analysis|survey|trial)\b)|that|these|those|such)\b"
     r"|^(?:Even so|Even then|Nevertheless|Nonetheless|Despite (?:this|that|these|those)|In contrast|By contrast"
     r"|Conversely|Instead|Otherwise|Similarly|Likewise)\b"
     # "The review found evidence that it is potentially important ...": what "it" is, the sentence before says
@@ -145,7 +145,9 @@ _HINDRANCE = re.compile(
 #: "Who funded ...?" is answered by a sentence naming who paid for the work.
 _FUNDING = re.compile(r"\b(?:funded|paid for|commissioned|sponsored) by\b|\bfunding\b|\bgrants?\b", re.I)
 #: "Who wrote ...?" is answered by a sentence naming who wrote the work.
-_AUTHORS = re.compile(r"\b(?:the authors (?:are|were)|(?:written|authored) by|the (?:lead|first) author)\b", re.I)
+_AUTHORS = re.compile(
+    r"\b(?:the authors (?:are|were)|(?:written|authored) by|the (?:lead|first) author (?:is|was))\s+(?-i:[A-Z])", re.I
+)
 #: Evidence-strength questions ask how far the evidence can be trusted: sentences that appraise it
 #: ("thin", "limited", "tentative", "no control groups", "high-quality studies are rare") state that.
 _APPRAISAL = re.compile(
@@ -185,7 +187,7 @@ _ON_THE_RESEARCH = re.compile(
     r"|evidence)\b"
     r"|\b(?:identif(?:y|ies|ied)|highlights?|highlighted|notes?|noted|names?|named|lists?|listed) (?:\w+ ){0,2}gaps?\b"
     r"|\b(?:knowledge|research|evidence) gaps?\b"
-    r"|\blittle (?:is|was|has been) (?:known|understood)\b|\b(?:is|was|remains?) (?:poorly|little) understood\b"
+    r"|\blittle (?:is|was|has been) known about\b"
     # what the publications themselves cover, the whole sentence: "The added publications look at leadership at
     # different levels: ..."
     r"|^(?:(?:The|These|Those|Three|Two|Four|Five|Several|Some|Many|Other|Added) )+(?:\w+ )?(?:publications|papers)"
@@ -247,6 +249,8 @@ class ScoredSentence:
     #: It is about the research itself ("There is little research on ...") and the question asks for
     #: findings, not about research: it answers nothing asked.
     on_research: bool = False
+    #: It states a count of what a "How many ...?" question counts, or a number standing alone.
+    counts: bool = False
 
     @property
     def content_score(self) -> float:
@@ -348,17 +352,20 @@ def counts_what_is_asked(query: Query, text: str, tokenizer: Tokenizer) -> bool:
     )
 
 
+def states_count(query: Query, text: str, tokenizer: Tokenizer) -> bool:
+    """Whether a sentence states a count for a "How many ...?" question: a number standing alone, not a year, a
+    reference marker or part of a name, or a number in words of what it counts ("three genotypes")."""
+    counts = _REFERENCE_MARKER.sub(" ", text)
+    return bool(_COUNT.search(counts) or counts_what_is_asked(query, counts, tokenizer))
+
+
 def answer_type_bonus(query: Query, text: str, tokenizer: Tokenizer) -> float:
     """``ANSWER_TYPE_BONUS`` when a sentence states the kind of thing asked for: a count (of what is counted),
     a date, advice, or what the term of a "What is ...?" question is."""
     counts = _REFERENCE_MARKER.sub(" ", text) if query.wants_count or query.wants_rate else text
     states = (
         (query.wants_rate and _RATE.search(counts))
-        or (
-            query.wants_count
-            and not query.wants_rate
-            and (_COUNT.search(counts) or counts_what_is_asked(query, counts, tokenizer))
-        )
+        or (query.wants_count and not query.wants_rate and states_count(query, text, tokenizer))
         or (query.wants_date and _DATE.search(text))
         or (query.intent.intent == "how_to" and _ADVICE.search(text))
         or (query.wants_hindrance and _HINDRANCE.search(text))
@@ -531,6 +538,7 @@ class ExtractiveAnswerer:
                         tokens=tokens,
                         pointed_at_by_question=pointed_at,
                         on_research=on_research,
+                        counts=query.wants_count and states_count(query, text, self.vocabulary.tokenizer),
                     )
                 )
         scored.sort(key=lambda s: -s.score)

@@ -373,20 +373,15 @@ def compose(
         findings = [c for c in eligible if c.role not in ("method", "aim", "bibliographic")]
         # "How many studies support ...?" is answered first by the sentence that counts them ("20 of these met
         # the inclusion criteria"), of whichever study states it.
-        counted = fill(
-            selection,
-            [c for c in eligible if query.wants_count and c.typed and c.score >= floor and numbers_in(c.quote.text)],
-            1,
-        )
+        counted = fill(selection, [c for c in eligible if c.counts and c.score >= floor], 1)
         # What the study set out to do or followed ("one manager's attempt to ...") bounds how far it reaches.
         aim = fill(selection, [c for c in eligible if about_one and c.role == "aim" and c.source_id in focal], 1)
-        gathered = [c for c in counted if c.role in ("method", "aim")]
+        # The count goes, with the sentences it is read with, where its own role puts it.
+        found = [] if any(c.counts and c.role in ("method", "aim") for c in counted) else counted
+        gathered = [c for c in counted if c not in found]
         blocks = [
             ("How the evidence was gathered", gathered + aim + fill(selection, methods, STRENGTH_METHODS)),
-            (
-                "What it found",
-                [c for c in counted if c not in gathered] + fill(selection, spread(findings, floor), STRENGTH_FINDINGS),
-            ),
+            ("What it found", found + fill(selection, spread(findings, floor), STRENGTH_FINDINGS)),
         ]
         blocks = [block for block in blocks if block[1]]
     if not any(chosen for _, chosen in blocks):

@@ -49,7 +49,7 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
         re.compile(
             r"\bcompar|\bversus\b|\bvs\.?\s|\bdiffer(?:s|ed|ence|ences)?\b|\bdifferent (?:from|to|than)\b|\bsimilar"
             # "both X and Y", not "a manager across both"
-            r"|\bcontrast|\bagree\b|\bboth\b(?=[^?]*\band\b)"
+            r"|\bcontrast|\bagree\b|\bboth\b(?! health and social care\b)(?=[^?]*\band\b)"
             r"|\beach (?:organi[sz]e|do|say|find|describe|approach|handle)|\bwhereas\b",
             re.I,
         ),
@@ -62,7 +62,7 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
             r"|\bhow many (?:participants|interviewees|people|respondents|informants|stakeholders|sites|cases)\b"
             r"|\bwho (?:wrote|authored|funded|published)\b|\bwhen was (?:it|the \w+) published\b"
             # who the authors are, not what they mean by a term
-            r"|\bauthors?\b(?! (?:mean|means|meant) by\b)"
+            r"|\bauthors?\b(?![^?]{0,30}\bmean[st]? by\b)"
             r"|\blimitations?\b",
             re.I,
         ),
@@ -106,7 +106,8 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
         "definition",
         re.compile(
             # "What are Ontario Health Teams?", not "What are the risks of relying on one charismatic leader?"
-            r"^\s*(?:what|who) (?:is|are|was|were) (?:an? |the )?[\w'-]+(?: [\w'-]+){0,4}\??$|\bdefin|\bmean[st]? by\b"
+            r"^\s*(?:what|who) (?:is|are|was|were) (?:an? |the )?[\w'-]+(?: [\w'-]+){0,4}\??$|\bdefin|\bmeant by\b"
+            r"|\b(?:do|does|did)\b[^?]{1,60}\bmean by\b"
             r"|\bmeaning of\b"
             r"|^\s*what (?:does|do) [\w'‘’\"“” -]{1,60} mean\??$"
             r"|\bunfamiliar\b|\bwhat (?:is|was) the '?[\w -]+'? (?:approach|model|framework|programme)\b",

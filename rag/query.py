@@ -33,7 +33,7 @@ QUESTION_WORDS = (
 #: Where a question names the research only as what it asks ("What does the evidence say about ...?",
 #: "What does the research recommend?", "What do we know about ...?"): its subject is what follows, not the
 #: research.
-_ASKS_THE_RESEARCH = re.compile(
+ASKS_THE_RESEARCH = re.compile(
     # "do English and Canadian studies", "did the New Zealand study"
     r"\b(?:does|do|did) (?:the |this |these |any )?(?:[\w-]+ (?:[\w-]+ )?(?:and [\w-]+ )?)?"
     r"(?:research|evidence|studies|study|literature|reviews?)"
@@ -62,7 +62,7 @@ _RATE_QUESTION = re.compile(r"\b(?:percentages?|proportions?|rates?|ratios?|perc
 HINDRANCE_QUESTION = re.compile(
     r"\b(?:barriers?|obstacles?|hinder\w*|challenges?|difficult(?:y|ies)|problems?|pitfalls?|(?:gets?|got|stand"
     r"|stands|stood) in the way|imped\w*|go(?:es)? wrong|went wrong|fail(?:s|ed|ing|ures?)?|undermin\w*|derail\w*"
-    r"|thwart\w*|(?:hold|holds|holding|held) back)\b",
+    r"|thwart\w*|(?:hold|holds|holding|held)\s+(?:[\w'-]+\s+){0,3}?back)\b",
     re.I,
 )
 #: Questions asking who paid for a piece of work.
@@ -73,7 +73,8 @@ _FUNDER_QUESTION = re.compile(
 )
 #: Questions asking who wrote a piece of work.
 _AUTHOR_QUESTION = re.compile(
-    r"\bwho (?:wrote|authored|are the authors|were the authors|is the author|was the author)\b"
+    r"\bwho (?:wrote|authored|are the authors|were the authors|is the (?:lead |first )?author"
+    r"|was the (?:lead |first )?author)\b"
     r"|\b(?:what|which) (?:are|were) the (?:names of the )?authors\b",
     re.I,
 )
@@ -294,7 +295,7 @@ class QueryReader:
             places=tuple(tuple(ids) for ids in self.intents.places(text)),
             of_kind=tuple(self.intents.of_kind(text)),
             about_research=intent.intent == "evidence_strength"
-            or bool(_ABOUT_RESEARCH.search(_ASKS_THE_RESEARCH.sub(" ", text))),
+            or bool(_ABOUT_RESEARCH.search(ASKS_THE_RESEARCH.sub(" ", text))),
         )
 
     def stems_of(self, pattern: re.Pattern[str], text: str) -> frozenset[str]:
@@ -317,7 +318,7 @@ class QueryReader:
     def asks_of_its_own(self, asking: str) -> bool:
         """Whether the sentences that ask have words of their own beyond question words and the research
         they ask; without any ("What does the research recommend?") the scene says what is asked about."""
-        words = set(self.vocabulary.tokenizer([_ASKS_THE_RESEARCH.sub(" ", asking)])[0])
+        words = set(self.vocabulary.tokenizer([ASKS_THE_RESEARCH.sub(" ", asking)])[0])
         return bool(words - self.vocabulary.question_words)
 
     def content_words(self, text: str, named: set[str]) -> set[str]:
@@ -327,7 +328,7 @@ class QueryReader:
         (2022)" picks the publication, and a sentence that merely names it does not answer. So are
         the words by which it asks the research ("What does the evidence say about ...?").
         """
-        words = set(self.vocabulary.tokenizer([_ASKS_THE_RESEARCH.sub(" ", text)])[0]) or set(
+        words = set(self.vocabulary.tokenizer([ASKS_THE_RESEARCH.sub(" ", text)])[0]) or set(
             self.vocabulary.tokenizer([text])[0]
         )
         naming = {t for sid in named for t in self._naming_words.get(sid, ())}

@@ -371,7 +371,7 @@ def test_what_works_leaves_room_for_the_circumstances_and_results(rag_index: Rag
     one of each: a full "What works" would otherwise read as if the evidence were silent on them."""
     pipeline = rag_index.pipeline
     settings = rag_index.settings.model_copy(update={"max_answer_sentences": limit})
-    answerer = ExtractiveAnswerer(rag_index.store, settings, pipeline.vocabulary, pipeline.embedder.embed_query)
+    answerer = ExtractiveAnswerer(rag_index.store, settings, pipeline.vocabulary, pipeline.reader.vector)
     answer = answerer.answer(pipeline.query(POWER), pipeline.pool(POWER))
     assert answer.form == "realist"
     sizes = {section.heading: len(section.sentences) for section in answer.sections}

@@ -105,6 +105,8 @@ DUTCH = ["nies2021"]
         ("What sampling strategy did Curry et al. use in their case study?", "methods"),
         ("What do both Sims et al. and Knight et al. say about trust?", "comparison"),
         ("What does the research say about sharing a single manager across both?", "general"),  # no sides
+        ("How do leaders work across both health and social care?", "how_to"),  # the sector's name, no sides
+        ("What do the authors actually mean by 'clarifying complexity'?", "definition"),
         ("Define clarifying complexity.", "definition"),
         ("What methods did the review use?", "methods"),
         ("Which databases were searched?", "methods"),
