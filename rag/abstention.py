@@ -51,8 +51,9 @@ if TYPE_CHECKING:
 
 #: Questions that ask for an amount of money, and text that states one.
 _MONEY_QUESTION = re.compile(
-    r"\b(?:how much (?:money|funding)|cost|costs|budget|spend|spent|price|award(?:ed)?|salar(?:y|ies)|wages?"
-    r"|earn(?:s|ed)?)\b"
+    # "spent years trying ..." spends time, not money
+    r"\b(?:how much (?:money|funding)|cost|costs|budget|(?:spend|spent)(?! (?:\w+ )?(?:years?|months?|weeks?|days?"
+    r"|hours?|time|decades?)\b)|price|award(?:ed)?|salar(?:y|ies)|wages?|earn(?:s|ed)?)\b"
     r"|\b(?:what|how much) did (?:[\w'’-]+ ){1,6}pay\b",
     re.I,
 )
@@ -67,8 +68,10 @@ _BRACKETED = re.compile(r"\([^)]*\)")
 _AUXILIARY = r"(?:is|are|was|were|do|does|did|has|have|had|can|could|should|would|will|might|may|must)\b"
 #: The words between a question word and its verb ("How many [key informants] did ..."), at most four.
 _BEFORE_VERB = rf"((?:(?!{_AUXILIARY})[\w-]+\s+){{0,3}}?[\w-]+)\s+{_AUXILIARY}"
+#: A phrase setting where a question looks before it asks: "In the Waring study, what professions ...?".
+_LEAD_PHRASE = r"(?:(?:in|for|from|according to|within|across|of) [^,?]{1,60},\s*)?"
 _FOCUS = re.compile(
-    rf"^\s*(?:(?:what|which)\s+(?!{_AUXILIARY}"
+    rf"^\s*{_LEAD_PHRASE}(?:(?:what|which)\s+(?!{_AUXILIARY}"
     # "Which studies found ...?" asks for the publications, which an answer's citations name
     r"|(?:stud(?:y|ies)|papers?|reviews?|reports?|publications?|articles?|authors?|sources?|evidence)\b)([a-z]+)"
     # "How many context-mechanism-outcome configurations did ...": the words up to its verb
@@ -76,7 +79,7 @@ _FOCUS = re.compile(
     re.I,
 )
 #: A "Which <things> ...?" question: the last word before its verb is the kind of thing whose names it asks for.
-_WHICH = re.compile(rf"^\s*which\s+{_BEFORE_VERB}", re.I)
+_WHICH = re.compile(rf"^\s*{_LEAD_PHRASE}which\s+{_BEFORE_VERB}", re.I)
 #: A scope note's words for a number it lacks: "the number of participants", "numbers and search methods".
 _NUMBER_MISSING = re.compile(r"(?<!\ba )\bnumbers?\s+(?:of|and)\b|\bhow many\b", re.I)
 #: How scope notes say that something is missing ("... is not covered by this evidence base").
@@ -206,8 +209,9 @@ class AbstentionRules:
         comparison = query.intent.intent == "comparison"
         # What the scene names ("Our ICB wants to ... What does the research recommend?") frames the question;
         # what it asks about is in the sentences that ask.
-        unknown_name = self.names_unknown_entity(asking_and_scene(query.text)[0], sides=comparison)
-        money_asked = bool(_MONEY_QUESTION.search(query.text))
+        asking = asking_and_scene(query.text)[0]
+        unknown_name = self.names_unknown_entity(asking, sides=comparison)
+        money_asked = bool(_MONEY_QUESTION.search(asking))
         if not eligible:
             return AbstentionEvidence(
                 best_score=0.0,
@@ -244,7 +248,7 @@ class AbstentionRules:
         # A question naming a publication, or comparing, is about what the evidence holds on it: the other rules
         # read it.
         about_the_evidence = comparison or bool(query.named)
-        subject = self.subject_words(asking_and_scene(query.text)[0])
+        subject = self.subject_words(asking)
         uncovered = [] if about_the_evidence else self.uncovered_words(query.text, subject)
         return AbstentionEvidence(
             best_score=eligible[0].score,

@@ -50,7 +50,9 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
             r"\bcompar|\bversus\b|\bvs\.?\s|\bdiffer(?:s|ed|ence|ences)?\b|\bdifferent (?:from|to|than)\b|\bsimilar"
             # "both X and Y", not "a manager across both"
             r"|\bcontrast|\bagree\b|\bboth\b(?! health and social care\b)(?=[^?]*\band\b)"
-            r"|\beach (?:organi[sz]e|do|say|find|describe|approach|handle)|\bwhereas\b",
+            r"|\beach (?:organi[sz]e|do|say|find|describe|approach|handle)|\bwhereas\b"
+            # "Do Sims et al. and Knight et al. end up with the same ideas ...?"
+            r"|\b(?:say|reach|find|end up with|come to|share|draw|make) (?:much |broadly )?the same\b",
             re.I,
         ),
     ),

@@ -120,7 +120,12 @@ _TERM_QUESTION = re.compile(
 #: to go about improving it?"): what is asked decides what answers; the scene only what it is about.
 CONTEXT_WEIGHT = 0.3
 #: Where one sentence of a question ends and the next begins ("... it has stalled. What's ...").
-_SENTENCE_BREAK = re.compile(r"(?<=[.?!])\s+(?=[A-Z\"'‘“])")
+_SENTENCE_BREAK = re.compile(
+    r"(?<=[.?!])\s+(?=[A-Z\"'‘“])"
+    # "... across our patch. how should we structure it?", but not "What did Harris et al. do ...?"
+    r"|(?<=[.?!])(?<!al\.)(?<!e\.g\.)(?<!i\.e\.)(?<!etc\.)\s+"
+    r"(?=(?:how|what|why|when|where|which|who|is|are|do|does|did|can|could|should|would)\s)"
+)
 
 
 def clean_question(question: str) -> str:

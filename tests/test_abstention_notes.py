@@ -81,6 +81,8 @@ def test_a_note_elsewhere_naming_the_study_declines_its_count(pipeline: Pipeline
         ("What did the council pay for the handover studies?", True),
         ("How much money did the handover studies cost?", True),
         ("Which programme paid for the handover studies?", False),  # asks who, not how much
+        ("Alpha and Beta spent years on handovers. Did they agree on what helps?", False),  # time, not money
+        ("The wards spent years on handovers. How much money did the studies cost?", True),
     ],
 )
 def test_a_question_asking_what_was_paid_asks_for_money(pipeline: Pipeline, question: str, money: bool) -> None:

@@ -303,6 +303,10 @@ def test_how_a_publication_came_by_what_is_asked_is_no_word_its_notes_can_lack(
         "I need to explain 'systems leadership' to our new non-execs in plain English. How do these sources"
         " describe it?",
         "Does the Sims framework include anything about dealing with power?",
+        # a scene spending years, not money; a question in lower case after its scene
+        "Sweden and the Netherlands have both spent years trying to join up care for older people. Do the studies"
+        " from the two countries say the same thing about who should be in charge?",
+        "We're designing a development offer for system leaders across our patch. how should we structure it?",
     ],
 )
 def test_answerable_questions_in_everyday_words_are_answered(bundled: Pipeline, question: str) -> None:
@@ -313,6 +317,9 @@ def test_answerable_questions_in_everyday_words_are_answered(bundled: Pipeline, 
 @pytest.mark.parametrize(
     "question",
     [
+        # the note says "the professions of the clinical leaders" are not summarised, after a phrase saying where
+        "In the Waring study, what professions did the 24 clinical leaders come from - mostly GPs or hospital"
+        " consultants?",
         # the note says "the names of the eight ICSs are not summarised here": the short form of what is asked for
         "Which eight integrated care systems did The King's Fund follow in its review of the first year of ICSs?",
         # a note elsewhere says "the number of participants in ... baylis2018" is not stated, and none is given

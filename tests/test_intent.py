@@ -107,6 +107,7 @@ DUTCH = ["nies2021"]
         ("What does the research say about sharing a single manager across both?", "general"),  # no sides
         ("How do leaders work across both health and social care?", "how_to"),  # the sector's name, no sides
         ("What do the authors actually mean by 'clarifying complexity'?", "definition"),
+        ("Do Sims et al. and Knight et al. end up with the same ideas about what matters?", "comparison"),
         ("Define clarifying complexity.", "definition"),
         ("What methods did the review use?", "methods"),
         ("Which databases were searched?", "methods"),

@@ -405,6 +405,13 @@ def test_a_question_naming_a_publication_pools_all_of_it(rag_index: RagIndex, qu
         ("Is it safe? How long does it protect?", "Is it safe? How long does it protect?", ""),
         ("What did Sims et al. (2021) find? Keep it short.", "What did Sims et al. (2021) find?", "Keep it short."),
         ("I lead a board. Tell me what helps", "Tell me what helps", "I lead a board."),
+        # a question typed in lower case still asks apart from its scene, but "et al. do" goes on one sentence
+        ("We cover a wide patch. how should we structure it?", "how should we structure it?", "We cover a wide patch."),
+        (
+            "What did Harris et al. do to consult stakeholders?",
+            "What did Harris et al. do to consult stakeholders?",
+            "",
+        ),
     ],
 )
 def test_a_question_is_split_into_what_it_asks_and_the_scene_it_sets(text: str, asking: str, scene: str) -> None:
