@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -20,7 +19,7 @@ from index.readers.evidence import EVIDENCE_OPTIONAL, EVIDENCE_REQUIRED, render_
 from index.readers.registry import FORMATS, SUPPORTED_SUFFIXES, format_of
 from index.readers.sources import SOURCE_COLUMNS, SOURCES_FILE, parse_sources, read_sources
 from index.readers.tables import read_csv_table
-from index.readers.textio import unwrap_lines
+from index.readers.textio import unwrap_lines, without_accents
 from index.settings import Settings
 
 __all__ = [
@@ -50,8 +49,7 @@ def kind_of(path: Path) -> DocKind:
 
 def doc_id_for(path: Path) -> str:
     """A stable document id from a file name: URL-decoded stem, accents dropped, reduced to safe characters."""
-    stem = unicodedata.normalize("NFKD", unquote(path.stem))
-    stem = "".join(ch for ch in stem if not unicodedata.combining(ch))  # 'Évaluation' -> 'Evaluation'
+    stem = without_accents(unquote(path.stem))  # 'Évaluation' -> 'Evaluation'
     slug = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-.")
     return slug or "document"
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 import functools
 import re
 import string
-import unicodedata
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -37,6 +36,7 @@ from bm25s.stopwords import STOPWORDS_EN_PLUS
 from pydantic import Field
 
 from index.models import Record
+from index.readers.textio import without_accents
 from index.settings import Settings
 from index.store import IndexStore
 from rag.glossary import KINDS, OFFICES, is_kind
@@ -479,11 +479,6 @@ def mostly_uncovered(subject: Sequence[str], uncovered: Sequence[str]) -> bool:
     out, they leave too little of the question for its nearness to the evidence to say anything."""
     lacking = {word.lower() for word in uncovered}
     return len(lacking) >= 2 and len(lacking) >= UNCOVERED_MAJORITY * len({word.lower() for word in subject})
-
-
-def without_accents(word: str) -> str:
-    """A word with its accents dropped: "Szücs" -> "Szucs"."""
-    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
 
 
 def decides(evidence: AbstentionEvidence, settings: Settings) -> bool:

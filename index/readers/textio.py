@@ -16,6 +16,11 @@ _PROSE_LINE_CHARS = 40  # a hard-wrapped prose line is at least this long; short
 _BLOCK_START = re.compile(r"^\s*(?:#|\||```|>|[-*+•]\s|\d+[.)]\s)")
 
 
+def without_accents(text: str) -> str:
+    """A text with its accents dropped: "Szücs" -> "Szucs", "Évaluation" -> "Evaluation"."""
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+
+
 def decode_text(path: Path, data: bytes) -> str:
     """Decode text bytes strictly: binary content and unknown encodings are refused."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
