@@ -359,13 +359,15 @@ def states_count(query: Query, text: str, tokenizer: Tokenizer) -> bool:
     return bool(_COUNT.search(counts) or counts_what_is_asked(query, counts, tokenizer))
 
 
-def answer_type_bonus(query: Query, text: str, tokenizer: Tokenizer) -> float:
+def answer_type_bonus(query: Query, text: str, tokenizer: Tokenizer, counts: bool | None = None) -> float:
     """``ANSWER_TYPE_BONUS`` when a sentence states the kind of thing asked for: a count (of what is counted),
-    a date, advice, or what the term of a "What is ...?" question is."""
-    counts = _REFERENCE_MARKER.sub(" ", text) if query.wants_count or query.wants_rate else text
+    a date, advice, or what the term of a "What is ...?" question is. ``counts``: whether it states the count a
+    "How many ...?" question asks for (:func:`states_count`), when already read."""
+    if counts is None:
+        counts = query.wants_count and states_count(query, text, tokenizer)
     states = (
-        (query.wants_rate and _RATE.search(counts))
-        or (query.wants_count and not query.wants_rate and states_count(query, text, tokenizer))
+        (query.wants_rate and _RATE.search(_REFERENCE_MARKER.sub(" ", text)))
+        or (counts and not query.wants_rate)
         or (query.wants_date and _DATE.search(text))
         or (query.intent.intent == "how_to" and _ADVICE.search(text))
         or (query.wants_hindrance and _HINDRANCE.search(text))
@@ -510,7 +512,8 @@ class ExtractiveAnswerer:
                     + RANK_WEIGHT * prior[passage.passage_id]
                     + NOVELTY_WEIGHT * novelty
                 )
-                bonus = answer_type_bonus(query, text, self.vocabulary.tokenizer)
+                counts = query.wants_count and states_count(query, text, self.vocabulary.tokenizer)
+                bonus = answer_type_bonus(query, text, self.vocabulary.tokenizer, counts)
                 score += bonus - GAP_PENALTY * (
                     not about_research and (bool(_CALL_FOR_RESEARCH.search(text)) or lists_publications)
                 )
@@ -538,7 +541,7 @@ class ExtractiveAnswerer:
                         tokens=tokens,
                         pointed_at_by_question=pointed_at,
                         on_research=on_research,
-                        counts=query.wants_count and states_count(query, text, self.vocabulary.tokenizer),
+                        counts=counts,
                     )
                 )
         scored.sort(key=lambda s: -s.score)
