@@ -24,7 +24,7 @@ from index.settings import Settings
 from index.store import IndexStore
 from rag.abstention import AbstentionEvidence, AbstentionRules
 from rag.citations import Quote, abstention
-from rag.forms import BACKGROUND_PENALTY, compose
+from rag.forms import BACKGROUND_PENALTY, compose, numbered_items
 from rag.lexical import Tokenizer
 from rag.models import Answer, RetrievedPassage
 from rag.query import Query, Vocabulary
@@ -88,6 +88,10 @@ ANAPHOR = re.compile(
     r"|^[^,.;:]{0,60}\b(?:this|these|those) (?:as|is|was|are|were)\b"
     # "The review reports evidence for it as ...": an "it" after a preposition is never a dummy
     r"|^[^,.;:]{0,60}\b(?:for|of|on|about|to|with|behind|against|from) (?:it|them)\b(?! all\b)"
+    # "The authors call them ...", "In the order the abstract gives them, they are: ...": named or listed, they
+    # are what the sentence before names
+    r"|^[^,.;:]{0,60}\b(?:call|calls|called|name|names|named|term|terms|termed) them\b"
+    r"|^[^,.;:]{0,60}, (?:they|these) (?:are|were)\b"
 )
 #: Sentences opening with a word that points at what the sentence before says.
 _DEMONSTRATIVES = r"(?:This|These|That|Those|Such)"
@@ -361,7 +365,8 @@ def states_count(query: Query, text: str, tokenizer: Tokenizer) -> bool:
 
 def answer_type_bonus(query: Query, text: str, tokenizer: Tokenizer, counts: bool | None = None) -> float:
     """``ANSWER_TYPE_BONUS`` when a sentence states the kind of thing asked for: a count (of what is counted),
-    a date, advice, or what the term of a "What is ...?" question is. ``counts``: whether it states the count a
+    a date, advice, what the term of a "What is ...?" question is, or every item a "What are the seven ...?"
+    question asks for. ``counts``: whether it states the count a
     "How many ...?" question asks for (:func:`states_count`), when already read."""
     if counts is None:
         counts = query.wants_count and states_count(query, text, tokenizer)
@@ -373,6 +378,7 @@ def answer_type_bonus(query: Query, text: str, tokenizer: Tokenizer, counts: boo
         or (query.wants_hindrance and _HINDRANCE.search(text))
         or (query.wants_funder and _FUNDING.search(text))
         or (query.wants_authors and _AUTHORS.search(text))
+        or (query.listed > 1 and numbered_items(text) >= query.listed)
         or any(statement_of(term).search(text) for term in (query.term, *query.term_forms) if term)
         or (query.intent.intent == "evidence_strength" and _APPRAISAL.search(text))
     )
@@ -563,9 +569,9 @@ class ExtractiveAnswerer:
         candidates, eligible = self.candidates(query, hits)
         settings_hash = self.settings.settings_hash()
         if self.rules.abstains(query, candidates, eligible):
-            return abstention(query.text, hits[: self.settings.top_k], settings_hash)
+            return abstention(query.asked, hits[: self.settings.top_k], settings_hash)
         answer = compose(query, candidates, eligible, self.store, self.settings)
         if answer is None:
-            return abstention(query.text, hits[: self.settings.top_k], settings_hash)
+            return abstention(query.asked, hits[: self.settings.top_k], settings_hash)
         answer.settings_hash = settings_hash
         return answer

@@ -82,6 +82,8 @@ _ENDS_SENTENCE = re.compile(r"""[.!?:;)\]"'’”]\s*$""")
 #: A name in quotation marks: 'working with power', "clarifying complexity" (an apostrophe inside a word is none).
 _QUOTED = re.compile(r"""(?<!\w)['‘"“]([^'’"”\n]{3,80}?)['’"”](?!\w)""")
 #: A sentence naming what it draws on only as "the same" one: it cannot open what is quoted.
+#: A numbered item within a sentence: "(1) 'inspiring intent to work together'; (2) ...".
+_NUMBERED_ITEM = re.compile(r"(?<![\w(])\((\d{1,2})\)\s")
 _THE_SAME = re.compile(r"^(?:According to|In|By|From|Under|As in) the same\b")
 _INTENT_FORM: dict[str, Form] = {
     "what_works": "realist",
@@ -233,6 +235,16 @@ def spread(
     return named_first(named, first + [c for c in kept if c not in first])
 
 
+def numbered_items(text: str) -> int:
+    """How many items a sentence numbers in itself, from one on: "(1) ...; (2) ...; and (7) ..." lists seven;
+    reference markers ("(28)") number none."""
+    numbers = {int(n) for n in _NUMBERED_ITEM.findall(text)}
+    count = 0
+    while count + 1 in numbers:
+        count += 1
+    return count
+
+
 def is_phrase(sentence: ScoredSentence) -> bool:
     """Whether a candidate is a coded record's phrase rather than a sentence: a field's words that do not
     end as a sentence does ("Attention to both the content and the methods of leadership programmes")."""
@@ -330,10 +342,14 @@ def compose(
         # A question asking for a count, a date or advice is answered first by a sentence that states one
         # (of the publication it names: another's count is no answer about this one), else by a record's context
         # that states one.
+        # A sentence numbering every item a "What are the seven ...?" question asks for lists them, in whatever
+        # words ("they are: (1) ...; ...; and (7) ..."), however little it shares with the question.
         typed = [
             c
             for c in [*eligible, *stating]
-            if c.typed and c.score >= floor and (not query.asked_about or c.source_id in query.asked_about)
+            if c.typed
+            and (c.score >= floor or (query.listed > 1 and numbered_items(c.quote.text) >= query.listed))
+            and (not query.asked_about or c.source_id in query.asked_about)
         ]
         first = fill(selection, typed, 1) or fill(selection, statements_first(eligible), 1)
         # What carries on from the answer finishes it, before any other supporting sentence: the sentence
@@ -536,7 +552,7 @@ def _assemble(
     if form == "comparison":
         intent = intent.model_copy(update={"sides": sides_of(query, eligible, store)})
     return Answer(
-        question=query.text,
+        question=query.asked,
         intent=intent,
         answer=_text(sections, gaps, lead or evidence.line, lead_first=bool(lead)),
         sentences=[sentence for section in sections for sentence in section.sentences],

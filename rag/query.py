@@ -18,6 +18,7 @@ from index.errors import InputError
 from index.models import Passage, Role, SourceInfo
 from rag.abbreviations import Abbreviations
 from rag.glossary import full_words
+from rag.idioms import in_plain_words
 from rag.intent import IntentReader, asked_roles
 from rag.lexical import Tokenizer
 from rag.models import QueryIntent
@@ -161,7 +162,10 @@ def asking_and_scene(text: str) -> tuple[str, str]:
 class Query:
     """Everything the pipeline reads from a question, computed once."""
 
+    #: The clean question in plain words (rag.idioms): what is read for its meaning, words and scope.
     text: str
+    #: The clean question as asked: what an answer shows.
+    asked: str
     vector: np.ndarray
     #: Word stems an answer sentence should share; the names of a publication asked about are left out.
     words: frozenset[str]
@@ -272,15 +276,19 @@ class QueryReader:
 
     def read(self, question: str) -> Query:
         """The query of a question; InputError for an empty or overlong one."""
-        text = clean_question(question)
+        asked = clean_question(question)
+        text = in_plain_words(asked)
         named = self.sources.match(text)
         intent = self.intents.read(text, named)
-        asked = _TERM_QUESTION.match(text)
-        term = re.split(r"[,;(]", asked.group("term") or asked.group("meant"))[0].strip(" '\"‘’“”") if asked else ""
+        defined = _TERM_QUESTION.match(text)
+        term = (
+            re.split(r"[,;(]", defined.group("term") or defined.group("meant"))[0].strip(" '\"‘’“”") if defined else ""
+        )
         # "Where is the highest rate of ...?" asks for a place, "Who ...?" for a name: an amount answers neither.
         asks_amount = not _ASKS_OTHER_THAN_AMOUNT.match(text)
         return Query(
             text=text,
+            asked=asked,
             vector=self.vector(text),
             words=frozenset(self.content_words(text, named)),
             named=frozenset(named),

@@ -132,6 +132,24 @@ def test_a_word_no_passage_uses_that_names_no_new_subject_does_not_decline(bundl
 @pytest.mark.parametrize(
     "question",
     [
+        "Why do some partnerships run out of steam?",
+        "How should leaders handle turf wars between professions?",
+        "How long does integration take to bear fruit, according to the Dutch work?",
+    ],
+)
+def test_a_figure_of_speech_is_no_subject_the_evidence_lacks(bundled: Pipeline, question: str) -> None:
+    """Read literally, "steam", "turf" and "fruit" are words no passage uses; read in plain words (rag.idioms),
+    the question asks what the evidence covers. The answer still shows the question as asked."""
+    query = bundled.query(question)
+    assert query.asked == question and query.text != question
+    assert bundled.extractive.rules.uncovered_words(query.text) == []
+    answer = bundled.ask(question)
+    assert not answer.abstained and answer.question == question
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
         "What helps leaders when integration becomes bewildering?",
         "What should a leader do when partnership working has stalled?",
         # what stands in the way, the evidence says in its own words ("a lack of trust")
@@ -191,6 +209,10 @@ def test_a_question_asking_for_seven_items_gets_all_seven(bundled: Pipeline, que
     components = [c for c in COMPONENTS if c != "general"]  # the evidence map's rows, less its catch-all
     assert len(components) == 7
     assert [c for c in components if c not in answer.answer] == []
+    # The sentence numbering all seven ("they are: (1) ...; and (7) ...") opens the answer, with the sentences
+    # its "they" points back to, whatever words it shares with the question.
+    listing = next(i for i, s in enumerate(answer.sentences) if all(c in s.text for c in components))
+    assert listing <= 2 and answer.sentences[0].text.startswith("The review found evidence for seven components")
 
 
 def test_a_definition_written_under_its_abbreviation_answers_what_the_term_is(bundled: Pipeline) -> None:

@@ -21,6 +21,7 @@ from rag.forms import (
     compose,
     fill,
     in_own_words,
+    numbered_items,
     repeats,
     sides_of,
     spread,
@@ -40,6 +41,19 @@ COMPARE = "Compare what Sims and Waring found about partnership boards."
 STRENGTH = "How strong is the evidence on clinical leaders and partnership boards?"
 ANSWERABLE = [NIGHT_SHIFTS, POWER, BOARDS, COMPARE, STRENGTH]
 LABELS = ("Context:", "Mechanism:", "Outcome:", "Summary:")
+
+
+@pytest.mark.parametrize(
+    ("text", "items"),
+    [
+        ("They are: (1) 'inspiring intent'; (2) 'creating the conditions'; and (3) 'working with power'.", 3),
+        ("Leaders met monthly (28) and shared budgets (31) .", 0),  # reference markers number nothing
+        ("The steps are (1) agree aims and (3) review them.", 1),  # a list numbers from one on, without gaps
+        ("No list here.", 0),
+    ],
+)
+def test_numbered_items_counts_the_items_a_sentence_lists(text: str, items: int) -> None:
+    assert numbered_items(text) == items
 
 
 @pytest.mark.parametrize(
