@@ -90,8 +90,8 @@ ANAPHOR = re.compile(
     r"|^[^,.;:]{0,60}\b(?:for|of|on|about|to|with|behind|against|from) (?:it|them)\b(?! all\b)"
     # "The authors call them ...", "In the order the abstract gives them, they are: ...": named or listed, they
     # are what the sentence before names
-    r"|^[^,.;:]{0,60}\b(?:call|calls|called|name|names|named|term|terms|termed) them\b"
-    r"|^[^,.;:]{0,60}, (?:they|these) (?:are|were)\b"
+    r"|^[^,.;:]{0,60}\b(?:call|calls|called|term|terms|termed) them\b"
+    r"|^[^,.;:]{0,60}\bthem, (?:they|these) (?:are|were):"
 )
 #: Sentences opening with a word that points at what the sentence before says.
 _DEMONSTRATIVES = r"(?:This|These|That|Those|Such)"
@@ -569,9 +569,9 @@ class ExtractiveAnswerer:
         candidates, eligible = self.candidates(query, hits)
         settings_hash = self.settings.settings_hash()
         if self.rules.abstains(query, candidates, eligible):
-            return abstention(query.asked, hits[: self.settings.top_k], settings_hash)
+            return abstention(query.as_asked, hits[: self.settings.top_k], settings_hash)
         answer = compose(query, candidates, eligible, self.store, self.settings)
         if answer is None:
-            return abstention(query.asked, hits[: self.settings.top_k], settings_hash)
+            return abstention(query.as_asked, hits[: self.settings.top_k], settings_hash)
         answer.settings_hash = settings_hash
         return answer

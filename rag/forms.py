@@ -84,6 +84,7 @@ _QUOTED = re.compile(r"""(?<!\w)['‘"“]([^'’"”\n]{3,80}?)['’"”](?!\w)
 #: A sentence naming what it draws on only as "the same" one: it cannot open what is quoted.
 #: A numbered item within a sentence: "(1) 'inspiring intent to work together'; (2) ...".
 _NUMBERED_ITEM = re.compile(r"(?<![\w(])\((\d{1,2})\)\s")
+_LIST_OPENS = re.compile(r":\s*\(1\)\s")
 _THE_SAME = re.compile(r"^(?:According to|In|By|From|Under|As in) the same\b")
 _INTENT_FORM: dict[str, Form] = {
     "what_works": "realist",
@@ -236,9 +237,10 @@ def spread(
 
 
 def numbered_items(text: str) -> int:
-    """How many items a sentence numbers in itself, from one on: "(1) ...; (2) ...; and (7) ..." lists seven;
-    reference markers ("(28)") number none."""
-    numbers = {int(n) for n in _NUMBERED_ITEM.findall(text)}
+    """How many items a sentence lists after a colon, numbered from one on: ": (1) ...; (2) ...; and (7) ..."
+    lists seven; reference markers ("common (1) and costly (2)") list none."""
+    opened = _LIST_OPENS.search(text)
+    numbers = {int(n) for n in _NUMBERED_ITEM.findall(text[opened.start() :])} if opened else set()
     count = 0
     while count + 1 in numbers:
         count += 1
@@ -552,7 +554,7 @@ def _assemble(
     if form == "comparison":
         intent = intent.model_copy(update={"sides": sides_of(query, eligible, store)})
     return Answer(
-        question=query.asked,
+        question=query.as_asked,
         intent=intent,
         answer=_text(sections, gaps, lead or evidence.line, lead_first=bool(lead)),
         sentences=[sentence for section in sections for sentence in section.sentences],

@@ -173,7 +173,7 @@ class LLMAnswerer:
 
     def answer(self, query: Query | str, hits: Sequence[RetrievedPassage]) -> Answer:
         """A checked, cited answer from the retrieved passages, or an abstention, naming its model and prompt."""
-        question = query if isinstance(query, str) else query.asked
+        question = query if isinstance(query, str) else query.as_asked
         intent = "general" if isinstance(query, str) else query.intent.intent
         answer = self._checked_answer(question, hits, intent)
         if not answer.abstained:

@@ -165,7 +165,7 @@ class Query:
     #: The clean question in plain words (rag.idioms): what is read for its meaning, words and scope.
     text: str
     #: The clean question as asked: what an answer shows.
-    asked: str
+    as_asked: str
     vector: np.ndarray
     #: Word stems an answer sentence should share; the names of a publication asked about are left out.
     words: frozenset[str]
@@ -231,6 +231,10 @@ class Vocabulary:
         #: Stems of the words by which a question asks ("what", "how", "did"): no subject of its own.
         self.question_words = frozenset(tokenizer([QUESTION_WORDS])[0])
 
+    def uses_every_word(self, text: str) -> bool:
+        """Whether the index uses every word of a text (stop words aside)."""
+        return all(token in self.idf for token in self.tokenizer([text])[0])
+
     def weight(self, token: str) -> float:
         """IDF of a word; words never seen weigh the most."""
         return self.idf.get(token, self.unseen_idf)
@@ -277,7 +281,7 @@ class QueryReader:
     def read(self, question: str) -> Query:
         """The query of a question; InputError for an empty or overlong one."""
         asked = clean_question(question)
-        text = in_plain_words(asked)
+        text = in_plain_words(asked, self.vocabulary.uses_every_word)
         named = self.sources.match(text)
         intent = self.intents.read(text, named)
         defined = _TERM_QUESTION.match(text)
@@ -288,7 +292,7 @@ class QueryReader:
         asks_amount = not _ASKS_OTHER_THAN_AMOUNT.match(text)
         return Query(
             text=text,
-            asked=asked,
+            as_asked=asked,
             vector=self.vector(text),
             words=frozenset(self.content_words(text, named)),
             named=frozenset(named),

@@ -141,7 +141,7 @@ def test_a_figure_of_speech_is_no_subject_the_evidence_lacks(bundled: Pipeline, 
     """Read literally, "steam", "turf" and "fruit" are words no passage uses; read in plain words (rag.idioms),
     the question asks what the evidence covers. The answer still shows the question as asked."""
     query = bundled.query(question)
-    assert query.asked == question and query.text != question
+    assert query.as_asked == question and query.text != question
     assert bundled.extractive.rules.uncovered_words(query.text) == []
     answer = bundled.ask(question)
     assert not answer.abstained and answer.question == question

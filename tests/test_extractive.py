@@ -545,7 +545,8 @@ def test_what_a_what_is_question_asks_for_is_a_statement_of_its_term(
         # named or listed, "them" and "they" are what the sentence before names
         ("The authors call them 'potentially important'.", True),
         ("In the order the abstract gives them, they are: (1) 'inspiring intent'; (2) 'power'.", True),
-        ("In most boards, leaders are new.", False),
+        ("When patients were discharged early, they were more likely to be readmitted.", False),
+        ("Patients whose families named them as carers were excluded.", False),
     ],
 )
 def test_a_sentence_continuing_the_one_before_is_read_with_it(text: str, leans: bool) -> None:

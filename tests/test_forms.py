@@ -48,7 +48,8 @@ LABELS = ("Context:", "Mechanism:", "Outcome:", "Summary:")
     [
         ("They are: (1) 'inspiring intent'; (2) 'creating the conditions'; and (3) 'working with power'.", 3),
         ("Leaders met monthly (28) and shared budgets (31) .", 0),  # reference markers number nothing
-        ("The steps are (1) agree aims and (3) review them.", 1),  # a list numbers from one on, without gaps
+        ("Diabetes is common (1) and costly (2) and rising (3) worldwide.", 0),
+        ("The steps are: (1) agree aims and (3) review them.", 1),  # a list numbers from one on, without gaps
         ("No list here.", 0),
     ],
 )

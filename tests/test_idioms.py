@@ -11,15 +11,21 @@ from rag.idioms import FIGURES, _figures, in_plain_words
 @pytest.mark.parametrize(
     ("question", "plain"),
     [
-        ("Why do some partnerships run out of steam?", "Why do some partnerships fail to be sustained?"),
+        ("Why do some partnerships run out of steam?", "Why do some partnerships fail to last?"),
+        ("Are partnerships losing steam?", "Are partnerships failing to last?"),
         ("How should leaders handle turf wars?", "How should leaders handle conflicts over boundaries?"),
         ("How long does integration take to bear fruit?", "How long does integration take to produce results?"),
-        # a verb keeps its ending
+        # a verb keeps its ending, and its object
         ("What makes or breaks integration?", "What decides the success of integration?"),
         ("leaders juggling loyalties", "leaders balancing loyalties"),
+        ("Has it borne fruit?", "Has it produced results?"),
         ("How do we get everyone on board?", "How do we get everyone committed?"),
+        ("Who keeps patients in the loop?", "Who keeps patients informed?"),
+        # an article stays the question's own
+        ("Is there no panacea?", "Is there no single solution?"),
+        ("Is it a quick win?", "Is it a fast gain?"),
         # case does not matter
-        ("Is There A Silver Bullet?", "Is There a single solution?"),
+        ("Is There A Silver Bullet?", "Is There A single solution?"),
     ],
 )
 def test_a_figure_of_speech_is_read_in_plain_words(question: str, plain: str) -> None:
@@ -30,13 +36,26 @@ def test_a_figure_of_speech_is_read_in_plain_words(question: str, plain: str) ->
     "text",
     [
         "How many people were on board the ship?",  # literally on board
-        "Which proteins stick out of the membrane?",
+        "Did they stick out the trial?",
         "What do top-down reforms achieve?",  # the research's own word
         "How do leaders steam ahead?",  # a figure's word alone is no figure
+        "What causes growing pains in children?",
+        "Were patients with no teeth excluded?",
     ],
 )
 def test_literal_words_are_left_as_they_are(text: str) -> None:
     assert in_plain_words(text) == text
+
+
+def test_a_figure_whose_every_word_the_index_uses_is_read_as_written() -> None:
+    """An index that writes "buy-in" or "moved the needle" means what it says; one that never writes "steam"
+    does not."""
+
+    def own_words(figure: str) -> bool:
+        return "steam" not in figure  # the index writes every word of any other figure
+
+    assert in_plain_words("How do we win buy-in?", own_words) == "How do we win buy-in?"
+    assert in_plain_words("Did it run out of steam?", own_words) == "Did it fail to last?"
 
 
 def test_no_figure_is_in_the_words_of_the_bundled_evidence() -> None:
