@@ -149,6 +149,11 @@ _SAID_OF = re.compile(
 )
 
 
+def _words_of(text: str) -> list[str]:
+    """A text's words, lower case without accents or punctuation."""
+    return re.findall(r"[^\W_]+", without_accents(text.lower()))
+
+
 def name_phrases(question: str) -> list[str]:
     """The names of two or more capitalised words a question uses ("Better Care Fund", "NHS Health Check"), each
     ending at a possessive; none in a question written in title case, nor ending in two words of capitals alone
@@ -474,15 +479,15 @@ class AbstentionRules:
         """Whether the index never writes the last two words of a name of several words ("care fund" of "Better
         Care Fund", "health check" of "NHS Health Check"), as one or many, nor does a title or author: each of
         its words may be known ("better", "care", "fund") where what it names is not."""
-        head = without_accents(" ".join(name.lower().split()[-2:]))
+        head = " ".join(_words_of(name)[-2:])
         forms = {head, head.removesuffix("s"), head + "s"}
-        return not any(form in self._index_text for form in forms)
+        return not any(f" {form} " in self._index_text for form in forms)
 
     @functools.cached_property
     def _index_text(self) -> str:
-        """The index's passages, titles and authors, lower case without accents, words single-spaced, read once
-        when a question first needs them."""
-        return without_accents(" ".join(" ".join(text.split()) for text in [*self._texts, *self._bibliography]).lower())
+        """The words of the index's passages, titles and authors, lower case without accents or punctuation ("E.
+        coli" is "e coli"), read once when a question first needs them."""
+        return f" {' '.join(_words_of(' '.join([*self._texts, *self._bibliography])))} "
 
     def misspells_known(self, word: str) -> bool:
         """Whether an unknown word of ``MISSPELT_LENGTH`` letters or more is a word of the index with one
