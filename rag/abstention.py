@@ -41,15 +41,7 @@ from index.settings import Settings
 from index.store import IndexStore
 from rag.glossary import KINDS, OFFICES, is_kind
 from rag.intent import COUNTRY_NAMES
-from rag.query import (
-    ASKS_THE_RESEARCH,
-    HINDRANCE_QUESTION,
-    QUESTION_WORDS,
-    YEAR,
-    Query,
-    Vocabulary,
-    asking_and_scene,
-)
+from rag.query import ASKS_THE_RESEARCH, HINDRANCE_QUESTION, YEAR, Query, Vocabulary, asking_and_scene
 
 if TYPE_CHECKING:
     from rag.extractive import ScoredSentence
@@ -72,14 +64,6 @@ _NAME = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][A-Za-z\-]{2,}\b")
 _ET_AL = re.compile(r"\b([A-Z][A-Za-z'’-]+) (?:et al\b|and colleagues\b)")
 #: Examples in brackets ("(councils, GPs, hospitals)") illustrate; they are not what is asked about.
 _BRACKETED = re.compile(r"\([^)]*\)")
-#: A run of two or more capitalised words: "Better Care Fund", "Kaiser Permanente", "Care Act" of "the Health and
-#: Care Act", "Ireland's Sláintecare" (a possessive ends a name).
-_NAME_RUN = re.compile(r"(?<![\w'’-])[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)+")
-_POSSESSIVE = re.compile(r"['’]s$")
-_QUESTION_OPENERS = frozenset(QUESTION_WORDS.split())
-#: A question written in title case, where capitals name nothing: a short word capitalised inside a sentence
-#: ("What Works For Clinical Leaders?", "How Do Leaders Build Trust?").
-_TITLE_CASE = re.compile(r"(?<![.?!:]\s)(?<!^)\b(?:For|In|Of|On|To|And|With|Do|Does|Did|Is|Are|At|By|From|About)\b")
 #: The thing a "What/Which/How many <thing> ...?" question asks for: the word after its question words, not a verb.
 _AUXILIARY = r"(?:is|are|was|were|do|does|did|has|have|had|can|could|should|would|will|might|may|must)\b"
 #: The words between a question word and its verb ("How many [key informants] did ..."), at most four.
@@ -149,33 +133,6 @@ _SAID_OF = re.compile(
 )
 
 
-def _words_of(text: str) -> list[str]:
-    """A text's words, lower case without accents or punctuation."""
-    return re.findall(r"[^\W_]+", without_accents(text.lower()))
-
-
-def name_phrases(question: str) -> list[str]:
-    """The names of two or more capitalised words a question uses ("Better Care Fund", "NHS Health Check"), each
-    ending at a possessive; none in a question written in title case, nor ending in two words of capitals alone
-    ("NIHR HSDR"), and without a capitalised question or stop word opening a sentence ("What Kaiser ...")."""
-    if _TITLE_CASE.search(question):
-        return []
-    names = []
-    for run in _NAME_RUN.findall(question):
-        part: list[str] = []
-        for word in [*run.split(), ""]:
-            if word and not part and word.lower() in _STOP_WORDS | _QUESTION_OPENERS:
-                continue
-            possessive = bool(_POSSESSIVE.search(word))
-            if word:
-                part.append(_POSSESSIVE.sub("", word))
-            if possessive or not word:
-                if len(part) > 1 and not all(w.isupper() for w in part[-2:]):
-                    names.append(" ".join(part))
-                part = []
-    return names
-
-
 class AbstentionEvidence(Record):
     """What the abstention rules read from one question's candidates (reported by ``eval calibrate``)."""
 
@@ -223,9 +180,9 @@ class AbstentionRules:
         # held in them ("chair").
         self._kind_words = set(vocabulary.tokenizer([" ".join([*KINDS.values(), OFFICES])])[0])
         # Words of the publications' authors and titles: a question may name a publication by them.
-        self._bibliography = sorted({f"{p.source.authors} {p.source.title}" for p in store.passages})
+        bibliography = sorted({f"{p.source.authors} {p.source.title}" for p in store.passages})
         self._bibliographic = (
-            {t for tokens in vocabulary.tokenizer(self._bibliography) for t in tokens} if self._bibliography else set()
+            {t for tokens in vocabulary.tokenizer(bibliography) for t in tokens} if bibliography else set()
         )
         self._note_words = set(vocabulary.tokenizer([_NOTE_WORDING])[0])
         self._reporting = set(vocabulary.tokenizer([_REPORTING])[0])
@@ -460,8 +417,6 @@ class AbstentionRules:
             return True
         if any(year not in self.vocabulary.idf and year not in self._years for year in YEAR.findall(question)):
             return True
-        if not sides and any(self.names_unknown(name) for name in name_phrases(question)):
-            return True
         known = set(COUNTRY_NAMES) if sides else self._known_places
         # "ICB" or "GPs" names a kind of body or role, not one the evidence may lack (rag.glossary).
         words = [
@@ -474,20 +429,6 @@ class AbstentionRules:
             and not self.misspells_known(word)
             for word, tokens in zip(words, self.vocabulary.tokenizer(words), strict=True)
         )
-
-    def names_unknown(self, name: str) -> bool:
-        """Whether the index never writes the last two words of a name of several words ("care fund" of "Better
-        Care Fund", "health check" of "NHS Health Check"), as one or many, nor does a title or author: each of
-        its words may be known ("better", "care", "fund") where what it names is not."""
-        head = " ".join(_words_of(name)[-2:])
-        forms = {head, head.removesuffix("s"), head + "s"}
-        return not any(f" {form} " in self._index_text for form in forms)
-
-    @functools.cached_property
-    def _index_text(self) -> str:
-        """The words of the index's passages, titles and authors, lower case without accents or punctuation ("E.
-        coli" is "e coli"), read once when a question first needs them."""
-        return f" {' '.join(_words_of(' '.join([*self._texts, *self._bibliography])))} "
 
     def misspells_known(self, word: str) -> bool:
         """Whether an unknown word of ``MISSPELT_LENGTH`` letters or more is a word of the index with one
