@@ -15,6 +15,7 @@ import re
 #: Each abbreviation, singular, and the words it stands for.
 KINDS: dict[str, str] = {
     "ACO": "accountable care organisation",
+    "AHSN": "academic health science network",
     "AHP": "allied health professional",
     "ASC": "adult social care",
     "CCG": "clinical commissioning group",

@@ -126,6 +126,8 @@ def test_the_wording_of_a_note_is_not_what_it_says_is_missing(
         ("How did handovers between hospital and home care change after the 2008 reforms?", True),
         ("How did handovers between hospital and home care change after 2021?", False),
         ("What did the Fuller Review find about handovers between hospital and home care?", True),
+        # a word of a kind of body or office names no particular one, capitalised or not
+        ("What did the Partnership Board and its Directors find about handovers to home care?", False),
         # what the scene names frames the question; what it asks about is in the sentence that asks
         ("Our Fuller Review team is new. What helps handovers between hospital and home care?", False),
         # a known word misspelt is a typo, not a name the index lacks: one letter wrong, swapped, missing or extra

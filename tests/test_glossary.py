@@ -9,7 +9,16 @@ from rag.glossary import full_words, is_kind
 
 @pytest.mark.parametrize(
     ("word", "kind"),
-    [("ICB", True), ("ICBs", True), ("GPs", True), ("PCN", True), ("NHS", False), ("CQC", False), ("ICBX", False)],
+    [
+        ("ICB", True),
+        ("ICBs", True),
+        ("GPs", True),
+        ("PCN", True),
+        ("AHSNs", True),
+        ("NHS", False),
+        ("CQC", False),
+        ("ICBX", False),
+    ],
 )
 def test_a_kind_of_body_or_role_is_told_from_a_name(word: str, kind: bool) -> None:
     assert is_kind(word) is kind
