@@ -217,8 +217,16 @@ _ROLE_CUES: tuple[tuple[Role, re.Pattern[str]], ...] = (
     (
         "method",
         re.compile(
-            r"\bmethod|\bdesigns?\b|\bsampl|\binterview|\bsurvey|\bdata\b|\bdatabases?\b|\bsearch|\bstakeholder"
-            r"|\bprotocol|\blimitation|\bparticipants?\b|\banaly[sz]|\brecords?\b|\binclude[ds]?\b|\bextract"
+            r"\bmethod|\bdesigns?\b|\bsampl|\bsurvey|\bdatabases?\b|\bsearch"
+            # how a study heard people, not what those it heard said ("according to the leaders interviewed")
+            r"|\binterview(?!ed\b)|\b(?:was|were|been|be|they|we|who|whom|did|to) interviewed\b"
+            r"|\bdata (?:collection|sources?|gathering|analysis)\b|\b(?:collect|gather)\w* (?:\w+ )?data\b"
+            r"|\bstakeholder (?:events?|input|consultation|engagement|involvement|groups?|workshops?)\b"
+            r"|\bconsult\w* (?:with )?stakeholders\b"
+            r"|\bprotocol|\blimitation|\bparticipants?\b|\banaly[sz]|\bextract"
+            # what a review took in ("How many papers were included?"), not what a thing includes
+            r"|\b(?:were|was|be|been|it|they|review|synthesis) included\b|\binclusion\b"
+            r"|\brecords? (?:were |was )?(?:screened|identified|retrieved|found)\b"
             r"|\bconfigurations\b|\bcarried out\b"
             # how many a study heard, included or studied is told by its methods
             r"|\bhow many\b"

@@ -145,6 +145,15 @@ def test_every_intent_asks_for_findings() -> None:
         ("factoid", "Funding for the review came from where?", {"bibliographic"}),
         ("comparison", "Do the King's Fund report and the NIHR project agree on system leadership?", set()),
         ("factoid", "How many integrated care systems did the team study?", {"method"}),  # a study's sample
+        ("factoid", "Who was interviewed, and in what settings?", {"method"}),
+        ("factoid", "How many papers were included?", {"method"}),
+        ("factoid", "What did the second stakeholder event do?", {"method"}),
+        ("factoid", "How large was the data collection?", {"method"}),
+        # whose findings, and what a thing includes or records hold, are not how a study was done
+        ("what_works", "What makes collaboration work, according to the leaders interviewed?", set()),
+        ("general", "Does the framework include anything about dealing with power?", set()),
+        ("how_to", "How do leaders engage stakeholders across the system?", set()),
+        ("how_to", "How should we use our shared care record and its data?", set()),
     ],
 )
 def test_asked_roles_adds_the_roles_a_question_names(intent: Intent, question: str, added: set[Role]) -> None:
