@@ -200,10 +200,13 @@ def repeats(sentence: ScoredSentence, chosen: ScoredSentence, listing: bool = Fa
     """Whether a sentence says what a chosen one says: nearly the same meaning, or mostly its words
     and no number of its own (a new number is a new fact, however alike the words). When the question
     asks for a list ("What are the seven components?"), a new name in quotation marks ("... found evidence
-    for 'clarifying complexity' ...") is a new item too."""
+    for 'clarifying complexity' ...") is a new item too, and items a chosen sentence already names ("they are:
+    (1) 'inspiring intent ...'; ...") are named again."""
     if float(sentence.vector @ chosen.vector) > DUPLICATE_SIMILARITY:
         return True
     text, other = sentence.quote.text, chosen.quote.text
+    if listing and (names := _quoted(text)) and names <= _quoted(other):
+        return True
     if not sentence.tokens or numbers_in(text) - numbers_in(other) or (listing and _quoted(text) - _quoted(other)):
         return False
     return len(sentence.tokens & chosen.tokens) >= REPEATED_WORDS * len(sentence.tokens)

@@ -213,6 +213,8 @@ def test_a_question_asking_for_seven_items_gets_all_seven(bundled: Pipeline, que
     # its "they" points back to, whatever words it shares with the question.
     listing = next(i for i, s in enumerate(answer.sentences) if all(c in s.text for c in components))
     assert listing <= 2 and answer.sentences[0].text.startswith("The review found evidence for seven components")
+    # and no component is named again
+    assert [c for c in components if sum(c in s.text for s in answer.sentences) > 1] == []
 
 
 def test_a_definition_written_under_its_abbreviation_answers_what_the_term_is(bundled: Pipeline) -> None:

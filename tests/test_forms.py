@@ -267,6 +267,9 @@ def test_an_item_alike_but_for_its_quoted_name_is_new_only_when_a_list_is_asked_
     unnamed = saying(second, "Sims et al. found evidence for it, a listed component.")
     assert repeats(item, chosen) and not repeats(item, chosen, listing=True)
     assert repeats(unnamed, chosen, listing=True)
+    # an item a chosen sentence already names, with others, is named again
+    listed = saying(first, "They are: (1) 'inspiring intent'; and (2) 'working with power'.")
+    assert repeats(item, listed, listing=True)
 
 
 def test_how_one_study_gathered_its_evidence_opens_with_what_it_set_out_to_do(rag_index: RagIndex) -> None:
