@@ -136,6 +136,14 @@ COUNTRY_NAMES: dict[str, str] = {
     "norway": "Norway", "norwegian": "Norway", "france": "France", "french": "France",
 }  # fmt: skip
 _COUNTRY_RE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, COUNTRY_NAMES), key=len, reverse=True)) + r")\b", re.I)
+#: A country's adjective naming its language, not the country: "in plain English", "English-language", "written in
+#: Dutch".
+_LANGUAGE = re.compile(
+    r"\bin (?:plain |simple |everyday |good |clear |ordinary )?(?:English|Dutch|Swedish|Finnish|Spanish|German|French"
+    r"|Norwegian|Danish|Italian)\b(?=\s*(?:[.,;:?!)]|$|(?:for|to|so|and|please|that)\b))"
+    r"|\b(?:English|Dutch|Swedish|Finnish|Spanish|German|French|Norwegian|Danish|Italian)[- ](?:language|speaking)\b",
+    re.I,
+)
 #: Where a comparison's question splits into its sides.
 _SIDE_SPLIT = re.compile(r"\s+(?:compared (?:with|to)|versus|vs\.?|and|with|or|against)\s+", re.I)
 _WORD = re.compile(r"[a-z][a-z']+")
@@ -307,8 +315,10 @@ class IntentReader:
 
     @staticmethod
     def countries(question: str) -> list[str]:
-        """The countries a question names, however it names them ("Dutch", "the Netherlands"), in its order."""
-        return list(dict.fromkeys(COUNTRY_NAMES[m.group(1).lower()] for m in _COUNTRY_RE.finditer(question)))
+        """The countries a question names, however it names them ("Dutch", "the Netherlands"), in its order; not a
+        language ("in plain English")."""
+        spoken = _LANGUAGE.sub(" ", question)
+        return list(dict.fromkeys(COUNTRY_NAMES[m.group(1).lower()] for m in _COUNTRY_RE.finditer(spoken)))
 
     def of_kind(self, question: str) -> list[str]:
         """The publications of a kind the question names in the plural ("Do the reviews agree ...?" names

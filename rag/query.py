@@ -6,6 +6,7 @@ same :class:`Query`, so a question is embedded and tokenised exactly once.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Sequence
@@ -46,6 +47,12 @@ ASKS_THE_RESEARCH = re.compile(
     # "Which publications in the evidence base raise power ...?": where it looks, not what it asks about
     r"|\b(?:in|from|across|within) (?:the|this|our|its) (?:evidence base|evidence|literature)\b",
     re.I,
+)
+#: Words by which a question asks how the sources put something, with nothing of what it is about.
+ASKING_THE_SOURCES = (
+    "describe describes explain explains define defines put puts present presents frame frames characterise"
+    " characterises characterize characterizes source sources paper papers publication publications author authors"
+    " literature research evidence study studies review reviews"
 )
 #: Words by which a question is about the research itself, once the words asking it are set aside.
 _ABOUT_RESEARCH = re.compile(r"\b(?:research|evidence|stud(?:y|ies)|future|gaps?|know|known)\b", re.I)
@@ -334,9 +341,16 @@ class QueryReader:
 
     def asks_of_its_own(self, asking: str) -> bool:
         """Whether the sentences that ask have words of their own beyond question words and the research
-        they ask; without any ("What does the research recommend?") the scene says what is asked about."""
+        they ask; without any ("What does the research recommend?", "How do these sources describe it?") the
+        scene says what is asked about."""
         words = set(self.vocabulary.tokenizer([ASKS_THE_RESEARCH.sub(" ", asking)])[0])
-        return bool(words - self.vocabulary.question_words)
+        return bool(words - self.vocabulary.question_words - self._asking_the_sources)
+
+    @functools.cached_property
+    def _asking_the_sources(self) -> frozenset[str]:
+        """Stems of the words by which a question asks how the sources put something ("describe", "these
+        sources"), not what about."""
+        return frozenset(self.vocabulary.tokenizer([ASKING_THE_SOURCES])[0])
 
     def content_words(self, text: str, named: set[str]) -> set[str]:
         """The question's word stems that an answer sentence should share.

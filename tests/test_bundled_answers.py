@@ -147,6 +147,20 @@ def test_a_figure_of_speech_is_no_subject_the_evidence_lacks(bundled: Pipeline, 
     assert not answer.abstained and answer.question == question
 
 
+def test_a_question_pointing_back_at_its_scene_asks_about_the_scene(bundled: Pipeline) -> None:
+    """ "How do these sources describe it?" asks nothing of its own: "it" is the scene's 'systems leadership',
+    and "in plain English" names a language, not England's publications."""
+    question = (
+        "I need to explain 'systems leadership' to our new board members in plain English. "
+        "How do these sources describe it?"
+    )
+    query = bundled.query(question)
+    assert query.places == ()
+    answer = bundled.ask(query)
+    assert any("systems leadership" in s.text for s in answer.sentences[:3])
+    assert not answer.sentences[0].text.startswith("Sims et al. found evidence")
+
+
 @pytest.mark.parametrize(
     "question",
     [

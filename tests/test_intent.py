@@ -297,3 +297,16 @@ def test_of_kind_lists_the_publications_of_a_kind_named_in_the_plural(question: 
 )  # fmt: skip
 def test_plural(noun: str, expected: str) -> None:
     assert plural(noun) == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "countries"),
+    [
+        ("How do I explain systems leadership in plain English?", []),
+        ("Is there English-language research on it?", []),
+        ("What did the English and Dutch studies find?", ["England", "Netherlands"]),
+        ("What works in English primary care?", ["England"]),
+    ],
+)
+def test_a_language_is_not_a_country(question: str, countries: list[str]) -> None:
+    assert IntentReader.countries(question) == countries
