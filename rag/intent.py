@@ -26,7 +26,7 @@ ROLES_ASKED: dict[Intent, frozenset[Role]] = {
     "definition": _FINDINGS,
     "general": _FINDINGS,
     "evidence_strength": _FINDINGS | {"method", "aim"},
-    "methods": _FINDINGS | {"method", "aim", "bibliographic"},
+    "methods": _FINDINGS | {"method", "aim"},
 }
 
 #: Cues of each intent, tried in this order: the first that matches decides.
@@ -258,7 +258,8 @@ _ROLE_CUES: tuple[tuple[Role, re.Pattern[str]], ...] = (
         re.compile(
             # "funded", "funding", but not the King's Fund, a name
             r"\blicen[cs]e|\bdedicat|\bpublish|\bjournal\b|(?-i:\bfund|^Fund)|\bpaid\b|\bproject number\b|\bauthors?\b"
-            r"|\baffiliat|\btitle[ds]?\b|\bdoi\b|\bcontract\b|\baccepted\b|\bprogramme paid\b",
+            r"|\baffiliat|\btitle[ds]?\b|\bdoi\b|\bcontract\b|\baccepted\b|\bprogramme paid\b"
+            r"|\bwho (?:wrote|authored)\b|\b(?:written|authored) by\b",
             re.I,
         ),
     ),
