@@ -139,7 +139,7 @@ class Settings(BaseSettings):
         "of the question's word weight than its best findings.",
     )
     uncovered_gain: float = Field(
-        0.046,
+        0.043,
         ge=0.0,
         le=1.0,
         description="The answer abstains when leaving out the words of the question the index never uses raises "
