@@ -1,5 +1,5 @@
-"""Figures of speech a leader asks in ("Why do partnerships run out of steam?", "turf wars", "a seat at the
-table"), and the plain words research writes for them.
+"""Figures of speech and everyday clippings a leader asks in ("Why do partnerships run out of steam?", "turf
+wars", "a seat at the table", "our chief exec"), and the plain words research writes for them.
 
 Read literally, a figure's words ("steam", "turf", "hymn sheet") are words no passage uses, so a question
 asking what the evidence does cover would look as if it asked about something it lacks, and its words would
@@ -54,6 +54,13 @@ FIGURES: dict[str, str] = {
     r"pass(es|ing|ed)? the buck": r"pass\1 on responsibility",
     r"seat at the table": "part in decisions",
     r"round the table|around the table": "together",
+    r"mak(e|es|ing) (?:that|the|this) (?:jump|leap)": r"mak\1 that change",
+    r"non-exec(s?)": r"non-executive\1",
+    r"exec(s?)": r"executive\1",
+    r"govt": "government",
+    r"silo working|working in silos": "working separately",
+    r"siloed": "separated",
+    r"silo(s?)": r"barrier\1",
     r"step(s|ping|ped)? on (?:each other'?s |their |our |other people'?s )?toes": r"step\1 into the roles of others",
     r"too many cooks": "too many people involved",
     r"elephant in the room": "hidden problem",

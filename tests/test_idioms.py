@@ -24,6 +24,10 @@ from rag.idioms import FIGURES, _figures, in_plain_words
         # an article stays the question's own
         ("Is there no panacea?", "Is there no single solution?"),
         ("Is it a quick win?", "Is it a fast gain?"),
+        ("How do leaders break down silos?", "How do leaders break down barriers?"),
+        # everyday clippings are read in full
+        ("What helps a chief exec make that jump?", "What helps a chief executive make that change?"),
+        ("our new non-execs", "our new non-executives"),
         # case does not matter
         ("Is There A Silver Bullet?", "Is There A single solution?"),
     ],
