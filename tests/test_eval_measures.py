@@ -115,7 +115,8 @@ def test_noise_is_the_share_of_cited_sentences_of_roles_not_asked_for() -> None:
     findings = asked_roles("what_works")
     mixed = answer([cite(1, "a", "finding"), cite(2, "a", "bibliographic"), cite(3, "a", "method"), cite(4, "a", None)])
     assert noise([mixed], [findings]).per_question == [0.75]  # a citation without a role is not asked for
-    assert noise([mixed], [asked_roles("methods")]).per_question == [0.25]
+    assert noise([mixed], [asked_roles("methods")]).per_question == [0.5]  # publication details not asked for
+    assert noise([mixed], [asked_roles("methods", "Who wrote it, and how?")]).per_question == [0.25]
     # A sentence is noise only when none of its citations is of an asked role.
     joint = answer([cite(1, "a", "finding"), cite(2, "a", "method")], sentences=[[1, 2], [2]])
     assert noise([joint], [findings]).per_question == [0.5]
