@@ -426,9 +426,11 @@ class AbstentionRules:
             return False
         # "Boards" of "Integration Joint Boards", "Chair" of "ICB Chair": a word of a kind of body or office names no
         # particular one, capitalised or not.
-        known_stems = self._bibliographic | self._kind_words
         return any(
-            any(stem not in self.vocabulary.idf and stem not in known_stems for stem in tokens)
+            any(
+                stem not in self.vocabulary.idf and stem not in self._bibliographic and stem not in self._kind_words
+                for stem in tokens
+            )
             and not self.misspells_known(word)
             for word, tokens in zip(words, self.vocabulary.tokenizer(words), strict=True)
         )

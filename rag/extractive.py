@@ -366,8 +366,8 @@ def states_count(query: Query, text: str, tokenizer: Tokenizer) -> bool:
 def answer_type_bonus(query: Query, text: str, tokenizer: Tokenizer, counts: bool | None = None) -> float:
     """``ANSWER_TYPE_BONUS`` when a sentence states the kind of thing asked for: a count (of what is counted),
     a date, advice, what the term of a "What is ...?" question is, or every item a "What are the seven ...?"
-    question asks for. ``counts``: whether it states the count a
-    "How many ...?" question asks for (:func:`states_count`), when already read."""
+    question asks for. ``counts``: whether it states the count a "How many ...?" question asks for
+    (:func:`states_count`), when already read."""
     if counts is None:
         counts = query.wants_count and states_count(query, text, tokenizer)
     states = (

@@ -81,10 +81,11 @@ _ONE_STUDY = re.compile(
 _ENDS_SENTENCE = re.compile(r"""[.!?:;)\]"'’”]\s*$""")
 #: A name in quotation marks: 'working with power', "clarifying complexity" (an apostrophe inside a word is none).
 _QUOTED = re.compile(r"""(?<!\w)['‘"“]([^'’"”\n]{3,80}?)['’"”](?!\w)""")
-#: A sentence naming what it draws on only as "the same" one: it cannot open what is quoted.
 #: A numbered item within a sentence: "(1) 'inspiring intent to work together'; (2) ...".
 _NUMBERED_ITEM = re.compile(r"(?<![\w(])\((\d{1,2})\)\s")
+#: Where a sentence opens a numbered list: "they are: (1) ...".
 _LIST_OPENS = re.compile(r":\s*\(1\)\s")
+#: A sentence naming what it draws on only as "the same" one: it cannot open what is quoted.
 _THE_SAME = re.compile(r"^(?:According to|In|By|From|Under|As in) the same\b")
 _INTENT_FORM: dict[str, Form] = {
     "what_works": "realist",
@@ -205,9 +206,9 @@ def repeats(sentence: ScoredSentence, chosen: ScoredSentence, listing: bool = Fa
     if float(sentence.vector @ chosen.vector) > DUPLICATE_SIMILARITY:
         return True
     text, other = sentence.quote.text, chosen.quote.text
-    if listing and (names := _quoted(text)) and names <= _quoted(other):
-        return True
-    if not sentence.tokens or numbers_in(text) - numbers_in(other) or (listing and _quoted(text) - _quoted(other)):
+    if listing and (names := _quoted(text)):
+        return names <= _quoted(other)  # a name not yet quoted is a new item
+    if not sentence.tokens or numbers_in(text) - numbers_in(other):
         return False
     return len(sentence.tokens & chosen.tokens) >= REPEATED_WORDS * len(sentence.tokens)
 
