@@ -11,10 +11,11 @@ from eval_fixtures import QUESTIONS, icrag, use_session_model, write_evidence, w
 from helpers import SHARED_DIR, write_pdf
 
 from eval.benchmarks import covidqa, litqa2, pubmedqa
-from eval.benchmarks.common import OVERLAP_BASELINE, run_benchmark, write_bench_report
+from eval.benchmarks.common import OVERLAP_BASELINE, run_benchmark, text_document, write_bench_report
 from index.embedding import Embedder
 from index.errors import InputError
 from index.models import Document, Segment
+from index.sentences import split_sentences
 from index.settings import Settings
 
 EXTERNAL = SHARED_DIR / "external"
@@ -66,6 +67,13 @@ def test_covidqa_gold_is_the_passage_holding_the_answer(tmp_path: Path) -> None:
     assert len(gold) == 1 and ANSWER in texts[gold[0]]
     assert sum(p.doc_id == "covidqa-7" for p in bench.passages) > 1  # the answer had to be found among several
     assert len(covidqa.load(tmp_path, Settings(), docs=1).documents) == 1
+
+
+def test_covidqa_reads_a_hard_wrapped_article_as_the_text_reader_does() -> None:
+    wrapped = "In our opinion, the major role of chest CT is to understand the\nextent and evolution of lung lesions."
+    document, _ = text_document("covidqa-1", wrapped)
+    assert len(document.text) == len(wrapped)  # answer offsets into the article stay valid
+    assert split_sentences(document.text) == [wrapped.replace("\n", " ")]
 
 
 def test_covidqa_refuses_other_json(tmp_path: Path) -> None:

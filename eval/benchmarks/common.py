@@ -35,6 +35,7 @@ from index.embedding import Embedder
 from index.errors import InputError
 from index.markers import strip_markers
 from index.models import Document, Passage, Record, Segment, SourceInfo
+from index.readers.textio import unwrap_lines
 from index.settings import Settings
 from index.store import IndexStore
 from rag.pipeline import Pipeline
@@ -98,7 +99,9 @@ def read_json(path: Path) -> Any:
 
 
 def text_document(doc_id: str, text: str, title: str = "") -> tuple[Document, SourceInfo]:
-    """A plain-text document of one segment, its own source, as if read from ``doc_id.txt``."""
+    """A plain-text document of one segment, its own source, as if read from ``doc_id.txt``: hard-wrapped
+    lines are joined as the text reader joins them, keeping every offset."""
+    text = unwrap_lines(text)
     document = Document(
         doc_id=doc_id,
         path=f"{doc_id}.txt",
