@@ -112,7 +112,13 @@ _STOP_WORDS = frozenset(STOPWORDS_EN_PLUS) | {
     *("much", "many", "per", "someone", "anyone", "everyone", "something", "anything", "besides", "whether", "upon"),
     *("somebody", "anybody", "nobody", "nothing", "everything", "else", "elsewhere", "anywhere", "somewhere"),
     *("everywhere", "actually", "really"),
+    # verbs too light to name a subject: "What should go into it?"
+    *("go", "goes", "going", "gone", "went"),
 }
+#: Questions whose answer is a number: how many, or what share ("How much ...?" may ask how much weight to give).
+_NUMBER_QUESTION = re.compile(
+    r"\bhow many\b|\b(?:what|which) (?:proportion|percentage|share|fraction|number|ratio)\b|\bwhat per ?cent", re.I
+)
 #: What a "What is the <thing> of ...?" question asks for ("the hallmark of", "the pitfalls of"): the kind of
 #: answer, which the evidence states in its own words.
 _THING_OF = re.compile(r"^\s*what (?:is|are|was|were) (?:the |a |an )?(?:main |key |biggest )?([^\W\d_]+) of\b", re.I)
@@ -143,6 +149,10 @@ class AbstentionEvidence(Record):
     )
     unknown_name: bool = Field(description="The question names something no passage mentions.")
     money_missing: bool = Field(description="It asks for an amount of money that no leading sentence states.")
+    amount_missing: bool = Field(
+        False,
+        description="It asks how many or what share ('What proportion ...?') and no leading sentence states one.",
+    )
     note_names_gap: bool = Field(
         description="The best-ranked passage's note names a word its findings lack, or a note of the publication "
         "asked about names what the question asks for ('What results ...') and its leading findings do not."
@@ -163,6 +173,11 @@ class AbstentionEvidence(Record):
         description="It asks when, or how the work was done, of a publication it names, and a sentence of that "
         "publication states a date, or is a method; or it asks only what that publication found ('What did "
         "Waring et al. find?') and a finding of it is among the candidates.",
+    )
+    defines_term: bool = Field(
+        False,
+        description="It asks what a term is ('What is RAMESES?') and a sentence of the roles it may quote says what "
+        "that term is, however little else of it matches.",
     )
 
 
@@ -255,9 +270,12 @@ class AbstentionRules:
             note_margin=self._note_margin(asked, noted, leading),
             unknown_name=unknown_name,
             money_missing=money_asked and not any(_MONEY.search(c.quote.text) for c in eligible[:MONEY_DEPTH]),
+            amount_missing=bool(_NUMBER_QUESTION.search(asking))
+            and not any(c.typed or c.counts for c in eligible[:MONEY_DEPTH]),
             note_names_gap=self._note_names_gap(query, asked, noted, findings, leading),
             comparison=comparison,
             stated_by_named=self._stated_by_named(query, findings, asked),
+            defines_term=query.intent.intent == "definition" and any(c.defines for c in eligible),
             uncovered_gain=0.0 if about_the_evidence else self.uncovered_gain(query, eligible, uncovered),
             mostly_uncovered=not about_the_evidence and mostly_uncovered(subject, uncovered),
         )
@@ -489,9 +507,10 @@ def mostly_uncovered(subject: Sequence[str], uncovered: Sequence[str]) -> bool:
 def decides(evidence: AbstentionEvidence, settings: Settings) -> bool:
     """Whether these readings decline the question under the settings' thresholds."""
     # "When was Sims et al. published?" reads its answer in publication details, far in wording from the
-    # question: a date, or a method, stated by the publication it names addresses it, however low its match.
-    low = evidence.best_score < settings.abstain_threshold and not evidence.stated_by_named
-    if low or evidence.unknown_name or evidence.money_missing or evidence.mostly_uncovered:
+    # question: a date, or a method, stated by the publication it names addresses it, however low its match; and
+    # "What is RAMESES?" a sentence spelling it out in a methods section.
+    low = evidence.best_score < settings.abstain_threshold and not (evidence.stated_by_named or evidence.defines_term)
+    if low or evidence.unknown_name or evidence.money_missing or evidence.amount_missing or evidence.mostly_uncovered:
         return True
     if evidence.comparison:
         return False

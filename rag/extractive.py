@@ -146,6 +146,18 @@ _HINDRANCE = re.compile(
     r"|absent|missing|held back|get in the way|got in the way)\b",
     re.I,
 )
+#: "Which factor matters most?" is answered by a sentence that ranks one thing above the rest: "the most
+#: influential", "the main barrier", "above all".
+_SUPERLATIVE = re.compile(
+    r"\bmost (?:important|influential|significant|effective|powerful|critical|crucial|decisive|valued|useful"
+    r"|helpful|common(?:ly)?|frequent(?:ly)?|often|strongly|consistent(?:ly)?|prominent)\b"
+    r"|\b(?:the|a|its|their) (?:single |one )?(?:biggest|greatest|strongest|largest|main|primary|chief|principal"
+    r"|overriding|dominant|decisive) (?:[\w'-]+ )?(?:factors?|influences?|drivers?|barriers?|enablers?|themes?"
+    r"|challenges?|roles?|contributions?|lessons?|messages?|reasons?|mechanisms?|components?|determinants?"
+    r"|obstacles?|priorit(?:y|ies)|conditions?|ingredients?|predictors?)\b"
+    r"|\bmatter(?:s|ed|ing)? most\b|\babove all\b|\bmost of all\b",
+    re.I,
+)
 #: "Who funded ...?" is answered by a sentence naming who paid for the work.
 _FUNDING = re.compile(r"\b(?:funded|paid for|commissioned|sponsored) by\b|\bfunding\b|\bgrants?\b", re.I)
 #: "Who wrote ...?" is answered by a sentence naming who wrote the work.
@@ -212,6 +224,9 @@ _NEXT_POINT = re.compile(r"^(?:Second|Secondly|Third|Thirdly|Fourth|Fourthly|Fif
 _LISTS_PUBLICATIONS = re.compile(r"^(?:\*\*[^*\n]{1,60}\*\*\s+)?[a-z_]+(?:19|20)\d\d[a-z]*\b")
 _WANTS_EFFECT = frozenset({"what_works", "how_to", "comparison"})
 _WANTS_FINDINGS = _WANTS_EFFECT | {"general", "definition"}
+#: Roles a sentence saying what a term is may have and still answer "What is X?": any but publication details and
+#: scope notes.
+_DEFINING_ROLES: frozenset[Role] = frozenset({"finding", "context", "background", "aim", "method"})
 #: Questions for which all a named publication's passages share its best retrieval rank: what works or how to
 #: do it, by Hendry et al., is anything they found, which their own match decides; for a fact about them,
 #: which of their passages states it is what retrieval ranks.
@@ -255,6 +270,9 @@ class ScoredSentence:
     on_research: bool = False
     #: It states a count of what a "How many ...?" question counts, or a number standing alone.
     counts: bool = False
+    #: It says what the term of a "What is X?" question is: whatever section it sits in, it answers (a method's
+    #: name is spelt out where the methods are).
+    defines: bool = False
 
     @property
     def content_score(self) -> float:
@@ -311,7 +329,7 @@ class ScoredSentence:
         says nothing of what works, to a question asking for findings.
         """
         return (
-            self.role in roles
+            (self.role in roles or (self.defines and self.role in _DEFINING_ROLES))
             and not self.on_research
             and self.field != "heading"
             and len(self.quote.text.split()) >= MIN_WORDS
@@ -338,12 +356,21 @@ def statement_of(term: str) -> re.Pattern[str]:
     # "partnership boards" is also stated of "a partnership board"
     plural = len(last) > 3 and last.endswith("s") and last[-2:-1].islower()
     last_word = re.escape(last[:-1]) + "s?" if plural else re.escape(last)
-    words = r"[\s-]+".join([*(re.escape(word) for word in head), last_word])
+    # ... quoted or not: "known as 'COVID-19 Protect'"
+    words = r"['‘\"“]?" + r"[\s-]+".join([*(re.escape(word) for word in head), last_word]) + r"['’\"”]?"
+    # An acronym spelt out: "RAMESES (Realist And Meta-narrative Evidence Syntheses: Evolving Standards)"; or the
+    # term spelt out after its short form, opening what the sentence says of it: "IHSs (integrated healthcare
+    # systems) bring health and social care services together"
+    spelt_out = (
+        rf"|(?-i:\b{words}\s*\([A-Z][^)]{{8,}}\))"
+        if term.isupper()
+        else rf"|(?:^|[,;:]\s+)(?:(?:the|an?)\s+)?(?-i:[A-Z][\w-]*)\s*\(\s*{words}\s*\)\s+(?-i:[a-z])"
+    )
     return re.compile(
         rf"\b(?:is|are|was|were|as|called|termed|known as)\s+(?:(?:an?|the)\s+)?{words}\b"
         rf"|\b{words}\b\s*(?:\([^)]*\)\s*)?,\s*(?:an?|the)\s"
         rf"|(?:^|[,;:]\s+|\bthat\s+)(?:(?:the|an?|these|those|all|most|many|some|such)\s+)?{words}\b\s*"
-        r"(?:\([^)]*\)\s*)?(?:is\b|are\b|was\b|were\b|refers? to\b|means\b|denotes?\b|describes?\b|:|[—–])",
+        r"(?:\([^)]*\)\s*)?(?:is\b|are\b|was\b|were\b|refers? to\b|means\b|denotes?\b|describes?\b|:|[—–])" + spelt_out,
         re.I,
     )
 
@@ -363,10 +390,15 @@ def states_count(query: Query, text: str, tokenizer: Tokenizer) -> bool:
     return bool(_COUNT.search(counts) or counts_what_is_asked(query, counts, tokenizer))
 
 
+def states_term(query: Query, text: str) -> bool:
+    """Whether a sentence says what the term of a "What is X?" question is, under any of its forms."""
+    return any(statement_of(term).search(text) for term in (query.term, *query.term_forms) if term)
+
+
 def answer_type_bonus(query: Query, text: str, tokenizer: Tokenizer, counts: bool | None = None) -> float:
     """``ANSWER_TYPE_BONUS`` when a sentence states the kind of thing asked for: a count (of what is counted),
-    a date, advice, what the term of a "What is ...?" question is, or every item a "What are the seven ...?"
-    question asks for. ``counts``: whether it states the count a "How many ...?" question asks for
+    a date, advice, what counts most, what the term of a "What is ...?" question is, or every item a "What are the
+    seven ...?" question asks for. ``counts``: whether it states the count a "How many ...?" question asks for
     (:func:`states_count`), when already read."""
     if counts is None:
         counts = query.wants_count and states_count(query, text, tokenizer)
@@ -376,10 +408,11 @@ def answer_type_bonus(query: Query, text: str, tokenizer: Tokenizer, counts: boo
         or (query.wants_date and _DATE.search(text))
         or (query.intent.intent == "how_to" and _ADVICE.search(text))
         or (query.wants_hindrance and _HINDRANCE.search(text))
+        or (query.wants_superlative and _SUPERLATIVE.search(text))
         or (query.wants_funder and _FUNDING.search(text))
         or (query.wants_authors and _AUTHORS.search(text))
         or (query.listed > 1 and numbered_items(text) >= query.listed)
-        or any(statement_of(term).search(text) for term in (query.term, *query.term_forms) if term)
+        or states_term(query, text)
         or (query.intent.intent == "evidence_strength" and _APPRAISAL.search(text))
     )
     return ANSWER_TYPE_BONUS if states else 0.0
@@ -548,6 +581,7 @@ class ExtractiveAnswerer:
                         pointed_at_by_question=pointed_at,
                         on_research=on_research,
                         counts=counts,
+                        defines=bool(bonus) and states_term(query, text),
                     )
                 )
         scored.sort(key=lambda s: -s.score)

@@ -499,13 +499,17 @@ def _comparison(
 
 def sides_of(query: Query, eligible: Sequence[ScoredSentence], store: IndexStore) -> list[Side]:
     """A comparison's sides: those it names, else the publications that bear most on it, each a side (of
-    the kind it names in the plural, "Do the reviews agree ...?", when two or more of that kind bear on it)."""
+    the country it names, "What did the two Dutch studies each find?", or of the kind it names in the plural, "Do
+    the reviews agree ...?", or both, when two or more such bear on it)."""
     if query.intent.sides:
         return query.intent.sides
     bearing = list(dict.fromkeys(c.source_id for c in eligible))
-    # "Do the reviews agree ...?" compares the reviews among them.
+    # "Do the reviews agree ...?" compares the reviews among them, "the Dutch studies" the Dutch ones.
+    placed = {sid for ids in query.places for sid in ids}
     of_kind = [sid for sid in bearing if sid in query.of_kind]
-    order = (of_kind if len(of_kind) >= 2 else bearing)[:IMPLICIT_SIDES]
+    of_place = [sid for sid in bearing if sid in placed]
+    narrowed = ([sid for sid in of_place if sid in of_kind], of_place, of_kind)
+    order = next((ids for ids in narrowed if len(ids) >= 2), bearing)[:IMPLICIT_SIDES]
     return [Side(label=store.manifest.sources[sid].short_cite if sid in store.manifest.sources else sid,
                  source_ids=[sid]) for sid in order]  # fmt: skip
 

@@ -176,6 +176,10 @@ FIGURES: dict[str, str] = {
     r"joined at the hip": "closely tied",
     r"pull(?:s|ing|ed)? rank": "use their status",
     r"sharp end": "front line",
+    r"(?:on|by|come) (?:a )?Monday morning": "in daily practice",
+    r"pitch (it|them|this|that)": r"aim \1",
+    r"pitched (it|them|this|that)": r"aimed \1",
+    r"pitching (it|them|this|that)": r"aiming \1",
 }
 
 

@@ -49,8 +49,13 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
         re.compile(
             r"\bcompar|\bversus\b|\bvs\.?\s|\bdiffer(?:s|ed|ence|ences)?\b|\bdifferent (?:from|to|than)\b|\bsimilar"
             # "both X and Y", not "a manager across both"
-            r"|\bcontrast|\bagree\b|\bboth\b(?! health and social care\b)(?=[^?]*\band\b)"
-            r"|\beach (?:organi[sz]e|do|say|find|describe|approach|handle)|\bwhereas\b"
+            # "Do the reviews agree?", not "How do we get partners to agree a common direction?"
+            r"|\bcontrast|(?<!\bto )\bagree\b(?! (?:an?|the|to|how|what|which|their|its|our|shared|common|joint)\b)"
+            r"|\bboth\b(?! health and social care\b)(?=[^?]*\band\b)"
+            r"|\beach (?:organi[sz]e|do|say|find|describe|approach|handle|look|report|conclude)|\bwhereas\b"
+            # "Is Scotland's model working better than Wales's?", "How does SCIE's framework line up with ...?"
+            r"|\b(?:better|worse|stronger|weaker) than\b|\bmore (?:effective|successful|useful|important) than\b"
+            r"|\bline[sd]? up (?:with|against)\b|\bstacks? up\b"
             # "Do Sims et al. and Knight et al. end up with the same ideas ...?"
             r"|\b(?:say|reach|find|end up with|come to|share|draw|make) (?:much |broadly )?the same\b",
             re.I,
@@ -73,7 +78,9 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
         "factoid",
         re.compile(
             r"\bhow (?:many|much|long|often|old)\b|\b(?:what|which) (?:year|date|number|percentage|proportion)\b"
-            r"|^\s*(?:when|who|where)\b|\bhow large\b",
+            # not "When the review talks about X, what does it mean?": a clause setting when the question applies
+            r"|^\s*(?:when|who|where)\b(?![^?]*,\s*(?:what|how|which|why|who|is|are|do|does|did|should|can)\b)"
+            r"|\bhow large\b",
             re.I,
         ),
     ),
@@ -96,8 +103,8 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
         re.compile(
             # "How can ICB leaders build trust ...?" asks how to, whoever the subject; "How do Sims et al.
             # describe ...?" asks what was done, unless "we" or leaders do it
-            r"\bhow (?:can|could|might)\b|\bhow (?:do|would) (?:we|i|leaders?|it|they|our|the|an?)\b|\bwhat should\b"
-            r"|\bhow (?:should|ought)\b|\bgo about\b|\b(?:where|when) (?:should|would|do) (?:we|i)\b"
+            r"\bhow (?:can|could|might)\b|\bhow (?:do|would) (?:we|i|you|leaders?|it|they|our|the|an?)\b"
+            r"|\bwhat should\b|\bhow (?:should|ought)\b|\bgo about\b|\b(?:where|when) (?:should|would|do) (?:we|i)\b"
             r"|\bwhat (?:can|could) (?:[\w'-]+ ){1,4}do\b"
             r"|\bbest way\b|\bhow to\b|\bput in place\b|\bguidance\b|\bsteps?\b|\brecommend|\blessons?\b"
             r"|\bneeds? to do\b|\bprioriti[sz]e\b|\badvi[cs]e\b|\btips?\b",
@@ -108,7 +115,9 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
         "definition",
         re.compile(
             # "What are Ontario Health Teams?", not "What are the risks of relying on one charismatic leader?"
-            r"^\s*(?:what|who) (?:is|are|was|were) (?:an? |the )?[\w'-]+(?: [\w'-]+){0,4}\??$|\bdefin|\bmeant by\b"
+            # ... also after sentences setting the scene: "Several reviews mention RAMESES. What is it?"
+            r"(?:^|[.!]\s+)\s*(?:what|who) (?:is|are|was|were) (?:an? |the )?[\w'-]+(?: [\w'-]+){0,4}\??$|\bdefin"
+            r"|\bmeant by\b"
             r"|\b(?:do|does|did)\b[^?]{1,60}\bmean by\b"
             r"|\bmeaning of\b"
             r"|^\s*what (?:does|do) [\w'‘’\"“” -]{1,60} mean\??$"

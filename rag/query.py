@@ -73,6 +73,16 @@ HINDRANCE_QUESTION = re.compile(
     r"|thwart\w*|(?:hold|holds|holding|held)\s+(?:[\w'-]+\s+){0,3}?back)\b",
     re.I,
 )
+#: Questions asking which of several things counts most ("Which factor matters most?", "What is the biggest
+#: barrier?"): answered by a sentence that ranks one above the rest.
+_SUPERLATIVE_QUESTION = re.compile(
+    r"\b(?:matter(?:s|ed|ing)?|count(?:s|ed|ing)?|weigh(?:s|ed|ing)?|help(?:s|ed|ing)?|stands? out) (?:the )?most\b"
+    r"|\bmost of all\b"
+    r"|\babove all\b|\bsingle most\b|\bnumber one\b"
+    r"|\b(?:what|which)\b[^?]*\b(?:biggest|greatest|strongest|largest|main|most (?:important|influential"
+    r"|significant|effective|powerful|critical|crucial|decisive))\b",
+    re.I,
+)
 #: Questions asking who paid for a piece of work.
 _FUNDER_QUESTION = re.compile(
     r"\b(?:who|which(?: [\w'-]+){0,3}?)\s+(?:funded|funds|paid for|commissioned|sponsored)\b"
@@ -118,10 +128,17 @@ _DATE_QUESTION = re.compile(
 YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 #: Questions asking what something is ("What is the main cause of ...?"): the answer says "... is <term>".
 _TERM_QUESTION = re.compile(
-    r"^\s*(?:(?:what|who) (?:is|are|was|were) (?:(?:an?|the) )?(?P<term>[^?]{3,80}?)"
-    r"|what (?:does|do) (?:(?:an?|the) )?(?P<meant>[^?]{3,80}?) mean)\s*\?*\s*$",  # "What does 'X' mean?"
+    r"^\s*(?:(?:what|who) (?:is|are|was|were) (?:(?:an?|the) )?(?P<term>[^?]{2,80}?)"
+    r"|what (?:does|do) (?:(?:an?|the) )?(?P<meant>[^?]{2,80}?) mean)\s*\?*\s*$",  # "What does 'X' mean?"
     re.I,
 )
+#: "What do the authors mean by 'system leadership'?"
+_MEANT_BY = re.compile(r"\bmean[st]? by (?:(?:an?|the) )?(?P<by>[^?]{2,80}?)\s*\?*\s*$", re.I)
+#: A term that points at what the question named before it: "Several reviews mention RAMESES. What is it?"
+_POINTING = frozenset(["it", "this", "that", "they", "these", "those", "this term", "that term", "the term"])
+#: What a pointing term stands for: a quoted phrase, else a name (capitalised words, not opening a sentence).
+_QUOTED = re.compile(r"['‘\"“]([^'’\"”?]{3,80})['’\"”]")
+_NAMED = re.compile(r"(?<![.?!]\s)(?<!^)\b[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*")
 
 #: Weight, in a question's vector, of the sentences that set the scene ("We already run a joined-up
 #: service for older people at home but it has stalled.") against those that ask ("What's the best way
@@ -165,6 +182,38 @@ def asking_and_scene(text: str) -> tuple[str, str]:
     return (" ".join(asking), " ".join(scene)) if scene else (text, "")
 
 
+def _term_match(text: str) -> tuple[re.Match[str], int] | None:
+    """The match of a "What is X?" or "What do they mean by X?" question's sentence that asks, and where that
+    sentence starts in the text."""
+    asking = asking_and_scene(text)[0]
+    defined = _TERM_QUESTION.match(asking) or _MEANT_BY.search(asking)
+    return (defined, text.rfind(asking)) if defined else None
+
+
+def defined_term(text: str) -> str:
+    """What a "What is X?" or "What do they mean by X?" question asks to be told about, or ""."""
+    found = _term_match(text)
+    if not found:
+        return ""
+    return re.split(r"[,;(]", next(group for group in found[0].groups() if group))[0].strip(" '\"‘’“”")
+
+
+def with_term_named(text: str) -> str:
+    """The question with a term that points back ("What is it?", "what does it mean by that?") replaced by what
+    it points at: the last phrase the question quotes before it, else the last name it gives ("Several reviews
+    mention RAMESES. What is it?" asks "What is RAMESES?")."""
+    found = _term_match(text)
+    if not found:
+        return text
+    defined, offset = found
+    group = next(name for name, value in defined.groupdict().items() if value)
+    if defined.group(group).strip().lower() not in _POINTING:
+        return text
+    start, end = offset + defined.start(group), offset + defined.end(group)
+    named = _QUOTED.findall(text[:start]) or _NAMED.findall(text[:start])
+    return f"{text[:start]}{named[-1].strip()}{text[end:]}" if named else text
+
+
 @dataclass(frozen=True, eq=False)
 class Query:
     """Everything the pipeline reads from a question, computed once."""
@@ -189,6 +238,8 @@ class Query:
     wants_authors: bool = False
     #: Whether it asks what stands in the way ("What are the barriers to ...?", "Why do pilots fail?").
     wants_hindrance: bool = False
+    #: Whether it asks which of several things counts most ("Which factor matters most?").
+    wants_superlative: bool = False
     #: Whether the amount asked for is a rate ("What is the case fatality rate?"): a bare count is none.
     wants_rate: bool = False
     #: Stems of what a "How many ...?" question counts ("studies", "human cases").
@@ -288,13 +339,10 @@ class QueryReader:
     def read(self, question: str) -> Query:
         """The query of a question; InputError for an empty or overlong one."""
         asked = clean_question(question)
-        text = in_plain_words(asked, self.vocabulary.uses_every_word)
+        text = with_term_named(in_plain_words(asked, self.vocabulary.uses_every_word))
         named = self.sources.match(text)
         intent = self.intents.read(text, named)
-        defined = _TERM_QUESTION.match(text)
-        term = (
-            re.split(r"[,;(]", defined.group("term") or defined.group("meant"))[0].strip(" '\"‘’“”") if defined else ""
-        )
+        term = defined_term(text)
         # "Where is the highest rate of ...?" asks for a place, "Who ...?" for a name: an amount answers neither.
         asks_amount = not _ASKS_OTHER_THAN_AMOUNT.match(text)
         return Query(
@@ -309,6 +357,7 @@ class QueryReader:
             wants_date=bool(_DATE_QUESTION.search(text)),
             wants_rate=asks_amount and bool(_RATE_QUESTION.search(text)),
             wants_hindrance=bool(HINDRANCE_QUESTION.search(text)),
+            wants_superlative=bool(_SUPERLATIVE_QUESTION.search(text)),
             wants_funder=bool(_FUNDER_QUESTION.search(text)),
             wants_authors=bool(_AUTHOR_QUESTION.search(text)),
             counted=self.stems_of(_COUNTED, text),

@@ -416,3 +416,37 @@ def test_a_countrys_study_described_by_its_design_is_the_one_asked_about(bundled
     answer = bundled.ask("What did the Dutch participatory case study change?")
     assert answer.citations[0].source_id == "lette2020"
     assert "nies2021" not in {c.source_id for c in answer.citations[:3]}
+
+
+def test_a_question_asking_what_counts_most_is_answered_first_by_the_sentence_ranking_one_above_the_rest(
+    bundled: Pipeline,
+) -> None:
+    """ "Which one comes out as mattering most?" is answered by "judged leadership the most influential", not by
+    the background of the review that judged it."""
+    answer = bundled.ask(
+        "Of all the things that affect whether integrated health and social care systems in the NHS function "
+        "well, which one comes out as mattering most?"
+    )
+    assert "most influential" in answer.sentences[0].text
+
+
+def test_a_term_spelt_out_in_a_methods_section_answers_what_it_is(bundled: Pipeline) -> None:
+    """RAMESES is named only where the reviews' methods are told: the sentence spelling it out says what it is,
+    whatever its section, and the question pointing back at it ("What is it?") asks about it."""
+    answer = bundled.ask("Several of these reviews mention RAMESES. What is it?")
+    assert not answer.abstained
+    assert "Realist And Meta-narrative Evidence Syntheses" in answer.sentences[0].text
+
+
+def test_a_question_asking_for_a_share_no_leading_sentence_states_is_declined(bundled: Pipeline) -> None:
+    """The chief officers' report says what they worked on, not where they came from: no number, no answer."""
+    answer = bundled.ask(
+        "What proportion of Scotland's integration authority chief officers came from a social work background?"
+    )
+    assert answer.abstained
+
+
+def test_a_comparison_of_one_countrys_studies_compares_that_countrys_publications(bundled: Pipeline) -> None:
+    answer = bundled.ask("The two Dutch studies look at integration at very different scales. What did each find?")
+    assert answer.form == "comparison"
+    assert {c.source_id for c in answer.citations} == {"lette2020", "nies2021"}

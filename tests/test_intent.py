@@ -117,6 +117,15 @@ DUTCH = ["nies2021"]
         ("Tell me about clinical leadership in integrated care.", "general"),
         ("Leaders of integrated care teams", "general"),
         ("Summarise the review on joint working.", "general"),
+        ("Is Scotland's model of integration working better than Wales's?", "comparison"),
+        ("How does SCIE's framework line up with the seven components?", "comparison"),
+        ("How does the Scottish reform stack up against the English one?", "comparison"),
+        ("The two Dutch studies differ in scale. What did each look at and find?", "comparison"),
+        # to agree on a direction is what a partnership is to do, not publications agreeing
+        ("How do you get very different organisations to agree a common direction?", "how_to"),
+        # "When ..., what ...?" asks what, in the case the clause sets
+        ("When the review talks about 'integrated healthcare systems', what does it mean by that?", "definition"),
+        ("Several of these reviews mention RAMESES. What is it?", "definition"),
     ],
 )
 def test_classify(question: str, intent: Intent) -> None:

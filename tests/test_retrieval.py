@@ -21,7 +21,7 @@ from index.units import SENTENCE, WINDOW
 from rag.lexical import Tokenizer, lexical_text
 from rag.models import RetrievedPassage
 from rag.pool import LIST_PASSAGES, POOL_SIZES, PoolSize, candidate_pool
-from rag.query import SourceMatcher, asking_and_scene, list_size
+from rag.query import SourceMatcher, asking_and_scene, defined_term, list_size, with_term_named
 from rag.retrieval import (
     DenseRetriever,
     FusedScores,
@@ -416,6 +416,30 @@ def test_a_question_naming_a_publication_pools_all_of_it(rag_index: RagIndex, qu
 )
 def test_a_question_is_split_into_what_it_asks_and_the_scene_it_sets(text: str, asking: str, scene: str) -> None:
     assert asking_and_scene(text) == (asking, scene)
+
+
+@pytest.mark.parametrize(
+    ("question", "named", "term"),
+    [
+        ("What is co-leadership?", "What is co-leadership?", "co-leadership"),
+        ("What do the authors mean by system leadership?", "What do the authors mean by system leadership?",
+         "system leadership"),
+        # a term pointing back is what the question named before it: a name, or a phrase it quotes
+        ("Some reviews mention RAMESES. What is it?", "Some reviews mention RAMESES. What is RAMESES?", "RAMESES"),
+        (
+            "When the review talks about 'integrated healthcare systems', what does it mean by that?",
+            "When the review talks about 'integrated healthcare systems', what does it mean by integrated healthcare "
+            "systems?",
+            "integrated healthcare systems",
+        ),
+        # nothing named before it: left as it is
+        ("What is it?", "What is it?", "it"),
+        ("How do leaders share power?", "How do leaders share power?", ""),
+    ],
+)  # fmt: skip
+def test_the_term_a_definition_question_asks_about(question: str, named: str, term: str) -> None:
+    assert with_term_named(question) == named
+    assert defined_term(named) == term
 
 
 def test_a_long_scene_does_not_outweigh_the_question_it_leads_to(rag_index: RagIndex, embedder: Embedder) -> None:
