@@ -58,6 +58,15 @@ _MONEY_QUESTION = re.compile(
     re.I,
 )
 _MONEY = re.compile(r"[£$€]\s?\d|\b\d[\d,.]*\s?(?:pounds|dollars|euros|million|billion|bn|k)\b", re.I)
+#: Measures of what services achieve ("hospital admissions", "deaths", "length of stay"): a question naming one the
+#: indexed text never uses asks for an outcome the evidence did not measure.
+_MEASURES = frozenset(
+    [
+        *("admission", "admissions", "readmission", "readmissions", "death", "deaths", "mortality", "morbidity"),
+        *("hospitalisation", "hospitalisations", "hospitalization", "hospitalizations", "discharge", "discharges"),
+        *("attendance", "attendances", "survival", "waits", "wait", "falls", "infections", "prescribing"),
+    ]
+)
 #: Capitalised words inside a question: names of places, programmes, organisations.
 _NAME = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][A-Za-z\-]{2,}\b")
 #: A publication named by its first author ("Smith et al.", "Smith and colleagues").
@@ -149,6 +158,9 @@ class AbstentionEvidence(Record):
     )
     unknown_name: bool = Field(description="The question names something no passage mentions.")
     money_missing: bool = Field(description="It asks for an amount of money that no leading sentence states.")
+    measure_unmentioned: bool = Field(
+        False, description="It asks about a measure of outcome ('hospital admissions') no passage mentions."
+    )
     amount_missing: bool = Field(
         False,
         description="It asks how many or what share ('What proportion ...?') and no leading sentence states one.",
@@ -278,6 +290,7 @@ class AbstentionRules:
             defines_term=query.intent.intent == "definition" and any(c.defines for c in eligible),
             uncovered_gain=0.0 if about_the_evidence else self.uncovered_gain(query, eligible, uncovered),
             mostly_uncovered=not about_the_evidence and mostly_uncovered(subject, uncovered),
+            measure_unmentioned=any(word.lower() in _MEASURES for word in uncovered),
         )
 
     def uncovered_words(self, question: str, subject: Sequence[str] | None = None) -> list[str]:
@@ -510,7 +523,8 @@ def decides(evidence: AbstentionEvidence, settings: Settings) -> bool:
     # question: a date, or a method, stated by the publication it names addresses it, however low its match; and
     # "What is RAMESES?" a sentence spelling it out in a methods section.
     low = evidence.best_score < settings.abstain_threshold and not (evidence.stated_by_named or evidence.defines_term)
-    if low or evidence.unknown_name or evidence.money_missing or evidence.amount_missing or evidence.mostly_uncovered:
+    missing = evidence.money_missing or evidence.amount_missing or evidence.measure_unmentioned
+    if low or evidence.unknown_name or missing or evidence.mostly_uncovered:
         return True
     if evidence.comparison:
         return False

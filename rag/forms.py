@@ -276,6 +276,12 @@ def findings_before_background(eligible: Sequence[ScoredSentence]) -> list[Score
     return sorted(eligible, key=lambda c: -(c.score - BACKGROUND_PENALTY * (c.role == "background")))
 
 
+def background_last(sentences: Sequence[ScoredSentence]) -> list[ScoredSentence]:
+    """The sentences stating what was found, then those saying what a study starts from, each in their order: what
+    the evidence found is what its strength is judged on."""
+    return sorted(sentences, key=lambda c: c.role == "background")
+
+
 def named_first(named: frozenset[str], sentences: Sequence[ScoredSentence]) -> list[ScoredSentence]:
     """The sentences of the publications a question is about ("What did Hendry et al. recommend?", "the Basque
     experience"), then the others, each in their order: a question about a publication is answered from it,
@@ -403,7 +409,7 @@ def compose(
         gathered = [c for c in counted if c not in found]
         blocks = [
             ("How the evidence was gathered", gathered + aim + fill(selection, methods, STRENGTH_METHODS)),
-            ("What it found", found + fill(selection, spread(findings, floor), STRENGTH_FINDINGS)),
+            ("What it found", found + fill(selection, background_last(spread(findings, floor)), STRENGTH_FINDINGS)),
         ]
         blocks = [block for block in blocks if block[1]]
     if not any(chosen for _, chosen in blocks):

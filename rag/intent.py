@@ -89,7 +89,8 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
         re.compile(
             r"\bwhat works\b|\bwhat (?:has |have )?help|\bwhat (?:helps|helped|drives|enables|makes)\b|\beffective"
             r"|\bsucce(?:ed|ss)|\bin what circumstances\b|\bachiev|\bworth\b|\bimprove|\bbetter\b|\bbarriers?\b"
-            r"|\bfacilitat|\benabl|\bwhat (?:do|did) [\w ]{1,40} (?:contribute|do differently|add)\b|\bimpact\b"
+            r"|\bfacilitat|\benabl|\bwhat (?:do|did|can|could) [\w ]{1,40} (?:contribute|do differently|add|bring)\b"
+            r"|\bimpact\b|\bmake (?:a|any|much of a) difference\b|\bchange anything\b|\bpay off\b"
             r"|\bdetermine|\bmakes? [\w' -]{1,40} work\b|\bwork well\b|\bgets? in the way\b|\bhinder|\bobstacles?\b"
             r"|^\s*why\b|\b(?:shown|proven|found|known) to (?:work|help|be effective)\b"
             # "Which leadership behaviours help during ...?"
@@ -107,7 +108,9 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
             r"|\bwhat should\b|\bhow (?:should|ought)\b|\bgo about\b|\b(?:where|when) (?:should|would|do) (?:we|i)\b"
             r"|\bwhat (?:can|could) (?:[\w'-]+ ){1,4}do\b"
             r"|\bbest way\b|\bhow to\b|\bput in place\b|\bguidance\b|\bsteps?\b|\brecommend|\blessons?\b"
-            r"|\bneeds? to do\b|\bprioriti[sz]e\b|\badvi[cs]e\b|\btips?\b",
+            r"|\bneeds? to do\b|\bprioriti[sz]e\b|\badvi[cs]e\b|\btips?\b"
+            # "How am I supposed to turn goals into practice?", "How are its leaders meant to get anything done?"
+            r"|\bhow (?:am|are|is) (?:[\w'-]+ ){0,3}(?:meant|supposed|expected) to\b",
             re.I,
         ),
     ),

@@ -312,7 +312,8 @@ class SourceMatcher:
 
     def match(self, question: str) -> set[str]:
         """Source ids whose first author the question names (narrowed by a named year)."""
-        words = set(re.findall(r"[a-z][a-z'\-]+", question.lower()))
+        # "Nieuwboer's review", "Sims' review": a possessive names its author
+        words = {re.sub(r"'s?$", "", word) for word in re.findall(r"[a-z][a-z'\-]+", question.lower())}
         found = {sid for surname, sids in self._by_surname.items() if surname in words for sid in sids}
         years = set(YEAR.findall(question))
         dated = {sid for sid in found if self._year.get(sid) in years}

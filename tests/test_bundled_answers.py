@@ -108,7 +108,9 @@ def test_a_question_mostly_in_words_no_passage_uses_is_declined(bundled: Pipelin
     evidence = bundled.extractive.abstention_evidence(query, bundled.pool(query))
     assert evidence.mostly_uncovered is mostly
     if mostly:
-        assert not decides(evidence.model_copy(update={"mostly_uncovered": False}), bundled.settings)  # no other rule
+        # no other rule but one naming an outcome measure ("deaths") no passage mentions
+        alone = {"mostly_uncovered": False, "measure_unmentioned": False}
+        assert not decides(evidence.model_copy(update=alone), bundled.settings)
         assert bundled.ask(question).abstained
 
 
@@ -450,3 +452,23 @@ def test_a_comparison_of_one_countrys_studies_compares_that_countrys_publication
     answer = bundled.ask("The two Dutch studies look at integration at very different scales. What did each find?")
     assert answer.form == "comparison"
     assert {c.source_id for c in answer.citations} == {"lette2020", "nies2021"}
+
+
+def test_an_evidence_strength_question_is_answered_by_what_was_found_before_what_a_study_starts_from(
+    bundled: Pipeline,
+) -> None:
+    """That co-leadership "has been little studied" frames the Swedish study; that it "made management more robust"
+    is what the study found, on which the evidence is judged."""
+    answer = bundled.ask(
+        "We're thinking of putting a pair of managers, one from the trust and one from the council, in charge of our "
+        "integrated community service. Is there evidence that co-leadership like that works?"
+    )
+    assert answer.form == "evidence_strength"
+    assert any("robust" in s.text for s in answer.sentences)
+    assert all(c.role != "background" for c in answer.citations[:2])
+
+
+def test_a_question_about_an_outcome_measure_no_passage_mentions_is_declined(bundled: Pipeline) -> None:
+    """The Norfolk and Waveney case study reports how the project was led; no passage mentions admissions or deaths."""
+    answer = bundled.ask("Did COVID-19 Protect reduce hospital admissions or deaths among the people it flagged?")
+    assert answer.abstained

@@ -155,6 +155,8 @@ def test_unknown_filter_key_is_an_input_error_naming_it(rag_index: RagIndex, emb
         ("What did Sims et al. (2020) find?", {"sims2021", "sims2019"}),  # no Sims paper of 2020: the name decides
         ("What did Waring et al. conclude?", {"waring2023"}),
         ("What did waring and bishop conclude?", {"waring2023"}),
+        ("What did Waring's study conclude?", {"waring2023"}),  # a possessive names its author
+        ("How does Sims' 2021 review differ?", {"sims2021"}),
         ("What did Fletcher find?", set()),  # a second author does not name a publication
         ("What did these reviews find in 2021?", set()),  # a year alone does not either
         ("How do leaders build trust?", set()),
