@@ -67,6 +67,9 @@ _MEASURES = frozenset(
         *("attendance", "attendances", "survival", "waits", "wait", "falls", "infections", "prescribing"),
     ]
 )
+#: A law named by its title ("the Health and Care Act 2022", "the Care Act"): named by words an index may use
+#: apart ("health", "care", "act"), it is known only if the index names it whole.
+_LAW = re.compile(r"\b(?:[A-Z][\w'’-]*\s+(?:(?:and|of|for)\s+)?){1,6}(?:Act|Bill)\b")
 #: Capitalised words inside a question: names of places, programmes, organisations.
 _NAME = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][A-Za-z\-]{2,}\b")
 #: A publication named by its first author ("Smith et al.", "Smith and colleagues").
@@ -443,10 +446,12 @@ class AbstentionRules:
         With ``sides``, countries are a comparison's sides: one without evidence is a gap, not a refusal.
         """
         # "Smith et al." names a publication by its first author: one no indexed publication has is unknown,
-        # as is a year the indexed text never mentions ("the 2008 financial crisis").
+        # as is a year the indexed text never mentions ("the 2008 financial crisis"), or a law it never names whole.
         if any(author.lower() not in self._first_authors for author in _ET_AL.findall(question)):
             return True
         if any(year not in self.vocabulary.idf and year not in self._years for year in YEAR.findall(question)):
+            return True
+        if any(" ".join(law.lower().split()) not in self._lower_text for law in _LAW.findall(question)):
             return True
         known = set(COUNTRY_NAMES) if sides else self._known_places
         # "ICB" or "GPs" names a kind of body or role, not one the evidence may lack (rag.glossary).
@@ -492,6 +497,11 @@ class AbstentionRules:
         return bool(bases & self._index_words) or any(
             word[:i] in _STOP_WORDS and word[i:] in self._index_words for i in range(2, len(word) - 2)
         )
+
+    @functools.cached_property
+    def _lower_text(self) -> str:
+        """The index's passages in lower case, their spacing made single, to find a name of several words in."""
+        return " ".join(" ".join(text.lower().split()) for text in self._texts)
 
     @functools.cached_property
     def _index_words(self) -> frozenset[str]:

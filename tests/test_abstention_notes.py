@@ -28,7 +28,7 @@ The names of the wards are not summarised here. [alpha2020 §Scope-note]
 ## beta2021 — Handovers at home
 
 ### Results
-Beta and colleagues held 30 interviews with home care staff about handovers. Staff said handover calls helped them plan visits. [beta2021 §Results]
+Beta and colleagues held 30 interviews with home care staff about handovers. Staff said handover calls helped them plan visits. Staff said the Care Act 2014 set out their duties. [beta2021 §Results]
 
 ## delta2019 — Handovers in the community
 
@@ -136,6 +136,9 @@ def test_the_wording_of_a_note_is_not_what_it_says_is_missing(
         ("What did the Hospial managers find about handovers?", False),
         ("What did the Hosspital managers find about handovers?", False),
         ("What did the Hostipal managers find about handovers?", True),  # two letters apart: another word
+        # a law is known by its whole name: "home", "care" and "act" are each the index's words
+        ("What did the Care Act 2014 change about handovers?", False),
+        ("What did the Home Care Act change about handovers?", True),
     ],
 )
 def test_a_publication_or_year_the_index_never_mentions_is_unknown(

@@ -472,3 +472,9 @@ def test_a_question_about_an_outcome_measure_no_passage_mentions_is_declined(bun
     """The Norfolk and Waveney case study reports how the project was led; no passage mentions admissions or deaths."""
     answer = bundled.ask("Did COVID-19 Protect reduce hospital admissions or deaths among the people it flagged?")
     assert answer.abstained
+
+
+def test_a_law_no_passage_names_is_unknown_though_the_index_uses_each_of_its_words(bundled: Pipeline) -> None:
+    question = "What statutory duties does the Health and Care Act 2022 place on integrated care board chairs?"
+    assert not bundled.extractive.rules.uncovered_words(question)
+    assert bundled.ask(question).abstained
