@@ -240,7 +240,11 @@ class AbstentionRules:
         # What the scene names ("Our ICB wants to ... What does the research recommend?") frames the question;
         # what it asks about is in the sentences that ask.
         asking = asking_and_scene(query.text)[0]
-        unknown_name = self.names_unknown_entity(asking, sides=comparison)
+        # A side the evidence lacks ("Kaiser Permanente") is a gap in a comparison's answer, not a refusal.
+        gaps = frozenset(
+            word.lower() for side in query.intent.sides if not side.source_ids for word in side.label.split()
+        )
+        unknown_name = self.names_unknown_entity(asking, sides=comparison, gaps=gaps)
         money_asked = bool(_MONEY_QUESTION.search(asking))
         if not eligible:
             return AbstentionEvidence(
@@ -440,10 +444,11 @@ class AbstentionRules:
         """Word stems of a text."""
         return set(self.vocabulary.tokenizer([text])[0])
 
-    def names_unknown_entity(self, question: str, sides: bool = False) -> bool:
+    def names_unknown_entity(self, question: str, sides: bool = False, gaps: frozenset[str] = frozenset()) -> bool:
         """Whether the question names something (a capitalised word) the index never mentions.
 
-        With ``sides``, countries are a comparison's sides: one without evidence is a gap, not a refusal.
+        With ``sides``, countries are a comparison's sides: one without evidence is a gap, not a refusal, as is
+        a side named by words of ``gaps`` (lower case: "kaiser", "permanente").
         """
         # "Smith et al." names a publication by its first author: one no indexed publication has is unknown,
         # as is a year the indexed text never mentions ("the 2008 financial crisis"), or a law it never names whole.
@@ -456,7 +461,9 @@ class AbstentionRules:
         known = set(COUNTRY_NAMES) if sides else self._known_places
         # "ICB" or "GPs" names a kind of body or role, not one the evidence may lack (rag.glossary).
         words = [
-            w for w in _NAME.findall(_BRACKETED.sub(" ", question.strip())) if w.lower() not in known and not is_kind(w)
+            w
+            for w in _NAME.findall(_BRACKETED.sub(" ", question.strip()))
+            if w.lower() not in known and w.lower() not in gaps and not is_kind(w)
         ]
         if not words:
             return False

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from index.models import Role, SourceInfo
 from rag.models import Intent, QueryIntent, Side
@@ -300,16 +300,18 @@ class IntentReader:
         self._kinds = {s.source_id: plural(kind[0]) for s in sources if (kind := _words(s.design)[-1:])}
         self._df = counts
 
-    def read(self, question: str, named: set[str]) -> QueryIntent:
-        """The intent of a question, its sides when it compares, and the publications it names."""
+    def read(self, question: str, named: set[str], unknown: Callable[[str], bool] = lambda word: False) -> QueryIntent:
+        """The intent of a question, its sides when it compares, and the publications it names. ``unknown``: whether
+        a word is one the indexed text never uses."""
         intent = classify(question)
         if intent == "general" and len(self.countries(question)) >= 2:
             intent = "comparison"  # "How did leaders in Sweden and Finland ...?" is answered country by country
-        sides = self.sides(question, named) if intent == "comparison" else []
+        sides = self.sides(question, named, unknown) if intent == "comparison" else []
         return QueryIntent(intent=intent, sides=sides, named_sources=sorted(named))
 
-    def sides(self, question: str, named: set[str]) -> list[Side]:
-        """The sides a comparison names: two or more countries, or parts naming different publications.
+    def sides(self, question: str, named: set[str], unknown: Callable[[str], bool] = lambda word: False) -> list[Side]:
+        """The sides a comparison names: two or more countries, or parts naming different publications, a country,
+        or something the indexed text never names ("Kaiser Permanente"), which is a side without evidence.
 
         Fewer than two found means the sides are left to the evidence (rag.forms then compares
         the publications that bear on the question).
@@ -321,10 +323,24 @@ class IntentReader:
         parts = [p for p in _SIDE_SPLIT.split(question) if p.strip()]
         sides: list[Side] = []
         for part in parts:
-            ids = self._named_in(part, named)
-            if ids and all(set(ids) != set(s.source_ids) for s in sides):
-                sides.append(Side(label="; ".join(self._by_id[sid].short_cite for sid in ids), source_ids=ids))
-        return sides if len(sides) >= 2 else []
+            side = self._side_named_in(part, named, unknown)
+            if side and all(side.label != s.label for s in sides):
+                sides.append(side)
+        return sides if len(sides) >= 2 and any(s.source_ids for s in sides) else []
+
+    def _side_named_in(self, part: str, named: set[str], unknown: Callable[[str], bool]) -> Side | None:
+        """The side a part of a comparison names: its publications, else its country's, else what it names that
+        the indexed text never does; None when it names none."""
+        ids = self._named_in(part, named)
+        if ids:
+            return Side(label="; ".join(self._by_id[sid].short_cite for sid in ids), source_ids=ids)
+        country = _COUNTRY_RE.search(_LANGUAGE.sub(" ", part))
+        if country:
+            return self._country_side(country.group(1), part)
+        # a part may open with the name: "... stack up against | Kaiser Permanente's model?"
+        names = [name.rstrip("'’s") if name.endswith(("'s", "’s")) else name for name in _PROPER.findall(f" {part}")]
+        lacking = [name for name in names if unknown(name)]
+        return Side(label=" ".join(lacking), source_ids=[]) if lacking else None
 
     @staticmethod
     def countries(question: str) -> list[str]:

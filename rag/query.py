@@ -342,7 +342,7 @@ class QueryReader:
         asked = clean_question(question)
         text = with_term_named(in_plain_words(asked, self.vocabulary.uses_every_word))
         named = self.sources.match(text)
-        intent = self.intents.read(text, named)
+        intent = self.intents.read(text, named, self.unknown)
         term = defined_term(text)
         # "Where is the highest rate of ...?" asks for a place, "Who ...?" for a name: an amount answers neither.
         asks_amount = not _ASKS_OTHER_THAN_AMOUNT.match(text)
@@ -371,6 +371,11 @@ class QueryReader:
             about_research=intent.intent == "evidence_strength"
             or bool(_ABOUT_RESEARCH.search(ASKS_THE_RESEARCH.sub(" ", text))),
         )
+
+    def unknown(self, word: str) -> bool:
+        """Whether the indexed text never uses a word."""
+        stems = self.vocabulary.tokenizer([word])[0]
+        return bool(stems) and not all(stem in self.vocabulary.idf for stem in stems)
 
     def stems_of(self, pattern: re.Pattern[str], text: str) -> frozenset[str]:
         """Word stems of what a pattern's first group finds in a question."""

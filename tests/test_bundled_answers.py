@@ -478,3 +478,15 @@ def test_a_law_no_passage_names_is_unknown_though_the_index_uses_each_of_its_wor
     question = "What statutory duties does the Health and Care Act 2022 place on integrated care board chairs?"
     assert not bundled.extractive.rules.uncovered_words(question)
     assert bundled.ask(question).abstained
+
+
+def test_a_comparison_with_a_side_the_evidence_never_names_answers_the_other_and_notes_the_gap(
+    bundled: Pipeline,
+) -> None:
+    answer = bundled.ask(
+        "How does the evidence on collaborative leadership in Ontario Health Teams stack up against evaluations of "
+        "Kaiser Permanente's integrated model?"
+    )
+    assert not answer.abstained and answer.form == "comparison"
+    assert {c.source_id for c in answer.citations} == {"sibbald_oht"}
+    assert [gap.part for gap in answer.gaps] == ["Kaiser Permanente"]

@@ -217,6 +217,21 @@ def test_sides_named_by_authors() -> None:
     assert [side.source_ids for side in sides] == [["sims2021"], ["waring2023"]]
 
 
+def test_sides_named_by_a_country_and_an_author() -> None:
+    sides = IntentReader(SOURCES).sides("How does the Scottish experience compare with Sims et al.?", {"sims2021"})
+    assert [side.source_ids for side in sides] == [SCOTTISH, ["sims2021"]]
+
+
+def test_a_side_naming_what_the_index_never_does_is_a_side_without_publications() -> None:
+    """ "Kaiser Permanente" is no word of the index: the comparison is answered for the Scottish side, and says the
+    other has no evidence, rather than being refused whole."""
+    question = "How does the Scottish experience stack up against Kaiser Permanente's model?"
+    sides = IntentReader(SOURCES).sides(question, set(), unknown=lambda word: word in {"Kaiser", "Permanente"})
+    assert [(side.label, side.source_ids) for side in sides] == [("Scotland", SCOTTISH), ("Kaiser Permanente", [])]
+    # a side known to the index but naming no publication is none
+    assert IntentReader(SOURCES).sides(question, set()) == []
+
+
 def test_read_gives_sides_only_to_comparisons() -> None:
     reader = IntentReader(SOURCES)
     read = reader.read("What works in Scotland and England?", {"sims2021"})
