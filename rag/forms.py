@@ -378,7 +378,7 @@ def compose(
         rest = fill(selection, pool, supporting, words=max(0, words - _length(first)))
         blocks = [("", first + rest)]
     elif form == "realist":
-        blocks, gaps = _realist(selection, eligible, floor, query.asked_about)
+        blocks, gaps = _realist(selection, eligible, floor, query.asked_about, ranked_first=query.wants_superlative)
     elif form == "comparison":
         blocks, gaps = _comparison(query, selection, eligible, store)
     else:
@@ -442,10 +442,15 @@ def in_own_words(eligible: Sequence[ScoredSentence]) -> list[ScoredSentence]:
 
 
 def _realist(
-    selection: Selection, eligible: Sequence[ScoredSentence], floor: float, named: frozenset[str]
+    selection: Selection,
+    eligible: Sequence[ScoredSentence],
+    floor: float,
+    named: frozenset[str],
+    ranked_first: bool = False,
 ) -> tuple[list[Block], list[Gap]]:
     """What works (mechanisms and findings), in what circumstances (contexts), with what results (outcomes),
-    from the publications the question is about first."""
+    from the publications the question is about first. With ``ranked_first`` ("If we could do only one thing,
+    which?"), what works opens with the best sentence ranking one thing above the rest."""
     works = [c for c in eligible if c.field in ("", "mechanism", "summary")]
     # What works takes the answer's room but a sentence for a context and one for an outcome, when there
     # are any: an answer with no room left for them would read as if the evidence were silent on its
@@ -453,7 +458,10 @@ def _realist(
     fields = {c.field for c in eligible}
     reserved = len(fields & {"context", "outcome"})
     most = max(1, selection.room() - reserved)
-    mechanisms = fill(selection, spread(works, floor, named), most, most, findings_first=True)
+    pool = spread(works, floor, named)
+    if ranked_first:
+        pool = [c for c in works if c.typed and c.score >= floor][:1] + pool
+    mechanisms = fill(selection, pool, most, most, findings_first=True)
     records = {c.passage.passage_id for c in mechanisms if c.field}
 
     def of_field(name: str) -> list[ScoredSentence]:

@@ -79,6 +79,8 @@ _SUPERLATIVE_QUESTION = re.compile(
     r"\b(?:matter(?:s|ed|ing)?|count(?:s|ed|ing)?|weigh(?:s|ed|ing)?|help(?:s|ed|ing)?|stands? out) (?:the )?most\b"
     r"|\bmost of all\b"
     r"|\babove all\b|\bsingle most\b|\bnumber one\b"
+    # "If we could only put our energy into one thing, which would it be?"
+    r"|\b(?:only|just) (?:[\w'-]+ ){0,6}one (?:thing|factor|priority|area)\b"
     r"|\b(?:what|which)\b[^?]*\b(?:biggest|greatest|strongest|largest|main|most (?:important|influential"
     r"|significant|effective|powerful|critical|crucial|decisive))\b",
     re.I,

@@ -490,3 +490,14 @@ def test_a_comparison_with_a_side_the_evidence_never_names_answers_the_other_and
     assert not answer.abstained and answer.form == "comparison"
     assert {c.source_id for c in answer.citations} == {"sibbald_oht"}
     assert [gap.part for gap in answer.gaps] == ["Kaiser Permanente"]
+
+
+def test_a_what_works_question_asking_for_the_one_thing_opens_with_the_sentence_ranking_it_first(
+    bundled: Pipeline,
+) -> None:
+    answer = bundled.ask(
+        "If our integrated system could only really put its energy into one thing to function better - culture, "
+        "workforce, money, leadership - which one does the evidence point to?"
+    )
+    assert answer.form == "realist"
+    assert "most influential" in answer.sentences[0].text

@@ -32,6 +32,7 @@ from rag.idioms import FIGURES, _figures, in_plain_words
         ("Is There A Silver Bullet?", "Is There A single solution?"),
         ("What will staff do differently on Monday morning?", "What will staff do differently in daily practice?"),
         ("At what levels should we pitch it?", "At what levels should we aim it?"),
+        ("What can the person at the top do to make it stick?", "What can senior management do to sustain it?"),
     ],
 )
 def test_a_figure_of_speech_is_read_in_plain_words(question: str, plain: str) -> None:
