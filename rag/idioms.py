@@ -182,9 +182,9 @@ FIGURES: dict[str, str] = {
     r"making (it|them|this|that|(?:the )?changes?) stick": r"sustaining \1",
     r"made (it|them|this|that|(?:the )?changes?) stick": r"sustained \1",
     r"(?:the )?(?:person|people|man|woman|one|ones) at the top": "senior management",
-    r"pitch (it|them|this|that)": r"aim \1",
-    r"pitched (it|them|this|that)": r"aimed \1",
-    r"pitching (it|them|this|that)": r"aiming \1",
+    r"pitch (it|them|this|that)": r"target \1",
+    r"pitched (it|them|this|that)": r"targeted \1",
+    r"pitching (it|them|this|that)": r"targeting \1",
 }
 
 

@@ -31,7 +31,8 @@ from rag.idioms import FIGURES, _figures, in_plain_words
         # case does not matter
         ("Is There A Silver Bullet?", "Is There A single solution?"),
         ("What will staff do differently on Monday morning?", "What will staff do differently in daily practice?"),
-        ("At what levels should we pitch it?", "At what levels should we aim it?"),
+        # not "aim it": the words of a question asking for a study's aims
+        ("At what levels should we pitch it?", "At what levels should we target it?"),
         ("What can the person at the top do to make it stick?", "What can senior management do to sustain it?"),
     ],
 )
