@@ -119,7 +119,8 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
         re.compile(
             # "What are Ontario Health Teams?", not "What are the risks of relying on one charismatic leader?"
             # ... also after sentences setting the scene: "Several reviews mention RAMESES. What is it?"
-            r"(?:^|[.!]\s+)\s*(?:what|who) (?:is|are|was|were) (?:an? |the )?[\w'-]+(?: [\w'-]+){0,4}\??$|\bdefin"
+            r"(?:^|[.!]\s+)\s*(?:what|who) (?:(?:actually|exactly|really|precisely) )?(?:is|are|was|were) "
+            r"(?:an? |the )?[\w'-]+(?: [\w'-]+){0,4}\??$|\bdefin"
             r"|\bmeant by\b"
             r"|\b(?:do|does|did)\b[^?]{1,60}\bmean by\b"
             r"|\bmeaning of\b"

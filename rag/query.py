@@ -130,7 +130,8 @@ _DATE_QUESTION = re.compile(
 YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 #: Questions asking what something is ("What is the main cause of ...?"): the answer says "... is <term>".
 _TERM_QUESTION = re.compile(
-    r"^\s*(?:(?:what|who) (?:is|are|was|were) (?:(?:an?|the) )?(?P<term>[^?]{2,80}?)"
+    r"^\s*(?:(?:what|who) (?:(?:actually|exactly|really|precisely) )?(?:is|are|was|were) (?:(?:an?|the) )?"
+    r"(?P<term>[^?]{2,80}?)"
     r"|what (?:does|do) (?:(?:an?|the) )?(?P<meant>[^?]{2,80}?) mean)\s*\?*\s*$",  # "What does 'X' mean?"
     re.I,
 )
@@ -140,6 +141,9 @@ _MEANT_BY = re.compile(r"\bmean[st]? by (?:(?:an?|the) )?(?P<by>[^?]{2,80}?)\s*\
 _POINTING = frozenset(["it", "this", "that", "they", "these", "those", "this term", "that term", "the term"])
 #: What a pointing term stands for: a quoted phrase, else a name (capitalised words, not opening a sentence).
 _QUOTED = re.compile(r"['‘\"“]([^'’\"”?]{3,80})['’\"”]")
+_KIND_AFTER_QUOTE = re.compile(
+    r"\s+(?:approach|model|framework|programme|program|method|initiative|project|strategy|scheme|tool)\b", re.I
+)
 _NAMED = re.compile(r"(?<![.?!]\s)(?<!^)\b[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*")
 
 #: Weight, in a question's vector, of the sentences that set the scene ("We already run a joined-up
@@ -212,8 +216,17 @@ def with_term_named(text: str) -> str:
     if defined.group(group).strip().lower() not in _POINTING:
         return text
     start, end = offset + defined.start(group), offset + defined.end(group)
-    named = _QUOTED.findall(text[:start]) or _NAMED.findall(text[:start])
-    return f"{text[:start]}{named[-1].strip()}{text[end:]}" if named else text
+    quoted = list(_QUOTED.finditer(text[:start]))
+    if quoted:
+        # the quoted word with the kind of thing it names: "the 'discovery' approach"
+        kind = _KIND_AFTER_QUOTE.match(text, quoted[-1].end(), start)
+        named = quoted[-1].group(1) + (kind.group(0) if kind else "")
+    else:
+        names = _NAMED.findall(text[:start])
+        if not names:
+            return text
+        named = names[-1]
+    return f"{text[:start]}{named.strip()}{text[end:]}"
 
 
 @dataclass(frozen=True, eq=False)

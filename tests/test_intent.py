@@ -126,6 +126,7 @@ DUTCH = ["nies2021"]
         # "When ..., what ...?" asks what, in the case the clause sets
         ("When the review talks about 'integrated healthcare systems', what does it mean by that?", "definition"),
         ("Several of these reviews mention RAMESES. What is it?", "definition"),
+        ("What exactly is co-leadership?", "definition"),
         ("What can clinical leaders bring to ICS governance that managers can't?", "what_works"),
         ("Do leadership development programmes actually change anything?", "what_works"),
         ("Our ICS has no statutory powers. How are its leaders meant to get anything done?", "how_to"),
