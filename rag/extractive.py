@@ -158,6 +158,14 @@ _SUPERLATIVE = re.compile(
     r"|\bmatter(?:s|ed|ing)? most\b|\babove all\b|\bmost of all\b",
     re.I,
 )
+#: "What are the review's limitations?" is answered by a sentence saying what limits the work or how far it carries:
+#: "they acknowledge that stakeholder input came from only one ICS", "This may limit what the review can say".
+_LIMITATION = re.compile(
+    r"\blimitations?\b|\blimit(?:s|ed)? (?:what|how far|how much|the (?:extent|generali[sz]ability|transferability))\b"
+    r"|\backnowledg\w*\b|\bcaveats?\b|\bweakness\w*\b|\bshortcomings?\b|\bsmall (?:sample|number)s?\b"
+    r"|\bgenerali[sz]\w*\b|\btransferab\w*\b|\bmay not (?:apply|hold|carry)\b|\bonly (?:one|two|a few|a single)\b",
+    re.I,
+)
 #: "Who funded ...?" is answered by a sentence naming who paid for the work.
 _FUNDING = re.compile(r"\b(?:funded|paid for|commissioned|sponsored) by\b|\bfunding\b|\bgrants?\b", re.I)
 #: "Who wrote ...?" is answered by a sentence naming who wrote the work.
@@ -397,9 +405,9 @@ def states_term(query: Query, text: str) -> bool:
 
 def answer_type_bonus(query: Query, text: str, tokenizer: Tokenizer, counts: bool | None = None) -> float:
     """``ANSWER_TYPE_BONUS`` when a sentence states the kind of thing asked for: a count (of what is counted),
-    a date, advice, what counts most, what the term of a "What is ...?" question is, or every item a "What are the
-    seven ...?" question asks for. ``counts``: whether it states the count a "How many ...?" question asks for
-    (:func:`states_count`), when already read."""
+    a date, advice, what counts most, what limits a piece of work, what the term of a "What is ...?" question is,
+    or every item a "What are the seven ...?" question asks for. ``counts``: whether it states the count a "How
+    many ...?" question asks for (:func:`states_count`), when already read."""
     if counts is None:
         counts = query.wants_count and states_count(query, text, tokenizer)
     states = (
@@ -409,6 +417,7 @@ def answer_type_bonus(query: Query, text: str, tokenizer: Tokenizer, counts: boo
         or (query.intent.intent == "how_to" and _ADVICE.search(text))
         or (query.wants_hindrance and _HINDRANCE.search(text))
         or (query.wants_superlative and _SUPERLATIVE.search(text))
+        or (query.wants_limitation and _LIMITATION.search(text))
         or (query.wants_funder and _FUNDING.search(text))
         or (query.wants_authors and _AUTHORS.search(text))
         or (query.listed > 1 and numbered_items(text) >= query.listed)

@@ -85,6 +85,13 @@ _SUPERLATIVE_QUESTION = re.compile(
     r"|significant|effective|powerful|critical|crucial|decisive))\b",
     re.I,
 )
+#: Questions asking what limits a piece of work or how far its findings carry ("What are the limitations of the
+#: review?", "Can its findings be applied to other systems?").
+_LIMITATION_QUESTION = re.compile(
+    r"\b(?:limitations?|weakness(?:es)?|shortcomings?|caveats?|generali[sz]\w*|transferab\w*)\b"
+    r"|\b(?:be )?(?:applied|apply|transferred|transfer) (?:to|in) (?:other|another|different)\b",
+    re.I,
+)
 #: Questions asking who paid for a piece of work.
 _FUNDER_QUESTION = re.compile(
     r"\b(?:who|which(?: [\w'-]+){0,3}?)\s+(?:funded|funds|paid for|commissioned|sponsored)\b"
@@ -255,6 +262,8 @@ class Query:
     wants_hindrance: bool = False
     #: Whether it asks which of several things counts most ("Which factor matters most?").
     wants_superlative: bool = False
+    #: Whether it asks what limits a piece of work or how far its findings carry ("What are its limitations?").
+    wants_limitation: bool = False
     #: Whether the amount asked for is a rate ("What is the case fatality rate?"): a bare count is none.
     wants_rate: bool = False
     #: Stems of what a "How many ...?" question counts ("studies", "human cases").
@@ -374,6 +383,7 @@ class QueryReader:
             wants_rate=asks_amount and bool(_RATE_QUESTION.search(text)),
             wants_hindrance=bool(HINDRANCE_QUESTION.search(text)),
             wants_superlative=bool(_SUPERLATIVE_QUESTION.search(text)),
+            wants_limitation=bool(_LIMITATION_QUESTION.search(text)),
             wants_funder=bool(_FUNDER_QUESTION.search(text)),
             wants_authors=bool(_AUTHOR_QUESTION.search(text)),
             counted=self.stems_of(_COUNTED, text),

@@ -501,3 +501,11 @@ def test_a_what_works_question_asking_for_the_one_thing_opens_with_the_sentence_
     )
     assert answer.form == "realist"
     assert "most influential" in answer.sentences[0].text
+
+
+def test_a_question_about_a_reviews_limitations_is_answered_first_by_what_limits_it(bundled: Pipeline) -> None:
+    answer = bundled.ask(
+        "Can Knight et al.'s four programme theories on ICS leadership be applied to other systems? What are the main "
+        "limitations of that review?"
+    )
+    assert "one ICS" in answer.sentences[0].text
