@@ -40,7 +40,7 @@ from index.readers.textio import without_accents
 from index.settings import Settings
 from index.store import IndexStore
 from rag.glossary import KINDS, OFFICES, is_kind
-from rag.intent import COUNTRY_NAMES
+from rag.intent import COUNTRY_NAMES, side_parts
 from rag.query import ASKS_THE_RESEARCH, HINDRANCE_QUESTION, YEAR, Query, Vocabulary, asking_and_scene
 
 if TYPE_CHECKING:
@@ -123,7 +123,7 @@ MISSPELT_LENGTH = 6
 _STOP_WORDS = frozenset(STOPWORDS_EN_PLUS) | {
     *("much", "many", "per", "someone", "anyone", "everyone", "something", "anything", "besides", "whether", "upon"),
     *("somebody", "anybody", "nobody", "nothing", "everything", "else", "elsewhere", "anywhere", "somewhere"),
-    *("everywhere", "actually", "really"),
+    *("everywhere", "actually", "really", "please", "thanks"),
     # verbs too light to name a subject: "What should go into it?"
     *("go", "goes", "going", "gone", "went"),
 }
@@ -240,9 +240,14 @@ class AbstentionRules:
         # What the scene names ("Our ICB wants to ... What does the research recommend?") frames the question;
         # what it asks about is in the sentences that ask.
         asking = asking_and_scene(query.text)[0]
-        # A side the evidence lacks ("Kaiser Permanente") is a gap in a comparison's answer, not a refusal.
+        # A side the evidence lacks ("Kaiser Permanente", "Germany's Gesundes Kinzigtal model") is a gap in a
+        # comparison's answer, not a refusal: what names it is no name the evidence must hold.
         gaps = frozenset(
-            word.lower() for side in query.intent.sides if not side.source_ids for word in side.label.split()
+            word.lower()
+            for side in query.intent.sides
+            if not side.source_ids
+            for part in side_parts(query.text, side.label)
+            for word in _NAME.findall(f" {part}")
         )
         unknown_name = self.names_unknown_entity(asking, sides=comparison, gaps=gaps)
         money_asked = bool(_MONEY_QUESTION.search(asking))

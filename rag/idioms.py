@@ -58,6 +58,8 @@ FIGURES: dict[str, str] = {
     r"non-exec(s?)": r"non-executive\1",
     r"exec(s?)": r"executive\1",
     r"govt": "government",
+    r"pls|plz": "please",
+    r"nz": "New Zealand",
     r"silo working|working in silos": "working separately",
     r"siloed": "separated",
     r"silo(s?)": r"barrier\1",
@@ -182,6 +184,9 @@ FIGURES: dict[str, str] = {
     r"making (it|them|this|that|(?:the )?changes?) stick": r"sustaining \1",
     r"made (it|them|this|that|(?:the )?changes?) stick": r"sustained \1",
     r"(?:the )?(?:person|people|man|woman|one|ones) at the top": "senior management",
+    r"(?:just |only |merely )?an? (?:badge|rosette) on the board|window[- ]dressing|(?:a )?fig[- ]leaf": (
+        "a formal role only"
+    ),
     r"pitch (it|them|this|that)": r"target \1",
     r"pitched (it|them|this|that)": r"targeted \1",
     r"pitching (it|them|this|that)": r"targeting \1",

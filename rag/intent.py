@@ -123,7 +123,7 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
             r"(?:an? |the )?[\w'-]+(?: [\w'-]+){0,4}\??$|\bdefin"
             r"|\bmeant by\b"
             r"|\b(?:do|does|did)\b[^?]{1,60}\bmean by\b"
-            r"|\bmeaning of\b"
+            r"|\bmeaning of\b|\bstands? for\b"
             r"|^\s*what (?:does|do) [\w'‘’\"“” -]{1,60} mean\??$"
             r"|\bunfamiliar\b|\bwhat (?:is|was) the '?[\w -]+'? (?:approach|model|framework|programme)\b",
             re.I,
@@ -412,6 +412,13 @@ class IntentReader:
     def _surnames(self, source_id: str) -> list[str]:
         source = self._by_id.get(source_id)
         return source.surnames[:1] if source else []
+
+
+def side_parts(question: str, label: str) -> list[str]:
+    """The parts of a comparison that name a side, by any word of its label ("Germany's Gesundes Kinzigtal model"
+    for "Germany")."""
+    words = {word.lower() for word in label.split()}
+    return [part for part in _SIDE_SPLIT.split(question) if words & {w.removesuffix("'s") for w in _words(part)}]
 
 
 def plural(noun: str) -> str:

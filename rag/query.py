@@ -142,6 +142,8 @@ _TERM_QUESTION = re.compile(
     r"|what (?:does|do) (?:(?:an?|the) )?(?P<meant>[^?]{2,80}?) mean)\s*\?*\s*$",  # "What does 'X' mean?"
     re.I,
 )
+#: "What does RAMESES stand for?", "RAMESES - what does it stand for, and ...?"
+_STANDS_FOR = re.compile(r"\bwhat (?:does|do) (?P<stands>[\w'’ -]{1,40}?) stand for\b", re.I)
 #: "What do the authors mean by 'system leadership'?"
 _MEANT_BY = re.compile(r"\bmean[st]? by (?:(?:an?|the) )?(?P<by>[^?]{2,80}?)\s*\?*\s*$", re.I)
 #: A term that points at what the question named before it: "Several reviews mention RAMESES. What is it?"
@@ -151,7 +153,7 @@ _QUOTED = re.compile(r"['‘\"“]([^'’\"”?]{3,80})['’\"”]")
 _KIND_AFTER_QUOTE = re.compile(
     r"\s+(?:approach|model|framework|programme|program|method|initiative|project|strategy|scheme|tool)\b", re.I
 )
-_NAMED = re.compile(r"(?<![.?!]\s)(?<!^)\b[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*")
+_NAMED = re.compile(r"(?<![.?!]\s)(?<!^)\b[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*|\b[A-Z]{2,}\b")
 
 #: Weight, in a question's vector, of the sentences that set the scene ("We already run a joined-up
 #: service for older people at home but it has stalled.") against those that ask ("What's the best way
@@ -199,7 +201,7 @@ def _term_match(text: str) -> tuple[re.Match[str], int] | None:
     """The match of a "What is X?" or "What do they mean by X?" question's sentence that asks, and where that
     sentence starts in the text."""
     asking = asking_and_scene(text)[0]
-    defined = _TERM_QUESTION.match(asking) or _MEANT_BY.search(asking)
+    defined = _TERM_QUESTION.match(asking) or _MEANT_BY.search(asking) or _STANDS_FOR.search(asking)
     return (defined, text.rfind(asking)) if defined else None
 
 

@@ -509,3 +509,13 @@ def test_a_question_about_a_reviews_limitations_is_answered_first_by_what_limits
         "limitations of that review?"
     )
     assert "one ICS" in answer.sentences[0].text
+
+
+def test_a_comparison_with_a_country_the_evidence_lacks_notes_the_gap_whatever_names_that_side(
+    bundled: Pipeline,
+) -> None:
+    """ "Gesundes Kinzigtal" is no word of the index, but it names the German side, which the evidence lacks."""
+    answer = bundled.ask("How does the Dutch approach to integration compare with Germany's Gesundes Kinzigtal model?")
+    assert not answer.abstained
+    assert [gap.part for gap in answer.gaps] == ["Germany"]
+    assert {c.source_id for c in answer.citations} <= {"nies2021", "lette2020"}

@@ -34,6 +34,8 @@ from rag.idioms import FIGURES, _figures, in_plain_words
         # not "aim it": the words of a question asking for a study's aims
         ("At what levels should we pitch it?", "At what levels should we target it?"),
         ("What can the person at the top do to make it stick?", "What can senior management do to sustain it?"),
+        ("Is it anything more than a badge on the board?", "Is it anything more than a formal role only?"),
+        ("nz primary care - realist findings pls", "New Zealand primary care - realist findings please"),
     ],
 )
 def test_a_figure_of_speech_is_read_in_plain_words(question: str, plain: str) -> None:

@@ -127,6 +127,7 @@ DUTCH = ["nies2021"]
         ("When the review talks about 'integrated healthcare systems', what does it mean by that?", "definition"),
         ("Several of these reviews mention RAMESES. What is it?", "definition"),
         ("What exactly is co-leadership?", "definition"),
+        ("RAMESES - what does it stand for, and which reviews used it?", "definition"),
         ("What can clinical leaders bring to ICS governance that managers can't?", "what_works"),
         ("Do leadership development programmes actually change anything?", "what_works"),
         ("Our ICS has no statutory powers. How are its leaders meant to get anything done?", "how_to"),
