@@ -187,6 +187,7 @@ FIGURES: dict[str, str] = {
     r"(?:just |only |merely )?an? (?:badge|rosette) on the board|window[- ]dressing|(?:a )?fig[- ]leaf": (
         "a formal role only"
     ),
+    r"(be|is|are|being) pitched at": r"\1 targeted at",
     r"pitch (it|them|this|that)": r"target \1",
     r"pitched (it|them|this|that)": r"targeted \1",
     r"pitching (it|them|this|that)": r"targeting \1",

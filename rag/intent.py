@@ -225,8 +225,17 @@ TITLE_PAIRS_MIN = 2
 _FUNCTION_WORDS = frozenset(["of", "the", "a", "an", "in", "on", "and", "for", "to", "with", "what", "how", "its"])
 
 
+#: "What's the evidence it makes any difference?" asks what works, not how two things differ.
+_MAKES_A_DIFFERENCE = re.compile(
+    r"\b(?:make|makes|making|made) (?:a|any|no|much of a|the|a real|a big) difference\b"
+    r"|\bwhat difference (?:does|did|do|would|will|can|could)\b",
+    re.I,
+)
+
+
 def classify(question: str) -> Intent:
     """The intent of a question: the first family of cues its wording matches, else 'general'."""
+    question = _MAKES_A_DIFFERENCE.sub(" has an impact ", question)
     for intent, cue in _CUES:
         if cue.search(question):
             return intent

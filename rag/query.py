@@ -45,7 +45,11 @@ ASKS_THE_RESEARCH = re.compile(
     # "What do we know about X?" asks what is known of X, not about knowing
     r"|\bwhat (?:do|does|did) (?:we|you|they|researchers) know about\b|\bwhat is (?:already )?known about\b"
     # "Which publications in the evidence base raise power ...?": where it looks, not what it asks about
-    r"|\b(?:in|from|across|within) (?:the|this|our|its) (?:evidence base|evidence|literature)\b",
+    r"|\b(?:in|from|across|within) (?:the|this|our|its) (?:evidence base|evidence|literature)\b"
+    # "I'm after the review evidence, not think-pieces": what it wants answered from, not what it asks about
+    r"|\b(?:i'm|i am|we're|we are) (?:after|looking for|interested in|asking for|wanting) (?:the |some |any )?"
+    r"(?:review |research |hard |published )?(?:evidence|research|findings|studies)\b"
+    r"|\b(?:based on|backed by|grounded in) (?:the )?(?:review |research |published )?(?:evidence|research)\b",
     re.I,
 )
 #: Words by which a question asks how the sources put something, with nothing of what it is about.

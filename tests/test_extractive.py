@@ -760,6 +760,8 @@ def test_an_overview_line_listing_the_publications_answers_only_a_question_about
         ("What do we know about what works in working with power?", True),  # asks what is known of it
         ("Which publications in the evidence base say what works in working with power?", True),  # where it looks
         ("What do English and Welsh studies say about what works in working with power?", True),
+        # what it wants answered from, not what it asks about
+        ("What works in working with power? I'm after the review evidence, not opinion.", True),
         ("What role do nurses play in the handover?", True),  # of no clear intent, it asks for findings
         ("How many nurses took part in the survey?", False),  # a count is no finding
         ("What is working with power?", True),  # what something is, not what the research lacks

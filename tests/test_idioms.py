@@ -33,6 +33,7 @@ from rag.idioms import FIGURES, _figures, in_plain_words
         ("What will staff do differently on Monday morning?", "What will staff do differently in daily practice?"),
         # not "aim it": the words of a question asking for a study's aims
         ("At what levels should we pitch it?", "At what levels should we target it?"),
+        ("Should it be pitched at different levels?", "Should it be targeted at different levels?"),
         ("What can the person at the top do to make it stick?", "What can senior management do to sustain it?"),
         ("Is it anything more than a badge on the board?", "Is it anything more than a formal role only?"),
         ("nz primary care - realist findings pls", "New Zealand primary care - realist findings please"),

@@ -128,6 +128,9 @@ DUTCH = ["nies2021"]
         ("Several of these reviews mention RAMESES. What is it?", "definition"),
         ("What exactly is co-leadership?", "definition"),
         ("RAMESES - what does it stand for, and which reviews used it?", "definition"),
+        # making a difference is an effect, not two things differing
+        ("What's the evidence that leadership programmes make any difference?", "what_works"),
+        ("What difference does clinical leadership make?", "what_works"),
         ("What can clinical leaders bring to ICS governance that managers can't?", "what_works"),
         ("Do leadership development programmes actually change anything?", "what_works"),
         ("Our ICS has no statutory powers. How are its leaders meant to get anything done?", "how_to"),
