@@ -58,7 +58,7 @@ _MONEY_QUESTION = re.compile(
     re.I,
 )
 _MONEY = re.compile(r"[£$€]\s?\d|\b\d[\d,.]*\s?(?:pounds|dollars|euros|million|billion|bn|k)\b", re.I)
-#: Measures of what services achieve ("hospital admissions", "deaths", "length of stay"): a question naming one the
+#: Measures of what services achieve ("hospital admissions", "deaths", "readmissions"): a question naming one the
 #: indexed text never uses asks for an outcome the evidence did not measure.
 _MEASURES = frozenset(
     [

@@ -90,7 +90,7 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
             r"\bwhat works\b|\bwhat (?:has |have )?help|\bwhat (?:helps|helped|drives|enables|makes)\b|\beffective"
             r"|\bsucce(?:ed|ss)|\bin what circumstances\b|\bachiev|\bworth\b|\bimprove|\bbetter\b|\bbarriers?\b"
             r"|\bfacilitat|\benabl|\bwhat (?:do|did|can|could) [\w ]{1,40} (?:contribute|do differently|add|bring)\b"
-            r"|\bimpact\b|\bmake (?:a|any|much of a) difference\b|\bchange anything\b|\bpay off\b"
+            r"|\bimpact\b|\bchange anything\b|\bpay off\b"
             r"|\bdetermine|\bmakes? [\w' -]{1,40} work\b|\bwork well\b|\bgets? in the way\b|\bhinder|\bobstacles?\b"
             r"|^\s*why\b|\b(?:shown|proven|found|known) to (?:work|help|be effective)\b"
             # "Which leadership behaviours help during ...?"
@@ -348,7 +348,7 @@ class IntentReader:
         if country:
             return self._country_side(country.group(1), part)
         # a part may open with the name: "... stack up against | Kaiser Permanente's model?"
-        names = [name.rstrip("'’s") if name.endswith(("'s", "’s")) else name for name in _PROPER.findall(f" {part}")]
+        names = [name.removesuffix("'s").removesuffix("’s") for name in _PROPER.findall(f" {part}")]
         lacking = [name for name in names if unknown(name)]
         return Side(label=" ".join(lacking), source_ids=[]) if lacking else None
 

@@ -152,7 +152,8 @@ _STANDS_FOR = re.compile(r"\bwhat (?:does|do) (?P<stands>[\w'’ -]{1,40}?) stan
 _MEANT_BY = re.compile(r"\bmean[st]? by (?:(?:an?|the) )?(?P<by>[^?]{2,80}?)\s*\?*\s*$", re.I)
 #: A term that points at what the question named before it: "Several reviews mention RAMESES. What is it?"
 _POINTING = frozenset(["it", "this", "that", "they", "these", "those", "this term", "that term", "the term"])
-#: What a pointing term stands for: a quoted phrase, else a name (capitalised words, not opening a sentence).
+#: What a pointing term stands for: a quoted phrase, else a name (capitalised words not opening a sentence, or an
+#: acronym anywhere).
 _QUOTED = re.compile(r"['‘\"“]([^'’\"”?]{3,80})['’\"”]")
 _KIND_AFTER_QUOTE = re.compile(
     r"\s+(?:approach|model|framework|programme|program|method|initiative|project|strategy|scheme|tool)\b", re.I
@@ -210,11 +211,13 @@ def _term_match(text: str) -> tuple[re.Match[str], int] | None:
 
 
 def defined_term(text: str) -> str:
-    """What a "What is X?" or "What do they mean by X?" question asks to be told about, or ""."""
+    """What a "What is X?" or "What do they mean by X?" question asks to be told about, or "" (also for a term
+    pointing at nothing the question names: "What is it?")."""
     found = _term_match(text)
     if not found:
         return ""
-    return re.split(r"[,;(]", next(group for group in found[0].groups() if group))[0].strip(" '\"‘’“”")
+    term = re.split(r"[,;(]", next(group for group in found[0].groups() if group))[0].strip(" '\"‘’“”")
+    return "" if term.lower() in _POINTING else term
 
 
 def with_term_named(text: str) -> str:

@@ -441,7 +441,7 @@ def test_a_question_is_split_into_what_it_asks_and_the_scene_it_sets(text: str, 
         # an acronym opening the question is a name too
         ("RAMESES - what does it stand for?", "RAMESES - what does RAMESES stand for?", "RAMESES"),
         # nothing named before it: left as it is
-        ("What is it?", "What is it?", "it"),
+        ("What is it?", "What is it?", ""),
         ("How do leaders share power?", "How do leaders share power?", ""),
     ],
 )  # fmt: skip
