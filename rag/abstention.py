@@ -467,7 +467,9 @@ class AbstentionRules:
         # "ICB" or "GPs" names a kind of body or role, not one the evidence may lack (rag.glossary).
         words = [
             w
-            for w in _NAME.findall(_BRACKETED.sub(" ", question.strip()))
+            for name in _NAME.findall(_BRACKETED.sub(" ", question.strip()))
+            # "Swedish-style", "NHS-led": the capitalised part is the name
+            for w in (part for part in name.split("-") if part[:1].isupper())
             if w.lower() not in known and w.lower() not in gaps and not is_kind(w)
         ]
         if not words:

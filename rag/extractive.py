@@ -52,6 +52,9 @@ _NUMBER_AND_WORDS = re.compile(
     r"|dozens?))((?:\s+[^\W\d_][\w'-]*){1,3})",
     re.I,
 )
+#: Stems of words counting people of no particular kind: "How many people did they interview?" is answered by a
+#: number of stakeholders, managers or nurses.
+_ANYONE = frozenset(["peopl", "person", "particip", "interviewe", "individu", "respond", "inform"])
 #: Text that says when: a year or decade, a month, or a time counted from an event ("10 days after onset",
 #: "between 50 and 310 y ago").
 _DATE = re.compile(
@@ -385,9 +388,12 @@ def statement_of(term: str) -> re.Pattern[str]:
 
 def counts_what_is_asked(query: Query, text: str, tokenizer: Tokenizer) -> bool:
     """Whether a sentence gives a number of what a "How many ...?" question counts ("three genotypes",
-    "20 studies met the inclusion criteria"), in digits or in words."""
+    "20 studies met the inclusion criteria"), in digits or in words; "How many people ...?" counts whoever the
+    sentence names ("nine stakeholders", "eight managers")."""
+    anyone = query.counted <= _ANYONE
     return bool(query.counted) and any(
-        set(tokenizer.stems(match.group(1).split())) & query.counted for match in _NUMBER_AND_WORDS.finditer(text)
+        anyone or set(tokenizer.stems(match.group(1).split())) & query.counted
+        for match in _NUMBER_AND_WORDS.finditer(text)
     )
 
 

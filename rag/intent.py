@@ -56,6 +56,10 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
             # "Is Scotland's model working better than Wales's?", "How does SCIE's framework line up with ...?"
             r"|\b(?:better|worse|stronger|weaker) than\b|\bmore (?:effective|successful|useful|important) than\b"
             r"|\bline[sd]? up (?:with|against)\b|\bstacks? up\b"
+            # "Do these conflict?", "Doesn't that sit awkwardly with Sims et al.?"; not "conflicts of interest"
+            r"|\b(?:do|does|did)(?:n't| not)? (?:these|they|those|the two|both|the (?:reviews|studies|findings))\b"
+            r"[^?]{0,30}\b(?:conflict|clash|disagree)\b|\bcontradict\w*|\bat odds\b|\bsquare with\b"
+            r"|\bsits? (?:awkwardly|uneasily)\b|\bin tension with\b"
             # "Do Sims et al. and Knight et al. end up with the same ideas ...?"
             r"|\b(?:say|reach|find|end up with|come to|share|draw|make) (?:much |broadly )?the same\b",
             re.I,
@@ -158,7 +162,7 @@ _LANGUAGE = re.compile(
     re.I,
 )
 #: Where a comparison's question splits into its sides.
-_SIDE_SPLIT = re.compile(r"\s+(?:compared (?:with|to)|versus|vs\.?|and|with|or|against)\s+", re.I)
+_SIDE_SPLIT = re.compile(r"\s+(?:compared (?:with|to)|versus|vs\.?|and|with|or|against|than)\s+", re.I)
 _WORD = re.compile(r"[a-z][a-z']+")
 #: Words written with a capital that do not open the text: the names in a part of a question.
 _PROPER = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][\w'’-]*")
@@ -258,6 +262,9 @@ _ROLE_CUES: tuple[tuple[Role, re.Pattern[str]], ...] = (
             r"|\b(?:were|was|be|been|it|they|review|synthesis) included\b|\binclusion\b"
             r"|\brecords? (?:were |was )?(?:screened|identified|retrieved|found)\b"
             r"|\bconfigurations\b|\bcarried out\b"
+            # how big the evidence behind a review is: "How big were the evidence bases?", "the size of the review"
+            r"|\bhow (?:big|large) (?:\w+ ){0,3}(?:evidence|samples?|reviews?)\b"
+            r"|\bsizes? of (?:the |their |its )?(?:evidence|samples?|reviews?)\b"
             # how many a study heard, included or studied is told by its methods
             r"|\bhow many\b"
             r"|\bevidence (?:was|were)\b"

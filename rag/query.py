@@ -59,7 +59,7 @@ ASKING_THE_SOURCES = (
     " literature research evidence study studies review reviews"
 )
 #: Words by which a question is about the research itself, once the words asking it are set aside.
-_ABOUT_RESEARCH = re.compile(r"\b(?:research|evidence|stud(?:y|ies)|future|gaps?|know|known)\b", re.I)
+_ABOUT_RESEARCH = re.compile(r"\b(?:research|evidence|stud(?:y|ies)|literature|future|gaps?|know|known)\b", re.I)
 #: Questions whose answer is a count or an amount.
 _COUNT_QUESTION = re.compile(
     r"\b(?:how (?:many|much|large|long|big|often)|number of|size|percentage|proportion|rates?|ratios?)\b"

@@ -139,6 +139,8 @@ def test_the_wording_of_a_note_is_not_what_it_says_is_missing(
         # a law is known by its whole name: "home", "care" and "act" are each the index's words
         ("What did the Care Act 2014 change about handovers?", False),
         ("What did the Home Care Act change about handovers?", True),
+        # "Hospital-style": the capitalised part is the name
+        ("What did the Hospital-style wards find about handovers?", False),
     ],
 )
 def test_a_publication_or_year_the_index_never_mentions_is_unknown(

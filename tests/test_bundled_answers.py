@@ -519,3 +519,9 @@ def test_a_comparison_with_a_country_the_evidence_lacks_notes_the_gap_whatever_n
     assert not answer.abstained
     assert [gap.part for gap in answer.gaps] == ["Germany"]
     assert {c.source_id for c in answer.citations} <= {"nies2021", "lette2020"}
+
+
+def test_how_many_people_a_study_heard_is_answered_by_whoever_it_counts(bundled: Pipeline) -> None:
+    """ "How many people ...?" is answered by "nine strategic stakeholders", not declined for want of "people"."""
+    answer = bundled.ask("The Swedish study on trust in older people's care - how many people did they interview?")
+    assert "nine" in answer.sentences[0].text

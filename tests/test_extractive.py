@@ -757,6 +757,7 @@ def test_an_overview_line_listing_the_publications_answers_only_a_question_about
         ("What works in working with power?", True),
         ("What does the research say about what works in working with power?", True),  # asks the research
         ("What research gaps remain on what works in working with power?", False),
+        ("How does the critique of the literature on working with power read?", False),
         ("What do we know about what works in working with power?", True),  # asks what is known of it
         ("Which publications in the evidence base say what works in working with power?", True),  # where it looks
         ("What do English and Welsh studies say about what works in working with power?", True),

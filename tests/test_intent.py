@@ -131,6 +131,9 @@ DUTCH = ["nies2021"]
         # making a difference is an effect, not two things differing
         ("What's the evidence that leadership programmes make any difference?", "what_works"),
         ("What difference does clinical leadership make?", "what_works"),
+        ("One review says doctors lead best, another that we dwell on who leads. Do these conflict?", "comparison"),
+        ("Doesn't that sit awkwardly with Sims et al.'s critique?", "comparison"),
+        ("Conflicts of interest are baked into our partnership. Is joint decision-making worth it?", "what_works"),
         ("What can clinical leaders bring to ICS governance that managers can't?", "what_works"),
         ("Do leadership development programmes actually change anything?", "what_works"),
         ("Our ICS has no statutory powers. How are its leaders meant to get anything done?", "how_to"),
@@ -174,6 +177,8 @@ def test_every_intent_asks_for_findings() -> None:
         ("general", "Does the framework include anything about dealing with power?", set()),
         ("how_to", "How do leaders engage stakeholders across the system?", set()),
         ("how_to", "How should we use our shared care record and its data?", set()),
+        # how big the evidence behind a review is, its methods tell
+        ("comparison", "Can you compare how big the evidence bases were in the two reviews?", {"method"}),
     ],
 )
 def test_asked_roles_adds_the_roles_a_question_names(intent: Intent, question: str, added: set[Role]) -> None:
@@ -235,6 +240,12 @@ def test_a_side_naming_what_the_index_never_does_is_a_side_without_publications(
     assert [(side.label, side.source_ids) for side in sides] == [("Scotland", SCOTTISH), ("Kaiser Permanente", [])]
     # a side known to the index but naming no publication is none
     assert IntentReader(SOURCES).sides(question, set()) == []
+
+
+def test_what_a_comparison_holds_better_than_is_a_side() -> None:
+    question = "Is the Scottish model better than the Torbay model?"
+    sides = IntentReader(SOURCES).sides(question, set(), unknown=lambda word: word == "Torbay")
+    assert [(side.label, side.source_ids) for side in sides] == [("Scotland", SCOTTISH), ("Torbay", [])]
 
 
 def test_read_gives_sides_only_to_comparisons() -> None:
