@@ -40,7 +40,9 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
             r"|\b(?:strength|quality|certainty) of (?:the )?evidence\b"
             r"|\bhow many (?:studies|papers|publications|reviews)\b(?! (?:did|were|was) )"
             r"|\bis there (?:any )?evidence\b"
-            r"|\bevidence base (?:for|behind)\b",
+            r"|\bevidence base (?:for|behind)\b"
+            # "Has the framework been validated, or is it still provisional?"
+            r"|\b(?:been|is it|are they|still) (?:\w+ )?(?:validated|proven|provisional|tentative)\b",
             re.I,
         ),
     ),

@@ -95,6 +95,7 @@ DUTCH = ["nies2021"]
         ("Is there evidence that pooled budgets reduce hospital admissions?", "evidence_strength"),
         ("How many studies support working with power?", "evidence_strength"),
         ("What is the quality of the evidence on clinical leadership?", "evidence_strength"),
+        ("Has the seven-component framework been validated, or is it still provisional?", "evidence_strength"),
         ("How many components did the review identify?", "factoid"),
         ("When was the realist review published?", "factoid"),
         ("In which year did the programme start?", "factoid"),
