@@ -233,7 +233,8 @@ _FUNCTION_WORDS = frozenset(["of", "the", "a", "an", "in", "on", "and", "for", "
 
 #: "What's the evidence it makes any difference?" asks what works, not how two things differ.
 _MAKES_A_DIFFERENCE = re.compile(
-    r"\b(?:make|makes|making|made) (?:a|any|no|much of a|the|a real|a big) difference\b"
+    r"\b(?:make|makes|making|made) (?:a|any|no|much of a|the) (?:(?:real|big|significant|measurable|lasting) )?"
+    r"difference\b"
     r"|\bwhat difference (?:does|did|do|would|will|can|could)\b",
     re.I,
 )

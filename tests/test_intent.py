@@ -132,6 +132,7 @@ DUTCH = ["nies2021"]
         # making a difference is an effect, not two things differing
         ("What's the evidence that leadership programmes make any difference?", "what_works"),
         ("What difference does clinical leadership make?", "what_works"),
+        ("do leadership development programmes make any real difference?", "what_works"),
         ("One review says doctors lead best, another that we dwell on who leads. Do these conflict?", "comparison"),
         ("Doesn't that sit awkwardly with Sims et al.'s critique?", "comparison"),
         ("Conflicts of interest are baked into our partnership. Is joint decision-making worth it?", "what_works"),
