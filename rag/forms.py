@@ -86,6 +86,11 @@ _NUMBERED_ITEM = re.compile(r"(?<![\w(])\((\d{1,2})\)\s")
 #: Where a sentence opens a numbered list: "they are: (1) ...".
 _LIST_OPENS = re.compile(r":\s*\(1\)\s")
 #: A sentence naming what it draws on only as "the same" one: it cannot open what is quoted.
+#: A count of things a sentence names without listing them: "positive change in five outcomes", "four distinct
+#: ways".
+_COUNTED_THINGS = re.compile(
+    r"\b(?P<n>two|three|four|five|six|seven|eight|nine|ten|[2-9])\s+(?:[a-z-]+\s+){0,2}?(?P<noun>[a-z]{3,}s)\b", re.I
+)
 _THE_SAME = re.compile(r"^(?:According to|In|By|From|Under|As in) the same\b")
 _INTENT_FORM: dict[str, Form] = {
     "what_works": "realist",
@@ -130,6 +135,29 @@ class Selection:
         group = [s for s in group if (s.passage.passage_id, s.unit) not in chosen]
         return group if len(group) <= self.room() else []
 
+    def enumeration(self, sentence: ScoredSentence) -> ScoredSentence | None:
+        """The sentence of the same publication that lists the things a sentence only counts ("produced positive
+        change in five outcomes": "Five outcomes showed positive change: skills, knowledge, ..."): without it the
+        count says little. None when the sentence lists them itself, or none does."""
+        text = sentence.quote.text
+        counted = _COUNTED_THINGS.search(text)
+        if counted is None or ":" in text[counted.end() :]:
+            return None
+        number, noun = numbers_in(counted.group("n")), counted.group("noun").lower()
+        for other in self.by_unit.values():
+            listing = other.quote.text.partition(":")
+            if (
+                other.source_id == sentence.source_id
+                and other is not sentence
+                and listing[1]
+                and noun in listing[0].lower()
+                and numbers_in(listing[0]) & number
+                and len(re.findall(r"[,;]", listing[2])) >= int(next(iter(number))) - 2
+                and other.eligible(self.roles)  # type: ignore[arg-type]
+            ):
+                return other
+        return None
+
     def continuation(self, chosen: Sequence[ScoredSentence]) -> list[ScoredSentence]:
         """The sentence after the last chosen one, with what it needs, when it carries on from it
         ("However, ...", "This ...", or the next item of the list the last one is an item of): it finishes
@@ -170,6 +198,9 @@ class Selection:
                 break
             group.append(follower)
             items += follower.item
+        listed = self.enumeration(group[-1])
+        if listed is not None and listed not in group:
+            group.append(listed)
         return group
 
 

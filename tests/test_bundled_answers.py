@@ -525,3 +525,12 @@ def test_how_many_people_a_study_heard_is_answered_by_whoever_it_counts(bundled:
     """ "How many people ...?" is answered by "nine strategic stakeholders", not declined for want of "people"."""
     answer = bundled.ask("The Swedish study on trust in older people's care - how many people did they interview?")
     assert "nine" in answer.sentences[0].text
+
+
+def test_a_sentence_counting_things_it_does_not_name_brings_the_sentence_listing_them(bundled: Pipeline) -> None:
+    """ "Positive change in five outcomes" says little without "Five outcomes showed positive change: skills,
+    knowledge, ..."; the list follows it."""
+    answer = bundled.ask("Do leadership development programmes for multi-professional teams make any real difference?")
+    texts = [s.text for s in answer.sentences]
+    counted = next(i for i, t in enumerate(texts) if "positive change in five outcomes" in t)
+    assert "skills, knowledge, confidence, attitudes and satisfaction" in texts[counted + 1]
