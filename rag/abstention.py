@@ -40,7 +40,7 @@ from index.readers.textio import without_accents
 from index.settings import Settings
 from index.store import IndexStore
 from rag.glossary import KINDS, OFFICES, is_kind
-from rag.intent import COUNTRY_NAMES, side_parts
+from rag.intent import COUNTRY_NAMES, names_surname, side_parts
 from rag.query import ASKS_THE_RESEARCH, HINDRANCE_QUESTION, YEAR, Query, Vocabulary, asking_and_scene
 
 if TYPE_CHECKING:
@@ -457,7 +457,10 @@ class AbstentionRules:
         """
         # "Smith et al." names a publication by its first author: one no indexed publication has is unknown,
         # as is a year the indexed text never mentions ("the 2008 financial crisis"), or a law it never names whole.
-        if any(author.lower() not in self._first_authors for author in _ET_AL.findall(question)):
+        if any(
+            not any(names_surname({author.lower()}, known) for known in self._first_authors)
+            for author in _ET_AL.findall(question)
+        ):
             return True
         if any(year not in self.vocabulary.idf and year not in self._years for year in YEAR.findall(question)):
             return True

@@ -413,7 +413,9 @@ class IntentReader:
 
     def _named_in(self, part: str, named: set[str]) -> list[str]:
         """Publications a part of a question names: by author, or by a word of few publications' titles."""
-        by_author = sorted(sid for sid in named if any(n.lower() in part.lower() for n in self._surnames(sid)))
+        words = set(_words(part.replace("’", "'")))
+        words |= {word.removesuffix("'s") for word in words}
+        by_author = sorted(sid for sid in named if any(names_surname(words, n) for n in self._surnames(sid)))
         return by_author or self._distinctive(part, [s.source_id for s in self.sources])
 
     def _distinctive(self, part: str, candidates: list[str]) -> list[str]:
@@ -431,6 +433,32 @@ class IntentReader:
     def _surnames(self, source_id: str) -> list[str]:
         source = self._by_id.get(source_id)
         return source.surnames[:1] if source else []
+
+
+#: Surnames of this many letters or more are recognised with one letter wrong, missing, extra or swapped
+#: ("Niewboer" for Nieuwboer): shorter ones would match other words.
+MISSPELT_SURNAME = 8
+
+
+def names_surname(words: set[str], surname: str) -> bool:
+    """Whether lower-case words name a surname: as written, or, when it is long enough, with one letter wrong,
+    missing, extra or swapped ("niewboer")."""
+    surname = surname.lower()
+    if surname in words:
+        return True
+    return len(surname) >= MISSPELT_SURNAME and any(
+        abs(len(word) - len(surname)) <= 1 and _one_edit(word, surname) for word in words
+    )
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether two different words are one edit apart: a letter changed, dropped, added or two swapped."""
+    if len(a) > len(b):
+        a, b = b, a
+    i = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), len(a))
+    if len(a) == len(b):
+        return a[i + 1 :] == b[i + 1 :] or (a[i : i + 2] == b[i : i + 2][::-1] and a[i + 2 :] == b[i + 2 :])
+    return a[i:] == b[i + 1 :]
 
 
 def side_parts(question: str, label: str) -> list[str]:

@@ -534,3 +534,9 @@ def test_a_sentence_counting_things_it_does_not_name_brings_the_sentence_listing
     texts = [s.text for s in answer.sentences]
     counted = next(i for i, t in enumerate(texts) if "positive change in five outcomes" in t)
     assert "skills, knowledge, confidence, attitudes and satisfaction" in texts[counted + 1]
+
+
+def test_a_misspelt_author_still_names_a_side_of_a_comparison(bundled: Pipeline) -> None:
+    answer = bundled.ask("Niewboer vs Sims - do they agree on who should be leading integrated care?")
+    assert not answer.gaps
+    assert {"nieuwboer2019", "sims2021"} <= {c.source_id for c in answer.citations}

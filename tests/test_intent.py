@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from index.models import Role, SourceInfo
-from rag.intent import ROLES_ASKED, IntentReader, asked_roles, classify, plural
+from rag.intent import ROLES_ASKED, IntentReader, asked_roles, classify, names_surname, plural
 from rag.models import Intent
 
 #: Titles without country names or designs, so a side is chosen by its country alone.
@@ -358,3 +358,19 @@ def test_plural(noun: str, expected: str) -> None:
 )
 def test_a_language_is_not_a_country(question: str, countries: list[str]) -> None:
     assert IntentReader.countries(question) == countries
+
+
+@pytest.mark.parametrize(
+    ("word", "surname", "named"),
+    [
+        ("nieuwboer", "Nieuwboer", True),
+        ("niewboer", "Nieuwboer", True),  # a letter missing
+        ("kjelberg", "Kjellberg", True),
+        ("nieuwbore", "Nieuwboer", True),  # two letters swapped
+        ("nieuwb", "Nieuwboer", False),
+        ("warning", "Waring", False),  # too short a surname to take a near word for it
+        ("waring", "Waring", True),
+    ],
+)
+def test_a_long_surname_is_named_with_one_letter_wrong(word: str, surname: str, named: bool) -> None:
+    assert names_surname({word}, surname) is named
