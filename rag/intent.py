@@ -49,7 +49,9 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
     (
         "comparison",
         re.compile(
-            r"\bcompar|\bversus\b|\bvs\.?\s|\bdiffer(?:s|ed|ence|ences)?\b|\bdifferent (?:from|to|than)\b|\bsimilar"
+            # "compare", "comparison", not "Ontario as a comparator for our region"
+            r"\bcompar(?!ators?\b)|\bversus\b|\bvs\.?\s|\bdiffer(?:s|ed|ence|ences)?\b|\bdifferent (?:from|to|than)\b"
+            r"|\bsimilar"
             # "both X and Y", not "a manager across both"
             # "Do the reviews agree?", not "How do we get partners to agree a common direction?"
             r"|\bcontrast|(?<!\bto )\bagree\b(?! (?:an?|the|to|how|what|which|their|its|our|shared|common|joint)\b)"
@@ -233,8 +235,8 @@ _FUNCTION_WORDS = frozenset(["of", "the", "a", "an", "in", "on", "and", "for", "
 
 #: "What's the evidence it makes any difference?" asks what works, not how two things differ.
 _MAKES_A_DIFFERENCE = re.compile(
-    r"\b(?:make|makes|making|made) (?:a|any|no|much of a|the) (?:(?:real|big|significant|measurable|lasting) )?"
-    r"difference\b"
+    r"\b(?:make|makes|making|made) (?:(?:a|any|no|much|much of a|the) )?(?:(?:real|big|significant|measurable"
+    r"|lasting) )?difference\b"
     r"|\bwhat difference (?:does|did|do|would|will|can|could)\b",
     re.I,
 )

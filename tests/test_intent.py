@@ -133,6 +133,8 @@ DUTCH = ["nies2021"]
         ("What's the evidence that leadership programmes make any difference?", "what_works"),
         ("What difference does clinical leadership make?", "what_works"),
         ("do leadership development programmes make any real difference?", "what_works"),
+        ("Does leadership really make much difference to how systems perform?", "what_works"),
+        ("Did leadership make a difference in the OHTs? We look at Ontario as a comparator.", "what_works"),
         ("One review says doctors lead best, another that we dwell on who leads. Do these conflict?", "comparison"),
         ("Doesn't that sit awkwardly with Sims et al.'s critique?", "comparison"),
         ("Conflicts of interest are baked into our partnership. Is joint decision-making worth it?", "what_works"),
