@@ -74,6 +74,9 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
         re.compile(
             r"\b(?:what|which) (?:study )?(?:design|methods?|methodology|databases?|sample|sampling|data)\b"
             r"|\bhow (?:was|were) (?:the )?(?:study|review|data|evidence|synthesis|interviews?)\b"
+            # "How did Knight et al. get their initial programme theories?"
+            r"|\bhow did (?:[\w'’-]+ )?(?:et al\.?|and colleagues|the (?:authors|review|study|team|researchers)) "
+            r"(?:get|develop|derive|arrive at|come up with|identify|select|choose|build)\b"
             r"|\bhow many (?:participants|interviewees|people|respondents|informants|stakeholders|sites|cases)\b"
             r"|\bwho (?:wrote|authored|funded|published)\b|\bwhen was (?:it|the \w+) published\b"
             # who the authors are, not what they mean by a term
@@ -115,7 +118,8 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
             r"\bhow (?:can|could|might)\b|\bhow (?:do|would) (?:we|i|you|leaders?|it|they|our|the|an?)\b"
             r"|\bwhat should\b|\bhow (?:should|ought)\b|\bgo about\b|\b(?:where|when) (?:should|would|do) (?:we|i)\b"
             r"|\bwhat (?:can|could) (?:[\w'-]+ ){1,4}do\b"
-            r"|\bbest way\b|\bhow to\b|\bput in place\b|\bguidance\b|\bsteps?\b|\brecommend|\blessons?\b"
+            r"|\bbest way\b|\bhow to\b|\bput in place\b|\b(?:needs?|has|have|must|should) (?:to )?be in place\b"
+            r"|\bguidance\b|\bsteps?\b|\brecommend|\blessons?\b"
             r"|\bneeds? to do\b|\bprioriti[sz]e\b|\badvi[cs]e\b|\btips?\b"
             # "How am I supposed to turn goals into practice?", "How are its leaders meant to get anything done?"
             r"|\bhow (?:am|are|is) (?:[\w'-]+ ){0,3}(?:meant|supposed|expected) to\b",

@@ -37,6 +37,7 @@ from rag.idioms import FIGURES, _figures, in_plain_words
         ("What can the person at the top do to make it stick?", "What can senior management do to sustain it?"),
         ("Is it anything more than a badge on the board?", "Is it anything more than a formal role only?"),
         ("nz primary care - realist findings pls", "New Zealand primary care - realist findings please"),
+        ("How should a large ICS lead across its footprint?", "How should a large ICS lead across its area?"),
     ],
 )
 def test_a_figure_of_speech_is_read_in_plain_words(question: str, plain: str) -> None:
