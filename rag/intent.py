@@ -78,7 +78,7 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
             r"|\bhow did (?:[\w'’-]+ )?(?:et al\.?|and colleagues|the (?:authors|review|study|team|researchers)) "
             r"(?:get|develop|derive|arrive at|come up with|identify|select|choose|build)\b"
             r"|\bhow many (?:participants|interviewees|people|respondents|informants|stakeholders|sites|cases)\b"
-            r"|\bwho (?:wrote|authored|funded|published)\b|\bwhen was (?:it|the \w+) published\b"
+            r"|\bwho (?:wrote|authored|published)\b|\bwhen was (?:it|the \w+) published\b"
             # who the authors are, not what they mean by a term
             r"|\bauthors?\b(?![^?]{0,30}\bmean[st]? by\b)"
             r"|\blimitations?\b",

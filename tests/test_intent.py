@@ -114,6 +114,7 @@ DUTCH = ["nies2021"]
         ("Which databases were searched?", "methods"),
         ("How were the interviews analysed?", "methods"),
         ("Who wrote the realist review?", "methods"),
+        ("Who funded the synthesis, and what is the project number?", "factoid"),  # a fact of its publication
         ("What are the limitations of the study?", "methods"),
         ("Tell me about clinical leadership in integrated care.", "general"),
         ("Leaders of integrated care teams", "general"),
