@@ -91,7 +91,12 @@ _FOCUS = re.compile(
     re.I,
 )
 #: A "Which <things> ...?" question: the last word before its verb is the kind of thing whose names it asks for.
-_WHICH = re.compile(rf"^\s*{_LEAD_PHRASE}which\s+{_BEFORE_VERB}", re.I)
+_WHICH = re.compile(
+    rf"^\s*{_LEAD_PHRASE}which\s+(?:{_BEFORE_VERB}"
+    # "Which were the eight first-wave ICSs that ...?"
+    r"|(?:were|are|was|is)\s+(?:the\s+)?((?:[\w-]+\s+){0,3}?[\w-]+)\s+(?:that|which|who|whom)\b)",
+    re.I,
+)
 #: A scope note's words for a number it lacks: "the number of participants", "numbers and search methods".
 _NUMBER_MISSING = re.compile(r"(?<!\ba )\bnumbers?\s+(?:of|and)\b|\bhow many\b", re.I)
 #: How scope notes say that something is missing ("... is not covered by this evidence base").
@@ -425,7 +430,7 @@ class AbstentionRules:
         if not which:
             return False
         # ... under its short form too: "the names of the eight ICSs" for "Which eight integrated care systems ...?"
-        asked_for = which.group(1).split()
+        asked_for = (which.group(1) or which.group(2)).split()
         forms = {asked_for[-1]}.union(
             *(self.vocabulary.abbreviations.short_forms(" ".join(asked_for[i:])) for i in range(len(asked_for)))
         )

@@ -362,6 +362,7 @@ def test_answerable_questions_in_everyday_words_are_answered(bundled: Pipeline, 
         " consultants?",
         # the note says "the names of the eight ICSs are not summarised here": the short form of what is asked for
         "Which eight integrated care systems did The King's Fund follow in its review of the first year of ICSs?",
+        "Which were the eight first-wave ICSs that the King's Fund followed for a year?",
         # a note elsewhere says "the number of participants in ... baylis2018" is not stated, and none is given
         "How many chief officers took part in The King's Fund's work with Scotland's integration authorities?",
     ],
