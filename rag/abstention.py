@@ -63,13 +63,13 @@ _MONEY = re.compile(r"[£$€]\s?\d|\b\d[\d,.]*\s?(?:pounds|dollars|euros|millio
 _MEASURES = frozenset(
     [
         *("admission", "admissions", "readmission", "readmissions", "death", "deaths", "mortality", "morbidity"),
-        *("hospitalisation", "hospitalisations", "hospitalization", "hospitalizations", "discharge", "discharges"),
-        *("attendance", "attendances", "survival", "waits", "wait", "falls", "infections", "prescribing"),
+        *("hospitalisation", "hospitalisations", "hospitalization", "hospitalizations", "discharges"),
+        *("attendances", "survival", "infections"),
     ]
 )
 #: A law named by its title ("the Health and Care Act 2022", "the Care Act"): named by words an index may use
 #: apart ("health", "care", "act"), it is known only if the index names it whole.
-_LAW = re.compile(r"\b(?:[A-Z][\w'’-]*\s+(?:(?:and|of|for)\s+)?){1,6}(?:Act|Bill)\b")
+_LAW = re.compile(r"(?<!^)(?<![.?!]\s)\b(?:[A-Z][\w'’-]*\s+(?:(?:and|of|for)\s+)?){1,6}(?:Act|Bill)\b")
 #: Capitalised words inside a question: names of places, programmes, organisations.
 _NAME = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][A-Za-z\-]{2,}\b")
 #: A publication named by its first author ("Smith et al.", "Smith and colleagues").
@@ -134,8 +134,12 @@ _STOP_WORDS = frozenset(STOPWORDS_EN_PLUS) | {
 }
 #: Questions whose answer is a number: how many, or what share ("How much ...?" may ask how much weight to give).
 _NUMBER_QUESTION = re.compile(
-    r"\bhow many\b|\b(?:what|which) (?:proportion|percentage|share|fraction|number|ratio)\b|\bwhat per ?cent", re.I
+    r"\bhow many\b(?! times\b)|\b(?:what|which) (?:proportion|percentage|share|fraction|number|ratio)\b"
+    r"|\bwhat per ?cent",
+    re.I,
 )
+#: Words by which a question asks what ought to be done, not what is.
+_NORMATIVE = re.compile(r"\b(?:should|ought|must|needs? to)\b", re.I)
 #: What a "What is the <thing> of ...?" question asks for ("the hallmark of", "the pitfalls of"): the kind of
 #: answer, which the evidence states in its own words.
 _THING_OF = re.compile(r"^\s*what (?:is|are|was|were) (?:the |a |an )?(?:main |key |biggest )?([^\W\d_]+) of\b", re.I)
@@ -299,7 +303,10 @@ class AbstentionRules:
             note_margin=self._note_margin(asked, noted, leading),
             unknown_name=unknown_name,
             money_missing=money_asked and not any(_MONEY.search(c.quote.text) for c in eligible[:MONEY_DEPTH]),
-            amount_missing=bool(_NUMBER_QUESTION.search(asking))
+            # "What share of the work should the council take on?" asks what to do, not for a number
+            amount_missing=query.intent.intent not in ("how_to", "what_works")
+            and bool(_NUMBER_QUESTION.search(asking))
+            and not _NORMATIVE.search(asking)
             and not any(c.typed or c.counts for c in eligible[:MONEY_DEPTH]),
             note_names_gap=self._note_names_gap(query, asked, noted, findings, leading),
             comparison=comparison,
@@ -469,7 +476,10 @@ class AbstentionRules:
             return True
         if any(year not in self.vocabulary.idf and year not in self._years for year in YEAR.findall(question)):
             return True
-        if any(" ".join(law.lower().split()) not in self._lower_text for law in _LAW.findall(question)):
+        if any(
+            not re.search(rf"\b{re.escape(' '.join(law.lower().split()))}\b", self._lower_text)
+            for law in _LAW.findall(question)
+        ):
             return True
         known = set(COUNTRY_NAMES) if sides else self._known_places
         # "ICB" or "GPs" names a kind of body or role, not one the evidence may lack (rag.glossary).

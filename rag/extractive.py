@@ -166,7 +166,8 @@ _SUPERLATIVE = re.compile(
 _LIMITATION = re.compile(
     r"\blimitations?\b|\blimit(?:s|ed)? (?:what|how far|how much|the (?:extent|generali[sz]ability|transferability))\b"
     r"|\backnowledg\w*\b|\bcaveats?\b|\bweakness\w*\b|\bshortcomings?\b|\bsmall (?:sample|number)s?\b"
-    r"|\bgenerali[sz]\w*\b|\btransferab\w*\b|\bmay not (?:apply|hold|carry)\b|\bonly (?:one|two|a few|a single)\b",
+    r"|\bgenerali[sz](?:e|es|ed|ing|ation|ability|able)\b|\btransferab\w*\b|\bmay not (?:apply|hold|carry)\b"
+    r"|\bonly (?:one|two|a few|a single)\b",
     re.I,
 )
 #: "Who funded ...?" is answered by a sentence naming who paid for the work.
@@ -378,7 +379,7 @@ def statement_of(term: str) -> re.Pattern[str]:
         else rf"|(?:^|[,;:]\s+)(?:(?:the|an?)\s+)?(?-i:[A-Z][\w-]*)\s*\(\s*{words}\s*\)\s+(?-i:[a-z])"
     )
     return re.compile(
-        rf"\b(?:is|are|was|were|as|called|termed|known as)\s+(?:(?:an?|the)\s+)?{words}\b"
+        rf"\b(?:is|are|was|were|(?<!such )(?<!well )as|called|termed|known as)\s+(?:(?:an?|the)\s+)?{words}\b"
         rf"|\b{words}\b\s*(?:\([^)]*\)\s*)?,\s*(?:an?|the)\s"
         rf"|(?:^|[,;:]\s+|\bthat\s+)(?:(?:the|an?|these|those|all|most|many|some|such)\s+)?{words}\b\s*"
         r"(?:\([^)]*\)\s*)?(?:is\b|are\b|was\b|were\b|refers? to\b|means\b|denotes?\b|describes?\b|:|[—–])" + spelt_out,

@@ -85,12 +85,12 @@ _QUOTED = re.compile(r"""(?<!\w)['‘"“]([^'’"”\n]{3,80}?)['’"”](?!\w)
 _NUMBERED_ITEM = re.compile(r"(?<![\w(])\((\d{1,2})\)\s")
 #: Where a sentence opens a numbered list: "they are: (1) ...".
 _LIST_OPENS = re.compile(r":\s*\(1\)\s")
-#: A sentence naming what it draws on only as "the same" one: it cannot open what is quoted.
 #: A count of things a sentence names without listing them: "positive change in five outcomes", "four distinct
 #: ways".
 _COUNTED_THINGS = re.compile(
     r"\b(?P<n>two|three|four|five|six|seven|eight|nine|ten|[2-9])\s+(?:[a-z-]+\s+){0,2}?(?P<noun>[a-z]{3,}s)\b", re.I
 )
+#: A sentence naming what it draws on only as "the same" one: it cannot open what is quoted.
 _THE_SAME = re.compile(r"^(?:According to|In|By|From|Under|As in) the same\b")
 _INTENT_FORM: dict[str, Form] = {
     "what_works": "realist",
@@ -481,7 +481,8 @@ def _realist(
 ) -> tuple[list[Block], list[Gap]]:
     """What works (mechanisms and findings), in what circumstances (contexts), with what results (outcomes),
     from the publications the question is about first. With ``ranked_first`` ("If we could do only one thing,
-    which?"), what works opens with the best sentence ranking one thing above the rest."""
+    which?"), what works opens with the best sentence stating the kind of thing asked for: one ranking a thing
+    above the rest."""
     works = [c for c in eligible if c.field in ("", "mechanism", "summary")]
     # What works takes the answer's room but a sentence for a context and one for an outcome, when there
     # are any: an answer with no room left for them would read as if the evidence were silent on its

@@ -59,7 +59,7 @@ FIGURES: dict[str, str] = {
     r"exec(s?)": r"executive\1",
     r"govt": "government",
     r"pls|plz": "please",
-    r"footprint(s?)": r"area\1",
+    r"(?<!carbon )(?<!environmental )footprint(s?)": r"area\1",
     r"nz": "New Zealand",
     r"silo working|working in silos": "working separately",
     r"siloed": "separated",

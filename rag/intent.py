@@ -42,7 +42,7 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
             r"|\bis there (?:any )?evidence\b"
             r"|\bevidence base (?:for|behind)\b"
             # "Has the framework been validated, or is it still provisional?"
-            r"|\b(?:been|is it|are they|still) (?:\w+ )?(?:validated|proven|provisional|tentative)\b",
+            r"|\b(?:been|is it|are they|still) (?:\w+ )?(?:validated|proven|provisional|tentative)\b(?! to\b)",
             re.I,
         ),
     ),
@@ -54,15 +54,15 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
             r"|\bsimilar"
             # "both X and Y", not "a manager across both"
             # "Do the reviews agree?", not "How do we get partners to agree a common direction?"
-            r"|\bcontrast|(?<!\bto )\bagree\b(?! (?:an?|the|to|how|what|which|their|its|our|shared|common|joint)\b)"
+            r"|\bcontrast|\bagree\b(?! (?:an?|the|to|how|what|which|their|its|our|shared|common|joint)\b)"
             r"|\bboth\b(?! health and social care\b)(?=[^?]*\band\b)"
             r"|\beach (?:organi[sz]e|do|say|find|describe|approach|handle|look|report|conclude)|\bwhereas\b"
             # "Is Scotland's model working better than Wales's?", "How does SCIE's framework line up with ...?"
             r"|\b(?:better|worse|stronger|weaker) than\b|\bmore (?:effective|successful|useful|important) than\b"
             r"|\bline[sd]? up (?:with|against)\b|\bstacks? up\b"
             # "Do these conflict?", "Doesn't that sit awkwardly with Sims et al.?"; not "conflicts of interest"
-            r"|\b(?:do|does|did)(?:n't| not)? (?:these|they|those|the two|both|the (?:reviews|studies|findings))\b"
-            r"[^?]{0,30}\b(?:conflict|clash|disagree)\b|\bcontradict\w*|\bat odds\b|\bsquare with\b"
+            r"|\b(?:do|does|did)(?:n't| not)? (?:these|they|those|the two|both|the (?:reviews|studies|findings))"
+            r"(?: \w+ly)? (?:conflict|clash|disagree)\b|\bcontradict\w*|\bat odds\b|\bsquare with\b"
             r"|\bsits? (?:awkwardly|uneasily)\b|\bin tension with\b"
             # "Do Sims et al. and Knight et al. end up with the same ideas ...?"
             r"|\b(?:say|reach|find|end up with|come to|share|draw|make) (?:much |broadly )?the same\b",
@@ -115,7 +115,9 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
         re.compile(
             # "How can ICB leaders build trust ...?" asks how to, whoever the subject; "How do Sims et al.
             # describe ...?" asks what was done, unless "we" or leaders do it
+            # not "How do you define ...?"
             r"\bhow (?:can|could|might)\b|\bhow (?:do|would) (?:we|i|you|leaders?|it|they|our|the|an?)\b"
+            r"(?! (?:define|mean)\b)"
             r"|\bwhat should\b|\bhow (?:should|ought)\b|\bgo about\b|\b(?:where|when) (?:should|would|do) (?:we|i)\b"
             r"|\bwhat (?:can|could) (?:[\w'-]+ ){1,4}do\b"
             r"|\bbest way\b|\bhow to\b|\bput in place\b|\b(?:needs?|has|have|must|should) (?:to )?be in place\b"
@@ -131,8 +133,8 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
         re.compile(
             # "What are Ontario Health Teams?", not "What are the risks of relying on one charismatic leader?"
             # ... also after sentences setting the scene: "Several reviews mention RAMESES. What is it?"
-            r"(?:^|[.!]\s+)\s*(?:what|who) (?:(?:actually|exactly|really|precisely) )?(?:is|are|was|were) "
-            r"(?:an? |the )?[\w'-]+(?: [\w'-]+){0,4}\??$|\bdefin"
+            r"(?:^|(?<!\bal)[.!?]\s+)\s*(?:what|who) (?:(?:actually|exactly|really|precisely) )?(?:is|are|was|were) "
+            r"(?:an? |the )?[\w'-]+(?: [\w'-]+){0,4}(?:,? (?:exactly|actually|really|precisely))?\??$|\bdefin"
             r"|\bmeant by\b"
             r"|\b(?:do|does|did)\b[^?]{1,60}\bmean by\b"
             r"|\bmeaning of\b|\bstands? for\b"
@@ -246,9 +248,18 @@ _MAKES_A_DIFFERENCE = re.compile(
 )
 
 
+#: "How do we get partners to agree a direction?" asks how to bring agreement about, not whether sources agree.
+_BRING_TO_AGREE = re.compile(
+    r"\b(?:get|gets|getting|got|help|helps|helping|make|makes|making|persuade|persuading|bring|bringing|encourage"
+    r"|encouraging)\s+(?:[\w'-]+\s+){1,5}?to agree\b",
+    re.I,
+)
+
+
 def classify(question: str) -> Intent:
     """The intent of a question: the first family of cues its wording matches, else 'general'."""
     question = _MAKES_A_DIFFERENCE.sub(" has an impact ", question)
+    question = _BRING_TO_AGREE.sub(" to settle ", question)
     for intent, cue in _CUES:
         if cue.search(question):
             return intent
@@ -420,7 +431,7 @@ class IntentReader:
     def _named_in(self, part: str, named: set[str]) -> list[str]:
         """Publications a part of a question names: by author, or by a word of few publications' titles."""
         words = set(_words(part.replace("’", "'")))
-        words |= {word.removesuffix("'s") for word in words}
+        words |= {re.sub(r"'s?$", "", word) for word in words}
         by_author = sorted(sid for sid in named if any(names_surname(words, n) for n in self._surnames(sid)))
         return by_author or self._distinctive(part, [s.source_id for s in self.sources])
 
@@ -458,7 +469,7 @@ def names_surname(words: set[str], surname: str) -> bool:
 
 
 def _one_edit(a: str, b: str) -> bool:
-    """Whether two different words are one edit apart: a letter changed, dropped, added or two swapped."""
+    """Whether two words are at most one edit apart: a letter changed, dropped, added or two swapped."""
     if len(a) > len(b):
         a, b = b, a
     i = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), len(a))

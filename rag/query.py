@@ -18,7 +18,7 @@ from index.embedding import Embedder
 from index.errors import InputError
 from index.models import Passage, Role, SourceInfo
 from rag.abbreviations import Abbreviations
-from rag.glossary import full_words
+from rag.glossary import full_words, is_kind
 from rag.idioms import in_plain_words
 from rag.intent import IntentReader, asked_roles, names_surname
 from rag.lexical import Tokenizer
@@ -92,7 +92,8 @@ _SUPERLATIVE_QUESTION = re.compile(
 #: Questions asking what limits a piece of work or how far its findings carry ("What are the limitations of the
 #: review?", "Can its findings be applied to other systems?").
 _LIMITATION_QUESTION = re.compile(
-    r"\b(?:limitations?|weakness(?:es)?|shortcomings?|caveats?|generali[sz]\w*|transferab\w*)\b"
+    r"\b(?:limitations?|weakness(?:es)?|shortcomings?|caveats?|generali[sz](?:e|es|ed|ing|ation|ability|able)"
+    r"|transferab\w*)\b"
     r"|\b(?:be )?(?:applied|apply|transferred|transfer) (?:to|in) (?:other|another|different)\b",
     re.I,
 )
@@ -154,7 +155,7 @@ _MEANT_BY = re.compile(r"\bmean[st]? by (?:(?:an?|the) )?(?P<by>[^?]{2,80}?)\s*\
 _POINTING = frozenset(["it", "this", "that", "they", "these", "those", "this term", "that term", "the term"])
 #: What a pointing term stands for: a quoted phrase, else a name (capitalised words not opening a sentence, or an
 #: acronym anywhere).
-_QUOTED = re.compile(r"['‘\"“]([^'’\"”?]{3,80})['’\"”]")
+_QUOTED = re.compile(r"(?<!\w)['‘\"“]([^'’\"”?]{3,80})['’\"”](?!\w)")
 _KIND_AFTER_QUOTE = re.compile(
     r"\s+(?:approach|model|framework|programme|program|method|initiative|project|strategy|scheme|tool)\b", re.I
 )
@@ -202,12 +203,23 @@ def asking_and_scene(text: str) -> tuple[str, str]:
     return (" ".join(asking), " ".join(scene)) if scene else (text, "")
 
 
+def _asking_sentences(text: str) -> list[tuple[int, str]]:
+    """The sentences of a question that ask (as :func:`asking_and_scene` reads them), each with where it starts."""
+    breaks = list(_SENTENCE_BREAK.finditer(text))
+    starts = [0] + [b.end() for b in breaks]
+    ends = [b.start() for b in breaks] + [len(text)]
+    sentences = [(start, text[start:end]) for start, end in zip(starts, ends, strict=True)]
+    return [(start, s) for start, s in sentences if s.rstrip().endswith("?")] or sentences[-1:]
+
+
 def _term_match(text: str) -> tuple[re.Match[str], int] | None:
-    """The match of a "What is X?" or "What do they mean by X?" question's sentence that asks, and where that
-    sentence starts in the text."""
-    asking = asking_and_scene(text)[0]
-    defined = _TERM_QUESTION.match(asking) or _MEANT_BY.search(asking) or _STANDS_FOR.search(asking)
-    return (defined, text.rfind(asking)) if defined else None
+    """The match of a "What is X?" or "What do they mean by X?" sentence that asks, and where that sentence starts
+    in the text."""
+    for start, sentence in _asking_sentences(text):
+        defined = _TERM_QUESTION.match(sentence) or _MEANT_BY.search(sentence) or _STANDS_FOR.search(sentence)
+        if defined:
+            return defined, start
+    return None
 
 
 def defined_term(text: str) -> str:
@@ -229,16 +241,20 @@ def with_term_named(text: str) -> str:
         return text
     defined, offset = found
     group = next(name for name, value in defined.groupdict().items() if value)
-    if defined.group(group).strip().lower() not in _POINTING:
+    # "What is it, exactly?": the term is what comes before the comma
+    pointing = re.split(r"[,;(]", defined.group(group))[0].rstrip()
+    if pointing.strip().lower() not in _POINTING:
         return text
-    start, end = offset + defined.start(group), offset + defined.end(group)
+    start = offset + defined.start(group)
+    end = start + len(pointing)
     quoted = list(_QUOTED.finditer(text[:start]))
     if quoted:
         # the quoted word with the kind of thing it names: "the 'discovery' approach"
         kind = _KIND_AFTER_QUOTE.match(text, quoted[-1].end(), start)
         named = quoted[-1].group(1) + (kind.group(0) if kind else "")
     else:
-        names = _NAMED.findall(text[:start])
+        # not a kind of body ("My ICB colleague mentioned ..."): it names no particular thing
+        names = [name for name in _NAMED.findall(text[:start]) if not is_kind(name)]
         if not names:
             return text
         named = names[-1]

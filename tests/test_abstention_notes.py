@@ -139,6 +139,7 @@ def test_the_wording_of_a_note_is_not_what_it_says_is_missing(
         # a law is known by its whole name: "home", "care" and "act" are each the index's words
         ("What did the Care Act 2014 change about handovers?", False),
         ("What did the Home Care Act change about handovers?", True),
+        ("Which Act changed handovers between hospital and home care?", False),  # "Which Act" names no law
         # "Hospital-style": the capitalised part is the name
         ("What did the Hospital-style wards find about handovers?", False),
     ],

@@ -541,3 +541,17 @@ def test_a_misspelt_author_still_names_a_side_of_a_comparison(bundled: Pipeline)
     answer = bundled.ask("Niewboer vs Sims - do they agree on who should be leading integrated care?")
     assert not answer.gaps
     assert {"nieuwboer2019", "sims2021"} <= {c.source_id for c in answer.citations}
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How long should ICS leaders expect to wait before integration shows results?",  # a verb, no measure
+        "How many times do we have to restructure before integration works?",  # asks no count
+        "What share of the work should the council take on in an integrated care partnership?",  # what ought to be
+    ],
+)
+def test_everyday_words_of_measures_and_amounts_decline_nothing(bundled: Pipeline, question: str) -> None:
+    query = bundled.query(question)
+    evidence = bundled.extractive.abstention_evidence(query, bundled.pool(query))
+    assert not evidence.measure_unmentioned and not evidence.amount_missing

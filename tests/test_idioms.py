@@ -38,6 +38,7 @@ from rag.idioms import FIGURES, _figures, in_plain_words
         ("Is it anything more than a badge on the board?", "Is it anything more than a formal role only?"),
         ("nz primary care - realist findings pls", "New Zealand primary care - realist findings please"),
         ("How should a large ICS lead across its footprint?", "How should a large ICS lead across its area?"),
+        ("Can ICSs cut their carbon footprint?", "Can ICSs cut their carbon footprint?"),
     ],
 )
 def test_a_figure_of_speech_is_read_in_plain_words(question: str, plain: str) -> None:

@@ -129,6 +129,12 @@ DUTCH = ["nies2021"]
         ("When the review talks about 'integrated healthcare systems', what does it mean by that?", "definition"),
         ("Several of these reviews mention RAMESES. What is it?", "definition"),
         ("What exactly is co-leadership?", "definition"),
+        ("Several reviews mention RAMESES. What is RAMESES, exactly?", "definition"),
+        ("According to Sims et al. what is the role of the ICB?", "general"),  # "et al." ends no sentence
+        ("How do you define integrated care?", "definition"),
+        ("What has been proven to work in joint commissioning?", "what_works"),
+        ("Do the reviews tend to agree about what ICS leaders need?", "comparison"),
+        ("How do they handle conflict between the NHS and councils?", "how_to"),
         ("RAMESES - what does it stand for, and which reviews used it?", "definition"),
         # making a difference is an effect, not two things differing
         ("What's the evidence that leadership programmes make any difference?", "what_works"),

@@ -438,6 +438,16 @@ def test_a_question_is_split_into_what_it_asks_and_the_scene_it_sets(text: str, 
         # a quoted word with the kind of thing it names
         ("They cite the 'discovery' approach. What actually is it?",
          "They cite the 'discovery' approach. What actually is discovery approach?", "discovery approach"),
+        # an apostrophe is no quotation mark; a kind of body names nothing; "?" ends a sentence too
+        ("We've heard the term 'realist synthesis'. What is it?",
+         "We've heard the term 'realist synthesis'. What is realist synthesis?", "realist synthesis"),
+        ("My ICB colleague mentioned RAMESES. What is it?", "My ICB colleague mentioned RAMESES. What is RAMESES?",
+         "RAMESES"),
+        ("Have you heard of RAMESES? What is it, exactly?", "Have you heard of RAMESES? What is RAMESES, exactly?",
+         "RAMESES"),
+        # the sentences that ask need not be next to each other
+        ("RAMESES comes up. What does it stand for? I saw it once. Is it used?",
+         "RAMESES comes up. What does RAMESES stand for? I saw it once. Is it used?", "RAMESES"),
         # an acronym opening the question is a name too
         ("RAMESES - what does it stand for?", "RAMESES - what does RAMESES stand for?", "RAMESES"),
         # nothing named before it: left as it is
