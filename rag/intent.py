@@ -64,6 +64,7 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
             r"|\b(?:do|does|did)(?:n't| not)? (?:these|they|those|the two|both|the (?:reviews|studies|findings))"
             r"(?: \w+ly)? (?:conflict|clash|disagree)\b|\bcontradict\w*|\bat odds\b|\bsquare with\b"
             r"|\bsits? (?:awkwardly|uneasily)\b|\bin tension with\b"
+            r"|\bhow does (?:that|this|it) (?:sit|fit|square) with\b"
             # "Do Sims et al. and Knight et al. end up with the same ideas ...?"
             r"|\b(?:say|reach|find|end up with|come to|share|draw|make) (?:much |broadly )?the same\b",
             re.I,
@@ -441,7 +442,10 @@ class IntentReader:
         Only words written with a capital inside the part count ("the AQuA report", "the NIHR
         project"): a publication is named by a proper name, not by a common word of its title.
         """
-        names = " ".join(w for w in _PROPER.findall(part) if w.lower().rstrip("'’s") not in COUNTRY_NAMES)
+        # "Swedish-style" names a country, which is no publication's name: of a hyphenated word, its capitalised
+        # pieces are the names
+        words = [piece for word in _PROPER.findall(part) for piece in word.split("-") if piece[:1].isupper()]
+        names = " ".join(w for w in words if w.lower().rstrip("'’s") not in COUNTRY_NAMES)
         words = {w for w in _words(names) if w not in _GENERIC and 0 < self._df.get(w, 0) <= DISTINCTIVE_MAX_SOURCES}
         scores = {sid: sum(self._idf[w] for w in words & self._metadata.get(sid, set())) for sid in candidates}
         best = max(scores.values(), default=0.0)

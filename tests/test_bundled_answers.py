@@ -555,3 +555,13 @@ def test_everyday_words_of_measures_and_amounts_decline_nothing(bundled: Pipelin
     query = bundled.query(question)
     evidence = bundled.extractive.abstention_evidence(query, bundled.pool(query))
     assert not evidence.measure_unmentioned and not evidence.amount_missing
+
+
+def test_a_country_style_names_the_country_not_a_publication(bundled: Pipeline) -> None:
+    """ "Swedish-style" is Sweden's side, both Swedish studies, of which the co-leadership one answers."""
+    answer = bundled.ask(
+        "Is the Swedish-style co-leadership model better than having a single integrated manager, as in the Torbay "
+        "care trust model?"
+    )
+    assert [side.label for side in bundled.query(answer.question).intent.sides] == ["Sweden", "Torbay"]
+    assert "klinga2016" in {c.source_id for c in answer.citations}

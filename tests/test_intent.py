@@ -147,6 +147,7 @@ DUTCH = ["nies2021"]
         ("Did leadership make a difference in the OHTs? We look at Ontario as a comparator.", "what_works"),
         ("One review says doctors lead best, another that we dwell on who leads. Do these conflict?", "comparison"),
         ("Doesn't that sit awkwardly with Sims et al.'s critique?", "comparison"),
+        ("Nieuwboer's review says physicians lead best. How does that sit with Sims et al.'s critique?", "comparison"),
         ("Conflicts of interest are baked into our partnership. Is joint decision-making worth it?", "what_works"),
         ("What can clinical leaders bring to ICS governance that managers can't?", "what_works"),
         ("Do leadership development programmes actually change anything?", "what_works"),
