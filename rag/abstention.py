@@ -40,7 +40,7 @@ from index.readers.textio import without_accents
 from index.settings import Settings
 from index.store import IndexStore
 from rag.glossary import KINDS, OFFICES, is_kind
-from rag.intent import COUNTRY_NAMES, names_surname, side_parts
+from rag.intent import COUNTRY_NAMES, name_pieces, names_surname, side_parts
 from rag.query import ASKS_THE_RESEARCH, HINDRANCE_QUESTION, YEAR, Query, Vocabulary, asking_and_scene
 
 if TYPE_CHECKING:
@@ -485,9 +485,7 @@ class AbstentionRules:
         # "ICB" or "GPs" names a kind of body or role, not one the evidence may lack (rag.glossary).
         words = [
             w
-            for name in _NAME.findall(_BRACKETED.sub(" ", question.strip()))
-            # "Swedish-style", "NHS-led": the capitalised part is the name
-            for w in (part for part in name.split("-") if part[:1].isupper())
+            for w in name_pieces(_NAME.findall(_BRACKETED.sub(" ", question.strip())))
             if w.lower() not in known and w.lower() not in gaps and not is_kind(w)
         ]
         if not words:

@@ -410,11 +410,14 @@ def states_term(query: Query, text: str) -> bool:
     return any(statement_of(term).search(text) for term in (query.term, *query.term_forms) if term)
 
 
-def answer_type_bonus(query: Query, text: str, tokenizer: Tokenizer, counts: bool | None = None) -> float:
+def answer_type_bonus(
+    query: Query, text: str, tokenizer: Tokenizer, counts: bool | None = None, defines: bool | None = None
+) -> float:
     """``ANSWER_TYPE_BONUS`` when a sentence states the kind of thing asked for: a count (of what is counted),
     a date, advice, what counts most, what limits a piece of work, what the term of a "What is ...?" question is,
     or every item a "What are the seven ...?" question asks for. ``counts``: whether it states the count a "How
-    many ...?" question asks for (:func:`states_count`), when already read."""
+    many ...?" question asks for (:func:`states_count`), and ``defines`` whether it says what the term is
+    (:func:`states_term`), when already read."""
     if counts is None:
         counts = query.wants_count and states_count(query, text, tokenizer)
     states = (
@@ -428,7 +431,7 @@ def answer_type_bonus(query: Query, text: str, tokenizer: Tokenizer, counts: boo
         or (query.wants_funder and _FUNDING.search(text))
         or (query.wants_authors and _AUTHORS.search(text))
         or (query.listed > 1 and numbered_items(text) >= query.listed)
-        or states_term(query, text)
+        or (states_term(query, text) if defines is None else defines)
         or (query.intent.intent == "evidence_strength" and _APPRAISAL.search(text))
     )
     return ANSWER_TYPE_BONUS if states else 0.0
@@ -568,7 +571,8 @@ class ExtractiveAnswerer:
                     + NOVELTY_WEIGHT * novelty
                 )
                 counts = query.wants_count and states_count(query, text, self.vocabulary.tokenizer)
-                bonus = answer_type_bonus(query, text, self.vocabulary.tokenizer, counts)
+                defines = states_term(query, text)
+                bonus = answer_type_bonus(query, text, self.vocabulary.tokenizer, counts, defines)
                 score += bonus - GAP_PENALTY * (
                     not about_research and (bool(_CALL_FOR_RESEARCH.search(text)) or lists_publications)
                 )
@@ -597,7 +601,7 @@ class ExtractiveAnswerer:
                         pointed_at_by_question=pointed_at,
                         on_research=on_research,
                         counts=counts,
-                        defines=bool(bonus) and states_term(query, text),
+                        defines=defines,
                     )
                 )
         scored.sort(key=lambda s: -s.score)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from index.models import Role, SourceInfo
 from rag.models import Intent, QueryIntent, Side
@@ -176,7 +176,7 @@ _LANGUAGE = re.compile(
 _SIDE_SPLIT = re.compile(r"\s+(?:compared (?:with|to)|versus|vs\.?|and|with|or|against|than)\s+", re.I)
 _WORD = re.compile(r"[a-z][a-z']+")
 #: Words written with a capital that do not open the text: the names in a part of a question.
-_PROPER = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][\w'’-]*")
+PROPER_WORD = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][\w'’-]*")
 #: Words that say nothing about which publication a side means.
 _GENERIC = frozenset(
     [
@@ -372,11 +372,11 @@ class IntentReader:
         ids = self._named_in(part, named)
         if ids:
             return Side(label="; ".join(self._by_id[sid].short_cite for sid in ids), source_ids=ids)
-        country = _COUNTRY_RE.search(_LANGUAGE.sub(" ", part))
-        if country:
-            return self._country_side(country.group(1), part)
+        countries = self.countries(part)
+        if countries:
+            return self._country_side(countries[0], part)
         # a part may open with the name: "... stack up against | Kaiser Permanente's model?"
-        names = [name.removesuffix("'s").removesuffix("’s") for name in _PROPER.findall(f" {part}")]
+        names = [name.removesuffix("'s").removesuffix("’s") for name in PROPER_WORD.findall(f" {part}")]
         lacking = [name for name in names if unknown(name)]
         return Side(label=" ".join(lacking), source_ids=[]) if lacking else None
 
@@ -444,8 +444,9 @@ class IntentReader:
         """
         # "Swedish-style" names a country, which is no publication's name: of a hyphenated word, its capitalised
         # pieces are the names
-        words = [piece for word in _PROPER.findall(part) for piece in word.split("-") if piece[:1].isupper()]
-        names = " ".join(w for w in words if w.lower().rstrip("'’s") not in COUNTRY_NAMES)
+        names = " ".join(
+            w for w in name_pieces(PROPER_WORD.findall(part)) if w.lower().rstrip("'’s") not in COUNTRY_NAMES
+        )
         words = {w for w in _words(names) if w not in _GENERIC and 0 < self._df.get(w, 0) <= DISTINCTIVE_MAX_SOURCES}
         scores = {sid: sum(self._idf[w] for w in words & self._metadata.get(sid, set())) for sid in candidates}
         best = max(scores.values(), default=0.0)
@@ -480,6 +481,11 @@ def _one_edit(a: str, b: str) -> bool:
     if len(a) == len(b):
         return a[i + 1 :] == b[i + 1 :] or (a[i : i + 2] == b[i : i + 2][::-1] and a[i + 2 :] == b[i + 2 :])
     return a[i:] == b[i + 1 :]
+
+
+def name_pieces(names: Iterable[str]) -> list[str]:
+    """The capitalised pieces of names: "Swedish-style" is named by "Swedish", "NHS-led" by "NHS"."""
+    return [piece for name in names for piece in name.split("-") if piece[:1].isupper()]
 
 
 def side_parts(question: str, label: str) -> list[str]:

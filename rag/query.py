@@ -20,7 +20,7 @@ from index.models import Passage, Role, SourceInfo
 from rag.abbreviations import Abbreviations
 from rag.glossary import full_words, is_kind
 from rag.idioms import in_plain_words
-from rag.intent import IntentReader, asked_roles, names_surname
+from rag.intent import PROPER_WORD, IntentReader, asked_roles, names_surname
 from rag.lexical import Tokenizer
 from rag.models import QueryIntent
 from rag.support import cardinal_words, numbers_in
@@ -159,7 +159,7 @@ _QUOTED = re.compile(r"(?<!\w)['‘\"“]([^'’\"”?]{3,80})['’\"”](?!\w)"
 _KIND_AFTER_QUOTE = re.compile(
     r"\s+(?:approach|model|framework|programme|program|method|initiative|project|strategy|scheme|tool)\b", re.I
 )
-_NAMED = re.compile(r"(?<![.?!]\s)(?<!^)\b[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*|\b[A-Z]{2,}\b")
+_NAMED = re.compile(rf"{PROPER_WORD.pattern}(?:\s+[A-Z][\w'’-]*)*|\b[A-Z]{{2,}}\b")
 
 #: Weight, in a question's vector, of the sentences that set the scene ("We already run a joined-up
 #: service for older people at home but it has stalled.") against those that ask ("What's the best way
@@ -391,7 +391,7 @@ class QueryReader:
         asked = clean_question(question)
         text = with_term_named(in_plain_words(asked, self.vocabulary.uses_every_word))
         named = self.sources.match(text)
-        intent = self.intents.read(text, named, self.unknown)
+        intent = self.intents.read(text, named, lambda word: not self.vocabulary.uses_every_word(word))
         term = defined_term(text)
         # "Where is the highest rate of ...?" asks for a place, "Who ...?" for a name: an amount answers neither.
         asks_amount = not _ASKS_OTHER_THAN_AMOUNT.match(text)
@@ -421,11 +421,6 @@ class QueryReader:
             about_research=intent.intent == "evidence_strength"
             or bool(_ABOUT_RESEARCH.search(ASKS_THE_RESEARCH.sub(" ", text))),
         )
-
-    def unknown(self, word: str) -> bool:
-        """Whether the indexed text never uses a word."""
-        stems = self.vocabulary.tokenizer([word])[0]
-        return bool(stems) and not all(stem in self.vocabulary.idf for stem in stems)
 
     def stems_of(self, pattern: re.Pattern[str], text: str) -> frozenset[str]:
         """Word stems of what a pattern's first group finds in a question."""
