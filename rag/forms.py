@@ -58,6 +58,7 @@ IMPLICIT_SIDES = 3
 #: Method sentences of the study asked about, and findings, after an evidence-strength line.
 STRENGTH_METHODS = 5
 STRENGTH_FINDINGS = 3
+STRENGTH_APPRAISALS = 3
 #: Sentences opening with "They", "It", ... followed back to the one that names their subject, at most.
 ANAPHOR_CHAIN = 3
 #: Items of a list brought by the sentence that opens it, at most.
@@ -435,12 +436,20 @@ def compose(
         counted = fill(selection, [c for c in eligible if c.counts and c.score >= floor], 1)
         # What the study set out to do or followed ("one manager's attempt to ...") bounds how far it reaches.
         aim = fill(selection, [c for c in eligible if about_one and c.role == "aim" and c.source_id in focal], 1)
-        # The count goes, with the sentences it is read with, where its own role puts it.
+        # The count goes, with the sentences it is read with, where its own role puts it: how the evidence was
+        # gathered, else how strong it is.
         found = [] if any(c.counts and c.role in ("method", "aim") for c in counted) else counted
         gathered = [c for c in counted if c not in found]
+        # What the publications say of their own evidence ("describes it as thin", "of middling quality", "the
+        # number of interviewees is small") is what the question asks, in whatever section it sits.
+        appraisals = [c for c in eligible if c.typed and c.role != "aim" and c.score >= floor]
         blocks = [
             ("How the evidence was gathered", gathered + aim + fill(selection, methods, STRENGTH_METHODS)),
-            ("What it found", found + fill(selection, background_last(spread(findings, floor)), STRENGTH_FINDINGS)),
+            (
+                "How strong it is",
+                found + fill(selection, background_last(spread(appraisals, floor)), STRENGTH_APPRAISALS),
+            ),
+            ("What it found", fill(selection, background_last(spread(findings, floor)), STRENGTH_FINDINGS)),
         ]
         blocks = [block for block in blocks if block[1]]
     if not any(chosen for _, chosen in blocks):

@@ -6,6 +6,8 @@ Needs the index of the bundled corpus at .icrag/index (``make test`` builds it f
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from helpers import DATA_DIR, bundled_index_or_skip
 
@@ -565,3 +567,15 @@ def test_a_country_style_names_the_country_not_a_publication(bundled: Pipeline) 
     )
     assert [side.label for side in bundled.query(answer.question).intent.sides] == ["Sweden", "Torbay"]
     assert "klinga2016" in {c.source_id for c in answer.citations}
+
+
+def test_an_evidence_strength_answer_says_how_strong_the_publications_judge_their_evidence(bundled: Pipeline) -> None:
+    """ "How solid is the research?" is answered by what the publications say of their evidence ("little research",
+    "limited"), in whatever section they say it, before anything else they found."""
+    answer = bundled.ask("Before I brief the board: how solid is the research on leading integrated care?")
+    assert answer.form == "evidence_strength"
+    strength = next(s for s in answer.sections if s.heading == "How strong it is")
+    assert strength.sentences and all(re.search(r"little|limited|thin|rare", s.text) for s in strength.sentences)
+    assert answer.sections.index(strength) < next(
+        i for i, s in enumerate(answer.sections) if s.heading == "What it found"
+    )
