@@ -40,7 +40,7 @@ from index.readers.textio import without_accents
 from index.settings import Settings
 from index.store import IndexStore
 from rag.glossary import KINDS, OFFICES, is_kind
-from rag.intent import COUNTRY_NAMES, name_pieces, names_surname, side_parts
+from rag.intent import COUNTRY_NAMES, capitalised, name_pieces, names_surname, side_parts
 from rag.query import ASKS_THE_RESEARCH, HINDRANCE_QUESTION, YEAR, Query, Vocabulary, asking_and_scene
 
 if TYPE_CHECKING:
@@ -470,7 +470,7 @@ class AbstentionRules:
         # "Smith et al." names a publication by its first author: one no indexed publication has is unknown,
         # as is a year the indexed text never mentions ("the 2008 financial crisis"), or a law it never names whole.
         if any(
-            not any(names_surname({author.lower()}, known) for known in self._first_authors)
+            not any(names_surname({author.lower()}, known, {author.lower()}) for known in self._first_authors)
             for author in _ET_AL.findall(question)
         ):
             return True
@@ -486,7 +486,11 @@ class AbstentionRules:
         words = [
             w
             for w in name_pieces(_NAME.findall(_BRACKETED.sub(" ", question.strip())))
-            if w.lower() not in known and w.lower() not in gaps and not is_kind(w)
+            if w.lower() not in known
+            and w.lower() not in gaps
+            and not is_kind(w)
+            # "Bhatt and colleagues" names Bhat et al.
+            and not any(names_surname(set(), author, capitalised(w)) for author in self._first_authors)
         ]
         if not words:
             return False

@@ -184,6 +184,10 @@ FIGURES: dict[str, str] = {
     r"makes (it|them|this|that|(?:the )?changes?) stick": r"sustains \1",
     r"making (it|them|this|that|(?:the )?changes?) stick": r"sustaining \1",
     r"made (it|them|this|that|(?:the )?changes?) stick": r"sustained \1",
+    r"(get|gets|getting|got) (it|them|this|that|(?:the )?changes?) embedded": r"\1 \2 sustained",
+    r"embed (it|them|this|that|(?:the )?changes?)\b": r"sustain \1",
+    r"embeds (it|them|this|that|(?:the )?changes?)\b": r"sustains \1",
+    r"embedding (it|them|this|that|(?:the )?changes?)\b": r"sustaining \1",
     r"(?:the )?(?:person|people|man|woman|one|ones) at the top": "senior management",
     r"(?:just |only |merely )?an? (?:badge|rosette) on the board|window[- ]dressing|(?:a )?fig[- ]leaf": (
         "a formal role only"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 
 from index.models import Role, SourceInfo
 from rag.models import Intent, QueryIntent, Side
@@ -77,7 +77,7 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
             r"|\bhow (?:was|were) (?:the )?(?:study|review|data|evidence|synthesis|interviews?)\b"
             # "How did Knight et al. get their initial programme theories?"
             r"|\bhow did (?:[\w'’-]+ )?(?:et al\.?|and colleagues|the (?:authors|review|study|team|researchers)) "
-            r"(?:get|develop|derive|arrive at|come up with|identify|select|choose|build)\b"
+            r"(?:get|develop|derive|arrive at|come up with|identify|select|choose|build|generate|test|refine|check)\b"
             r"|\bhow many (?:participants|interviewees|people|respondents|informants|stakeholders|sites|cases)\b"
             r"|\bwho (?:wrote|authored|published)\b|\bwhen was (?:it|the \w+) published\b"
             # who the authors are, not what they mean by a term
@@ -433,7 +433,8 @@ class IntentReader:
         """Publications a part of a question names: by author, or by a word of few publications' titles."""
         words = set(_words(part.replace("’", "'")))
         words |= {re.sub(r"'s?$", "", word) for word in words}
-        by_author = sorted(sid for sid in named if any(names_surname(words, n) for n in self._surnames(sid)))
+        names = capitalised(part)
+        by_author = sorted(sid for sid in named if any(names_surname(words, n, names) for n in self._surnames(sid)))
         return by_author or self._distinctive(part, [s.source_id for s in self.sources])
 
     def _distinctive(self, part: str, candidates: list[str]) -> list[str]:
@@ -460,17 +461,28 @@ class IntentReader:
 #: Surnames of this many letters or more are recognised with one letter wrong, missing, extra or swapped
 #: ("Niewboer" for Nieuwboer): shorter ones would match other words.
 MISSPELT_SURNAME = 8
+_DOUBLED = re.compile(r"(\w)\1")
+_CAPITALISED = re.compile(r"\b[A-Z][a-z'’-]+")
 
 
-def names_surname(words: set[str], surname: str) -> bool:
+def names_surname(words: set[str], surname: str, names: Collection[str] = ()) -> bool:
     """Whether lower-case words name a surname: as written, or, when it is long enough, with one letter wrong,
-    missing, extra or swapped ("niewboer")."""
+    missing, extra or swapped ("niewboer"). Of any length, a name (a word the question capitalises: ``names``, in
+    lower case) with a letter doubled or undoubled, or an "s" added, names it ("Bhatt", "Sibald", "Knights"), where
+    a word in lower case is another word ("warring")."""
     surname = surname.lower()
     if surname in words:
+        return True
+    if any(name == f"{surname}s" or _DOUBLED.sub(r"\1", name) == _DOUBLED.sub(r"\1", surname) for name in names):
         return True
     return len(surname) >= MISSPELT_SURNAME and any(
         abs(len(word) - len(surname)) <= 1 and _one_edit(word, surname) for word in words
     )
+
+
+def capitalised(text: str) -> set[str]:
+    """The words a text writes with a capital, in lower case and without a possessive: what may name an author."""
+    return {re.sub(r"['’]s?$", "", word).lower() for word in _CAPITALISED.findall(text)}
 
 
 def _one_edit(a: str, b: str) -> bool:

@@ -20,7 +20,7 @@ from index.models import Passage, Role, SourceInfo
 from rag.abbreviations import Abbreviations
 from rag.glossary import full_words, is_kind
 from rag.idioms import in_plain_words
-from rag.intent import PROPER_WORD, IntentReader, asked_roles, names_surname
+from rag.intent import PROPER_WORD, IntentReader, asked_roles, capitalised, names_surname
 from rag.lexical import Tokenizer
 from rag.models import QueryIntent
 from rag.support import cardinal_words, numbers_in
@@ -363,7 +363,10 @@ class SourceMatcher:
         """Source ids whose first author the question names (narrowed by a named year)."""
         # "Nieuwboer's review", "Sims' review": a possessive names its author
         words = {re.sub(r"'s?$", "", word) for word in re.findall(r"[a-z][a-z'\-]+", question.lower())}
-        found = {sid for surname, sids in self._by_surname.items() if names_surname(words, surname) for sid in sids}
+        names = capitalised(question)
+        found = {
+            sid for surname, sids in self._by_surname.items() if names_surname(words, surname, names) for sid in sids
+        }
         years = set(YEAR.findall(question))
         dated = {sid for sid in found if self._year.get(sid) in years}
         return dated or found

@@ -579,3 +579,10 @@ def test_an_evidence_strength_answer_says_how_strong_the_publications_judge_thei
     assert answer.sections.index(strength) < next(
         i for i, s in enumerate(answer.sections) if s.heading == "What it found"
     )
+
+
+def test_a_first_author_with_a_letter_doubled_is_named_not_unknown(bundled: Pipeline) -> None:
+    """ "Bhatt and colleagues" is Bhat et al. misspelt, not an author the index lacks."""
+    answer = bundled.ask("Which factor came out as most important in the systematic review by Bhatt and colleagues?")
+    assert not answer.abstained
+    assert answer.citations[0].source_id == "bhat2022"

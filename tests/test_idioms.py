@@ -35,6 +35,11 @@ from rag.idioms import FIGURES, _figures, in_plain_words
         ("At what levels should we pitch it?", "At what levels should we target it?"),
         ("Should it be pitched at different levels?", "Should it be targeted at different levels?"),
         ("What can the person at the top do to make it stick?", "What can senior management do to sustain it?"),
+        (
+            "How can senior management get it embedded everywhere?",
+            "How can senior management get it sustained everywhere?",
+        ),
+        ("We must embed the changes, not just pilot them.", "We must sustain the changes, not just pilot them."),
         ("Is it anything more than a badge on the board?", "Is it anything more than a formal role only?"),
         ("nz primary care - realist findings pls", "New Zealand primary care - realist findings please"),
         ("How should a large ICS lead across its footprint?", "How should a large ICS lead across its area?"),

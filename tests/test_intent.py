@@ -142,6 +142,7 @@ DUTCH = ["nies2021"]
         ("do leadership development programmes make any real difference?", "what_works"),
         ("What needs to be in place before two organisations share a manager?", "how_to"),
         ("How did Knight et al. get their initial programme theories?", "methods"),
+        ("How did Knights et al. generate and then test their programme theories?", "methods"),
         ("How did leaders build trust across the system?", "general"),
         ("Does leadership really make much difference to how systems perform?", "what_works"),
         ("Did leadership make a difference in the OHTs? We look at Ontario as a comparator.", "what_works"),
@@ -387,3 +388,25 @@ def test_a_language_is_not_a_country(question: str, countries: list[str]) -> Non
 )
 def test_a_long_surname_is_named_with_one_letter_wrong(word: str, surname: str, named: bool) -> None:
     assert names_surname({word}, surname) is named
+
+
+@pytest.mark.parametrize(
+    ("name", "surname", "named"),
+    [
+        ("bhatt", "Bhat", True),  # a letter doubled
+        ("sibald", "Sibbald", True),  # a letter undoubled
+        ("knights", "Knight", True),  # an "s" added
+        ("knigt", "Knight", False),  # too short a surname for a letter missing
+        ("smith", "Sims", False),
+    ],
+)
+def test_a_name_with_a_letter_doubled_undoubled_or_an_s_added_names_a_surname(
+    name: str, surname: str, named: bool
+) -> None:
+    assert names_surname(set(), surname, {name}) is named
+
+
+def test_a_word_in_lower_case_near_a_short_surname_is_another_word() -> None:
+    """ "warring partners" is no misspelt Waring: only a name the question capitalises is read as a surname."""
+    assert not names_surname({"warring"}, "Waring")
+    assert names_surname(set(), "Waring", {"warring"})
