@@ -78,6 +78,9 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
             # "How did Knight et al. get their initial programme theories?"
             r"|\bhow did (?:[\w'’-]+ )?(?:et al\.?|and colleagues|the (?:authors|review|study|team|researchers)) "
             r"(?:get|develop|derive|arrive at|come up with|identify|select|choose|build|generate|test|refine|check)\b"
+            # "How did the Scottish reflection organise its assessment of ...?"
+            r"|\bhow did (?:[\w'’-]+ ){1,6}?(?:organi[sz]e|structure|design|conduct|carry out) (?:its|their|the)"
+            r" (?:assessment|evaluation|analysis|review|study|research|interviews|data collection)\b"
             r"|\bhow many (?:participants|interviewees|people|respondents|informants|stakeholders|sites|cases)\b"
             r"|\bwho (?:wrote|authored|published)\b|\bwhen was (?:it|the \w+) published\b"
             # who the authors are, not what they mean by a term
@@ -244,7 +247,9 @@ _FUNCTION_WORDS = frozenset(["of", "the", "a", "an", "in", "on", "and", "for", "
 _MAKES_A_DIFFERENCE = re.compile(
     r"\b(?:make|makes|making|made) (?:(?:a|any|no|much|much of a|the) )?(?:(?:real|big|significant|measurable"
     r"|lasting) )?difference\b"
-    r"|\bwhat difference (?:does|did|do|would|will|can|could)\b",
+    r"|\bwhat difference (?:does|did|do|would|will|can|could)\b"
+    # "... and what difference the reform made"
+    r"|\bwhat difference (?:[\w'’-]+ ){1,4}?(?:makes|made)\b",
     re.I,
 )
 

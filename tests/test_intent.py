@@ -143,6 +143,8 @@ DUTCH = ["nies2021"]
         ("What needs to be in place before two organisations share a manager?", "how_to"),
         ("How did Knight et al. get their initial programme theories?", "methods"),
         ("How did Knights et al. generate and then test their programme theories?", "methods"),
+        ("How did the Scottish reflection organise its assessment of what helped and what got in the way?", "methods"),
+        ("Tell me what difference the new leaders made.", "what_works"),
         ("How did leaders build trust across the system?", "general"),
         ("Does leadership really make much difference to how systems perform?", "what_works"),
         ("Did leadership make a difference in the OHTs? We look at Ontario as a comparator.", "what_works"),
