@@ -99,6 +99,23 @@ _WHICH = re.compile(
 )
 #: A scope note's words for a number it lacks: "the number of participants", "numbers and search methods".
 _NUMBER_MISSING = re.compile(r"(?<!\ba )\bnumbers?\s+(?:of|and)\b|\bhow many\b", re.I)
+#: What a scope note lists as missing, before it says so: "The specific management behaviours, attitudes and values
+#: identified, the organisation's name, and any outcome measures are not summarised here."
+_NOTED_MISSING = re.compile(
+    r"(?:^|[;:]\s*)([^;:]+?)\s+(?:is|are)\b[^.;]{0,60}?\bnot\s+(?:summarised|covered|given|stated|reported|included)\b"
+)
+#: Where such a list moves on to its next item: a comma or "and" before a word opening a noun phrase.
+_NEXT_ITEM = re.compile(
+    r",\s*(?:and\s+)?(?=(?:the|any|its|their|all|named|illustrative)\b)|\s+and\s+(?=(?:the|any|its|their)\b)", re.I
+)
+#: Where an item's head ends: "the survey scores | on the five leadership items".
+_PREPOSITION = re.compile(r"\b(?:of|on|in|under|for|about|from|with|by|to|at|between|behind)\b", re.I)
+#: Words of such an item saying how much of a thing is missing, not what: "the specific ...", "the detailed list of
+#: ...", "the rest of ...".
+_HOW_MUCH = "specific detailed detail details list rest remaining full content account text body further any all"
+#: Share of the words of an item's head a question must use, with two of the item's at least, to ask for what the
+#: note lists as missing.
+NOTED_ITEM_SHARE = 2 / 3
 #: How scope notes say that something is missing ("... is not covered by this evidence base").
 _NOTE_WORDING = "not covered by this evidence base; not summarised here; the summarised text does not include or state"
 #: The end of a scope note that says what the evidence holds after all: ", so only its name is recorded".
@@ -224,6 +241,7 @@ class AbstentionRules:
             {t for tokens in vocabulary.tokenizer(bibliography) for t in tokens} if bibliography else set()
         )
         self._note_words = set(vocabulary.tokenizer([_NOTE_WORDING])[0])
+        self._how_much = set(vocabulary.tokenizer([_HOW_MUCH])[0])
         self._reporting = set(vocabulary.tokenizer([_REPORTING])[0])
         self._publication = frozenset(vocabulary.tokenizer([_PUBLICATION])[0])
         # Each publication's title words: what a question about "Kjellberg et al.'s study" may call its topic.
@@ -432,6 +450,10 @@ class AbstentionRules:
             and any(_NUMBER_MISSING.search(note.quote.text) for note, _ in noted)
         ):
             return True
+        # "What did OHTs score on the five leadership items?" asks for what a note lists as missing: "The remaining
+        # results, the survey scores on the five leadership items, and ... are not summarised here."
+        if any(self.asks_for_missing(set(query.words), note.quote.text) for note, _ in noted):
+            return True
         # "Which three ICSs did ... study?" asks for their names: a note that the names are not given declines it.
         which = _WHICH.match(query.text)
         if not which:
@@ -449,6 +471,21 @@ class AbstentionRules:
         """Word stems of what a "What <thing> ...?" question asks for ("What results ..." asks for results)."""
         match = _FOCUS.match(question)
         return self.tokens(match.group(1) or match.group(2)) if match else set()
+
+    def asks_for_missing(self, asked: set[str], note: str) -> bool:
+        """Whether a question's words (stems) ask for an item a scope note lists as missing: two at least, and
+        ``NOTED_ITEM_SHARE`` of the words naming it."""
+        listed = _NOTED_MISSING.search(note)
+        if listed is None:
+            return False
+        for item in _NEXT_ITEM.split(listed.group(1)):
+            # What is missing is what the item's head names: "the professions of the clinical leaders" lacks
+            # professions, not clinical leaders; "the content of the chapter on ..." the chapter.
+            heads = (self.tokens(phrase) - self._how_much for phrase in _PREPOSITION.split(item))
+            head = next((words for words in heads if words), set())
+            if len(self.tokens(item) & asked) >= 2 and head and len(head & asked) >= NOTED_ITEM_SHARE * len(head):
+                return True
+        return False
 
     def note_tokens(self, note: ScoredSentence) -> set[str]:
         """Word stems of a scope note without those that make it one ("not covered by this evidence base"):

@@ -156,3 +156,40 @@ def test_a_publication_or_year_the_index_never_mentions_is_unknown(
 def test_a_question_about_pay_asks_for_money(pipeline: Pipeline) -> None:
     query = pipeline.query("What salary do the ward managers in the handover studies earn?")
     assert pipeline.extractive.abstention_evidence(query, pipeline.pool(query)).money_missing
+
+
+_RESULTS_NOTE = (
+    "The remaining results, the survey scores on the five leadership items, and the authors' conclusions are not "
+    "summarised here."
+)
+_STP_NOTE = (
+    "The names of the three STPs, the professions of the clinical leaders, and the practical recommendations are "
+    "not summarised here."
+)
+
+
+@pytest.mark.parametrize(
+    ("note", "question", "asks"),
+    [
+        (_RESULTS_NOTE, "What did the teams score on the five leadership items of the survey?", True),
+        # what is missing is what an item's head names: professions, not clinical leaders
+        (_STP_NOTE, "What do clinical leaders add to governance?", False),
+        (_STP_NOTE, "What practical recommendations did they make?", True),
+        (
+            "The SCIE paper rests on interviews with systems leaders and a literature review; numbers and search "
+            "methods are not given in the summarised text.",
+            "What does the SCIE paper say systems leaders need?",  # what the note says is there is not missing
+            False,
+        ),
+        (
+            "The content of the chapter on leadership and governance is not summarised here.",
+            "What does the chapter on leadership and governance conclude?",
+            True,
+        ),
+    ],
+)
+def test_a_question_asking_for_an_item_a_note_lists_as_missing_asks_for_what_is_missing(
+    pipeline: Pipeline, note: str, question: str, asks: bool
+) -> None:
+    rules = pipeline.extractive.rules
+    assert rules.asks_for_missing(set(pipeline.query(question).words), note) is asks

@@ -586,3 +586,10 @@ def test_a_first_author_with_a_letter_doubled_is_named_not_unknown(bundled: Pipe
     answer = bundled.ask("Which factor came out as most important in the systematic review by Bhatt and colleagues?")
     assert not answer.abstained
     assert answer.citations[0].source_id == "bhat2022"
+
+
+def test_a_question_asking_for_what_a_note_lists_as_missing_is_declined(bundled: Pipeline) -> None:
+    """The survey's scores on its five leadership items are "not summarised here", though its words are all the
+    evidence's: the survey and its five items are."""
+    assert bundled.ask("What did Ontario Health Teams score on the five leadership items in the survey?").abstained
+    assert not bundled.ask("What did the Ontario Health Teams survey ask about leadership?").abstained
