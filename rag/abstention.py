@@ -26,6 +26,7 @@ The three thresholds are fitted with ``icrag eval calibrate`` on the bundled que
 from __future__ import annotations
 
 import functools
+import math
 import re
 import string
 from collections.abc import Callable, Sequence
@@ -102,12 +103,15 @@ _NUMBER_MISSING = re.compile(r"(?<!\ba )\bnumbers?\s+(?:of|and)\b|\bhow many\b",
 #: What a scope note lists as missing, before it says so: "The specific management behaviours, attitudes and values
 #: identified, the organisation's name, and any outcome measures are not summarised here."
 _NOTED_MISSING = re.compile(
-    r"(?:^|[;:]\s*)([^;:]+?)\s+(?:is|are)\b[^.;]{0,60}?\bnot\s+(?:summarised|covered|given|stated|reported|included)\b"
+    r"(?:^|[;:]\s*)([^;:]+?)\s+(?:(?:is|are)\s+(?:all\s+)?not|are all in [^.;]{0,40}, which is not)\s+"
+    r"(?:summarised|covered|given|stated|reported|included)\b"
 )
 #: Where such a list moves on to its next item: a comma or "and" before a word opening a noun phrase.
 _NEXT_ITEM = re.compile(
     r",\s*(?:and\s+)?(?=(?:the|any|its|their|all|named|illustrative)\b)|\s+and\s+(?=(?:the|any|its|their)\b)", re.I
 )
+#: An item that is a clause, not a noun phrase: "How leaders of integrated care teams are recruited".
+_CLAUSE = re.compile(r"\s*(?:how|why|whether|which|what|who|when|where)\b", re.I)
 #: Where an item's head ends: "the survey scores | on the five leadership items".
 _PREPOSITION = re.compile(r"\b(?:of|on|in|under|for|about|from|with|by|to|at|between|behind)\b", re.I)
 #: Words of such an item saying how much of a thing is missing, not what: "the specific ...", "the detailed list of
@@ -410,12 +414,12 @@ class AbstentionRules:
 
     def _note_margin(self, asked: set[str], noted: Sequence[Tokenised], leading: Sequence[Tokenised]) -> float:
         """How much more of the asked words' weight the best note holds than the best leading finding."""
-        total = sum(self.vocabulary.weight(t) for t in asked)
+        total = math.fsum(self.vocabulary.weight(t) for t in asked)
         if not total or not noted:
             return -1.0
 
         def share(tokens: set[str]) -> float:
-            return sum(self.vocabulary.weight(t) for t in asked & tokens) / total
+            return math.fsum(self.vocabulary.weight(t) for t in asked & tokens) / total
 
         return max(share(tokens) for _, tokens in noted) - max((share(tokens) for _, tokens in leading), default=0.0)
 
@@ -479,6 +483,8 @@ class AbstentionRules:
         if listed is None:
             return False
         for item in _NEXT_ITEM.split(listed.group(1)):
+            if _CLAUSE.match(item):
+                continue  # "How leaders are recruited ...": what is missing is how, which other rules read
             # What is missing is what the item's head names: "the professions of the clinical leaders" lacks
             # professions, not clinical leaders; "the content of the chapter on ..." the chapter.
             heads = (self.tokens(phrase) - self._how_much for phrase in _PREPOSITION.split(item))

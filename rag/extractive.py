@@ -12,6 +12,7 @@ It abstains (rag.abstention) when no finding addresses the question.
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -34,6 +35,13 @@ from rag.support import cardinal_words
 #: "COVID-19", "IL-4").
 _COUNT = re.compile(r"(?<![\w/.-])(?!(?:19|20)\d\d\b)\d[\d,]*(?:\.\d+)?(?![\w/])%?")
 _SMALL_NUMBERS = cardinal_words(1, 10)
+#: A number labelling one of a series ("Programme theory 1:", "Stage 3", "Table 2"): it names the item, it counts
+#: nothing.
+_LABEL_NUMBER = re.compile(
+    r"\b(?:theory|theme|stage|phase|step|figure|fig\.|table|box|chapter|section|part|wave|domain|pillar|aim"
+    r"|objective|question|hypothesis|cohort|group|arm|model)\s+\d+[a-z]?\b",
+    re.I,
+)
 #: A reference marker: numbers alone in brackets ("[11]", "(28)", "[6, 12]", "[3-5]"), pointing to a reference
 #: list, or an enumeration's "(1)": they count nothing the sentence states.
 _REFERENCE_MARKER = re.compile(r"[\[(]\s*\d{1,3}(?:\s*[,;\u2013-]\s*\d{1,3})*\s*[\])]")
@@ -401,7 +409,7 @@ def counts_what_is_asked(query: Query, text: str, tokenizer: Tokenizer) -> bool:
 def states_count(query: Query, text: str, tokenizer: Tokenizer) -> bool:
     """Whether a sentence states a count for a "How many ...?" question: a number standing alone, not a year, a
     reference marker or part of a name, or a number in words of what it counts ("three genotypes")."""
-    counts = _REFERENCE_MARKER.sub(" ", text)
+    counts = _LABEL_NUMBER.sub(" ", _REFERENCE_MARKER.sub(" ", text))
     return bool(_COUNT.search(counts) or counts_what_is_asked(query, counts, tokenizer))
 
 
@@ -513,7 +521,7 @@ class ExtractiveAnswerer:
 
     def score_sentences(self, query: Query, hits: Sequence[RetrievedPassage]) -> list[ScoredSentence]:
         """Every sentence unit of the pool's passages, scored against the question, best first."""
-        q_weight = sum(self.vocabulary.weight(t) for t in query.words) or 1.0
+        q_weight = math.fsum(self.vocabulary.weight(t) for t in query.words) or 1.0
         prior = _rank_prior(hits)
         if query.asked_about and (
             query.intent.intent in _SHARES_ITS_RANK
@@ -561,7 +569,7 @@ class ExtractiveAnswerer:
                 # "These mechanisms ..." after a list points at its items, which the question does not name.
                 pointed_at = not after_list and self.points_at_the_question(query, text)
                 after_list = item or text[:1].islower()
-                lexical = sum(self.vocabulary.weight(t) for t in query.words & tokens) / q_weight
+                lexical = math.fsum(self.vocabulary.weight(t) for t in query.words & tokens) / q_weight
                 # Sentences that only echo the question's words carry no answer; new words might.
                 novelty = len(tokens - query.words) / len(tokens) if tokens else 0.0
                 score = (

@@ -48,7 +48,7 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
     ),
     (
         "comparison",
-        re.compile(
+        _COMPARES := re.compile(
             # "compare", "comparison", not "Ontario as a comparator for our region"
             r"\bcompar(?!ators?\b)|\bversus\b|\bvs\.?\s|\bdiffer(?:s|ed|ence|ences)?\b|\bdifferent (?:from|to|than)\b"
             r"|\bsimilar"
@@ -350,6 +350,12 @@ class IntentReader:
         if intent == "general" and len(self.countries(question)) >= 2:
             intent = "comparison"  # "How did leaders in Sweden and Finland ...?" is answered country by country
         sides = self.sides(question, named, unknown) if intent == "comparison" else []
+        if intent == "evidence_strength" and _COMPARES.search(question):
+            # "How big was the evidence base behind the NIHR synthesis compared with Knight's review?" is answered
+            # publication by publication, when it names each.
+            sides = [side for side in self.sides(question, named, unknown) if side.source_ids]
+            intent = "comparison" if len(sides) >= 2 else intent
+            sides = sides if intent == "comparison" else []
         return QueryIntent(intent=intent, sides=sides, named_sources=sorted(named))
 
     def sides(self, question: str, named: set[str], unknown: Callable[[str], bool] = lambda word: False) -> list[Side]:
@@ -454,7 +460,7 @@ class IntentReader:
             w for w in name_pieces(PROPER_WORD.findall(part)) if w.lower().rstrip("'’s") not in COUNTRY_NAMES
         )
         words = {w for w in _words(names) if w not in _GENERIC and 0 < self._df.get(w, 0) <= DISTINCTIVE_MAX_SOURCES}
-        scores = {sid: sum(self._idf[w] for w in words & self._metadata.get(sid, set())) for sid in candidates}
+        scores = {sid: math.fsum(self._idf[w] for w in words & self._metadata.get(sid, set())) for sid in candidates}
         best = max(scores.values(), default=0.0)
         return sorted(sid for sid, score in scores.items() if best > 0 and score == best)
 

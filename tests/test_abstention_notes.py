@@ -186,6 +186,18 @@ _STP_NOTE = (
             "What does the chapter on leadership and governance conclude?",
             True,
         ),
+        # a clause says how something is done is missing, not the leaders it names
+        (
+            "How leaders of integrated care teams are recruited and selected is not covered by this evidence base.",
+            "How did leaders of integrated care teams keep partners talking?",
+            False,
+        ),
+        (
+            "The content of the programme and the lessons the authors draw are all in the body of the paper, which "
+            "is not summarised here.",
+            "What lessons do the authors draw?",
+            True,
+        ),
     ],
 )
 def test_a_question_asking_for_an_item_a_note_lists_as_missing_asks_for_what_is_missing(

@@ -6,10 +6,12 @@ Needs the index of the bundled corpus at .icrag/index (``make test`` builds it f
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
 
 import pytest
-from helpers import DATA_DIR, bundled_index_or_skip
+from helpers import DATA_DIR, ICRAG, bundled_index_or_skip, server_environment
 
 from eval.questions import Question, load_questions
 from index.embedding import Embedder
@@ -593,3 +595,35 @@ def test_a_question_asking_for_what_a_note_lists_as_missing_is_declined(bundled:
     evidence's: the survey and its five items are."""
     assert bundled.ask("What did Ontario Health Teams score on the five leadership items in the survey?").abstained
     assert not bundled.ask("What did the Ontario Health Teams survey ask about leadership?").abstained
+
+
+def test_how_strong_the_evidence_of_two_named_publications_is_compared_side_by_side(bundled: Pipeline) -> None:
+    """ "How big was the evidence base behind X compared with Y?" is answered publication by publication, each side
+    opening with the sentence that states its size."""
+    answer = bundled.ask(
+        "How big was the evidence base behind Knight et al.'s review compared with Nieuwboer et al.'s?"
+    )
+    assert answer.form == "comparison"
+    by_n = {c.n: c for c in answer.citations}
+    firsts = {
+        by_n[section.sentences[0].citations[0]].source_id: section.sentences[0].text for section in answer.sections
+    }
+    assert set(firsts) == {"knight2024", "nieuwboer2019"}
+    assert "18 documents" in firsts["knight2024"] and "20 included" in firsts["nieuwboer2019"]
+
+
+def test_an_answer_does_not_depend_on_the_order_python_iterates_sets_in() -> None:
+    """Two records that say the same thing score the same; which comes first must not hang on how a process hashes
+    strings (the order its sets of words are summed in). Under these two hash seeds, floating-point sums in set order
+    once put different sentences in this answer."""
+    settings = bundled_index_or_skip()
+    question = next(q.question for q in load_questions(DATA_DIR / "policy_dev_questions.jsonl") if q.id == "pd16")
+
+    def answer(seed: str) -> str:
+        env = {**server_environment(settings), "PYTHONHASHSEED": seed}
+        completed = subprocess.run(
+            [str(ICRAG), "ask", "--json", question], capture_output=True, text=True, timeout=120, env=env, check=True
+        )
+        return str(json.loads(completed.stdout)["answer"])
+
+    assert answer("1") == answer("3")

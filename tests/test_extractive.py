@@ -410,6 +410,8 @@ WROTE = ("Who wrote the survey report?", "What did the survey find?")
         (COUNT, "The review covers COVID-19 and the work of IL-4 researchers.", False),  # numbers inside names
         (COUNT, "The review found studies scarce [11] and weak (28).", False),  # reference markers count nothing
         (COUNT, "The review included studies from 12 countries [3, 4].", True),  # a count beside a marker still does
+        (COUNT, "Programme theory 1: the review works when leaders own problems.", False),  # a label, no count
+        (COUNT, "As Table 2 shows, the review included studies of boards.", False),
         (RATE, "Of those surveyed, 63% responded.", True),  # a rate is a share
         (RATE, "One in five of those surveyed responded.", True),
         (RATE, "Of those surveyed, 3 out of 5 responded.", True),
