@@ -98,7 +98,8 @@ def _fit(
     # comparison's scope note) it never applies, so they say nothing about where its cut belongs.
     lowest = settings.model_copy(update={name: every[0] - OUTSIDE})
     highest = settings.model_copy(update={name: every[-1] + OUTSIDE})
-    decided = [e for _, e in evidence if decides(e, lowest) != decides(e, highest)] or [e for _, e in evidence]
+    hanging = [(ok, e) for ok, e in evidence if decides(e, lowest) != decides(e, highest)] or list(evidence)
+    decided = [e for _, e in hanging]
     values = sorted({value(e) for e in decided})
     # Between every two neighbouring values, and past both ends (so every question may fall on one side).
     cuts = [(a + b) / 2 for a, b in itertools.pairwise(values)] + [values[0] - OUTSIDE, values[-1] + OUTSIDE]
@@ -107,11 +108,21 @@ def _fit(
     high = next((m.le for m in field if hasattr(m, "le")), None)
     cuts = [c for c in cuts if (low is None or c >= low) and (high is None or c <= high)] or [getattr(settings, name)]
 
-    def score(cut: float) -> tuple[float, float]:
+    def accuracy(cut: float) -> float:
         trial = settings.model_copy(update={name: cut})
-        accuracy = balanced_accuracy([(ok, decides(e, trial)) for ok, e in evidence])
+        return balanced_accuracy([(ok, decides(e, trial)) for ok, e in evidence])
+
+    if len({ok for ok, _ in hanging}) == 1:
+        # Only one kind of question hangs on this setting (the other rules decline every unanswerable one, say):
+        # they show where its cut must not go, not where it belongs between the kinds. It keeps its value, or
+        # moves to the nearest that serves them as well as any.
+        current = float(getattr(settings, name))
+        best = max(accuracy(cut) for cut in [*cuts, current])
+        return min((cut for cut in [*cuts, current] if accuracy(cut) == best), key=lambda cut: abs(cut - current))
+
+    def score(cut: float) -> tuple[float, float]:
         gap = min((abs(value(e) - cut) for e in decided), default=0.0)
-        return accuracy, gap
+        return accuracy(cut), gap
 
     return max(cuts, key=score)
 

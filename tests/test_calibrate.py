@@ -307,3 +307,18 @@ def test_a_cut_below_every_answerable_question_is_tried(settings: Settings) -> N
     report = calibrate(found, settings)
     assert report.abstain_threshold < 0.5
     assert report.balanced_accuracy == 1.0
+
+
+def test_a_setting_no_unanswerable_question_hangs_on_keeps_its_value(settings: Settings) -> None:
+    """Every unanswerable question is declined by another rule: the answerable ones show where the margin must not
+    go (at or below their 0.1), not where it belongs, so it stays at its setting."""
+    found: list[Found] = [
+        ("s.jsonl", question("a1", True), evidence(1.2, margin=-0.2)),
+        ("s.jsonl", question("a2", True), evidence(1.3, margin=0.1)),
+        ("s.jsonl", question("u1", False), evidence(1.25, margin=0.4, unknown_name=True)),
+    ]
+    kept = settings.model_copy(update={"scope_note_margin": 0.287})
+    assert calibrate(found, kept).scope_note_margin == pytest.approx(0.287)
+    # a setting that would decline an answerable question moves to the nearest that does not
+    lowered = settings.model_copy(update={"scope_note_margin": 0.05})
+    assert 0.1 < calibrate(found, lowered).scope_note_margin < 0.287
