@@ -137,8 +137,10 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
         re.compile(
             # "What are Ontario Health Teams?", not "What are the risks of relying on one charismatic leader?"
             # ... also after sentences setting the scene: "Several reviews mention RAMESES. What is it?"
+            # ... but not "What are its components?", which asks for its parts
             r"(?:^|(?<!\bal)[.!?]\s+)\s*(?:what|who) (?:(?:actually|exactly|really|precisely) )?(?:is|are|was|were) "
-            r"(?:an? |the )?[\w'-]+(?: [\w'-]+){0,4}(?:,? (?:exactly|actually|really|precisely))?\??$|\bdefin"
+            r"(?!(?:its|their|our|your|his|her|my)\b)(?:an? |the )?[\w'-]+(?: [\w'-]+){0,4}"
+            r"(?:,? (?:exactly|actually|really|precisely))?\??$|\bdefin"
             r"|\bmeant by\b"
             r"|\b(?:do|does|did)\b[^?]{1,60}\bmean by\b"
             r"|\bmeaning of\b|\bstands? for\b"

@@ -32,6 +32,9 @@ QUESTION_WORDS = (
     "what which who whom whose how when where why do does did say says said find found"
     " behind about regarding concerning"  # "the evidence behind X" asks about X
 )
+#: Pronouns the tokenizer's short stop-word list keeps ("its" is stemmed to "it"): they name no subject either, so
+#: "What are its components?" asks nothing a scope note's "it" could lack.
+PRONOUNS = "its them his her hers he she those we our ours you your yours me my mine"
 #: Where a question names the research only as what it asks ("What does the evidence say about ...?",
 #: "What does the research recommend?", "What do we know about ...?"): its subject is what follows, not the
 #: research.
@@ -335,8 +338,8 @@ class Vocabulary:
         self.n = max(1, len(texts))
         self.idf = {token: math.log(1 + self.n / df) for token, df in counts.items()}
         self.unseen_idf = math.log(1 + self.n)
-        #: Stems of the words by which a question asks ("what", "how", "did"): no subject of its own.
-        self.question_words = frozenset(tokenizer([QUESTION_WORDS])[0])
+        #: Stems of the words by which a question asks ("what", "how", "did"), and of pronouns: no subject of its own.
+        self.question_words = frozenset(tokenizer([f"{QUESTION_WORDS} {PRONOUNS}"])[0])
 
     def uses_every_word(self, text: str) -> bool:
         """Whether the index uses every word of a text (stop words aside)."""

@@ -627,3 +627,13 @@ def test_an_answer_does_not_depend_on_the_order_python_iterates_sets_in() -> Non
         return str(json.loads(completed.stdout)["answer"])
 
     assert answer("1") == answer("3")
+
+
+def test_a_pronoun_names_nothing_a_scope_note_could_lack(bundled: Pipeline) -> None:
+    """ "its" is stemmed to "it", which the tokenizer keeps: a note on what one component involves ("… what the
+    component involves (its contexts, …)") named it, and "What are its components?" was declined."""
+    answer = bundled.ask(
+        "A colleague keeps quoting the Sims framework for leading integrated care. What are its components?"
+    )
+    assert not answer.abstained
+    assert answer.citations[0].source_id == "sims2021"

@@ -145,6 +145,7 @@ DUTCH = ["nies2021"]
         ("How did Knights et al. generate and then test their programme theories?", "methods"),
         ("How did the Scottish reflection organise its assessment of what helped and what got in the way?", "methods"),
         ("Tell me what difference the new leaders made.", "what_works"),
+        ("What are its components?", "general"),  # its parts, not what it is
         ("How did leaders build trust across the system?", "general"),
         ("Does leadership really make much difference to how systems perform?", "what_works"),
         ("Did leadership make a difference in the OHTs? We look at Ontario as a comparator.", "what_works"),
