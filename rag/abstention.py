@@ -132,6 +132,8 @@ _WHAT_IT_HOLDS = re.compile(
 _REPORTING = (
     "conclude concluded conclusions report reported reports show showed shows argue argued argues identify identified"
     " identifies find found finds describe described describes explain explains explained say says said"
+    # "What were the results?" asks what was found, as "What did they find?" does
+    " result results finding findings"
 )
 #: Words by which a question calls a publication it names ("Kjellberg et al.'s study").
 _PUBLICATION = "study studies paper article report review publication work"

@@ -192,6 +192,7 @@ FIGURES: dict[str, str] = {
     r"(?:just |only |merely )?an? (?:badge|rosette) on the board|window[- ]dressing|(?:a )?fig[- ]leaf": (
         "a formal role only"
     ),
+    r"(leadership|training|development|management) course(s?)\b": r"\1 programme\2",
     r"(be|is|are|being) pitched at": r"\1 targeted at",
     r"pitch (it|them|this|that)": r"target \1",
     r"pitched (it|them|this|that)": r"targeted \1",

@@ -637,3 +637,9 @@ def test_a_pronoun_names_nothing_a_scope_note_could_lack(bundled: Pipeline) -> N
     )
     assert not answer.abstained
     assert answer.citations[0].source_id == "sims2021"
+
+
+def test_a_question_asking_for_results_asks_what_was_found(bundled: Pipeline) -> None:
+    """ "The rest of the results are not covered" says part of what the study found is missing; "What were the
+    results …?" asks what it found, and what it found is there."""
+    assert not bundled.ask("What were the results of collaborative leadership in the OHTs?").abstained

@@ -15,6 +15,8 @@ from rag.glossary import full_words, is_kind
         ("GPs", True),
         ("PCN", True),
         ("AHSNs", True),
+        ("HSCPs", True),  # a Scottish health and social care partnership
+        ("IJB", True),
         ("NHS", False),
         ("CQC", False),
         ("ICBX", False),

@@ -40,6 +40,8 @@ from rag.idioms import FIGURES, _figures, in_plain_words
             "How can senior management get it sustained everywhere?",
         ),
         ("We must embed the changes, not just pilot them.", "We must sustain the changes, not just pilot them."),
+        ("designing a leadership course for teams", "designing a leadership programme for teams"),
+        ("Of course the course of events matters.", "Of course the course of events matters."),
         ("Is it anything more than a badge on the board?", "Is it anything more than a formal role only?"),
         ("nz primary care - realist findings pls", "New Zealand primary care - realist findings please"),
         ("How should a large ICS lead across its footprint?", "How should a large ICS lead across its area?"),
