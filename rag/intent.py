@@ -128,7 +128,12 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
             r"|\bguidance\b|\bsteps?\b|\brecommend|\blessons?\b"
             r"|\bneeds? to do\b|\bprioriti[sz]e\b|\badvi[cs]e\b|\btips?\b"
             # "How am I supposed to turn goals into practice?", "How are its leaders meant to get anything done?"
-            r"|\bhow (?:am|are|is) (?:[\w'-]+ ){0,3}(?:meant|supposed|expected) to\b",
+            r"|\bhow (?:am|are|is) (?:[\w'-]+ ){0,3}(?:meant|supposed|expected) to\b"
+            # what a search box is asked in: "making co-leadership work day to day", "building trust between NHS and
+            # council"
+            r"|^\s*(?:making|building|getting|creating|developing|designing|involving|engaging|running|managing"
+            r"|setting up|sustaining|spreading|scaling|embedding|improving|supporting|growing|strengthening|keeping"
+            r"|bringing|winning|turning)\s",
             re.I,
         ),
     ),

@@ -146,6 +146,9 @@ DUTCH = ["nies2021"]
         ("How did the Scottish reflection organise its assessment of what helped and what got in the way?", "methods"),
         ("Tell me what difference the new leaders made.", "what_works"),
         ("What are its components?", "general"),  # its parts, not what it is
+        ("making co-leadership work day to day", "how_to"),  # a search box's how-to
+        ("building trust between NHS and council", "how_to"),
+        ("co-leadership evidence", "general"),
         ("How did leaders build trust across the system?", "general"),
         ("Does leadership really make much difference to how systems perform?", "what_works"),
         ("Did leadership make a difference in the OHTs? We look at Ontario as a comparator.", "what_works"),
