@@ -237,6 +237,10 @@ _ON_THE_RESEARCH = re.compile(
     r"|suggested|report|reports|reported|indicate|indicates|indicated|point|points)\b)",
     re.I,
 )
+#: A publication's stand on the research ("Sims et al. criticise the wider literature for focusing on who the
+#: leader is", "studies concentrate on the leader as a person rather than on what leaders do"): where reviews are
+#: compared, a side's position, however much it is about research.
+_POSITION_ON_RESEARCH = re.compile(r"\b(?:criticis\w*|critiqu\w*)\b|\brather than (?:on )?what\b", re.I)
 #: The next point of an enumeration ("Second, ...", "Finally, ..."): about what the points before it are about.
 _NEXT_POINT = re.compile(r"^(?:Second|Secondly|Third|Thirdly|Fourth|Fourthly|Fifth|Finally|Lastly),")
 #: A line of a compiled overview that lists the publications themselves ("**Scotland:** baylis2018 (...)"):
@@ -533,6 +537,7 @@ class ExtractiveAnswerer:
         # intent: "What role do GPs play in ...?") not about research is answered without sentences on the
         # research itself: for any other (a count or date of a study), they need not be read.
         research_excluded = query.intent.intent in _WANTS_FINDINGS and not about_research
+        comparing = query.intent.intent == "comparison"
         scored = []
         for hit in hits:
             passage = hit.passage
@@ -562,7 +567,7 @@ class ExtractiveAnswerer:
                 # "Second, what exists ..." after "First, there is little research ...", and "It offers little
                 # insight ..." after "That research seldom ...", are about it too.
                 on_research = research_excluded and (
-                    _found(_ON_THE_RESEARCH, text)
+                    (_found(_ON_THE_RESEARCH, text) and not (comparing and _found(_POSITION_ON_RESEARCH, text)))
                     or lists_publications
                     or (on_research and bool(_NEXT_POINT.match(text) or ANAPHOR.match(text)))
                 )

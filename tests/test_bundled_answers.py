@@ -643,3 +643,17 @@ def test_a_question_asking_for_results_asks_what_was_found(bundled: Pipeline) ->
     """ "The rest of the results are not covered" says part of what the study found is missing; "What were the
     results …?" asks what it found, and what it found is there."""
     assert not bundled.ask("What were the results of collaborative leadership in the OHTs?").abstained
+
+
+def test_a_reviews_stand_on_the_research_is_its_side_of_a_comparison(bundled: Pipeline) -> None:
+    """ "Sims et al. criticise the wider literature for focusing on who the leader is …" is about research, no
+    finding of what works; where reviews are compared on who should lead, it is Sims et al.'s position."""
+    critique = "Sims et al. criticise the wider literature"
+
+    def on_research(question: str) -> bool:
+        query = bundled.query(question)
+        candidates, _ = bundled.extractive.candidates(query, bundled.pool(query))
+        return next(c for c in candidates if c.quote.text.startswith(critique)).on_research
+
+    assert not on_research("Do Sims et al. and Nieuwboer et al. differ on whether it matters who the leader is?")
+    assert on_research("What works for leaders of integrated care, whoever the leader is?")
