@@ -90,7 +90,7 @@ def _fit(
     value: Callable[[AbstentionEvidence], float],
 ) -> float:
     """The threshold for one setting that best separates the questions, at the middle of its widest gap
-    between the questions it decides."""
+    between the questions it decides; when those are all of one kind, its value, or the nearest that serves them."""
     every = sorted({value(e) for _, e in evidence})
     if not every:
         return float(getattr(settings, name))

@@ -41,7 +41,7 @@ from index.readers.textio import without_accents
 from index.settings import Settings
 from index.store import IndexStore
 from rag.glossary import KINDS, OFFICES, is_kind
-from rag.intent import COUNTRY_NAMES, capitalised, name_pieces, names_surname, side_parts
+from rag.intent import COUNTRY_NAMES, name_pieces, names_surname, side_parts
 from rag.query import ASKS_THE_RESEARCH, HINDRANCE_QUESTION, YEAR, Query, Vocabulary, asking_and_scene
 
 if TYPE_CHECKING:
@@ -103,12 +103,14 @@ _NUMBER_MISSING = re.compile(r"(?<!\ba )\bnumbers?\s+(?:of|and)\b|\bhow many\b",
 #: What a scope note lists as missing, before it says so: "The specific management behaviours, attitudes and values
 #: identified, the organisation's name, and any outcome measures are not summarised here."
 _NOTED_MISSING = re.compile(
-    r"(?:^|[;:]\s*)([^;:]+?)\s+(?:(?:is|are)\s+(?:all\s+)?not|are all in [^.;]{0,40}, which is not)\s+"
-    r"(?:summarised|covered|given|stated|reported|included)\b"
+    r"(?:^|[;:]\s*)([^;:]+?)\s+(?:(?:is|are|was|were)\s+(?:all\s+)?not|are all in [^.;]{0,40}, which is not)"
+    r"\s+(?:summarised|covered|given|stated|reported|included)\b"
 )
-#: Where such a list moves on to its next item: a comma or "and" before a word opening a noun phrase.
+#: Where such a list moves on to its next item: a comma, "and" or "or" before a word opening a noun phrase or a clause.
 _NEXT_ITEM = re.compile(
-    r",\s*(?:and\s+)?(?=(?:the|any|its|their|all|named|illustrative)\b)|\s+and\s+(?=(?:the|any|its|their)\b)", re.I
+    r",\s*(?:and\s+|or\s+)?(?=(?:the|any|its|their|all|named|illustrative|how|which|what|whether)\b)"
+    r"|\s+(?:and|or)\s+(?=(?:the|any|its|their|how|which|what|whether)\b)",
+    re.I,
 )
 #: An item that is a clause, not a noun phrase: "How leaders of integrated care teams are recruited".
 _CLAUSE = re.compile(r"\s*(?:how|why|whether|which|what|who|when|where)\b", re.I)
@@ -481,17 +483,17 @@ class AbstentionRules:
     def asks_for_missing(self, asked: set[str], note: str) -> bool:
         """Whether a question's words (stems) ask for an item a scope note lists as missing: two at least, and
         ``NOTED_ITEM_SHARE`` of the words naming it."""
-        listed = _NOTED_MISSING.search(note)
-        if listed is None:
-            return False
-        for item in _NEXT_ITEM.split(listed.group(1)):
+        items = [item for listed in _NOTED_MISSING.finditer(note) for item in _NEXT_ITEM.split(listed.group(1))]
+        asked = asked - self.vocabulary.question_words
+        for item in items:
             if _CLAUSE.match(item):
                 continue  # "How leaders are recruited ...": what is missing is how, which other rules read
             # What is missing is what the item's head names: "the professions of the clinical leaders" lacks
             # professions, not clinical leaders; "the content of the chapter on ..." the chapter.
             heads = (self.tokens(phrase) - self._how_much for phrase in _PREPOSITION.split(item))
             head = next((words for words in heads if words), set())
-            if len(self.tokens(item) & asked) >= 2 and head and len(head & asked) >= NOTED_ITEM_SHARE * len(head):
+            named = self.tokens(item) - self.vocabulary.question_words
+            if len(named & asked) >= 2 and head and len(head & asked) >= NOTED_ITEM_SHARE * len(head):
                 return True
         return False
 
@@ -535,7 +537,7 @@ class AbstentionRules:
             and w.lower() not in gaps
             and not is_kind(w)
             # "Bhatt and colleagues" names Bhat et al.
-            and not any(names_surname(set(), author, capitalised(w)) for author in self._first_authors)
+            and not any(names_surname(set(), author, {w.lower()}) for author in self._first_authors)
         ]
         if not words:
             return False

@@ -38,8 +38,9 @@ _SMALL_NUMBERS = cardinal_words(1, 10)
 #: A number labelling one of a series ("Programme theory 1:", "Stage 3", "Table 2"): it names the item, it counts
 #: nothing.
 _LABEL_NUMBER = re.compile(
-    r"\b(?:theory|theme|stage|phase|step|figure|fig\.|table|box|chapter|section|part|wave|domain|pillar|aim"
-    r"|objective|question|hypothesis|cohort|group|arm|model)\s+\d+[a-z]?\b",
+    r"\b(?:theor(?:y|ies)|themes?|stages?|phases?|steps?|figs?\.|figures?|tables?|box(?:es)?|chapters?|sections?"
+    r"|parts?|waves?|domains?|pillars?|aims?|objectives?|questions?|hypothes[ie]s|cohorts?|groups?|arms?|models?"
+    r"|rounds?|levels?|components?)\s+\d+[a-z]?(?:\s*(?:,|and|to|[-–])\s*\d+[a-z]?)*\b",
     re.I,
 )
 #: A reference marker: numbers alone in brackets ("[11]", "(28)", "[6, 12]", "[3-5]"), pointing to a reference

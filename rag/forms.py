@@ -92,6 +92,24 @@ _COUNTED_THINGS = re.compile(
     r"\b(?P<n>two|three|four|five|six|seven|eight|nine|ten|[2-9])\s+(?:[a-z-]+\s+){0,2}?(?P<noun>[a-z]{3,}s)\b", re.I
 )
 #: A sentence naming what it draws on only as "the same" one: it cannot open what is quoted.
+#: Words that judge evidence wherever they stand ("tentative", "of middling quality", "without control groups"), and
+#: words that do so only beside what they judge ("thin" evidence, "few" studies, a "small" sample; not "strong
+#: relationships" or "more robust" management).
+_FIRM_APPRAISAL = re.compile(
+    r"\b(?:tentative|preliminary|provisional|unproven|proven|validated|middling|mediocre|rigorous|bias(?:ed)?"
+    r"|potentially important|control groups?)\b",
+    re.I,
+)
+_LOOSE_APPRAISAL = re.compile(
+    r"\b(?:thin|limited|little|scarce|sparse|rare|few|weak|strong|robust|(?:high|low|good|poor)[- ]quality|small"
+    r"|generali[sz]\w*)\b",
+    re.I,
+)
+_EVIDENCE = re.compile(
+    r"\b(?:evidence|research|stud(?:y|ies)|papers?|articles?|literature|samples?|interviewees|participants"
+    r"|respondents|quality|trials?|designs?|data)\b",
+    re.I,
+)
 _THE_SAME = re.compile(r"^(?:According to|In|By|From|Under|As in) the same\b")
 _INTENT_FORM: dict[str, Form] = {
     "what_works": "realist",
@@ -283,6 +301,12 @@ def numbered_items(text: str) -> int:
     return count
 
 
+def judges_evidence(text: str) -> bool:
+    """Whether a sentence judges the strength of evidence ("Every review ... describes it as thin", "The included
+    papers were of middling quality", "the number of interviewees is small")."""
+    return bool(_FIRM_APPRAISAL.search(text) or (_LOOSE_APPRAISAL.search(text) and _EVIDENCE.search(text)))
+
+
 def is_phrase(sentence: ScoredSentence) -> bool:
     """Whether a candidate is a coded record's phrase rather than a sentence: a field's words that do not
     end as a sentence does ("Attention to both the content and the methods of leadership programmes")."""
@@ -442,7 +466,11 @@ def compose(
         gathered = [c for c in counted if c not in found]
         # What the publications say of their own evidence ("describes it as thin", "of middling quality", "the
         # number of interviewees is small") is what the question asks, in whatever section it sits.
-        appraisals = [c for c in eligible if c.typed and c.role != "aim" and c.score >= floor]
+        appraisals = [
+            c
+            for c in eligible
+            if judges_evidence(c.quote.text) and c.role not in ("aim", "bibliographic") and c.score >= floor
+        ]
         blocks = [
             ("How the evidence was gathered", gathered + aim + fill(selection, methods, STRENGTH_METHODS)),
             (

@@ -77,10 +77,11 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
             r"|\bhow (?:was|were) (?:the )?(?:study|review|data|evidence|synthesis|interviews?)\b"
             # "How did Knight et al. get their initial programme theories?"
             r"|\bhow did (?:[\w'’-]+ )?(?:et al\.?|and colleagues|the (?:authors|review|study|team|researchers)) "
-            r"(?:get|develop|derive|arrive at|come up with|identify|select|choose|build|generate|test|refine|check)\b"
+            r"(?:get|develop|derive|arrive at|come up with|identify|select|choose|build|generate|refine)\b"
             # "How did the Scottish reflection organise its assessment of ...?"
-            r"|\bhow did (?:[\w'’-]+ ){1,6}?(?:organi[sz]e|structure|design|conduct|carry out) (?:its|their|the)"
-            r" (?:assessment|evaluation|analysis|review|study|research|interviews|data collection)\b"
+            r"|\bhow did (?:the )?(?:[\w'’-]+ ){0,4}?(?:review|reflection|paper|report|evaluation|synthesis|authors"
+            r"|researchers|et al\.?) (?:organi[sz]e|structure|design|conduct|carry out) (?:its|their|the)"
+            r" (?:assessment|evaluation|analysis|review|research|interviews|data collection)\b"
             r"|\bhow many (?:participants|interviewees|people|respondents|informants|stakeholders|sites|cases)\b"
             r"|\bwho (?:wrote|authored|published)\b|\bwhen was (?:it|the \w+) published\b"
             # who the authors are, not what they mean by a term
@@ -130,10 +131,11 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
             # "How am I supposed to turn goals into practice?", "How are its leaders meant to get anything done?"
             r"|\bhow (?:am|are|is) (?:[\w'-]+ ){0,3}(?:meant|supposed|expected) to\b"
             # what a search box is asked in: "making co-leadership work day to day", "building trust between NHS and
-            # council"
+            # council", asking no question of its own (not "Building trust: what did Nieuwboer find?")
             r"|^\s*(?:making|building|getting|creating|developing|designing|involving|engaging|running|managing"
             r"|setting up|sustaining|spreading|scaling|embedding|improving|supporting|growing|strengthening|keeping"
-            r"|bringing|winning|turning)\s",
+            r"|bringing|winning|turning)\s(?!(?:countries|costs)\b)"
+            r"(?![^?]*\?)(?!.*\b(?:what|how|why|which|who|when|where|does|did|do|is|are)\b)",
             re.I,
         ),
     ),
@@ -256,7 +258,7 @@ _MAKES_A_DIFFERENCE = re.compile(
     r"|lasting) )?difference\b"
     r"|\bwhat difference (?:does|did|do|would|will|can|could)\b"
     # "... and what difference the reform made"
-    r"|\bwhat difference (?:[\w'’-]+ ){1,4}?(?:makes|made)\b",
+    r"|\bwhat difference (?:[\w'’-]+ ){1,4}?(?:make|makes|made)\b",
     re.I,
 )
 
@@ -480,7 +482,9 @@ class IntentReader:
 #: ("Niewboer" for Nieuwboer): shorter ones would match other words.
 MISSPELT_SURNAME = 8
 _DOUBLED = re.compile(r"(\w)\1")
-_CAPITALISED = re.compile(r"\b[A-Z][a-z'’-]+")
+#: A capitalised word opening a sentence names an author only when it is cited as one: "Knights et al. found ...",
+#: "Bhatt and colleagues' review", not "Warring partners: ...".
+_CITED_FIRST = re.compile(r"(?:^|[.?!]\s+)([A-Z][a-z'’-]+)(?= et al\b| and colleagues\b)")
 
 
 def names_surname(words: set[str], surname: str, names: Collection[str] = ()) -> bool:
@@ -499,8 +503,10 @@ def names_surname(words: set[str], surname: str, names: Collection[str] = ()) ->
 
 
 def capitalised(text: str) -> set[str]:
-    """The words a text writes with a capital, in lower case and without a possessive: what may name an author."""
-    return {re.sub(r"['’]s?$", "", word).lower() for word in _CAPITALISED.findall(text)}
+    """The words a text writes with a capital, in lower case and without a possessive: what may name an author. A
+    sentence's first word is one only when "et al." or "and colleagues" follows it."""
+    words = [*PROPER_WORD.findall(text), *_CITED_FIRST.findall(text)]
+    return {re.sub(r"['’]s?$", "", word).lower() for word in words}
 
 
 def _one_edit(a: str, b: str) -> bool:

@@ -412,6 +412,7 @@ WROTE = ("Who wrote the survey report?", "What did the survey find?")
         (COUNT, "The review included studies from 12 countries [3, 4].", True),  # a count beside a marker still does
         (COUNT, "Programme theory 1: the review works when leaders own problems.", False),  # a label, no count
         (COUNT, "As Table 2 shows, the review included studies of boards.", False),
+        (COUNT, "Tables 2 and 3 summarise the review; themes 1-3 recur in round 2.", False),
         (RATE, "Of those surveyed, 63% responded.", True),  # a rate is a share
         (RATE, "One in five of those surveyed responded.", True),
         (RATE, "Of those surveyed, 3 out of 5 responded.", True),

@@ -21,6 +21,7 @@ from rag.forms import (
     compose,
     fill,
     in_own_words,
+    judges_evidence,
     numbered_items,
     repeats,
     sides_of,
@@ -585,3 +586,18 @@ def test_a_direct_answer_opening_with_a_list_item_goes_on_with_the_items_after_i
     texts = [s.text for s in rag_index.pipeline.ask("Who rotated the chair of the partnership board?").sentences]
     assert texts[0].startswith("Rotating the chair")
     assert texts[1].startswith("Publishing the minutes")
+
+
+@pytest.mark.parametrize(
+    ("text", "judges"),
+    [
+        ("Every review that comments on its evidence describes it as thin:", True),
+        ("The included papers were of middling quality.", True),
+        ("The authors acknowledge that the number of interviewees is small.", True),
+        ("The authors call them 'potentially important', which signals that they are tentative.", True),
+        ("building strong relationships with other leaders;", False),  # strong, but nothing judged as evidence
+        ("Co-leadership made management more robust.", False),
+    ],
+)
+def test_a_sentence_judges_evidence_by_words_that_judge_it(text: str, judges: bool) -> None:
+    assert judges_evidence(text) is judges

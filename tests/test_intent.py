@@ -149,6 +149,10 @@ DUTCH = ["nies2021"]
         ("making co-leadership work day to day", "how_to"),  # a search box's how-to
         ("building trust between NHS and council", "how_to"),
         ("co-leadership evidence", "general"),
+        ("Building trust: what did Nieuwboer find?", "general"),  # a question of its own
+        ("Developing countries and integrated care", "general"),
+        ("How did the board conduct its review of governance?", "general"),  # no publication's method
+        ("I wonder what difference it would make.", "what_works"),
         ("How did leaders build trust across the system?", "general"),
         ("Does leadership really make much difference to how systems perform?", "what_works"),
         ("Did leadership make a difference in the OHTs? We look at Ontario as a comparator.", "what_works"),
