@@ -102,9 +102,11 @@ _WHICH = re.compile(
 _NUMBER_MISSING = re.compile(r"(?<!\ba )\bnumbers?\s+(?:of|and)\b|\bhow many\b", re.I)
 #: What a scope note lists as missing, before it says so: "The specific management behaviours, attitudes and values
 #: identified, the organisation's name, and any outcome measures are not summarised here."
+#: Only what the evidence base lacks counts ("... not summarised here", "... not given in the summarised text"), not
+#: what a study did not report ("province not reported for three cases").
 _NOTED_MISSING = re.compile(
     r"(?:^|[;:]\s*)([^;:]+?)\s+(?:(?:is|are|was|were)\s+(?:all\s+)?not|are all in [^.;]{0,40}, which is not)"
-    r"\s+(?:summarised|covered|given|stated|reported|included)\b"
+    r"\s+(?:summarised|covered|(?:given|stated|reported|included)\s+in\s+the\s+(?:summarised|material|abstract))\b"
 )
 #: Where such a list moves on to its next item: a comma, "and" or "or" before a word opening a noun phrase or a clause.
 _NEXT_ITEM = re.compile(

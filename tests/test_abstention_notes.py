@@ -192,6 +192,12 @@ _STP_NOTE = (
             "How did leaders of integrated care teams keep partners talking?",
             False,
         ),
+        # what a study did not report is no gap in the evidence base
+        (
+            "The home province was not reported for three of the ward managers.",
+            "Which home province were the ward managers from?",
+            False,
+        ),
         (
             "The content of the programme and the lessons the authors draw are all in the body of the paper, which "
             "is not summarised here.",
