@@ -469,7 +469,11 @@ def compose(
         appraisals = [
             c
             for c in eligible
-            if judges_evidence(c.quote.text) and c.role not in ("aim", "bibliographic") and c.score >= floor
+            if judges_evidence(c.quote.text)
+            and c.role not in ("aim", "bibliographic")
+            and c.score >= floor
+            # of the studies asked about (those named, else of the countries named), not how others judge theirs
+            and (not about_one or c.source_id in (focal | placed))
         ]
         blocks = [
             ("How the evidence was gathered", gathered + aim + fill(selection, methods, STRENGTH_METHODS)),

@@ -666,3 +666,12 @@ def test_a_word_opening_a_question_names_no_author_unless_cited_as_one(bundled: 
     """ "Warring partners" is no misspelt Waring; "Knights et al." opening a question is Knight et al."""
     assert not bundled.query("Warring partners: how can leaders bring them together?").named
     assert bundled.query("Knights et al. - how did they test their programme theories?").named == {"knight2024"}
+
+
+def test_how_strong_one_study_is_is_judged_from_that_study(bundled: Pipeline) -> None:
+    """How much weight the Scottish paper bears is not how Nieuwboer et al. judge their own papers."""
+    answer = bundled.ask("How much weight can I put on the Hendry et al. paper on Scotland's reform?")
+    assert answer.form == "evidence_strength"
+    by_n = {c.n: c for c in answer.citations}
+    judged = [s for section in answer.sections if section.heading == "How strong it is" for s in section.sentences]
+    assert all(by_n[n].source_id == "hendry2021" for s in judged for n in s.citations)
