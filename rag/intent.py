@@ -34,7 +34,11 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
     (
         "evidence_strength",
         re.compile(
-            r"\bhow (?:strong|robust|reliable|good|solid|well[- ](?:tested|evidenced|supported|established))\b"
+            r"\bhow (?:\w+ (?:and|or) )?(?:strong|robust|reliable|good|solid|well[- ](?:tested|evidenced|supported"
+            r"|established))\b"
+            # "How far can its theories be trusted outside ...?", "Is that a fair description of the evidence?"
+            r"|\bhow far can (?:[\w'’-]+ ){1,5}be (?:trusted|relied on|generali[sz]ed|transferred)\b"
+            r"|\b(?:fair|accurate|right) (?:description|reading|summary|account) of (?:the )?(?:evidence|research)\b"
             r"|\bhow much (?:weight|confidence|trust|evidence)\b"
             r"|\bhow (?:confident|sure|certain) (?:can|should|could|are)\b"
             r"|\b(?:strength|quality|certainty) of (?:the )?evidence\b"
@@ -130,6 +134,10 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
             r"|\bneeds? to do\b|\bprioriti[sz]e\b|\badvi[cs]e\b|\btips?\b"
             # "How am I supposed to turn goals into practice?", "How are its leaders meant to get anything done?"
             r"|\bhow (?:am|are|is) (?:[\w'-]+ ){0,3}(?:meant|supposed|expected) to\b"
+            # "How have others structured ...?", "What does research suggest senior leaders can do about that?"
+            r"|\bhow (?:have|did) others\b"
+            r"|\bwhat (?:does|do) (?:the )?(?:research|evidence|studies) (?:suggest|say) (?:[\w'-]+ ){1,4}"
+            r"(?:can|could|should) do\b"
             # what a search box is asked in: "making co-leadership work day to day", "building trust between NHS and
             # council", asking no question of its own (not "Building trust: what did Nieuwboer find?")
             r"|^\s*(?:making|building|getting|creating|developing|designing|involving|engaging|running|managing"
@@ -148,7 +156,7 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
             r"(?:^|(?<!\bal)[.!?]\s+)\s*(?:what|who) (?:(?:actually|exactly|really|precisely) )?(?:is|are|was|were) "
             r"(?!(?:its|their|our|your|his|her|my)\b)(?:an? |the )?[\w'-]+(?: [\w'-]+){0,4}"
             r"(?:,? (?:exactly|actually|really|precisely))?\??$|\bdefin"
-            r"|\bmeant by\b"
+            r"|\bmeant by\b|\bwhat (?:do|does) (?:they|people|leaders|it) mean\b"
             r"|\b(?:do|does|did)\b[^?]{1,60}\bmean by\b"
             r"|\bmeaning of\b|\bstands? for\b"
             r"|^\s*what (?:does|do) [\w'‘’\"“” -]{1,60} mean\??$"

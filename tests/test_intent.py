@@ -153,6 +153,12 @@ DUTCH = ["nies2021"]
         ("Developing countries and integrated care", "general"),
         ("How did the board conduct its review of governance?", "general"),  # no publication's method
         ("I wonder what difference it would make.", "what_works"),
+        ("How far can its programme theories be trusted outside the system it studied?", "evidence_strength"),
+        ("How independent and robust is that assessment?", "evidence_strength"),
+        ("Is that a fair description of the evidence?", "evidence_strength"),
+        ("How have others structured leadership development?", "how_to"),
+        ("What does research suggest senior leaders can do about that?", "how_to"),
+        ("When people talk about system leadership, what do they mean?", "definition"),
         ("How did leaders build trust across the system?", "general"),
         ("Does leadership really make much difference to how systems perform?", "what_works"),
         ("Did leadership make a difference in the OHTs? We look at Ontario as a comparator.", "what_works"),
