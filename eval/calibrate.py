@@ -117,8 +117,9 @@ def _fit(
         # they show where its cut must not go, not where it belongs between the kinds. It keeps its value, or
         # moves to the nearest that serves them as well as any.
         current = float(getattr(settings, name))
-        best = max(accuracy(cut) for cut in [*cuts, current])
-        return min((cut for cut in [*cuts, current] if accuracy(cut) == best), key=lambda cut: abs(cut - current))
+        accuracies = {cut: accuracy(cut) for cut in [*cuts, current]}
+        best = max(accuracies.values())
+        return min((cut for cut, a in accuracies.items() if a == best), key=lambda cut: abs(cut - current))
 
     def score(cut: float) -> tuple[float, float]:
         gap = min((abs(value(e) - cut) for e in decided), default=0.0)

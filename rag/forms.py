@@ -91,7 +91,6 @@ _LIST_OPENS = re.compile(r":\s*\(1\)\s")
 _COUNTED_THINGS = re.compile(
     r"\b(?P<n>two|three|four|five|six|seven|eight|nine|ten|[2-9])\s+(?:[a-z-]+\s+){0,2}?(?P<noun>[a-z]{3,}s)\b", re.I
 )
-#: A sentence naming what it draws on only as "the same" one: it cannot open what is quoted.
 #: Words that judge evidence wherever they stand ("tentative", "of middling quality", "without control groups"), and
 #: words that do so only beside what they judge ("thin" evidence, "few" studies, a "small" sample; not "strong
 #: relationships" or "more robust" management).
@@ -110,6 +109,7 @@ _EVIDENCE = re.compile(
     r"|respondents|quality|trials?|designs?|data)\b",
     re.I,
 )
+#: A sentence naming what it draws on only as "the same" one: it cannot open what is quoted.
 _THE_SAME = re.compile(r"^(?:According to|In|By|From|Under|As in) the same\b")
 _INTENT_FORM: dict[str, Form] = {
     "what_works": "realist",

@@ -29,6 +29,28 @@ ROLES_ASKED: dict[Intent, frozenset[Role]] = {
     "methods": _FINDINGS | {"method", "aim"},
 }
 
+#: Cues of a comparison: also read where a question on the strength of evidence compares publications.
+_COMPARES = re.compile(
+    # "compare", "comparison", not "Ontario as a comparator for our region"
+    r"\bcompar(?!ators?\b)|\bversus\b|\bvs\.?\s|\bdiffer(?:s|ed|ence|ences)?\b|\bdifferent (?:from|to|than)\b"
+    r"|\bsimilar"
+    # "both X and Y", not "a manager across both"
+    # "Do the reviews agree?", not "How do we get partners to agree a common direction?"
+    r"|\bcontrast|\bagree\b(?! (?:an?|the|to|how|what|which|their|its|our|shared|common|joint)\b)"
+    r"|\bboth\b(?! health and social care\b)(?=[^?]*\band\b)"
+    r"|\beach (?:organi[sz]e|do|say|find|describe|approach|handle|look|report|conclude)|\bwhereas\b"
+    # "Is Scotland's model working better than Wales's?", "How does SCIE's framework line up with ...?"
+    r"|\b(?:better|worse|stronger|weaker) than\b|\bmore (?:effective|successful|useful|important) than\b"
+    r"|\bline[sd]? up (?:with|against)\b|\bstacks? up\b"
+    # "Do these conflict?", "Doesn't that sit awkwardly with Sims et al.?"; not "conflicts of interest"
+    r"|\b(?:do|does|did)(?:n't| not)? (?:these|they|those|the two|both|the (?:reviews|studies|findings))"
+    r"(?: \w+ly)? (?:conflict|clash|disagree)\b|\bcontradict\w*|\bat odds\b|\bsquare with\b"
+    r"|\bsits? (?:awkwardly|uneasily)\b|\bin tension with\b"
+    r"|\bhow does (?:that|this|it) (?:sit|fit|square) with\b"
+    # "Do Sims et al. and Knight et al. end up with the same ideas ...?"
+    r"|\b(?:say|reach|find|end up with|come to|share|draw|make) (?:much |broadly )?the same\b",
+    re.I,
+)
 #: Cues of each intent, tried in this order: the first that matches decides.
 _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
     (
@@ -50,30 +72,7 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
             re.I,
         ),
     ),
-    (
-        "comparison",
-        _COMPARES := re.compile(
-            # "compare", "comparison", not "Ontario as a comparator for our region"
-            r"\bcompar(?!ators?\b)|\bversus\b|\bvs\.?\s|\bdiffer(?:s|ed|ence|ences)?\b|\bdifferent (?:from|to|than)\b"
-            r"|\bsimilar"
-            # "both X and Y", not "a manager across both"
-            # "Do the reviews agree?", not "How do we get partners to agree a common direction?"
-            r"|\bcontrast|\bagree\b(?! (?:an?|the|to|how|what|which|their|its|our|shared|common|joint)\b)"
-            r"|\bboth\b(?! health and social care\b)(?=[^?]*\band\b)"
-            r"|\beach (?:organi[sz]e|do|say|find|describe|approach|handle|look|report|conclude)|\bwhereas\b"
-            # "Is Scotland's model working better than Wales's?", "How does SCIE's framework line up with ...?"
-            r"|\b(?:better|worse|stronger|weaker) than\b|\bmore (?:effective|successful|useful|important) than\b"
-            r"|\bline[sd]? up (?:with|against)\b|\bstacks? up\b"
-            # "Do these conflict?", "Doesn't that sit awkwardly with Sims et al.?"; not "conflicts of interest"
-            r"|\b(?:do|does|did)(?:n't| not)? (?:these|they|those|the two|both|the (?:reviews|studies|findings))"
-            r"(?: \w+ly)? (?:conflict|clash|disagree)\b|\bcontradict\w*|\bat odds\b|\bsquare with\b"
-            r"|\bsits? (?:awkwardly|uneasily)\b|\bin tension with\b"
-            r"|\bhow does (?:that|this|it) (?:sit|fit|square) with\b"
-            # "Do Sims et al. and Knight et al. end up with the same ideas ...?"
-            r"|\b(?:say|reach|find|end up with|come to|share|draw|make) (?:much |broadly )?the same\b",
-            re.I,
-        ),
-    ),
+    ("comparison", _COMPARES),
     (
         "methods",
         re.compile(
@@ -370,9 +369,9 @@ class IntentReader:
         if intent == "evidence_strength" and _COMPARES.search(question):
             # "How big was the evidence base behind the NIHR synthesis compared with Knight's review?" is answered
             # publication by publication, when it names each.
-            sides = [side for side in self.sides(question, named, unknown) if side.source_ids]
-            intent = "comparison" if len(sides) >= 2 else intent
-            sides = sides if intent == "comparison" else []
+            with_evidence = [side for side in self.sides(question, named, unknown) if side.source_ids]
+            if len(with_evidence) >= 2:
+                intent, sides = "comparison", with_evidence
         return QueryIntent(intent=intent, sides=sides, named_sources=sorted(named))
 
     def sides(self, question: str, named: set[str], unknown: Callable[[str], bool] = lambda word: False) -> list[Side]:
