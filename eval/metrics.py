@@ -27,6 +27,8 @@ from rag.models import Answer
 RANK_DEPTH = 10
 #: Passages of icrag's ranking the one-sentence overlap baseline picks its sentence from (an answer's default top_k).
 BASELINE_PASSAGES = 5
+#: Best-scored sentences the reach figures read: about as many as a direct answer quotes.
+REACH_DEPTH = 5
 
 
 class Score(Record):
@@ -431,3 +433,36 @@ def span_scores(
         words=words,
         median_words=float(statistics.median(lengths)) if lengths else None,
     )
+
+
+class SentenceReach(Record):
+    """How many questions the k best-scored sentences answer, before an answer is shaped from them.
+
+    The ceiling a better ordering of the answerer's own sentences could reach: for k = 1 the first
+    sentence, for larger k an answer of k sentences, at the length those k sentences have.
+    """
+
+    k: int = Field(ge=1, description="Number of best-scored sentences read together.")
+    contains: float | None = Field(description="Share of questions whose k best sentences contain the span.")
+    median_words: float | None = Field(description="Median length in words of the k best sentences together.")
+
+
+def sentence_reach(
+    spans: Sequence[str], ranked: Sequence[Sequence[str]], depth: int = REACH_DEPTH
+) -> list[SentenceReach]:
+    """For k = 1 … ``depth``: whether each question's k best-scored sentences contain its annotated span."""
+    if len(spans) != len(ranked):
+        raise ValueError(f"{len(spans)} spans and {len(ranked)} rankings")
+    reach = []
+    for k in range(1, depth + 1):
+        texts = [" ".join(sentences[:k]) for sentences in ranked]
+        found = [float(span_found(s, t)) if t else 0.0 for s, t in zip(spans, texts, strict=True)]
+        lengths = [len(t.split()) for t in texts if t]
+        reach.append(
+            SentenceReach(
+                k=k,
+                contains=float(np.mean(found)) if found else None,
+                median_words=float(statistics.median(lengths)) if lengths else None,
+            )
+        )
+    return reach

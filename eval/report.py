@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field, ValidationError
 
 from eval.jsonl import first_error
-from eval.metrics import BASELINE_PASSAGES, Latency, RetrievalValues
+from eval.metrics import BASELINE_PASSAGES, Latency, RetrievalValues, SentenceReach
 from eval.text import SPAN_SHARE
 from index.errors import InputError
 from index.models import Record
@@ -202,6 +202,12 @@ class BenchReport(Record):
         description="Per answering system (icrag, the one-sentence overlap baseline): answer-level figures, on "
         "data sets with annotated answer spans.",
     )
+    sentence_reach: list[SentenceReach] = Field(
+        default_factory=list,
+        description="For k = 1, 2, …: the share of questions whose annotated span is in icrag's k best-scored "
+        "sentences, whether or not the answer abstained: how far a better ordering of its own sentences could "
+        "take the first sentence (k = 1) and an answer of k sentences.",
+    )
     settings_hash: str
     backend: str = Field("faiss", description="Where icrag's candidates came from: faiss or pgvector.")
     data: str
@@ -363,6 +369,22 @@ def bench_markdown(report: BenchReport) -> str:
             f"{SPAN_SHARE:.0%} of the span's content words are; an abstention contains nothing. icrag answers with "
             "its pipeline; the overlap baseline answers with the one sentence of icrag's top "
             f"{BASELINE_PASSAGES} passages that shares the most content words with the question.",
+        ]
+    if report.sentence_reach:
+        lines += [
+            "",
+            "## Sentence reach",
+            "",
+            "| icrag's best-scored sentences | " + " | ".join(str(r.k) for r in report.sentence_reach) + " |",
+            "| --- |" + " ---: |" * len(report.sentence_reach),
+            "| contain the span | " + " | ".join(_fmt(r.contains) for r in report.sentence_reach) + " |",
+            "| median words | "
+            + " | ".join("–" if r.median_words is None else f"{r.median_words:.0f}" for r in report.sentence_reach)
+            + " |",
+            "",
+            "The share of questions whose annotated span is in the answerer's k best-scored sentences, before the "
+            "answer is shaped from them: the most a better ordering of those sentences could give the first "
+            "sentence (k = 1) or an answer of k sentences, at that length.",
         ]
     if report.skipped:
         n = len(report.skipped)

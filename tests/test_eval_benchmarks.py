@@ -205,6 +205,11 @@ def test_covidqa_answers_are_scored_against_the_annotated_span_beside_the_overla
     assert report.per_question[0].answer_span == ANSWER
     markdown = write_bench_report(report, tmp_path / "out")[1].read_text()
     assert "## Answers" in markdown and f"| {OVERLAP_BASELINE} | 1.000 | 1.000 | 13 |" in markdown
+    # The answerer's best-scored sentences: the one holding the answer is among its five best.
+    assert [r.k for r in report.sentence_reach] == [1, 2, 3, 4, 5]
+    assert report.sentence_reach[-1].contains == 1.0
+    contains = [r.contains or 0.0 for r in report.sentence_reach]
+    assert contains == sorted(contains) and "## Sentence reach" in markdown
     # Data sets without annotated spans report no answers.
     pubmed = bench.model_copy(update={"questions": [q.model_copy(update={"answer": ""}) for q in bench.questions]})
     assert run_benchmark(pubmed, embedder, "synthetic").answers == {}

@@ -15,6 +15,7 @@ from eval.metrics import (
     facts_in_reach,
     noise,
     pool_coverage,
+    sentence_reach,
     sides_covered,
     source_coverage,
     span_scores,
@@ -172,6 +173,22 @@ def test_span_scores_count_abstentions_as_missing_and_report_the_median_length()
     assert span_scores([], [], []).median_words is None
     with pytest.raises(ValueError):
         span_scores(spans, answers, first[:1])
+
+
+def test_sentence_reach_reads_the_k_best_sentences_together() -> None:
+    spans = ["5.2 days", "ferrets", "masks"]
+    ranked = [
+        ["Cases rose in Wuhan.", "The period was 5.2 days."],  # second best holds it
+        [],  # nothing scored
+        ["Masks reduce droplet spread.", "Gloves too."],
+    ]
+    reach = sentence_reach(spans, ranked, depth=3)
+    assert [r.k for r in reach] == [1, 2, 3]
+    assert [r.contains for r in reach] == [pytest.approx(1 / 3), pytest.approx(2 / 3), pytest.approx(2 / 3)]
+    assert [r.median_words for r in reach] == [4.0, 7.5, 7.5]  # 4 and 4 words, then 9 and 6 words
+    assert sentence_reach([], [], depth=2)[0].contains is None
+    with pytest.raises(ValueError):
+        sentence_reach(spans, ranked[:1])
 
 
 def test_overlap_baseline_picks_the_sentence_sharing_most_question_words() -> None:

@@ -18,7 +18,16 @@ from pydantic import Field
 from tqdm import tqdm
 
 from eval.charts import latency_boxes, metric_bars
-from eval.metrics import BASELINE_PASSAGES, RANK_DEPTH, gold_ranks, latency_percentiles, retrieval_scores, span_scores
+from eval.metrics import (
+    BASELINE_PASSAGES,
+    RANK_DEPTH,
+    REACH_DEPTH,
+    gold_ranks,
+    latency_percentiles,
+    retrieval_scores,
+    sentence_reach,
+    span_scores,
+)
 from eval.report import (
     AnswerSystemResult,
     BenchAnswer,
@@ -205,6 +214,7 @@ def _run(data: BenchData, pipeline: Pipeline, embedder: Embedder, data_path: str
             )
             for name, score in scored.items()
         },
+        sentence_reach=sentence_reach(spans, [a.ranked for a in answers["icrag"]]) if answers else [],
         settings_hash=data.settings.settings_hash(),
         backend=data.settings.backend,
         data=data_path,
@@ -234,6 +244,10 @@ class SpanAnswer(Record):
 
     text: str | None = Field(description="Answer text without citation markers; None for an abstention.")
     first: str | None = Field(description="The answer's first sentence; None for an abstention.")
+    ranked: list[str] = Field(
+        default_factory=list,
+        description="The system's best-scored sentences, best first, before the answer is shaped (icrag only).",
+    )
 
 
 def overlap_sentence(question: str, sentences: Sequence[str]) -> str | None:
@@ -261,12 +275,15 @@ def answer_systems(
     baseline: list[SpanAnswer] = []
     questions = zip(data.questions, icrag_ranked, strict=True)
     for question, passages in tqdm(questions, desc=f"{data.name} answers", unit="q", disable=not progress):
-        answer = pipeline.ask(question.question)
+        query = pipeline.query(question.question)
+        answer = pipeline.ask(query)
+        _, eligible = pipeline.extractive.candidates(query, pipeline.pool(query))
+        ranked = [sentence.quote.text for sentence in eligible[:REACH_DEPTH]]
         if answer.abstained:
-            icrag.append(SpanAnswer(text=None, first=None))
+            icrag.append(SpanAnswer(text=None, first=None, ranked=ranked))
         else:
             first = answer.sentences[0].text if answer.sentences else None
-            icrag.append(SpanAnswer(text=strip_markers(answer.answer), first=first))
+            icrag.append(SpanAnswer(text=strip_markers(answer.answer), first=first, ranked=ranked))
         sentence = overlap_sentence(question.question, sentences_of(passages[:BASELINE_PASSAGES], pipeline.store))
         baseline.append(SpanAnswer(text=sentence, first=sentence))
     return {"icrag": icrag, OVERLAP_BASELINE: baseline}
