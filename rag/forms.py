@@ -651,7 +651,7 @@ def _assemble(
     return Answer(
         question=query.as_asked,
         intent=intent,
-        answer=_text(sections, gaps, lead or evidence.line, lead_first=bool(lead)),
+        answer=written_answer(sections, gaps, lead or evidence.line, lead_first=bool(lead)),
         sentences=[sentence for section in sections for sentence in section.sentences],
         citations=citations,
         form=form,
@@ -661,7 +661,7 @@ def _assemble(
     )
 
 
-def _text(sections: list[AnswerSection], gaps: list[Gap], line: str, lead_first: bool) -> str:
+def written_answer(sections: list[AnswerSection], gaps: list[Gap], line: str, lead_first: bool = False) -> str:
     """The answer as text: blocks of cited sentences under their headings, gap notes, the evidence line."""
     marked: Callable[[AnswerSentence], str] = lambda s: s.text + " " + "".join(f"[{n}]" for n in s.citations)  # noqa: E731
     blocks = [line] if lead_first else []

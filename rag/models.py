@@ -12,8 +12,9 @@ from index.models import Passage, Record, Role
 Intent = Literal[
     "what_works", "how_to", "comparison", "evidence_strength", "factoid", "definition", "methods", "general"
 ]
-#: The shape of an answer: one best sentence first, realist sections, one block per side, computed strength.
-Form = Literal["direct", "realist", "comparison", "evidence_strength", "abstention"]
+#: The shape of an answer: one best sentence first, realist sections, one block per side, computed strength, or one
+#: block per part of a question that asks several things.
+Form = Literal["direct", "realist", "comparison", "evidence_strength", "parts", "abstention"]
 
 
 class RetrievedPassage(Record):

@@ -13,6 +13,7 @@ from index.store import IndexStore
 from rag.extractive import ExtractiveAnswerer
 from rag.lexical import BM25Index, lexical_text
 from rag.models import Answer, Considered, RetrievedPassage
+from rag.parts import joined
 from rag.pool import candidate_pool
 from rag.query import MAX_QUESTION_CHARS, Query, QueryReader, Vocabulary, clean_question
 from rag.retrieval import CandidateRetriever, HybridRetriever
@@ -111,6 +112,8 @@ class Pipeline:
         retrieved = time.perf_counter()
         # An LLM reads the top_k best passages; the extractive answerer weighs the whole pool.
         answer = self.answerer.answer(query, hits if self.answerer is self.extractive else hits[: settings.top_k])
+        if answer.abstained and query.parts and self.answerer is self.extractive:
+            answer = self.by_parts(query, filters) or answer
         done = time.perf_counter()
         answer.intent = answer.intent or query.intent
         answer.considered = [Considered(passage_id=h.passage.passage_id, source_id=h.passage.source_id) for h in hits]
@@ -121,3 +124,20 @@ class Pipeline:
             "total": round((done - started) * 1000, 2),
         }
         return answer
+
+    def by_parts(self, query: Query, filters: Mapping[str, str] | None = None) -> Answer | None:
+        """A question asking several things, answered part by part (rag.parts); None when its first part is not
+        answered: the first says what the question is about, and the others lean on it ("How many ICB chief
+        executives have left since 2022, and what is driving the churn?")."""
+        answered: list[tuple[str, Answer]] = []
+        missing: list[str] = []
+        for part in query.parts:
+            asked = self.query(part.question)
+            answer = self.extractive.answer(asked, self.pool(asked, filters))
+            if answer.abstained and not answered:
+                return None
+            if answer.abstained:
+                missing.append(part.asked)
+            else:
+                answered.append((part.asked, answer))
+        return joined(query, answered, missing, self.store)

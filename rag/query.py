@@ -11,6 +11,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -206,6 +207,71 @@ def asking_and_scene(text: str) -> tuple[str, str]:
     return (" ".join(asking), " ".join(scene)) if scene else (text, "")
 
 
+#: Where one sentence asks a second question: a comma, semicolon or dash (or nothing), "and", "or" or "but", and a
+#: word that opens a question ("What is an ICS, in plain terms, and why is leading one so demanding?").
+_JOINED_QUESTION = re.compile(
+    r"\s*(?:[,;]|\s[–—-])?\s+(?:and|or|but)\s+(?=(?:what|what's|why|how|who|which|when|where|is|are|was|were|does"
+    r"|do|did|can|could|should|would|has|have)\b)",
+    re.I,
+)
+#: Words of a question a part must have to ask something of its own ("what's a CMOC?"); fewer are a phrase.
+MIN_PART_WORDS = 3
+
+
+class QuestionPart(NamedTuple):
+    """One of the questions a question asks together: as it is written, and as it is asked on its own."""
+
+    asked: str  # "Why is leading one considered so demanding"
+    question: str  # with the scene the whole question sets before it
+
+
+def question_parts(text: str) -> tuple[QuestionPart, ...]:
+    """The questions a question asks together, in its order ("What is X, and why ...?", "How did A ...? What did
+    B ...?"), each asked on its own after the scene set before them; () for a question asking one thing.
+
+    A question that points back at the one before ("..., and did it deliver savings?", "Were they higher ...?")
+    asks about what that one names: it stays with it.
+    """
+    asking, scene = asking_and_scene(text)
+    found = sorted(
+        (m.start(), m.end()) for pattern in (_SENTENCE_BREAK, _JOINED_QUESTION) for m in pattern.finditer(asking)
+    )
+    cuts: list[tuple[int, int]] = []
+    for start, end in found:  # "? And who ...": a sentence break and a join, one cut
+        if cuts and start <= cuts[-1][1]:
+            cuts[-1] = (cuts[-1][0], max(end, cuts[-1][1]))
+        else:
+            cuts.append((start, end))
+    stops = [start for start, _ in cuts[1:]] + [len(asking)]
+    cuts = [
+        (start, end)
+        for (start, end), stop in zip(cuts, stops[: len(cuts)], strict=True)
+        if _asks_alone(asking[end:stop])
+    ]
+    bounds = [0, *(position for cut in cuts for position in cut), len(asking)]
+    pieces = [asking[bounds[i] : bounds[i + 1]] for i in range(0, len(bounds), 2)]
+    parts = [_LEADING_JOIN.sub("", piece).strip(" ,;:–—-?") for piece in pieces]
+    parts = [part for part in parts if len(part.split()) >= MIN_PART_WORDS]
+    if len(parts) < 2:
+        return ()
+    written = [part[:1].upper() + part[1:] for part in parts]
+    return tuple(QuestionPart(part, f"{scene} {part}?".strip()) for part in written)
+
+
+def _asks_alone(piece: str) -> bool:
+    """Whether a question following another asks something of its own: enough words, and none pointing back."""
+    piece = _LEADING_JOIN.sub("", piece)
+    return len(piece.split()) >= MIN_PART_WORDS and not _POINTS_BACK.search(piece)
+
+
+#: Words by which a question points at what the question before it names ("did it", "were they", "each").
+_POINTS_BACK = re.compile(
+    r"\b(?:it|its|they|them|their|theirs|this|that|these|those|he|him|his|she|her|each|both|either)\b", re.I
+)
+#: "And" or "but" opening a question that follows another ("... ? And who did each talk to?").
+_LEADING_JOIN = re.compile(r"^\s*(?:and|or|but|also)\b[,]?\s*", re.I)
+
+
 def _asking_sentences(text: str) -> list[tuple[int, str]]:
     """The sentences of a question that ask (as :func:`asking_and_scene` reads them), each with where it starts."""
     breaks = list(_SENTENCE_BREAK.finditer(text))
@@ -314,6 +380,8 @@ class Query:
     #: Whether it asks about the research itself ("What research gaps remain?", "How strong is the
     #: evidence?"), not merely asks the research ("What does the evidence say about ...?").
     about_research: bool = False
+    #: The questions it asks together ("What is X, and why ...?"), each of which may be answered on its own.
+    parts: tuple[QuestionPart, ...] = ()
 
     @property
     def asked_about(self) -> frozenset[str]:
@@ -426,6 +494,7 @@ class QueryReader:
             of_kind=tuple(self.intents.of_kind(text)),
             about_research=intent.intent == "evidence_strength"
             or bool(_ABOUT_RESEARCH.search(ASKS_THE_RESEARCH.sub(" ", text))),
+            parts=question_parts(asked),
         )
 
     def stems_of(self, pattern: re.Pattern[str], text: str) -> frozenset[str]:

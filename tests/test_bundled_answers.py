@@ -85,6 +85,7 @@ def test_most_answerable_questions_are_answered(answers: dict[str, Answer]) -> N
         "What does the research say about leading integrated care for homeless people?",
         "What is the evidence on estates and building maintenance in integrated care systems?",
         "What evidence is there on leadership of hospices in integrated care?",
+        "How much are ICB chairs paid?",  # an amount of money no passage states
     ],
 )
 def test_a_question_about_a_subject_no_passage_mentions_is_declined(bundled: Pipeline, question: str) -> None:
@@ -675,3 +676,32 @@ def test_how_strong_one_study_is_is_judged_from_that_study(bundled: Pipeline) ->
     by_n = {c.n: c for c in answer.citations}
     judged = [s for section in answer.sections if section.heading == "How strong it is" for s in section.sentences]
     assert all(by_n[n].source_id == "hendry2021" for s in judged for n in s.citations)
+
+
+def test_a_question_asking_two_things_is_answered_part_by_part_when_whole_it_is_declined(bundled: Pipeline) -> None:
+    """Whole, it matches no single sentence well enough; each part alone does, and each gets its own block."""
+    question = "What is an integrated care system, in plain terms, and why is leading one considered so demanding?"
+    query = bundled.query(question)
+    assert bundled.extractive.answer(query, bundled.pool(query)).abstained
+    answer = bundled.ask(question)
+    assert not answer.abstained and answer.form == "parts" and not answer.gaps
+    assert answer.sections[0].heading == "What is an integrated care system, in plain terms"
+    assert answer.sections[-1].heading.startswith("Why is leading one considered so demanding")
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    assert len({s.text for s in answer.sentences}) == len(answer.sentences)
+    assert any("ICSs are complex" in s.text for s in answer.sections[0].sentences)
+
+
+def test_a_part_the_evidence_does_not_answer_gets_a_note_and_the_rest_is_answered(bundled: Pipeline) -> None:
+    answer = bundled.ask("What is an integrated care system, in plain terms, and how much are ICB chairs paid?")
+    assert not answer.abstained and answer.form == "parts"
+    assert [s.heading for s in answer.sections] == ["What is an integrated care system, in plain terms"]
+    assert [g.part for g in answer.gaps] == ["How much are ICB chairs paid"]
+    assert "How much are ICB chairs paid? The indexed evidence does not cover this part" in answer.answer
+
+
+def test_later_parts_are_not_answered_when_the_first_is_not(bundled: Pipeline) -> None:
+    """ "What is driving the churn?" leans on what the first part asks about, which the evidence lacks."""
+    question = "How many ICB chief executives have thrown in the towel since 2022, and what is driving the churn?"
+    assert len(bundled.query(question).parts) == 2
+    assert bundled.ask(question).abstained

@@ -21,7 +21,15 @@ from index.units import SENTENCE, WINDOW
 from rag.lexical import Tokenizer, lexical_text
 from rag.models import RetrievedPassage
 from rag.pool import LIST_PASSAGES, POOL_SIZES, PoolSize, candidate_pool
-from rag.query import SourceMatcher, asking_and_scene, defined_term, list_size, with_term_named
+from rag.query import (
+    QuestionPart,
+    SourceMatcher,
+    asking_and_scene,
+    defined_term,
+    list_size,
+    question_parts,
+    with_term_named,
+)
 from rag.retrieval import (
     DenseRetriever,
     FusedScores,
@@ -418,6 +426,41 @@ def test_a_question_naming_a_publication_pools_all_of_it(rag_index: RagIndex, qu
 )
 def test_a_question_is_split_into_what_it_asks_and_the_scene_it_sets(text: str, asking: str, scene: str) -> None:
     assert asking_and_scene(text) == (asking, scene)
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        (
+            "What is an integrated care system, in plain terms, and why is leading one so demanding?",
+            ["What is an integrated care system, in plain terms", "Why is leading one so demanding"],
+        ),
+        (
+            "How did Sanderson study ICSs? And who did Waring interview?",
+            ["How did Sanderson study ICSs", "Who did Waring interview"],
+        ),
+        ("what's a realist review and what's a CMOC", ["What's a realist review", "What's a CMOC"]),
+        ("Quick question? What is a CMOC?", []),  # two words ask nothing of their own
+        # a question pointing back at the one before asks about what that one names: it stays with it
+        ("How much did the programme cost, and did it deliver savings?", []),
+        ("What did Frimley do for its leaders, and has anyone evaluated that?", []),
+        ("What are the risks and benefits of co-leadership?", []),  # "and" joins two nouns, not two questions
+        ("What works for clinical leaders, and in what circumstances?", []),
+    ],
+)
+def test_a_question_asking_several_things_is_read_as_its_parts(text: str, parts: list[str]) -> None:
+    assert [part.asked for part in question_parts(text)] == parts
+
+
+def test_each_part_is_asked_after_the_scene_the_question_sets() -> None:
+    text = "We lead a new partnership. What is a CMOC, and how should boards use realist findings?"
+    assert question_parts(text) == (
+        QuestionPart("What is a CMOC", "We lead a new partnership. What is a CMOC?"),
+        QuestionPart(
+            "How should boards use realist findings",
+            "We lead a new partnership. How should boards use realist findings?",
+        ),
+    )
 
 
 @pytest.mark.parametrize(
