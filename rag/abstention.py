@@ -227,6 +227,11 @@ class AbstentionEvidence(Record):
         "publication states a date, or is a method; or it asks only what that publication found ('What did "
         "Waring et al. find?') and a finding of it is among the candidates.",
     )
+    compares_named: bool = Field(
+        False,
+        description="It compares publications it names, every side one the index holds, in no word the index "
+        "lacks ('Sims et al. vs Knight et al.: how do the two frameworks differ?'): what they say answers it.",
+    )
     defines_term: bool = Field(
         False,
         description="It asks what a term is ('What is RAMESES?') and a sentence of the roles it may quote says what "
@@ -341,6 +346,7 @@ class AbstentionRules:
             note_names_gap=self._note_names_gap(query, asked, noted, findings, leading),
             comparison=comparison,
             stated_by_named=self._stated_by_named(query, findings, asked),
+            compares_named=self._compares_named(query, subject),
             defines_term=query.intent.intent == "definition" and any(c.defines for c in eligible),
             uncovered_gain=0.0 if about_the_evidence else self.uncovered_gain(query, eligible, uncovered),
             mostly_uncovered=not about_the_evidence and mostly_uncovered(subject, uncovered),
@@ -402,6 +408,17 @@ class AbstentionRules:
         publication ("study", "paper"); none when it names none."""
         titles = frozenset().union(*(self._title_words.get(sid, frozenset()) for sid in named))
         return titles | self._publication if titles else titles
+
+    def _compares_named(self, query: Query, subject: Sequence[str]) -> bool:
+        """Whether a comparison's sides are all publications the question names, and it uses no word the index
+        lacks: however little its words match any one sentence, the named publications answer it."""
+        sides = query.intent.sides
+        return (
+            query.intent.intent == "comparison"
+            and len(sides) >= 2
+            and all(side.source_ids and set(side.source_ids) <= query.named for side in sides)
+            and not self.uncovered_words(query.text, subject)
+        )
 
     @staticmethod
     def _stated_by_named(query: Query, findings: Sequence[ScoredSentence], asked: set[str]) -> bool:
@@ -617,7 +634,9 @@ def decides(evidence: AbstentionEvidence, settings: Settings) -> bool:
     # "When was Sims et al. published?" reads its answer in publication details, far in wording from the
     # question: a date, or a method, stated by the publication it names addresses it, however low its match; and
     # "What is RAMESES?" a sentence spelling it out in a methods section.
-    low = evidence.best_score < settings.abstain_threshold and not (evidence.stated_by_named or evidence.defines_term)
+    low = evidence.best_score < settings.abstain_threshold and not (
+        evidence.stated_by_named or evidence.defines_term or evidence.compares_named
+    )
     missing = evidence.money_missing or evidence.amount_missing or evidence.measure_unmentioned
     if low or evidence.unknown_name or missing or evidence.mostly_uncovered:
         return True

@@ -32,6 +32,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 QUESTION_WORDS = (
     "what which who whom whose how when where why do does did say says said find found"
     " behind about regarding concerning"  # "the evidence behind X" asks about X
+    " versus vs"  # "Sims vs Knight": what is compared is on either side
 )
 #: Pronouns the tokenizer's short stop-word list keeps ("its" is stemmed to "it"): they name no subject either, so
 #: "What are its components?" asks nothing a scope note's "it" could lack.

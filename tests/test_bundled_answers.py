@@ -705,3 +705,27 @@ def test_later_parts_are_not_answered_when_the_first_is_not(bundled: Pipeline) -
     question = "How many ICB chief executives have thrown in the towel since 2022, and what is driving the churn?"
     assert len(bundled.query(question).parts) == 2
     assert bundled.ask(question).abstained
+
+
+@pytest.mark.parametrize(
+    ("question", "declined"),
+    [
+        ("Sims et al 7 components vs Knight et al programme theories - how do the two frameworks differ?", False),
+        ("How do Sims et al. and Knight et al. compare on telehealth?", True),  # a word no passage uses
+    ],
+)
+def test_a_comparison_of_publications_it_names_is_answered_from_them(
+    bundled: Pipeline, question: str, declined: bool
+) -> None:
+    """Its words match no one sentence well (the sides split them), but the publications it names answer it."""
+    query = bundled.query(question)
+    evidence = bundled.extractive.abstention_evidence(query, bundled.pool(query))
+    assert evidence.best_score < bundled.settings.abstain_threshold
+    assert evidence.compares_named is not declined
+    answer = bundled.ask(question)
+    assert answer.abstained is declined
+    if not declined:
+        assert answer.form == "comparison" and [s.heading for s in answer.sections] == [
+            "Sims et al. (2021)",
+            "Knight et al. (2024)",
+        ]
