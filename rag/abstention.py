@@ -56,8 +56,9 @@ _MONEY_QUESTION = re.compile(
     r"\b(?:how much (?:money|funding)|cost|costs|budget|(?:spend|spent)(?! (?:\w+ )?(?:years?|months?|weeks?|days?"
     r"|hours?|time|decades?)\b)|price|award(?:ed)?|salar(?:y|ies)|wages?|earn(?:s|ed)?|remunerat\w*)\b"
     r"|\b(?:what|how much) did (?:[\w'’-]+ ){1,6}pay\b"
-    # "How much are ICB chairs paid?", "How are ICS leaders paid ...?", "pay scales"
-    r"|\bhow (?:much )?(?:are|is|were|was) (?:[\w'’-]+ ){1,6}paid\b|\bpay (?:levels?|scales?|rates?|bands?|gaps?)\b",
+    # "How much are ICB chairs paid?", "How are ICS leaders paid ...?", "What do they get paid?", "pay scales"
+    r"|\bhow (?:much )?(?:are|is|were|was) (?:[\w'’-]+ ){1,6}paid\b|\b(?:get|gets|getting|got) paid\b"
+    r"|\bpay (?:levels?|scales?|rates?|bands?|gaps?)\b",
     re.I,
 )
 _MONEY = re.compile(r"[£$€]\s?\d|\b\d[\d,.]*\s?(?:pounds|dollars|euros|million|billion|bn|k)\b", re.I)

@@ -86,6 +86,7 @@ def test_most_answerable_questions_are_answered(answers: dict[str, Answer]) -> N
         "What is the evidence on estates and building maintenance in integrated care systems?",
         "What evidence is there on leadership of hospices in integrated care?",
         "How much are ICB chairs paid?",  # an amount of money no passage states
+        "What do ICB chief executives typically get paid compared with trust chief executives?",
     ],
 )
 def test_a_question_about_a_subject_no_passage_mentions_is_declined(bundled: Pipeline, question: str) -> None:
