@@ -312,7 +312,19 @@ _ROLE_CUES: tuple[tuple[Role, re.Pattern[str]], ...] = (
             r"|\bevidence (?:was|were)\b"
             r"|\b(?:gather|collect|obtain|assemble)(?:s|ed|ing)? (?:\w+ ){0,2}(?:evidence|information)\b"
             # the way a piece of work was done: "the 'discovery' approach they used", "which approach did it take"
-            r"|\bapproach(?:es)?\b.*\b(?:used|use|took|take|taken|adopted|adopt)\b",
+            r"|\bapproach(?:es)?\b.*\b(?:used|use|took|take|taken|adopted|adopt)\b"
+            # how a review is or was done: "How did Knight et al. go about reviewing ...?", "How would you set up
+            # a realist synthesis ...?", "How should a realist synthesis ... be staged?", "the RAMESES standards"
+            r"|\bgo(?:es)? about (?:reviewing|synthesi[sz]ing|evaluating|studying|researching|analy[sz]ing)\b"
+            r"|\b(?:set up|design|stage|conduct) (?:an? |the |their |its )?(?:[\w-]+ ){0,3}"
+            r"(?:synthesis|review|evaluation)\b"
+            r"|\b(?:synthesis|review|evaluation)\b[^?]{0,60}\bbe (?:staged|set up|designed|conducted|carried out)\b"
+            r"|\bRAMESES\b|\bPRISMA\b|\b(?:reporting|publication) (?:standards|guidelines)\b"
+            # how much evidence a review stands on: "Which one rests on the most literature?"
+            r"|\b(?:rests?|draws?|based|built) on (?:the )?(?:most|more|less|least|fewest) (?:literature|studies"
+            r"|papers|articles|evidence|sources)\b"
+            # how far findings carry is told by how they were gathered ("stakeholder input came from only one ICS")
+            r"|\bgenerali[sz]|\btoo narrow\b|\bindependent evaluation\b",
             re.I,
         ),
     ),

@@ -211,6 +211,18 @@ def test_every_intent_asks_for_findings() -> None:
         ("how_to", "How should we use our shared care record and its data?", set()),
         # how big the evidence behind a review is, its methods tell
         ("comparison", "Can you compare how big the evidence bases were in the two reviews?", {"method"}),
+        ("comparison", "Comparing the three reviews, which one rests on the most literature?", {"method"}),
+        # how a review is or was done
+        ("comparison", "How did Knight et al. and Nieuwboer et al. go about reviewing leadership?", {"method"}),
+        ("how_to", "How would you set up a realist synthesis of integrated care leadership?", {"method"}),
+        ("how_to", "How should a realist synthesis on leadership be staged?", {"method"}),
+        ("general", "The NIHR report says it followed RAMESES - what is that?", {"method"}),
+        # how far findings carry is told by how they were gathered
+        ("general", "Can we generalise Knight et al's findings to our system, or is it too narrow?", {"method"}),
+        ("general", "Can we cite the Hendry et al. paper as if it were an independent evaluation?", {"method"}),
+        # what a leader goes about, sets up or designs is no review
+        ("how_to", "How should we go about building trust with the council?", set()),
+        ("how_to", "How should we set up a leadership development programme?", set()),
     ],
 )
 def test_asked_roles_adds_the_roles_a_question_names(intent: Intent, question: str, added: set[Role]) -> None:
