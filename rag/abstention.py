@@ -42,7 +42,15 @@ from index.settings import Settings
 from index.store import IndexStore
 from rag.glossary import KINDS, OFFICES, is_kind
 from rag.intent import COUNTRY_NAMES, name_pieces, names_surname, side_parts
-from rag.query import ASKS_THE_RESEARCH, HINDRANCE_QUESTION, YEAR, Query, Vocabulary, asking_and_scene
+from rag.query import (
+    ASKS_THE_RESEARCH,
+    HINDRANCE_QUESTION,
+    YEAR,
+    Query,
+    Vocabulary,
+    asking_and_scene,
+    scene_asked_about,
+)
 
 if TYPE_CHECKING:
     from rag.extractive import ScoredSentence
@@ -294,7 +302,13 @@ class AbstentionRules:
             for part in side_parts(query.text, side.label)
             for word in _NAME.findall(f" {part}")
         )
-        unknown_name = self.names_unknown_entity(asking, sides=comparison, gaps=gaps)
+        # ... unless they point back at it ("Northern Ireland has had integrated trusts for decades. What does the
+        # research say about how they're led?"): then a place or body it names by name is asked about too, though
+        # not the asker's own circumstances ("My PhD student ...", "social workers, OTs and nurses").
+        scene = scene_asked_about(query.text)
+        unknown_name = self.names_unknown_entity(asking, sides=comparison, gaps=gaps) or bool(
+            scene and self.names_unknown_entity(scene, sides=comparison, gaps=gaps, proper_only=True)
+        )
         money_asked = bool(_MONEY_QUESTION.search(asking))
         if not eligible:
             return AbstentionEvidence(
@@ -530,11 +544,14 @@ class AbstentionRules:
         """Word stems of a text."""
         return set(self.vocabulary.tokenizer([text])[0])
 
-    def names_unknown_entity(self, question: str, sides: bool = False, gaps: frozenset[str] = frozenset()) -> bool:
+    def names_unknown_entity(
+        self, question: str, sides: bool = False, gaps: frozenset[str] = frozenset(), proper_only: bool = False
+    ) -> bool:
         """Whether the question names something (a capitalised word) the index never mentions.
 
         With ``sides``, countries are a comparison's sides: one without evidence is a gap, not a refusal, as is
-        a side named by words of ``gaps`` (lower case: "kaiser", "permanente").
+        a side named by words of ``gaps`` (lower case: "kaiser", "permanente"). With ``proper_only``, only words
+        written as proper names are read ("Ireland", not "PhD" or "OTs").
         """
         # "Smith et al." names a publication by its first author: one no indexed publication has is unknown,
         # as is a year the indexed text never mentions ("the 2008 financial crisis"), or a law it never names whole.
@@ -558,6 +575,7 @@ class AbstentionRules:
             if w.lower() not in known
             and w.lower() not in gaps
             and not is_kind(w)
+            and (not proper_only or w[1:].islower())
             # "Bhatt and colleagues" names Bhat et al.
             and not any(names_surname(set(), author, {w.lower()}) for author in self._first_authors)
         ]

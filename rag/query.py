@@ -273,6 +273,17 @@ _POINTS_BACK = re.compile(
 _LEADING_JOIN = re.compile(r"^\s*(?:and|or|but|also)\b[,]?\s*", re.I)
 
 
+def scene_asked_about(text: str) -> str:
+    """The scene a question sets when the sentences that ask point back at it ("Northern Ireland has had
+    integrated trusts for decades. What does the research say about how they're led?"), else ""."""
+    asking, scene = asking_and_scene(text)
+    return scene if scene and _POINTS_AT_SCENE.search(asking) else ""
+
+
+#: Words by which the sentences that ask point at what the scene names ("how they're led", "do these work").
+_POINTS_AT_SCENE = re.compile(r"\b(?:they|they're|them|their|it|its|it's|these|those|such)\b", re.I)
+
+
 def _asking_sentences(text: str) -> list[tuple[int, str]]:
     """The sentences of a question that ask (as :func:`asking_and_scene` reads them), each with where it starts."""
     breaks = list(_SENTENCE_BREAK.finditer(text))

@@ -743,3 +743,30 @@ def test_a_question_asking_for_an_amount_of_money_no_passage_states_is_declined(
     query = bundled.query(question)
     assert bundled.extractive.abstention_evidence(query, bundled.pool(query)).money_missing
     assert bundled.ask(question).abstained
+
+
+@pytest.mark.parametrize(
+    ("question", "declined"),
+    [
+        (
+            "Northern Ireland has had integrated health and social care trusts for decades. "
+            "What does the research say about how they're led?",
+            True,
+        ),
+        # the asker's own circumstances are no subject the evidence must hold
+        (
+            "My PhD student keeps citing the Sims framework for integrated care leadership. What are its components?",
+            False,
+        ),
+        (
+            "We fund a course for social workers, OTs and nurses. Is there evidence these programmes change anything?",
+            False,
+        ),
+    ],
+)
+def test_a_place_the_scene_names_is_asked_about_when_the_question_points_back_at_it(
+    bundled: Pipeline, question: str, declined: bool
+) -> None:
+    query = bundled.query(question)
+    assert bundled.extractive.abstention_evidence(query, bundled.pool(query)).unknown_name is declined
+    assert bundled.ask(question).abstained is declined
