@@ -197,6 +197,9 @@ FIGURES: dict[str, str] = {
     r"pitch (it|them|this|that)": r"target \1",
     r"pitched (it|them|this|that)": r"targeted \1",
     r"pitching (it|them|this|that)": r"targeting \1",
+    r"(how|How) solid": r"\1 strong",
+    r"(?:rock[- ])?solid (evidence|research|findings|basis|grounds)": r"strong \1",
+    r"(?:underneath|underpinning|beneath) (it|them|this|that|these|those)": r"behind \1",
 }
 
 

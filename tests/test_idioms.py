@@ -23,6 +23,8 @@ from rag.idioms import FIGURES, _figures, in_plain_words
         ("Who keeps patients in the loop?", "Who keeps patients informed?"),
         # an article stays the question's own
         ("Is there no panacea?", "Is there no single solution?"),
+        ("How solid is the research underneath them?", "How strong is the research behind them?"),
+        ("Is there rock-solid evidence for it?", "Is there strong evidence for it?"),
         ("Is it a quick win?", "Is it a fast gain?"),
         ("How do leaders break down silos?", "How do leaders break down barriers?"),
         # everyday clippings are read in full
