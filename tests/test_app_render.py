@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.ui_render import (
+    answer_block,
     answer_markdown,
     answer_text,
     citation_label,
@@ -23,7 +24,7 @@ from index.errors import InputError
 from index.library import safe_filename
 from index.loaders import SUPPORTED_SUFFIXES
 from index.models import Passage, SourceInfo
-from rag.models import Answer, AnswerSentence, Citation
+from rag.models import Answer, AnswerSection, AnswerSentence, Citation, Gap
 
 HOSTILE = '<script>window.__xss=1</script> <img src=x onerror="alert(1)"> **bold** [link](javascript:x) $x$'
 
@@ -180,3 +181,22 @@ def test_any_sanitised_name_is_a_plain_file_name(stem: str, suffix: str) -> None
     name = safe_filename(stem + suffix)
     assert re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?\.[a-z]+", name), name
     assert ".." not in name and name.endswith(suffix)
+
+
+def test_an_answer_by_parts_shows_each_part_as_a_row_and_the_part_not_covered_as_a_note() -> None:
+    sections = [
+        AnswerSection(heading="What is an ICS", sentences=[AnswerSentence(text="ICSs are complex.", citations=[1])]),
+        AnswerSection(heading="Why is it hard", sentences=[AnswerSentence(text="Power is shared.", citations=[2])]),
+    ]
+    note = "How much are chairs paid? The indexed evidence does not cover this part of the question."
+    answer = Answer(
+        question="q",
+        answer="…",
+        form="parts",
+        sections=sections,
+        sentences=[s for section in sections for s in section.sentences],
+        gaps=[Gap(part="How much are chairs paid", note=note)],
+    )
+    block = answer_block(answer)
+    assert re.findall(r"<th[^>]*>([^<]*)</th>", block) == ["What is an ICS", "Why is it hard"]
+    assert "<li>ICSs are complex. [1]</li>" in block and f"<em>{escape(note)}</em>" in block
