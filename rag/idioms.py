@@ -198,6 +198,8 @@ FIGURES: dict[str, str] = {
     r"pitched (it|them|this|that)": r"targeted \1",
     r"pitching (it|them|this|that)": r"targeting \1",
     r"(how|How) solid": r"\1 strong",
+    r"(?:doctor|medic)(s?)": r"physician\1",
+    r"(our|your|their|my|this|the local) patch(es)?": r"\1 area\2",
     r"(?:rock[- ])?solid (evidence|research|findings|basis|grounds)": r"strong \1",
     r"(?:underneath|underpinning|beneath) (it|them|this|that|these|those)": r"behind \1",
 }

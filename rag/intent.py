@@ -48,7 +48,9 @@ _COMPARES = re.compile(
     r"|\bsits? (?:awkwardly|uneasily)\b|\bin tension with\b"
     r"|\bhow does (?:that|this|it) (?:sit|fit|square) with\b"
     # "Do Sims et al. and Knight et al. end up with the same ideas ...?"
-    r"|\b(?:say|reach|find|end up with|come to|share|draw|make) (?:much |broadly )?the same\b",
+    r"|\b(?:say|reach|find|end up with|come to|share|draw|make) (?:much |broadly )?the same\b"
+    # "Has the picture shifted between the first-year review and the later case studies?"
+    r"|\b(?:shift|shifted|change|changed|moved) between\b",
     re.I,
 )
 #: Cues of each intent, tried in this order: the first that matches decides.
@@ -63,6 +65,9 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
             r"|\b(?:fair|accurate|right) (?:description|reading|summary|account) of (?:the )?(?:evidence|research)\b"
             r"|\bhow much (?:weight|confidence|trust|evidence)\b"
             r"|\bhow (?:confident|sure|certain) (?:can|should|could|are)\b"
+            # "How well is 'leadership' defined and theorised in the research?" asks about the research itself
+            r"|\bhow well (?:is|are|has|have|was|were) (?:[\w'‘’\"“”-]+ ){1,5}(?:been )?(?:defined|theori[sz]ed"
+            r"|conceptuali[sz]ed|studied|researched|understood|described)\b"
             r"|\b(?:strength|quality|certainty) of (?:the )?evidence\b"
             r"|\bhow many (?:studies|papers|publications|reviews)\b(?! (?:did|were|was) )"
             r"|\bis there (?:any )?evidence\b"
@@ -152,7 +157,8 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
             # "What are Ontario Health Teams?", not "What are the risks of relying on one charismatic leader?"
             # ... also after sentences setting the scene: "Several reviews mention RAMESES. What is it?"
             # ... but not "What are its components?", which asks for its parts
-            r"(?:^|(?<!\bal)[.!?]\s+)\s*(?:what|who) (?:(?:actually|exactly|really|precisely) )?(?:is|are|was|were) "
+            # ... or after a few words setting it up: "Quick one: what is a 'CMOC'?"
+            r"(?:^|(?<!\bal)[.!?:]\s+)\s*(?:what|who) (?:(?:actually|exactly|really|precisely) )?(?:is|are|was|were) "
             r"(?!(?:its|their|our|your|his|her|my)\b)(?:an? |the )?[\w'-]+(?: [\w'-]+){0,4}"
             r"(?:,? (?:exactly|actually|really|precisely))?\??$|\bdefin"
             r"|\bmeant by\b|\bwhat (?:do|does) (?:they|people|leaders|it) mean\b"

@@ -25,6 +25,7 @@ from rag.idioms import FIGURES, _figures, in_plain_words
         ("Is there no panacea?", "Is there no single solution?"),
         ("How solid is the research underneath them?", "How strong is the research behind them?"),
         ("Is there rock-solid evidence for it?", "Is there strong evidence for it?"),
+        ("Should doctors lead integration across our patch?", "Should physicians lead integration across our area?"),
         ("Is it a quick win?", "Is it a fast gain?"),
         ("How do leaders break down silos?", "How do leaders break down barriers?"),
         # everyday clippings are read in full

@@ -92,6 +92,11 @@ DUTCH = ["nies2021"]
         ("Do Sims and Waring agree about clinical leadership?", "comparison"),
         ("What is the difference between a system leader and a team leader?", "comparison"),
         ("How strong is the evidence for shared leadership?", "evidence_strength"),
+        # how well the research defines something is about the research, not a definition
+        ("How well is 'leadership' actually defined and theorised in the research?", "evidence_strength"),
+        ("How well is the partnership working?", "general"),
+        ("Has the picture shifted between the first-year review and the later case studies?", "comparison"),
+        ("Quick question: what is an ICS?", "definition"),
         ("Is there evidence that pooled budgets reduce hospital admissions?", "evidence_strength"),
         ("How many studies support working with power?", "evidence_strength"),
         ("What is the quality of the evidence on clinical leadership?", "evidence_strength"),
