@@ -66,7 +66,9 @@ _MONEY_QUESTION = re.compile(
     r"|\b(?:what|how much) did (?:[\w'’-]+ ){1,6}pay\b"
     # "How much are ICB chairs paid?", "How are ICS leaders paid ...?", "What do they get paid?", "pay scales"
     r"|\bhow (?:much )?(?:are|is|were|was) (?:[\w'’-]+ ){1,6}paid\b|\b(?:get|gets|getting|got) paid\b"
-    r"|\bpay (?:levels?|scales?|rates?|bands?|gaps?)\b",
+    r"|\bpay (?:levels?|scales?|rates?|bands?|gaps?)\b"
+    # what the money spent brought back: "What return on investment did the programmes deliver?"
+    r"|\breturn on (?:the )?investment\b|\bROI\b|\bvalue for money\b|\b(?:cash|cost|financial) savings?\b",
     re.I,
 )
 _MONEY = re.compile(r"[£$€]\s?\d|\b\d[\d,.]*\s?(?:pounds|dollars|euros|million|billion|bn|k)\b", re.I)

@@ -735,6 +735,7 @@ def test_a_comparison_of_publications_it_names_is_answered_from_them(
     [
         "How much are ICB chairs paid?",
         "What do ICB chief executives typically get paid compared with trust chief executives?",
+        "What return on investment did the leadership development programmes in Bornman and Louw's review deliver?",
     ],
 )
 def test_a_question_asking_for_an_amount_of_money_no_passage_states_is_declined(
