@@ -62,6 +62,8 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
             r"|established))\b"
             # "How far can its theories be trusted outside ...?", "Is that a fair description of the evidence?"
             r"|\bhow far can (?:[\w'’-]+ ){1,5}be (?:trusted|relied on|generali[sz]ed|transferred)\b"
+            # "How far can we generalise from the Swedish study?", "Can we generalise its theories to our system?"
+            r"|\bcan (?:we|i|you|one) (?:safely |reasonably )?(?:generali[sz]e|extrapolate)\b"
             r"|\b(?:fair|accurate|right) (?:description|reading|summary|account) of (?:the )?(?:evidence|research)\b"
             r"|\bhow much (?:weight|confidence|trust|evidence)\b"
             r"|\bhow (?:confident|sure|certain) (?:can|should|could|are)\b"
