@@ -311,7 +311,8 @@ class AbstentionRules:
         unknown_name = self.names_unknown_entity(asking, sides=comparison, gaps=gaps) or bool(
             scene and self.names_unknown_entity(scene, sides=comparison, gaps=gaps, proper_only=True)
         )
-        money_asked = bool(_MONEY_QUESTION.search(asking))
+        # "How do I share power without giving away my whole budget?" asks what to do, not for a sum
+        money_asked = query.intent.intent != "how_to" and bool(_MONEY_QUESTION.search(asking))
         if not eligible:
             return AbstentionEvidence(
                 best_score=0.0,

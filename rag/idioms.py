@@ -27,6 +27,7 @@ FIGURES: dict[str, str] = {
     r"(?:bore|borne) fruit": "produced results",
     r"bearing fruit": "producing results",
     r"turf war(s?)|territorial (?:battle|dispute)(s?)": r"conflict\1\2 over boundaries",
+    r"(?:a )?waste of money": "not worth it",
     r"waste of (?:space|time|effort)": "loss without benefit",
     r"(?:just |only |merely |simply )?a (?:slogan|buzzword)": "a claim without evidence",
     r"buy-?in": "commitment",
@@ -200,6 +201,10 @@ FIGURES: dict[str, str] = {
     r"(how|How) solid": r"\1 strong",
     r"(?:doctor|medic)(s?)": r"physician\1",
     r"(our|your|their|my|this|the local) patch(es)?": r"\1 area\2",
+    r"(?:just )?tick(?:ing)? (?:a|the) box(?:es)?|box-ticking|a tick-box exercise": "a formality",
+    r"defend(s|ing|ed)? (?:their|our|your|his|her|my) (?:own )?(?:corner|patch|turf)": r"protect\1 their interests",
+    r"(what|how|why|who) on earth": r"\1",
+    r"(w)hich (?:one )?(?:do|should) (?:i|we) believe": r"\1hich is better supported by the evidence",
     r"(?:rock[- ])?solid (evidence|research|findings|basis|grounds)": r"strong \1",
     r"(?:underneath|underpinning|beneath) (it|them|this|that|these|those)": r"behind \1",
 }

@@ -48,7 +48,8 @@ _COMPARES = re.compile(
     r"|\bsits? (?:awkwardly|uneasily)\b|\bin tension with\b"
     r"|\bhow does (?:that|this|it) (?:sit|fit|square) with\b"
     # "Do Sims et al. and Knight et al. end up with the same ideas ...?"
-    r"|\b(?:say|reach|find|end up with|come to|share|draw|make) (?:much |broadly )?the same\b"
+    r"|\b(?:say|saying|reach|reaching|find|finding|end up with|ending up with|come to|coming to|share|sharing|draw"
+    r"|drawing|make|making) (?:much |broadly |basically )?the same\b"
     # "Has the picture shifted between the first-year review and the later case studies?"
     r"|\b(?:shift|shifted|change|changed|moved) between\b",
     re.I,

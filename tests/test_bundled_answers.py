@@ -771,3 +771,11 @@ def test_a_place_the_scene_names_is_asked_about_when_the_question_points_back_at
     query = bundled.query(question)
     assert bundled.extractive.abstention_evidence(query, bundled.pool(query)).unknown_name is declined
     assert bundled.ask(question).abstained is declined
+
+
+def test_a_budget_in_a_question_of_what_to_do_asks_for_no_sum(bundled: Pipeline) -> None:
+    question = "How do I share power with our partners without feeling like I'm giving away my whole budget?"
+    query = bundled.query(question)
+    assert query.intent.intent == "how_to"
+    assert not bundled.extractive.abstention_evidence(query, bundled.pool(query)).money_missing
+    assert not bundled.ask(question).abstained

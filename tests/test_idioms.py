@@ -26,6 +26,11 @@ from rag.idioms import FIGURES, _figures, in_plain_words
         ("How solid is the research underneath them?", "How strong is the research behind them?"),
         ("Is there rock-solid evidence for it?", "Is there strong evidence for it?"),
         ("Should doctors lead integration across our patch?", "Should physicians lead integration across our area?"),
+        ("Is it just ticking a box?", "Is it a formality?"),
+        ("Is the course a waste of money?", "Is the course not worth it?"),
+        ("How do people stop defending their corner?", "How do people stop protecting their interests?"),
+        ("What on earth does that mean?", "What does that mean?"),
+        ("Which do I believe?", "Which is better supported by the evidence?"),
         ("Is it a quick win?", "Is it a fast gain?"),
         ("How do leaders break down silos?", "How do leaders break down barriers?"),
         # everyday clippings are read in full

@@ -98,6 +98,7 @@ DUTCH = ["nies2021"]
         ("Has the picture shifted between the first-year review and the later case studies?", "comparison"),
         ("Quick question: what is an ICS?", "definition"),
         ("How far can we generalise from the Swedish study on trust?", "evidence_strength"),
+        ("One by Sims and one by Knight: are they basically saying the same thing?", "comparison"),
         ("can we generalise Knight et al's ICS findings to our system or is it too narrow", "evidence_strength"),
         ("Is there evidence that pooled budgets reduce hospital admissions?", "evidence_strength"),
         ("How many studies support working with power?", "evidence_strength"),
