@@ -224,12 +224,12 @@ class AbstentionEvidence(Record):
     uncovered_gain: float = Field(
         0.0,
         description="How much nearer the best sentence the question comes without the words no passage uses "
-        "(0: it has none, names a publication, or compares).",
+        "(0: it has none, names a publication, or compares sides the index holds).",
     )
     mostly_uncovered: bool = Field(
         False,
         description="Half or more of the words naming what it asks about, two or more, are words no passage uses "
-        "(False when it names a publication, or compares).",
+        "(False when it names a publication, or compares sides the index holds).",
     )
     comparison: bool = Field(description="The question is a comparison (declined by side, not whole).")
     stated_by_named: bool = Field(
@@ -346,9 +346,10 @@ class AbstentionRules:
         # Each note and leading finding tokenised once, for both rules that read them.
         noted = [(note, self.note_tokens(note)) for note in notes]
         leading = [(finding, self.tokens(finding.quote.text)) for finding in findings[:LEADING]]
-        # A question naming a publication, or comparing, is about what the evidence holds on it: the other rules
-        # read it.
-        about_the_evidence = comparison or bool(query.named)
+        # A question naming a publication, or comparing sides the index holds, is about what the evidence holds on
+        # it: the other rules read it. One comparing sides it does not name ("both the council's reablement workers
+        # and our NHS community nurses") may ask about what no passage mentions.
+        about_the_evidence = (comparison and bool(query.intent.sides)) or bool(query.named)
         subject = self.subject_words(asking)
         uncovered = [] if about_the_evidence else self.uncovered_words(query.text, subject)
         return AbstentionEvidence(
@@ -663,7 +664,7 @@ def decides(evidence: AbstentionEvidence, settings: Settings) -> bool:
     if low or evidence.unknown_name or missing or evidence.mostly_uncovered:
         return True
     if evidence.comparison:
-        return False
+        return evidence.uncovered_gain >= settings.uncovered_gain
     return (
         evidence.note_margin >= settings.scope_note_margin
         or evidence.note_names_gap

@@ -779,3 +779,25 @@ def test_a_budget_in_a_question_of_what_to_do_asks_for_no_sum(bundled: Pipeline)
     assert query.intent.intent == "how_to"
     assert not bundled.extractive.abstention_evidence(query, bundled.pool(query)).money_missing
     assert not bundled.ask(question).abstained
+
+
+@pytest.mark.parametrize(
+    ("question", "declined"),
+    [
+        (
+            "How should I set up an out-of-hours rota that covers both the council's reablement workers and our NHS "
+            "community nurses?",
+            True,
+        ),
+        ("Which publications raise power as an issue for integrated care leadership, and what does each say?", False),
+    ],
+)
+def test_a_comparison_of_sides_the_index_does_not_hold_may_ask_about_what_no_passage_mentions(
+    bundled: Pipeline, question: str, declined: bool
+) -> None:
+    """ "both X and Y" compares, but names no publication or country: "rota" asks about what the evidence lacks."""
+    query = bundled.query(question)
+    assert query.intent.intent == "comparison" and not query.intent.sides
+    evidence = bundled.extractive.abstention_evidence(query, bundled.pool(query))
+    assert (evidence.uncovered_gain >= bundled.settings.uncovered_gain) is declined
+    assert bundled.ask(question).abstained is declined
