@@ -66,7 +66,11 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
             # "How far can we generalise from the Swedish study?", "Can we generalise its theories to our system?"
             r"|\bcan (?:we|i|you|one) (?:safely |reasonably )?(?:generali[sz]e|extrapolate)\b"
             r"|\b(?:fair|accurate|right) (?:description|reading|summary|account) of (?:the )?(?:evidence|research)\b"
-            r"|\bhow much (?:weight|confidence|trust|evidence)\b"
+            r"|\bhow much (?:\w+ )?(?:weight|confidence|trust|evidence)\b"
+            # "Is the Swedish study big enough to convince my director?", "Can I assume it applies to my area?"
+            r"|\b(?:big|large|robust|strong|good) enough\b"
+            r"|\b(?:appl(?:y|ies)|transfers?|holds?) (?:to|in|for) (?:my|our) (?:own )?(?:area|system|setting|context"
+            r"|organi[sz]ation|region|place|service|team)\b"
             r"|\bhow (?:confident|sure|certain) (?:can|should|could|are)\b"
             # "How well is 'leadership' defined and theorised in the research?" asks about the research itself
             r"|\bhow well (?:is|are|has|have|was|were) (?:[\w'‘’\"“”-]+ ){1,5}(?:been )?(?:defined|theori[sz]ed"
