@@ -42,6 +42,8 @@ KINDS: dict[str, str] = {
 OFFICES = (
     "chair chairs chairman chairwoman chairperson director directors non-executive non-executives trustee trustees"
     " councillor councillors governor governors commissioner commissioners"
+    # ... and in government ("For the Cabinet Secretary's speech", "a cabinet paper", "Dutch ministry question")
+    " minister ministers ministry ministries cabinet secretary secretaries"
 )
 #: An abbreviation of the list, singular or plural ("ICBs", "GPs").
 _KIND = re.compile(rf"\b({'|'.join(KINDS)})s?\b")

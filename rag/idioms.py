@@ -28,9 +28,14 @@ FIGURES: dict[str, str] = {
     r"bearing fruit": "producing results",
     r"turf war(s?)|territorial (?:battle|dispute)(s?)": r"conflict\1\2 over boundaries",
     r"(?:a )?waste of money": "not worth it",
+    r"sceptical|skeptical": "reluctant",
     r"waste of (?:space|time|effort)": "loss without benefit",
     r"(?:just |only |merely |simply )?a (?:slogan|buzzword)": "a claim without evidence",
     r"buy-?in": "commitment",
+    r"buy into": "commit to",
+    r"buys into": "commits to",
+    r"buying into": "committing to",
+    r"bought into": "committed to",
     r"(get|gets|getting|got|bring|brings|bringing|brought|keep|keeps|keeping|kept)((?: [\w'-]+){1,3}) on board": (
         r"\1\2 committed"
     ),

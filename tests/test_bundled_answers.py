@@ -801,3 +801,18 @@ def test_a_comparison_of_sides_the_index_does_not_hold_may_ask_about_what_no_pas
     evidence = bundled.extractive.abstention_evidence(query, bundled.pool(query))
     assert (evidence.uncovered_gain >= bundled.settings.uncovered_gain) is declined
     assert bundled.ask(question).abstained is declined
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "For the Cabinet Secretary's speech: what does the Scottish reform reflection say matters most?",
+        "How much weight can a cabinet paper put on the claim that good leadership drives successful integration?",
+    ],
+)
+def test_an_office_of_government_names_who_asks_not_what_the_evidence_lacks(bundled: Pipeline, question: str) -> None:
+    query = bundled.query(question)
+    evidence = bundled.extractive.abstention_evidence(query, bundled.pool(query))
+    assert not evidence.unknown_name
+    assert not {"Cabinet", "cabinet", "Secretary"} & set(bundled.extractive.rules.uncovered_words(query.text))
+    assert not bundled.ask(question).abstained
