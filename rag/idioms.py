@@ -32,7 +32,7 @@ FIGURES: dict[str, str] = {
     r"waste of (?:space|time|effort)": "loss without benefit",
     r"(?:just |only |merely |simply )?a (?:slogan|buzzword)": "a claim without evidence",
     r"buy-?in": "commitment",
-    r"buy into": "commit to",
+    r"buy in ?to": "commit to",
     r"buys into": "commits to",
     r"buying into": "committing to",
     r"bought into": "committed to",

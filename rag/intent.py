@@ -69,6 +69,11 @@ _CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
             r"|\bhow much (?:\w+ )?(?:weight|confidence|trust|evidence)\b"
             # "Is the Swedish study big enough to convince my director?", "Can I assume it applies to my area?"
             r"|\b(?:big|large|robust|strong|good) enough\b"
+            # "How much can a ministry lean on them?", "Could we adopt them as a validated standard?", "Can the
+            # permanent secretary cite the paper as an evaluation?"
+            r"|\bhow much (?:can|should|could) (?:[\w'’-]+ ){1,3}(?:lean|rely|draw) on\b"
+            r"|\bas (?:a |an )?(?:validated|proven|tested|evidence-based) (?:standard|tool|framework|model|measure)\b"
+            r"|\bcite (?:[\w'’-]+ ){1,6}as (?:an? )?(?:independent |formal )?(?:evaluation|evidence|proof)\b"
             r"|\b(?:appl(?:y|ies)|transfers?|holds?) (?:to|in|for) (?:my|our) (?:own )?(?:area|system|setting|context"
             r"|organi[sz]ation|region|place|service|team)\b"
             r"|\bhow (?:confident|sure|certain) (?:can|should|could|are)\b"
@@ -318,7 +323,7 @@ _ROLE_CUES: tuple[tuple[Role, re.Pattern[str]], ...] = (
             r"|\brecords? (?:were |was )?(?:screened|identified|retrieved|found)\b"
             r"|\bconfigurations\b|\bcarried out\b"
             # how big the evidence behind a review is: "How big were the evidence bases?", "the size of the review"
-            r"|\bhow (?:big|large) (?:\w+ ){0,3}(?:evidence|samples?|reviews?)\b"
+            r"|\bhow (?:big|large) (?:\w+ ){0,6}(?:evidence|samples?|reviews?|stud(?:y|ies))\b"
             r"|\bsizes? of (?:the |their |its )?(?:evidence|samples?|reviews?)\b"
             # how many a study heard, included or studied is told by its methods
             r"|\bhow many\b"

@@ -28,6 +28,7 @@ from rag.idioms import FIGURES, _figures, in_plain_words
         ("Should doctors lead integration across our patch?", "Should physicians lead integration across our area?"),
         ("Is it just ticking a box?", "Is it a formality?"),
         ("How do I get sceptical consultants to buy into it?", "How do I get reluctant consultants to commit to it?"),
+        ("How do I get the GPs to buy in to it?", "How do I get the GPs to commit to it?"),
         ("Is the course a waste of money?", "Is the course not worth it?"),
         ("How do people stop defending their corner?", "How do people stop protecting their interests?"),
         ("What on earth does that mean?", "What does that mean?"),

@@ -102,6 +102,9 @@ DUTCH = ["nies2021"]
         ("How much solid evidence is there for co-leadership?", "evidence_strength"),
         ("Is the Swedish co-leadership study big enough to convince my director?", "evidence_strength"),
         ("That Knight review - can I assume it applies to my area?", "evidence_strength"),
+        ("How much can a ministry lean on the Nordic studies?", "evidence_strength"),
+        ("Could we adopt the seven components as a validated standard for our leaders?", "evidence_strength"),
+        ("Can the permanent secretary cite the Hendry paper as an evaluation?", "evidence_strength"),
         ("can we generalise Knight et al's ICS findings to our system or is it too narrow", "evidence_strength"),
         ("Is there evidence that pooled budgets reduce hospital admissions?", "evidence_strength"),
         ("How many studies support working with power?", "evidence_strength"),
@@ -223,6 +226,7 @@ def test_every_intent_asks_for_findings() -> None:
         # how big the evidence behind a review is, its methods tell
         ("comparison", "Can you compare how big the evidence bases were in the two reviews?", {"method"}),
         ("comparison", "Comparing the three reviews, which one rests on the most literature?", {"method"}),
+        ("general", "Quick one: how big was the Ontario Health Teams leadership study?", {"method"}),
         # how a review is or was done
         ("comparison", "How did Knight et al. and Nieuwboer et al. go about reviewing leadership?", {"method"}),
         ("how_to", "How would you set up a realist synthesis of integrated care leadership?", {"method"}),
