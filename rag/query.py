@@ -243,12 +243,9 @@ def question_parts(text: str) -> tuple[QuestionPart, ...]:
             cuts[-1] = (cuts[-1][0], max(end, cuts[-1][1]))
         else:
             cuts.append((start, end))
-    stops = [start for start, _ in cuts[1:]] + [len(asking)]
-    cuts = [
-        (start, end)
-        for (start, end), stop in zip(cuts, stops[: len(cuts)], strict=True)
-        if _asks_alone(asking[end:stop])
-    ]
+    # Each cut is kept when what follows it, up to the next cut, asks something of its own.
+    stops = [start for start, _ in cuts[1:]] + [len(asking)] if cuts else []
+    cuts = [(start, end) for (start, end), stop in zip(cuts, stops, strict=True) if _asks_alone(asking[end:stop])]
     bounds = [0, *(position for cut in cuts for position in cut), len(asking)]
     pieces = [asking[bounds[i] : bounds[i + 1]] for i in range(0, len(bounds), 2)]
     parts = [_LEADING_JOIN.sub("", piece).strip(" ,;:–—-?") for piece in pieces]
@@ -281,7 +278,7 @@ def scene_asked_about(text: str) -> str:
 
 
 #: Words by which the sentences that ask point at what the scene names ("how they're led", "do these work").
-_POINTS_AT_SCENE = re.compile(r"\b(?:they|they're|them|their|it|its|it's|these|those|such)\b", re.I)
+_POINTS_AT_SCENE = re.compile(r"\b(?:they|them|their|it|its|these|those|such)\b", re.I)  # "they're", "it's" too
 
 
 def _asking_sentences(text: str) -> list[tuple[int, str]]:
